@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Regenerates the Go code from proto/. Needs protoc, protoc-gen-go and
+# protoc-gen-connect-go on PATH (see docs/architecture.md). The output is
+# committed, so building Accord needs none of them.
+set -euo pipefail
+cd "$(dirname "$0")"
+protoc -I proto \
+  --go_out=. --go_opt=module=github.com/accord-chain/accord \
+  --connect-go_out=. --connect-go_opt=module=github.com/accord-chain/accord \
+  accord/types/v1/types.proto accord/api/v1/api.proto
