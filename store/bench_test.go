@@ -1,0 +1,141 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchCommit is a block of 1000 state writes (32-byte keys, 100-byte values,
+// like account records), 100 txs with 64-byte receipts and a 16 KiB block.
+func benchCommit(h uint64) *BlockCommit {
+	c := &BlockCommit{Height: h, Block: make([]byte, 16<<10), Hash: testHash("bench", h)}
+	for i := 0; i < 1000; i++ {
+		k := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(i)))
+		v := make([]byte, 100)
+		binary.BigEndian.PutUint64(v, h)
+		c.Writes = append(c.Writes, Write{Key: k[:], Value: v})
+	}
+	for i := 0; i < 100; i++ {
+		c.TxIDs = append(c.TxIDs, testHash("benchtx", h, i))
+		c.Receipts = append(c.Receipts, make([]byte, 64))
+	}
+	c.Tip = Tip{Height: h, BlockHash: c.Hash}
+	return c
+}
+
+func BenchmarkCommitBlock(b *testing.B) {
+	for _, noSync := range []bool{false, true} {
+		name := "sync"
+		if noSync {
+			name = "nosync"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := Open(Options{Dir: b.TempDir(), NoSync: noSync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.CommitBlock(genCommit(0)); err != nil {
+				b.Fatal(err)
+			}
+			c := benchCommit(1)
+			b.ReportAllocs()
+			b.SetBytes(int64(commitSize(c)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				h := uint64(i + 1)
+				// Same keys every block (overwrites), new tx ids and height.
+				c.Height, c.Tip.Height = h, h
+				for j := range c.TxIDs {
+					binary.BigEndian.PutUint64(c.TxIDs[j][:], h)
+					binary.BigEndian.PutUint32(c.TxIDs[j][8:], uint32(j))
+				}
+				if err := s.CommitBlock(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N*len(c.Writes))/b.Elapsed().Seconds(), "writes/s")
+		})
+	}
+}
+
+// BenchmarkGet reads random keys of 100k present state keys, after flushing
+// them to sstables (the block cache is warm: the data set fits).
+func BenchmarkGet(b *testing.B) {
+	const keys = 100_000
+	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CommitBlock(genCommit(0)); err != nil {
+		b.Fatal(err)
+	}
+	key := func(i int) []byte { return fmt.Appendf(nil, "acct/%08d", i) }
+	for h := uint64(1); h <= keys/1000; h++ {
+		c := &BlockCommit{Height: h, Block: []byte("b"), Hash: testHash(h)}
+		c.Tip = Tip{Height: h, BlockHash: c.Hash}
+		for i := int(h-1) * 1000; i < int(h)*1000; i++ {
+			c.Writes = append(c.Writes, Write{Key: key(i), Value: make([]byte, 100)})
+		}
+		if err := s.CommitBlock(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.db.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	ks := make([][]byte, 4096)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range ks {
+		ks[i] = key(rng.IntN(keys))
+	}
+	absent := make([][]byte, len(ks))
+	for i := range absent {
+		absent[i] = fmt.Appendf(nil, "none/%08d", i)
+	}
+
+	b.Run("present", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Get(ks[i%len(ks)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("absent", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := s.Get(absent[i%len(absent)]); err != ErrNotFound {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(len(ks))
+			for pb.Next() {
+				if _, err := s.Get(ks[i%len(ks)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	})
+	b.Run("view", func(b *testing.B) {
+		b.ReportAllocs()
+		v := s.View()
+		defer v.Close()
+		for i := 0; i < b.N; i++ {
+			if _, err := v.Get(ks[i%len(ks)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,639 @@
+// Package store is Accord's durable block store and state database.
+//
+// It owns one pebble DB holding, under one-byte key prefixes (see keys.go):
+// the committed blocks by height, the block-hash and tx-id indexes, the
+// receipts, the state key/value pairs, a few named meta blobs (such as the
+// genesis document) and the tip, the summary of the last committed block.
+// Everything of one block, tip included, is written in a single pebble batch,
+// so after a crash a block is either entirely present or entirely absent, and
+// the state always matches the tip.
+//
+// The store deals in opaque bytes only. It must not decode blocks, receipts
+// or state values, must not import other Accord packages, and contains no
+// consensus or execution logic: deciding what the next block is, validating
+// it and computing its writes and hashes is the caller's job. What the store
+// does check is the sequencing of commits (each height exactly once, in
+// order, starting with genesis at height 0) and the integrity of its own
+// records.
+//
+// Reads are served from a pebble snapshot taken right after each commit
+// returns, so every read is consistent with Tip() and never observes a block
+// that is not yet durable (pebble makes a batch visible to plain DB reads
+// before its WAL fsync completes).
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+var (
+	// ErrNotFound is returned when a key, block, tx or meta blob is absent.
+	ErrNotFound = errors.New("store: not found")
+	// ErrHeightGap is returned by CommitBlock when the block is not the next
+	// height: not Tip().Height+1, or a second genesis (height 0) commit, or a
+	// non-genesis commit into an empty store.
+	ErrHeightGap = errors.New("store: block height is not the next height")
+	// ErrClosed is returned by every operation on a closed Store or View.
+	ErrClosed = errors.New("store: closed")
+	// ErrCorrupt is returned, wrapped with detail, when stored data does not
+	// decode or is inconsistent, and when pebble reports corruption.
+	ErrCorrupt = errors.New("store: corrupt data")
+	// ErrInvalid is returned, wrapped with detail, for invalid Options or an
+	// ill-formed BlockCommit. Nothing is written.
+	ErrInvalid = errors.New("store: invalid argument")
+	// ErrVersion is returned by Open when the directory holds a store written
+	// in a format newer than this code understands.
+	ErrVersion = errors.New("store: unsupported format version")
+	// ErrFailed is returned, wrapped with pebble's message, when a write hit
+	// an I/O error that pebble cannot recover from (a failed WAL write or
+	// fsync). The Store then refuses all further writes; reads keep serving
+	// the last committed tip. Close it and reopen (in practice: restart the
+	// process); WAL recovery then decides whether the failed block made it,
+	// and it is either entirely present or entirely absent.
+	ErrFailed = errors.New("store: failed after a storage error; reopen required")
+)
+
+// Hash is a 32-byte hash (block hash, tx id, state hash). The store never
+// computes one; it only indexes and returns what it is given.
+type Hash = [32]byte
+
+// Tip is the last committed block's summary; the zero Tip (Height 0, Empty
+// true) means nothing committed yet.
+type Tip struct {
+	Height       uint64
+	Time         uint64 // unix ms from the block header
+	BlockHash    Hash
+	WriteSetHash Hash
+	StateHash    Hash
+	Empty        bool // true until the first CommitBlock (the genesis commit at height 0)
+}
+
+// Write is one state change.
+type Write struct {
+	Key   []byte
+	Value []byte // ignored when Delete; nil stores an empty value (present, not absent)
+	// Delete removes Key. Deleting an absent key is not an error.
+	Delete bool
+}
+
+// BlockCommit is everything the store records for one block.
+type BlockCommit struct {
+	Height uint64
+	// Block is the encoded block (opaque). Required except for genesis
+	// (height 0); when nil, no block record or hash index entry is written.
+	Block []byte
+	// Hash is the block hash, indexed for BlockByHash. Must equal
+	// Tip.BlockHash.
+	Hash Hash
+	// TxIDs in block order, indexed for TxLocation. The store does not
+	// enforce uniqueness across blocks (replay protection belongs to
+	// execution); a repeated id points at its latest block.
+	TxIDs []Hash
+	// Receipts are the encoded receipts, same order and length as TxIDs.
+	Receipts [][]byte
+	// Writes are the final state changes of the block. The caller gives each
+	// key once; if a key repeats anyway, the last Write wins.
+	Writes []Write
+	// Tip becomes the new tip atomically with everything else. Tip.Height must
+	// equal Height; Tip.Empty is ignored (a committed tip is never empty).
+	Tip Tip
+}
+
+// memTableBytes is pebble's memtable size. Pebble commits a batch larger than
+// about half the memtable as a "flushable batch", which forces a memtable
+// rotation and a flush of its own; with pebble's 4 MiB default that would be
+// every block above 2 MiB. 64 MiB keeps blocks up to ~32 MiB on the ordinary
+// path and makes flushes (and L0 files) rarer. Pebble grows memtables up to
+// this size gradually, and stalls writes at two full ones (its default
+// MemTableStopWritesThreshold), bounding memtable memory at ~128 MiB.
+const memTableBytes = 64 << 20
+
+// Store is the block store and state database. All methods are safe for
+// concurrent use, except that CommitBlock is meant to be driven by one
+// goroutine (concurrent calls are serialised, and all but one will fail with
+// ErrHeightGap).
+type Store struct {
+	db *pebble.DB
+	wo *pebble.WriteOptions
+
+	// writeMu serialises CommitBlock, PutMeta and Close, so that Close never
+	// pulls the DB out from under an in-flight write.
+	writeMu sync.Mutex
+	failed  error // guarded by writeMu; sticky ErrFailed
+
+	// mu guards the fields below. Every read holds it shared while it uses
+	// pebble, so that Close (exclusive) cannot close the DB mid-read: pebble
+	// panics on use after close.
+	mu     sync.RWMutex
+	closed bool
+	cur    *readState              // latest committed tip and its snapshot
+	live   map[*readState]struct{} // every readState whose snapshot is open
+}
+
+// readState is a pebble snapshot of the DB as of a tip. The Store holds one
+// reference to the current one; each open View holds another.
+type readState struct {
+	snap *pebble.Snapshot
+	tip  Tip
+	refs atomic.Int32
+}
+
+// Open opens (creating if needed) the store in opts.Dir. A directory can be
+// opened by one Store at a time (pebble holds a lock file).
+func Open(opts Options) (_ *Store, err error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	defer catchFatal(&err)
+
+	cache := pebble.NewCache(opts.CacheBytes)
+	// The DB takes its own reference; dropping ours makes Close free it.
+	defer cache.Unref()
+
+	po := &pebble.Options{
+		FS:           opts.FS,
+		Cache:        cache,
+		Logger:       pebbleLogger{opts.Logger},
+		MemTableSize: memTableBytes,
+		// Pin the on-disk format instead of following pebble's default, so
+		// that a pebble upgrade never silently ratchets the format (which
+		// would prevent rolling back the binary).
+		FormatMajorVersion: pebble.FormatValueSeparation,
+	}
+	for i := range po.Levels {
+		// State reads are point lookups, many of them for absent keys (new
+		// accounts); bloom filters let pebble skip most sstables without
+		// reading a data block. Pebble's default has no filters at all.
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(opts.Dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pebble: %w", err)
+	}
+
+	s := &Store{
+		db:   db,
+		wo:   pebble.Sync,
+		live: make(map[*readState]struct{}),
+	}
+	if opts.NoSync {
+		s.wo = pebble.NoSync
+	}
+	tip, err := s.load()
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.publish(tip)
+	return s, nil
+}
+
+// load checks the format version (writing it into a new store) and reads the
+// tip, cross-checking it against the block records.
+func (s *Store) load() (Tip, error) {
+	v, err := getCopy(s.db, keyVersion)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// Either a brand-new DB or a pebble DB that is not ours; refuse to
+		// adopt the latter, its keys would be read as ours.
+		empty, err := s.isEmpty(nil, nil)
+		if err != nil {
+			return Tip{}, err
+		}
+		if !empty {
+			return Tip{}, fmt.Errorf("%w: database has data but no format version", ErrCorrupt)
+		}
+		// Synced even with NoSync: it is written once.
+		if err := s.db.Set(keyVersion, encodeUint64(formatVersion), pebble.Sync); err != nil {
+			return Tip{}, fmt.Errorf("store: write format version: %w", err)
+		}
+	case err != nil:
+		return Tip{}, err
+	default:
+		ver, err := decodeHeight("format version", v)
+		if err != nil {
+			return Tip{}, err
+		}
+		if ver == 0 {
+			return Tip{}, fmt.Errorf("%w: format version 0", ErrCorrupt)
+		}
+		if ver > formatVersion {
+			return Tip{}, fmt.Errorf("%w: store has format version %d, this code understands up to %d; upgrade the binary", ErrVersion, ver, formatVersion)
+		}
+	}
+
+	v, err = getCopy(s.db, keyTip)
+	if errors.Is(err, ErrNotFound) {
+		// Nothing committed yet, so there must be no chain data either.
+		empty, err := s.isEmpty([]byte{prefixBlock}, []byte{prefixStateEnd})
+		if err != nil {
+			return Tip{}, err
+		}
+		if !empty {
+			return Tip{}, fmt.Errorf("%w: blocks or state present but no tip", ErrCorrupt)
+		}
+		return Tip{Empty: true}, nil
+	}
+	if err != nil {
+		return Tip{}, err
+	}
+	tip, err := decodeTip(v)
+	if err != nil {
+		return Tip{}, err
+	}
+	// The tip and its block are written in the same batch; a tip without its
+	// block means the DB was damaged or edited. Genesis may have no block.
+	if tip.Height > 0 {
+		if _, err := getCopy(s.db, blockKey(tip.Height)); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Tip{}, fmt.Errorf("%w: tip is at height %d but its block is missing", ErrCorrupt, tip.Height)
+			}
+			return Tip{}, err
+		}
+	}
+	return tip, nil
+}
+
+// isEmpty reports whether the DB has no key in [lower, upper) (nil: unbounded).
+func (s *Store) isEmpty(lower, upper []byte) (bool, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return false, err
+	}
+	found := it.First()
+	if err := it.Close(); err != nil {
+		return false, wrapPebble(err)
+	}
+	return !found, nil
+}
+
+// publish makes tip, and everything committed so far, what reads see.
+// Called with writeMu held (or from Open), after the commit returned.
+func (s *Store) publish(tip Tip) {
+	rs := &readState{snap: s.db.NewSnapshot(), tip: tip}
+	rs.refs.Store(1)
+	s.mu.Lock()
+	old := s.cur
+	s.cur = rs
+	s.live[rs] = struct{}{}
+	s.mu.Unlock()
+	if old != nil {
+		s.release(old)
+	}
+}
+
+// release drops a reference to rs, closing its snapshot with the last one.
+// An open snapshot pins old versions of keys in pebble, so they must not
+// linger.
+func (s *Store) release(rs *readState) {
+	if rs.refs.Add(-1) != 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return // Close closed it already.
+	}
+	delete(s.live, rs)
+	_ = rs.snap.Close()
+}
+
+// Close closes the store. It waits for an in-flight CommitBlock or PutMeta
+// and for in-flight reads; Views still open are closed with it (their reads
+// then return ErrClosed). A second Close returns ErrClosed.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.closed = true
+	var err error
+	for rs := range s.live {
+		err = errors.Join(err, rs.snap.Close())
+	}
+	s.live = nil
+	if cerr := s.db.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("store: close pebble: %w", cerr))
+	}
+	return err
+}
+
+// Tip returns the last committed block's summary. It is cached in memory.
+func (s *Store) Tip() Tip {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cur.tip
+}
+
+// CommitBlock writes everything of one block in ONE pebble batch, committed
+// with fsync (unless NoSync). Height 0 is the genesis commit (only allowed
+// when the store is empty; Block may be nil). Otherwise Height must be
+// Tip().Height+1, else ErrHeightGap. After it returns nil, everything is
+// durable and visible; on error nothing is visible.
+//
+// The store keeps no reference to c or its slices after it returns.
+func (s *Store) CommitBlock(c *BlockCommit) (err error) {
+	if err := validateCommit(c); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
+	s.mu.RLock()
+	closed, tip := s.closed, s.cur.tip
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	switch {
+	case tip.Empty && c.Height != 0:
+		return fmt.Errorf("%w: store is empty, first commit must be genesis (height 0), got %d", ErrHeightGap, c.Height)
+	case !tip.Empty && c.Height == 0:
+		return fmt.Errorf("%w: genesis already committed (tip %d)", ErrHeightGap, tip.Height)
+	case !tip.Empty && c.Height != tip.Height+1:
+		return fmt.Errorf("%w: got %d, tip is %d", ErrHeightGap, c.Height, tip.Height)
+	}
+
+	b := s.db.NewBatchWithSize(commitSize(c))
+	defer func() { _ = b.Close() }()
+	for i := range c.Writes {
+		w := &c.Writes[i]
+		if w.Delete {
+			op := b.DeleteDeferred(1 + len(w.Key))
+			op.Key[0] = prefixState
+			copy(op.Key[1:], w.Key)
+			_ = op.Finish() // errors only for indexed batches
+		} else {
+			op := b.SetDeferred(1+len(w.Key), len(w.Value))
+			op.Key[0] = prefixState
+			copy(op.Key[1:], w.Key)
+			copy(op.Value, w.Value)
+			_ = op.Finish()
+		}
+	}
+	if c.Block != nil {
+		_ = b.Set(blockKey(c.Height), c.Block, nil)
+		_ = b.Set(hashKey(c.Hash), encodeUint64(c.Height), nil)
+	}
+	for i, id := range c.TxIDs {
+		_ = b.Set(txKey(id), encodeTxLoc(c.Height, uint32(i)), nil)
+		_ = b.Set(receiptKey(c.Height, uint32(i)), c.Receipts[i], nil)
+	}
+	newTip := c.Tip
+	newTip.Empty = false
+	_ = b.Set(keyTip, encodeTip(newTip), nil)
+
+	if err := s.apply(b); err != nil {
+		return err
+	}
+	s.publish(newTip)
+	return nil
+}
+
+func validateCommit(c *BlockCommit) error {
+	switch {
+	case c == nil:
+		return fmt.Errorf("%w: nil BlockCommit", ErrInvalid)
+	case c.Height > 0 && c.Block == nil:
+		return fmt.Errorf("%w: block %d has no Block bytes", ErrInvalid, c.Height)
+	case c.Tip.Height != c.Height:
+		return fmt.Errorf("%w: Tip.Height %d != Height %d", ErrInvalid, c.Tip.Height, c.Height)
+	case c.Tip.BlockHash != c.Hash:
+		return fmt.Errorf("%w: Tip.BlockHash != Hash at height %d", ErrInvalid, c.Height)
+	case len(c.Receipts) != len(c.TxIDs):
+		return fmt.Errorf("%w: %d receipts for %d txs at height %d", ErrInvalid, len(c.Receipts), len(c.TxIDs), c.Height)
+	case uint64(len(c.TxIDs)) > uint64(^uint32(0)):
+		return fmt.Errorf("%w: too many txs (%d)", ErrInvalid, len(c.TxIDs))
+	}
+	return nil
+}
+
+// commitSize estimates the batch representation size of c so that the batch
+// buffer is allocated once. Per record pebble adds a kind byte and two
+// varint lengths (at most 10 bytes for the sizes we see).
+func commitSize(c *BlockCommit) int {
+	const perRecord = 11
+	n := 12 + len(c.Block) + blockKeyLen + hashKeyLen + heightLen + 1 + tipLen + 3*perRecord
+	for i := range c.Writes {
+		n += perRecord + 1 + len(c.Writes[i].Key) + len(c.Writes[i].Value)
+	}
+	for i := range c.Receipts {
+		n += 2*perRecord + txKeyLen + txLocLen + receiptKeyLen + len(c.Receipts[i])
+	}
+	return n
+}
+
+// apply commits b (synced unless NoSync). Called with writeMu held.
+func (s *Store) apply(b *pebble.Batch) (err error) {
+	defer func() {
+		if err != nil && errors.Is(err, ErrFailed) {
+			s.failed = err
+		}
+	}()
+	defer catchFatal(&err)
+	if err := s.db.Apply(b, s.wo); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// catchFatal turns the panic of pebbleLogger.Fatalf on this goroutine into
+// ErrFailed. Any other panic is not ours to handle.
+func catchFatal(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	fp, ok := r.(*fatalPanic)
+	if !ok {
+		panic(r)
+	}
+	*err = fmt.Errorf("%w: %s", ErrFailed, fp.msg)
+}
+
+// PutMeta stores a small named blob outside state (e.g. the genesis
+// document), atomically and synced (unless NoSync). It replaces any previous
+// value of name. Names are any non-empty string.
+func (s *Store) PutMeta(name string, value []byte) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty meta name", ErrInvalid)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
+	s.mu.RLock()
+	closed, tip := s.closed, s.cur.tip
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	_ = b.Set(metaKey(name), value, nil)
+	if err := s.apply(b); err != nil {
+		return err
+	}
+	// Meta is read through the snapshot like everything else; refresh it.
+	s.publish(tip)
+	return nil
+}
+
+// Meta returns the blob stored under name, or ErrNotFound.
+func (s *Store) Meta(name string) ([]byte, error) {
+	return s.get(metaKey(name))
+}
+
+// get reads key from the current snapshot.
+func (s *Store) get(key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return getCopy(s.cur.snap, key)
+}
+
+// keyBufPool recycles the buffers that state keys are built in. Pebble keeps
+// the lookup key in pooled iterator state, so a stack buffer would escape and
+// cost an allocation per Get.
+var keyBufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// Get returns the value of a state key at the latest committed height, or
+// (nil, ErrNotFound). The returned slice is the caller's.
+func (s *Store) Get(key []byte) ([]byte, error) {
+	bp := keyBufPool.Get().(*[]byte)
+	k := append(append((*bp)[:0], prefixState), key...)
+	v, err := s.get(k)
+	*bp = k
+	keyBufPool.Put(bp)
+	return v, err
+}
+
+// BlockByHeight returns the encoded block at height h, or ErrNotFound (also
+// for a genesis committed without block bytes).
+func (s *Store) BlockByHeight(h uint64) ([]byte, error) {
+	return s.get(blockKey(h))
+}
+
+// BlockByHash returns the encoded block with hash h and its height.
+func (s *Store) BlockByHash(h Hash) (block []byte, height uint64, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, 0, ErrClosed
+	}
+	v, err := getCopy(s.cur.snap, hashKey(h))
+	if err != nil {
+		return nil, 0, err
+	}
+	height, err = decodeHeight("block hash index", v)
+	if err != nil {
+		return nil, 0, err
+	}
+	block, err = getCopy(s.cur.snap, blockKey(height))
+	if errors.Is(err, ErrNotFound) {
+		return nil, 0, fmt.Errorf("%w: hash index points at height %d, which has no block", ErrCorrupt, height)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return block, height, nil
+}
+
+// TxLocation returns the height of the block containing tx id and the tx's
+// index in it.
+func (s *Store) TxLocation(id Hash) (height uint64, index uint32, err error) {
+	v, err := s.get(txKey(id))
+	if err != nil {
+		return 0, 0, err
+	}
+	return decodeTxLoc(v)
+}
+
+// Receipt returns the receipt of tx index of block height.
+func (s *Store) Receipt(height uint64, index uint32) ([]byte, error) {
+	return s.get(receiptKey(height, index))
+}
+
+// Receipts returns all receipts of block height, in tx order: an empty slice
+// for a committed block without txs, ErrNotFound above the tip.
+func (s *Store) Receipts(height uint64) ([][]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if s.cur.tip.Empty || height > s.cur.tip.Height {
+		return nil, ErrNotFound
+	}
+	lower, upper := receiptBounds(height)
+	it, err := s.cur.snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, wrapPebble(err)
+	}
+	out := [][]byte{}
+	for valid := it.First(); valid; valid = it.Next() {
+		k := it.Key()
+		if len(k) != receiptKeyLen || uint64(binary.BigEndian.Uint32(k[1+heightLen:])) != uint64(len(out)) {
+			_ = it.Close()
+			return nil, fmt.Errorf("%w: receipt key %x out of sequence at height %d", ErrCorrupt, k, height)
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			_ = it.Close()
+			return nil, wrapPebble(err)
+		}
+		out = append(out, append([]byte{}, v...))
+	}
+	if err := it.Close(); err != nil {
+		return nil, wrapPebble(err)
+	}
+	return out, nil
+}
+
+// reader is what getCopy needs from a pebble DB or snapshot.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// getCopy reads key and returns a copy of its value: pebble's slice is only
+// valid until the closer is closed.
+func getCopy(r reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if err != nil {
+		if err == pebble.ErrNotFound {
+			return nil, ErrNotFound
+		}
+		return nil, wrapPebble(err)
+	}
+	out := make([]byte, len(v))
+	copy(out, v)
+	if err := closer.Close(); err != nil {
+		return nil, wrapPebble(err)
+	}
+	return out, nil
+}
+
+// wrapPebble marks pebble's corruption errors with ErrCorrupt.
+func wrapPebble(err error) error {
+	if pebble.IsCorruptionError(err) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return fmt.Errorf("store: %w", err)
+}
