@@ -1,0 +1,130 @@
+// Package solo is the single-node consensus engine, the embedded default.
+//
+// It cuts a block every interval, or sooner when the ready transactions
+// reach the block's transaction or byte limit. It orders and nothing more:
+// execution and storage happen in the consensus.Applier it is given.
+package solo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accord-chain/accord/consensus"
+)
+
+// Config holds the block-cutting limits.
+type Config struct {
+	// Interval is the longest a ready transaction waits for a block.
+	// Default 100ms; at most 10s.
+	Interval time.Duration
+	// MaxTxs caps the transactions in one block. Default 10,000.
+	MaxTxs int
+	// MaxBytes caps the encoded transactions in one block. Default 16 MiB.
+	MaxBytes int
+	// EmptyBlocks makes the engine cut a block every interval even with no
+	// transactions. Default false.
+	EmptyBlocks bool
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{Interval: 100 * time.Millisecond, MaxTxs: 10_000, MaxBytes: 16 << 20}
+}
+
+// EnsureDefaults fills zero fields with their defaults.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
+	if c.Interval == 0 {
+		c.Interval = d.Interval
+	}
+	if c.MaxTxs == 0 {
+		c.MaxTxs = d.MaxTxs
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = d.MaxBytes
+	}
+}
+
+// Validate reports a configuration the engine cannot run with.
+func (c Config) Validate() error {
+	switch {
+	case c.Interval < time.Millisecond || c.Interval > 10*time.Second:
+		return fmt.Errorf("solo: interval %s out of range [1ms, 10s]", c.Interval)
+	case c.MaxTxs < 1:
+		return errors.New("solo: max block transactions must be at least 1")
+	case c.MaxBytes < 1024:
+		return errors.New("solo: max block bytes must be at least 1024")
+	}
+	return nil
+}
+
+// Engine is the solo engine.
+type Engine struct {
+	cfg      Config
+	pool     consensus.Mempool
+	app      consensus.Applier
+	proposer []byte
+	now      func() time.Time
+}
+
+// New returns a solo engine. now is the clock for block times (time.Now in
+// production); block times never go backwards whatever it returns.
+func New(cfg Config, pool consensus.Mempool, app consensus.Applier, proposer []byte, now func() time.Time) (*Engine, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, pool: pool, app: app, proposer: proposer, now: now}, nil
+}
+
+// Name implements consensus.Engine.
+func (e *Engine) Name() string { return "solo" }
+
+// Run implements consensus.Engine.
+func (e *Engine) Run(ctx context.Context) error {
+	timer := time.NewTimer(e.cfg.Interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			if err := e.cut(ctx); err != nil {
+				return err
+			}
+			timer.Reset(e.cfg.Interval)
+		case <-e.pool.Ready():
+		}
+		// Full blocks go out at once, however long the interval.
+		for e.full() && ctx.Err() == nil {
+			if err := e.cut(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (e *Engine) full() bool {
+	n, b := e.pool.ReadyLen()
+	return n >= e.cfg.MaxTxs || b >= e.cfg.MaxBytes
+}
+
+// cut proposes and applies one block if there is anything to put in it.
+func (e *Engine) cut(ctx context.Context) error {
+	txs := e.pool.Reap(e.cfg.MaxTxs, e.cfg.MaxBytes)
+	if len(txs) == 0 && !e.cfg.EmptyBlocks {
+		return nil
+	}
+	height, last := e.app.Last()
+	t := uint64(e.now().UnixMilli())
+	if t <= last {
+		t = last + 1
+	}
+	p := &consensus.Proposal{Height: height + 1, Time: t, Proposer: e.proposer, Txs: txs}
+	if err := e.app.Apply(ctx, p); err != nil {
+		return fmt.Errorf("solo: block %d: %w", p.Height, err)
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+// Package token is the native digital-currency contract, named "token".
+//
+// One issuer, set at genesis, mints and burns; anyone transfers from their
+// own balance. Amounts are unsigned 64-bit integers in the currency's
+// smallest unit. The sum of all balances always equals the supply.
+//
+// State, within the contract's namespace (see execution.ContractKey):
+//
+//	"issuer"               20-byte address
+//	"supply"               u64 big-endian
+//	"b/" + 20-byte address u64 big-endian balance; absent means 0, and a
+//	                       balance that reaches 0 is deleted
+//
+// The package reads and writes state only through an execution.Context (or,
+// for queries, an execution.StateReader). It must stay deterministic.
+package token
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
+)
+
+// Name is the contract's name in transactions.
+const Name = "token"
+
+// Methods.
+const (
+	MethodMint     = "mint"
+	MethodBurn     = "burn"
+	MethodTransfer = "transfer"
+)
+
+// Errors a call fails with, wrapped with detail; a receipt's message starts
+// with the sentinel's text.
+var (
+	ErrNotIssuer     = errors.New("not the issuer")
+	ErrInsufficient  = errors.New("insufficient balance")
+	ErrOverflow      = errors.New("overflow")
+	ErrBadAmount     = errors.New("bad amount")
+	ErrBadAddress    = errors.New("bad address")
+	ErrBadArgs       = errors.New("malformed arguments")
+	ErrUnknownMethod = execution.ErrUnknownMethod
+)
+
+// Relative keys within the namespace.
+const (
+	issuerKey  = "issuer"
+	supplyKey  = "supply"
+	balancePfx = "b/"
+)
+
+// Token is the contract. Its zero value is ready to use and holds no state.
+type Token struct{}
+
+// New returns the token contract.
+func New() *Token { return &Token{} }
+
+// Name returns "token".
+func (*Token) Name() string { return Name }
+
+// Call runs one method.
+func (*Token) Call(ctx *execution.Context, method string, args []byte) error {
+	switch method {
+	case MethodTransfer:
+		return transfer(ctx, args)
+	case MethodMint:
+		return mint(ctx, args)
+	case MethodBurn:
+		return burn(ctx, args)
+	}
+	return fmt.Errorf("%w: token has no method %q (it has mint, burn, transfer)", ErrUnknownMethod, method)
+}
+
+// transfer moves amount from the sender to args.to. A transfer to oneself
+// succeeds when the balance covers the amount, changes no balance and still
+// emits its event: it is accepted like any other so that clients need no
+// special case, and it cannot create money.
+func transfer(ctx *execution.Context, args []byte) error {
+	var a pb.TransferArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	to, err := address("to", a.To)
+	if err != nil {
+		return err
+	}
+	if a.Amount == 0 {
+		return fmt.Errorf("%w: transfer of 0", ErrBadAmount)
+	}
+	from := ctx.Sender()
+	fk := balanceKey(from)
+	have, err := getU64(ctx, fk[:])
+	if err != nil {
+		return err
+	}
+	if have < a.Amount {
+		return fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, a.Amount)
+	}
+	if to != from {
+		tk := balanceKey(to)
+		tb, err := getU64(ctx, tk[:])
+		if err != nil {
+			return err
+		}
+		sum, carry := bits.Add64(tb, a.Amount, 0)
+		if carry != 0 {
+			return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
+		}
+		setBalance(ctx, fk[:], have-a.Amount)
+		setBalance(ctx, tk[:], sum)
+	}
+	ctx.Emit(MethodTransfer, attrs("from", hexAddr(from), "to", hexAddr(to), "amount", strconv.FormatUint(a.Amount, 10))...)
+	return nil
+}
+
+func mint(ctx *execution.Context, args []byte) error {
+	if err := onlyIssuer(ctx, MethodMint); err != nil {
+		return err
+	}
+	var a pb.MintArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	to, err := address("to", a.To)
+	if err != nil {
+		return err
+	}
+	if a.Amount == 0 {
+		return fmt.Errorf("%w: mint of 0", ErrBadAmount)
+	}
+	supply, err := getU64(ctx, []byte(supplyKey))
+	if err != nil {
+		return err
+	}
+	newSupply, carry := bits.Add64(supply, a.Amount, 0)
+	if carry != 0 {
+		return fmt.Errorf("%w: supply %d plus %d exceeds %d", ErrOverflow, supply, a.Amount, uint64(math.MaxUint64))
+	}
+	tk := balanceKey(to)
+	tb, err := getU64(ctx, tk[:])
+	if err != nil {
+		return err
+	}
+	sum, carry := bits.Add64(tb, a.Amount, 0)
+	if carry != 0 {
+		return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
+	}
+	setBalance(ctx, tk[:], sum)
+	setU64(ctx, []byte(supplyKey), newSupply)
+	ctx.Emit(MethodMint, attrs("to", hexAddr(to), "amount", strconv.FormatUint(a.Amount, 10))...)
+	return nil
+}
+
+// burn destroys amount from the issuer's own balance.
+func burn(ctx *execution.Context, args []byte) error {
+	if err := onlyIssuer(ctx, MethodBurn); err != nil {
+		return err
+	}
+	var a pb.BurnArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	if a.Amount == 0 {
+		return fmt.Errorf("%w: burn of 0", ErrBadAmount)
+	}
+	from := ctx.Sender()
+	fk := balanceKey(from)
+	have, err := getU64(ctx, fk[:])
+	if err != nil {
+		return err
+	}
+	if have < a.Amount {
+		return fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, a.Amount)
+	}
+	supply, err := getU64(ctx, []byte(supplyKey))
+	if err != nil {
+		return err
+	}
+	if supply < a.Amount {
+		return fmt.Errorf("%w: token supply %d is less than the issuer's balance %d", execution.ErrCorrupt, supply, have)
+	}
+	setBalance(ctx, fk[:], have-a.Amount)
+	setU64(ctx, []byte(supplyKey), supply-a.Amount)
+	ctx.Emit(MethodBurn, attrs("from", hexAddr(from), "amount", strconv.FormatUint(a.Amount, 10))...)
+	return nil
+}
+
+func onlyIssuer(ctx *execution.Context, method string) error {
+	v, err := ctx.Get([]byte(issuerKey))
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return fmt.Errorf("%w: the token has no issuer, so nobody can %s", ErrNotIssuer, method)
+	}
+	if len(v) != len(types.Address{}) {
+		return fmt.Errorf("%w: token issuer is %d bytes, want 20", execution.ErrCorrupt, len(v))
+	}
+	if issuer, s := types.Address(v), ctx.Sender(); issuer != s {
+		return fmt.Errorf("%w: only %s may %s, not %s", ErrNotIssuer, issuer, method, s)
+	}
+	return nil
+}
+
+// decode reads a native args message. Unknown fields are rejected, as in
+// transactions, so that one args value has one meaning on every node. The
+// error names the message but not protobuf's reason: that text varies
+// between runs by design, and a receipt's message must not.
+func decode(args []byte, m proto.Message) error {
+	if err := (proto.UnmarshalOptions{}).Unmarshal(args, m); err != nil {
+		return fmt.Errorf("%w: not a valid %s message", ErrBadArgs, m.ProtoReflect().Descriptor().Name())
+	}
+	if len(m.ProtoReflect().GetUnknown()) > 0 {
+		return fmt.Errorf("%w: %s has unknown fields", ErrBadArgs, m.ProtoReflect().Descriptor().Name())
+	}
+	return nil
+}
+
+func address(field string, b []byte) (types.Address, error) {
+	if len(b) != len(types.Address{}) {
+		return types.Address{}, fmt.Errorf("%w: %s is %d bytes, want 20", ErrBadAddress, field, len(b))
+	}
+	return types.Address(b), nil
+}
+
+func balanceKey(a types.Address) (k [len(balancePfx) + len(types.Address{})]byte) {
+	copy(k[copy(k[:], balancePfx):], a[:])
+	return k
+}
+
+func getU64(ctx *execution.Context, key []byte) (uint64, error) {
+	v, err := ctx.Get(key)
+	if err != nil {
+		return 0, err
+	}
+	return decodeU64(key, v)
+}
+
+func decodeU64(key, v []byte) (uint64, error) {
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(v), nil
+	}
+	return 0, fmt.Errorf("%w: token entry %q is %d bytes, want 8", execution.ErrCorrupt, key, len(v))
+}
+
+func setU64(ctx *execution.Context, key []byte, v uint64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	ctx.Set(key, b[:])
+}
+
+func setBalance(ctx *execution.Context, key []byte, v uint64) {
+	if v == 0 {
+		ctx.Delete(key)
+		return
+	}
+	setU64(ctx, key, v)
+}
+
+// attrBlock holds up to three event attributes and the pointers Emit
+// takes, so that one allocation serves an event's attributes.
+type attrBlock struct {
+	a [3]pb.Attribute
+	p [3]*pb.Attribute
+}
+
+// attrs builds an event's attributes from key, value pairs.
+func attrs(kv ...string) []*pb.Attribute {
+	x := new(attrBlock)
+	n := len(kv) / 2
+	for i := range n {
+		x.a[i].Key, x.a[i].Value = kv[2*i], kv[2*i+1]
+		x.p[i] = &x.a[i]
+	}
+	return x.p[:n:n]
+}
+
+// hexAddr is a.String() in one allocation rather than two.
+func hexAddr(a types.Address) string {
+	var b [2 * len(types.Address{})]byte
+	hex.Encode(b[:], a[:])
+	return string(b[:])
+}

@@ -1,0 +1,383 @@
+package execution
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
+)
+
+// Contract is a native contract. Call reads and writes state only through
+// ctx and must be deterministic. A returned error fails the transaction: its
+// writes and events are discarded, its receipt is FAILED with the error's
+// message, and only the sender's nonce moves. That message is hashed into
+// the block, so it must be deterministic too: never include the text of an
+// error whose wording may vary (protobuf-go varies its on purpose). Call may be made from several
+// goroutines at once, each with its own Context.
+type Contract interface {
+	// Name is the contract's name in transactions and in its state
+	// namespace: 1 to types.MaxNameLen bytes, no '/'.
+	Name() string
+	Call(ctx *Context, method string, args []byte) error
+}
+
+// Config is what the executor needs to know about the chain.
+type Config struct {
+	// ChainID is the chain's id; a transaction for another chain is
+	// invalid. Required: 1 to types.MaxChainIDLen bytes.
+	ChainID string
+	// Hash is the chain's hash function (crypto.SHA256 or crypto.SM3).
+	Hash crypto.Hash
+}
+
+// Validate reports a configuration the executor cannot run with.
+func (c Config) Validate() error {
+	if len(c.ChainID) == 0 || len(c.ChainID) > types.MaxChainIDLen {
+		return fmt.Errorf("execution: chain id must be 1 to %d bytes", types.MaxChainIDLen)
+	}
+	if !c.Hash.Valid() {
+		return fmt.Errorf("execution: unknown hash function %s", c.Hash)
+	}
+	return nil
+}
+
+// Executor executes blocks. It holds no state between calls: Execute and
+// Genesis may run concurrently, on different inputs or the same.
+type Executor struct {
+	cfg       Config
+	contracts map[string]registered
+}
+
+type registered struct {
+	Contract
+	prefix string // "c/" + name + "/"
+}
+
+// New returns an executor running the given contracts. Names must be valid
+// and distinct.
+func New(cfg Config, contracts ...Contract) (*Executor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Executor{cfg: cfg, contracts: make(map[string]registered, len(contracts))}
+	for _, c := range contracts {
+		if c == nil {
+			return nil, errors.New("execution: nil contract")
+		}
+		name := c.Name()
+		if len(name) == 0 || len(name) > types.MaxNameLen || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("execution: contract name %q must be 1 to %d bytes without '/'", name, types.MaxNameLen)
+		}
+		if _, dup := e.contracts[name]; dup {
+			return nil, fmt.Errorf("execution: two contracts are named %q", name)
+		}
+		e.contracts[name] = registered{Contract: c, prefix: contractPrefix + name + "/"}
+	}
+	return e, nil
+}
+
+// BlockInput is a decided block before execution.
+type BlockInput struct {
+	Height uint64 // at least 1
+	Time   uint64 // unix milliseconds; transactions expiring earlier are invalid
+	// PrevHash is the previous block's hash; for block 1, the hash of the
+	// genesis block (Genesis's Result.Hash).
+	PrevHash types.Hash
+	// PrevStateHash is the previous block's state hash (for block 1, the
+	// genesis block's).
+	PrevStateHash types.Hash
+	Proposer      []byte // node id
+	// Txs are decoded and signature-verified by the caller. Execute checks
+	// chain id, expiry and nonce itself.
+	Txs []*types.Tx
+}
+
+// Result is an executed block. Nothing in it aliases the input except Block,
+// which embeds the transactions' raw bytes.
+type Result struct {
+	// Header is fully filled: version, chain id, height, time, prev hash,
+	// tx_root (types.MerkleRoot of the tx ids), write_set_hash, state_hash
+	// = H(prev state hash || write_set_hash), receipt_root (types.MerkleRoot
+	// of H(encoded receipt)), tx_count and proposer.
+	Header      *pb.Header
+	HeaderBytes []byte     // deterministic encoding of Header
+	Hash        types.Hash // types.HeaderHash
+	Block       []byte     // types.EncodeBlock(HeaderBytes, txs)
+	// Receipts has one receipt per transaction, in block order, invalid
+	// ones included; EncodedReceipts holds their types.EncodeReceipt bytes.
+	Receipts        []*pb.Receipt
+	EncodedReceipts [][]byte
+	// Writes is the final value of every key the block wrote, sorted by
+	// key, each key once: what the store applies in one batch.
+	Writes       []Write
+	WriteSetHash types.Hash
+	StateHash    types.Hash
+}
+
+const (
+	statusOK      = pb.TxStatus_TX_STATUS_OK
+	statusFailed  = pb.TxStatus_TX_STATUS_FAILED
+	statusInvalid = pb.TxStatus_TX_STATUS_INVALID
+)
+
+// Execute runs the block's transactions in order over state, which it does
+// not change. For each transaction:
+//
+//   - a wrong chain id, an expiry before the block time, or a nonce other
+//     than the sender's current one makes it INVALID: nothing changes;
+//   - otherwise the sender's nonce moves up by one whatever follows, and
+//     the contract is called; an unknown contract or a returned error makes
+//     it FAILED and discards the contract's writes and events; success
+//     makes it OK and applies them for the transactions after it.
+//
+// An error means the block could not be executed at all (state could not be
+// read or is corrupt, or the input is malformed); no partial result is
+// returned.
+func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
+	if in.Height == 0 {
+		return nil, errors.New("execution: height 0 is the genesis block: use Genesis")
+	}
+	if uint64(len(in.Txs)) > math.MaxUint32 {
+		return nil, fmt.Errorf("execution: block %d has %d transactions, more than a header can count", in.Height, len(in.Txs))
+	}
+	r := e.newRun(state, len(in.Txs))
+	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	receipts := make([]pb.Receipt, len(in.Txs))
+	res := &Result{Receipts: make([]*pb.Receipt, len(in.Txs))}
+	for i, tx := range in.Txs {
+		if tx == nil || tx.Body == nil {
+			return nil, fmt.Errorf("execution: block %d: transaction %d is not decoded", in.Height, i)
+		}
+		status, msg, err := e.execTx(ctx, tx)
+		if err != nil {
+			return nil, fmt.Errorf("execution: block %d, transaction %d: %w", in.Height, i, err)
+		}
+		rc := &receipts[i]
+		rc.Status, rc.Message = status, msg
+		if status != statusInvalid {
+			ws := ctx.WriteSet()
+			r.hasher.add(uint32(i), ws)
+			r.overlay.apply(ws)
+			rc.Events = ctx.takeEvents()
+		}
+		res.Receipts[i] = rc
+	}
+	res.Writes = r.overlay.sorted()
+	hdr := &pb.Header{
+		Height:   in.Height,
+		Time:     in.Time,
+		PrevHash: bytes.Clone(in.PrevHash[:]),
+		Proposer: bytes.Clone(in.Proposer),
+	}
+	if err := e.finish(r, hdr, in.PrevStateHash, in.Txs, res); err != nil {
+		return nil, fmt.Errorf("execution: block %d: %w", in.Height, err)
+	}
+	return res, nil
+}
+
+// Genesis builds the block at height 0 from the initial state, given as
+// writes (for example from token.Genesis; the caller concatenates those of
+// several contracts). The writes are framed in the write-set hash as
+// transaction 0; the previous hashes are zero and there are no
+// transactions. The node stores Result.Writes and Result.Block; Result.Hash
+// is block 1's PrevHash and Result.StateHash its PrevStateHash. Keys must be
+// distinct and writes may not delete. Result.Writes shares the slices of
+// writes.
+func (e *Executor) Genesis(time uint64, writes []Write) (*Result, error) {
+	ws := slices.Clone(writes)
+	slices.SortFunc(ws, func(a, b Write) int { return bytes.Compare(a.Key, b.Key) })
+	for i, w := range ws {
+		switch {
+		case w.Delete:
+			return nil, fmt.Errorf("execution: genesis deletes %q", w.Key)
+		case len(w.Key) == 0:
+			return nil, errors.New("execution: genesis writes an empty key")
+		case len(w.Key) > MaxKeyLen || len(w.Value) > MaxValueLen:
+			return nil, fmt.Errorf("execution: genesis: %w: key %q of %d bytes, value of %d bytes", ErrTooLarge, w.Key, len(w.Key), len(w.Value))
+		case i > 0 && bytes.Equal(ws[i-1].Key, w.Key):
+			return nil, fmt.Errorf("execution: genesis writes %q twice", w.Key)
+		}
+	}
+	r := e.newRun(nil, 0)
+	r.hasher.add(0, ws)
+	res := &Result{Writes: ws}
+	hdr := &pb.Header{Time: time, PrevHash: make([]byte, len(types.Hash{}))}
+	if err := e.finish(r, hdr, types.Hash{}, nil, res); err != nil {
+		return nil, fmt.Errorf("execution: genesis: %w", err)
+	}
+	return res, nil
+}
+
+// run is the working state of one Execute or Genesis call.
+type run struct {
+	overlay overlay
+	arena   arena
+	hasher  writeSetHasher
+}
+
+// newRun sizes the block's overlay for txs transactions: a transfer writes
+// three keys, two of them often new to the block.
+func (e *Executor) newRun(state StateReader, txs int) *run {
+	return &run{
+		overlay: overlay{state: state, index: make(map[string]int, 3*txs), entries: make([]Write, 0, 3*txs)},
+		hasher:  writeSetHasher{h: e.cfg.Hash.New()},
+	}
+}
+
+// execTx runs one transaction. It changes nothing but ctx: its outcome is
+// ctx's write set and events, which the caller commits in block order. That
+// split is what lets a scheduler run independent transactions concurrently,
+// each in its own Context. An error aborts the block.
+func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, error) {
+	body := tx.Body
+	ctx.begin(tx.Sender)
+	if body.ChainId != e.cfg.ChainID {
+		return statusInvalid, fmt.Sprintf("wrong chain id %q, this chain is %q", body.ChainId, e.cfg.ChainID), nil
+	}
+	if tx.Expired(ctx.time) {
+		return statusInvalid, fmt.Sprintf("expired at %d, block time %d", body.ExpiresAt, ctx.time), nil
+	}
+	nk := ctx.arena.concat(noncePrefix, tx.Sender[:])
+	v, err := ctx.get(nk)
+	if err != nil {
+		return 0, "", err
+	}
+	n, err := decodeNonce(nk, v)
+	if err != nil {
+		return 0, "", err
+	}
+	if body.Nonce != n {
+		return statusInvalid, fmt.Sprintf("nonce %d, expected %d", body.Nonce, n), nil
+	}
+	if n == math.MaxUint64 {
+		return statusInvalid, "the sender has used every nonce", nil
+	}
+	nv := ctx.arena.alloc(8)
+	binary.BigEndian.PutUint64(nv, n+1)
+	ctx.put(nk, nv, false)
+
+	c, ok := e.contracts[body.Contract]
+	if !ok {
+		return statusFailed, unknownContract(body.Contract).Error(), nil
+	}
+	failure, err := call(ctx, c, body.Contract, body.Method, body.Args)
+	if err != nil {
+		return 0, "", err
+	}
+	if failure != nil {
+		// The nonce key ("a/...") sorts before every contract key ("c/..."),
+		// so it is the first write even if the contract called WriteSet.
+		ctx.rollback(1)
+		msg := failure.Error()
+		if msg == "" {
+			msg = "contract failed without a message"
+		}
+		return statusFailed, msg, nil
+	}
+	return statusOK, "", nil
+}
+
+// call runs a contract in ctx. failure is why the call failed, if it did;
+// abort is a state error that must stop the block whatever the contract
+// made of it.
+func call(ctx *Context, c registered, name, method string, args []byte) (failure, abort error) {
+	ctx.enter(name, c.prefix)
+	err := c.Call(ctx, method, args)
+	if ctx.stateErr != nil {
+		return nil, ctx.stateErr
+	}
+	if ctx.err != nil {
+		return ctx.err, nil
+	}
+	return err, nil
+}
+
+func unknownContract(name string) error {
+	return fmt.Errorf("%w %q", ErrUnknownContract, name)
+}
+
+// CallInput is a contract call to simulate.
+type CallInput struct {
+	Sender           types.Address
+	Height, Time     uint64
+	Contract, Method string
+	Args             []byte
+}
+
+// CallResult is the outcome of a simulated call.
+type CallResult struct {
+	// Err is the error exactly as the contract returned it, so that callers
+	// can match a contract's sentinel errors with errors.Is; nil on success.
+	Err error
+	// Events, Reads and Writes are the call's events, read set and write
+	// set (full keys, sorted). A failed call has no events and no writes.
+	Events []*pb.Event
+	Reads  [][]byte
+	Writes []Write
+}
+
+// Simulate runs one contract call against state as if it were in a block at
+// the given height and time, and changes nothing. It checks no chain id,
+// expiry or nonce and writes no nonce. The API uses it to dry-run calls;
+// contract tests use it to reach a contract's errors. An error means state
+// could not be read.
+func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, error) {
+	c, ok := e.contracts[in.Contract]
+	if !ok {
+		return &CallResult{Err: unknownContract(in.Contract)}, nil
+	}
+	r := e.newRun(state, 1)
+	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	ctx.begin(in.Sender)
+	failure, err := call(ctx, c, in.Contract, in.Method, in.Args)
+	if err != nil {
+		return nil, err
+	}
+	if failure != nil {
+		ctx.rollback(0)
+	}
+	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.WriteSet()}, nil
+}
+
+// finish fills the header's computed fields and the result's hashes,
+// receipts and block bytes.
+func (e *Executor) finish(r *run, hdr *pb.Header, prevState types.Hash, txs []*types.Tx, res *Result) error {
+	h := e.cfg.Hash
+	res.WriteSetHash = types.Hash(r.hasher.sum())
+	res.StateHash = types.Hash(h.Sum(prevState[:], res.WriteSetHash[:]))
+
+	leaves := make([]types.Hash, len(txs))
+	for i, tx := range txs {
+		leaves[i] = tx.ID
+	}
+	txRoot := types.MerkleRoot(h, leaves)
+	res.EncodedReceipts = make([][]byte, len(res.Receipts))
+	for i, rc := range res.Receipts {
+		b := types.EncodeReceipt(rc)
+		res.EncodedReceipts[i] = b
+		leaves[i] = h.Sum(b)
+	}
+	receiptRoot := types.MerkleRoot(h, leaves)
+
+	hdr.Version = types.HeaderVersion
+	hdr.ChainId = e.cfg.ChainID
+	hdr.TxRoot = txRoot[:]
+	hdr.WriteSetHash = bytes.Clone(res.WriteSetHash[:])
+	hdr.StateHash = bytes.Clone(res.StateHash[:])
+	hdr.ReceiptRoot = receiptRoot[:]
+	hdr.TxCount = uint32(len(txs))
+	hash, hb, err := types.HeaderHash(h, hdr)
+	if err != nil {
+		return err
+	}
+	res.Header, res.HeaderBytes, res.Hash = hdr, hb, hash
+	res.Block = types.EncodeBlock(hb, txs)
+	return nil
+}
