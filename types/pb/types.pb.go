@@ -398,10 +398,10 @@ type Header struct {
 	ChainId       string                 `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	Height        uint64                 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`                                  // genesis state is height 0; the first block is 1
 	Time          uint64                 `protobuf:"varint,4,opt,name=time,proto3" json:"time,omitempty"`                                      // unix milliseconds, strictly increasing
-	PrevHash      []byte                 `protobuf:"bytes,5,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`               // hash of the previous header; zero for block 1
+	PrevHash      []byte                 `protobuf:"bytes,5,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`               // hash of the previous header; block 1 points at the genesis block (height 0)
 	TxRoot        []byte                 `protobuf:"bytes,6,opt,name=tx_root,json=txRoot,proto3" json:"tx_root,omitempty"`                     // merkle root of the tx ids in block order
 	WriteSetHash  []byte                 `protobuf:"bytes,7,opt,name=write_set_hash,json=writeSetHash,proto3" json:"write_set_hash,omitempty"` // hash of the block's write sets in tx order
-	StateHash     []byte                 `protobuf:"bytes,8,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`            // H(previous state_hash || write_set_hash)
+	StateHash     []byte                 `protobuf:"bytes,8,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`            // H(previous state_hash || write_set_hash); zero before genesis
 	ReceiptRoot   []byte                 `protobuf:"bytes,9,opt,name=receipt_root,json=receiptRoot,proto3" json:"receipt_root,omitempty"`      // merkle root of the encoded receipts
 	TxCount       uint32                 `protobuf:"varint,10,opt,name=tx_count,json=txCount,proto3" json:"tx_count,omitempty"`
 	Proposer      []byte                 `protobuf:"bytes,11,opt,name=proposer,proto3" json:"proposer,omitempty"` // node id of the proposer

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"errors"
+
+	"connectrpc.com/connect"
+
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/txpool"
+	"github.com/accord-chain/accord/types"
+)
+
+// reasons maps admission errors to an API status and a stable reason string
+// that scripts can match on. The first match wins.
+var reasons = []struct {
+	err    error
+	code   connect.Code
+	reason string
+}{
+	{txpool.ErrPoolFull, connect.CodeResourceExhausted, "pool_full"},
+	{txpool.ErrDuplicate, connect.CodeAlreadyExists, "duplicate"},
+	{txpool.ErrStaleNonce, connect.CodeFailedPrecondition, "stale_nonce"},
+	{txpool.ErrNonceGap, connect.CodeFailedPrecondition, "nonce_gap"},
+	{types.ErrTooLarge, connect.CodeInvalidArgument, "too_large"},
+	{types.ErrWrongChain, connect.CodeInvalidArgument, "wrong_chain"},
+	{types.ErrExpired, connect.CodeInvalidArgument, "expired"},
+	{types.ErrBadSignature, connect.CodeInvalidArgument, "bad_signature"},
+	{types.ErrUnknownScheme, connect.CodeInvalidArgument, "unknown_scheme"},
+	{types.ErrVersion, connect.CodeInvalidArgument, "bad_version"},
+	{types.ErrNoSigner, connect.CodeInvalidArgument, "malformed"},
+	{types.ErrWeakKey, connect.CodeInvalidArgument, "weak_key"},
+	{types.ErrMalformed, connect.CodeInvalidArgument, "malformed"},
+	{txpool.ErrClosed, connect.CodeUnavailable, "closed"},
+	{token.ErrNotIssuer, connect.CodePermissionDenied, "not_issuer"},
+	{token.ErrInsufficient, connect.CodeFailedPrecondition, "insufficient_balance"},
+	{token.ErrOverflow, connect.CodeFailedPrecondition, "overflow"},
+	{token.ErrBadAmount, connect.CodeInvalidArgument, "bad_amount"},
+	{token.ErrBadAddress, connect.CodeInvalidArgument, "bad_address"},
+	{token.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},
+	{execution.ErrUnknownMethod, connect.CodeInvalidArgument, "unknown_method"},
+}
+
+// Classify maps an admission error to its API code and reason string.
+func Classify(err error) (connect.Code, string) {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.code, r.reason
+		}
+	}
+	return connect.CodeInternal, "internal"
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// wantError asserts a non-zero exit with one line on stderr containing want.
+func wantError(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, _, stderr := run(t, args...)
+	if code == 0 {
+		t.Fatalf("accord %s: exit 0, want failure", strings.Join(args, " "))
+	}
+	if !strings.HasPrefix(stderr, "error: ") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("accord %s: stderr %q, want one line containing %q", strings.Join(args, " "), stderr, want)
+	}
+}
+
+func TestInitAndKeys(t *testing.T) {
+	home := t.TempDir()
+	code, out, stderr := run(t, "init", "--home", home, "--nodes", "2", "--crypto", "sm2", "--chain-id", "city", "--base-port", "9100", "-o", "json")
+	if code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	var res struct {
+		ChainID string `json:"chain_id"`
+		KeysDir string `json:"keys_dir"`
+		Admin   string `json:"admin"`
+		Nodes   []struct{ Home, API string }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("init -o json: %v: %s", err, out)
+	}
+	if res.ChainID != "city" || len(res.Admin) != 40 || len(res.Nodes) != 2 ||
+		res.Nodes[0].API != "http://127.0.0.1:9100" || res.Nodes[1].API != "http://127.0.0.1:9110" {
+		t.Fatalf("init output: %+v", res)
+	}
+	wantError(t, "already initialised", "init", "--home", home)
+
+	keys := res.KeysDir
+	code, out, _ = run(t, "keys", "show", "admin", "--keys", keys, "-o", "json")
+	var admin struct{ Name, Address, Scheme string }
+	if code != 0 || json.Unmarshal([]byte(out), &admin) != nil || admin.Address != res.Admin || admin.Scheme != "sm2" {
+		t.Fatalf("keys show admin: %q", out)
+	}
+	if code, out, _ := run(t, "keys", "show", "admin", "--keys", keys, "--address"); code != 0 || out != res.Admin+"\n" {
+		t.Fatalf("keys show --address: %q, want the address alone", out)
+	}
+	for _, s := range []string{"ed25519", "sm2", "p256"} {
+		if code, _, stderr := run(t, "keys", "new", "k-"+s, "--crypto", s, "--keys", keys); code != 0 {
+			t.Fatalf("keys new --crypto %s: %s", s, stderr)
+		}
+	}
+	code, out, _ = run(t, "keys", "list", "--keys", keys, "-o", "json")
+	var list []struct{ Name, Address, Scheme string }
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 4 || list[0].Name != "admin" {
+		t.Fatalf("keys list: %q", out)
+	}
+	wantError(t, "already exists", "keys", "new", "admin", "--keys", keys)
+	wantError(t, "no such key", "keys", "show", "nobody", "--keys", keys)
+	wantError(t, "bad key name", "keys", "new", "../escape", "--keys", keys)
+	wantError(t, "want ed25519, sm2 or p256", "keys", "new", "x", "--crypto", "rsa", "--keys", keys)
+}
+
+func TestBadInputFailsBeforeTheNetwork(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys")
+	// An unreachable node: every case must fail on its input first.
+	node := "http://127.0.0.1:1"
+	addr := strings.Repeat("ab", 20)
+	wantError(t, "must not be negative", "tx", "transfer", "--from", "a", "--to", addr, "--amount", "-5", "--node", node, "--keys", keys)
+	wantError(t, "whole number", "tx", "transfer", "--from", "a", "--to", addr, "--amount", "ten", "--node", node, "--keys", keys)
+	wantError(t, "whole number", "tx", "transfer", "--from", "a", "--to", addr, "--amount", "1.5", "--node", node, "--keys", keys)
+	wantError(t, "greater than zero", "tx", "mint", "--to", addr, "--amount", "0", "--node", node, "--keys", keys)
+	wantError(t, "larger than", "tx", "mint", "--to", addr, "--amount", "99999999999999999999999", "--node", node, "--keys", keys)
+	wantError(t, "malformed address", "tx", "transfer", "--from", "a", "--to", "0xnothex", "--amount", "5", "--node", node, "--keys", keys)
+	wantError(t, "no such key", "tx", "transfer", "--from", "nobody", "--to", addr, "--amount", "5", "--node", node, "--keys", keys)
+	wantError(t, "malformed address", "query", "account", "abc", "--node", node)
+	wantError(t, "malformed hash", "query", "tx", "abc", "--node", node)
+	wantError(t, "want a height", "query", "block", "tip", "--node", node)
+	wantError(t, "want a height", "query", "block", "0", "--node", node)
+	wantError(t, "want text or json", "status", "-o", "yaml", "--node", node)
+	wantError(t, "cannot reach node", "status", "--node", node)
+}

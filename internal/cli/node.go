@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/node"
+)
+
+func initCmd(e *env) *cobra.Command {
+	var (
+		o      node.InitOptions
+		scheme string
+	)
+	cmd := &cobra.Command{
+		Use:   "init --home DIR",
+		Short: "Create a chain: config, genesis, node keys and an issuer key named admin",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := crypto.ParseScheme(scheme)
+			if err != nil {
+				return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)
+			}
+			o.Crypto = s
+			res, err := node.Init(o)
+			if err != nil {
+				return err
+			}
+			return e.print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "chain %s initialised\nadmin (issuer): %s\nkeys: %s\n", res.ChainID, res.Admin, res.KeysDir)
+				for _, n := range res.Nodes {
+					fmt.Fprintf(w, "node: %s  api %s\n", n.Home, n.API)
+				}
+				if len(res.Nodes) > 0 {
+					fmt.Fprintf(w, "start with: accord start --home %s\n", res.Nodes[0].Home)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&o.Home, "home", "", "folder to create the chain in (required)")
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "accord-dev", "chain id")
+	cmd.Flags().StringVar(&scheme, "crypto", "ed25519", "signature scheme of the keys: ed25519, sm2 or p256 (sm2 also picks the sm3 chain hash)")
+	cmd.Flags().IntVar(&o.Nodes, "nodes", 1, "number of nodes")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0; node i uses base-port+10*i")
+	_ = cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+func startCmd(e *env) *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "start --home NODE_HOME",
+		Short: "Run a node in the foreground until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runNode(e, home, nil)
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
+	_ = cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+func devCmd(e *env) *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a single-node chain on embedded storage, creating it on first use",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !node.Initialised(home) {
+				if _, err := node.Init(node.InitOptions{Home: home}); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "initialised a new dev chain in %s\n", home)
+			}
+			keys := node.KeysDir(home)
+			return runNode(e, node.NodeHome(home, 0), func(api string) {
+				fmt.Fprintf(e.stdout, "Accord dev node running\n  API:       http://%s\n  admin key: %s (name: admin)\n  data:      %s\nPress Ctrl-C to stop.\n",
+					api, filepath.Join(keys, node.AdminKey+".json"), node.NodeHome(home, 0))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", DefaultHome(), "chain folder")
+	return cmd
+}
+
+// runNode opens a node home and runs it until a signal arrives.
+func runNode(e *env, home string, ready func(api string)) error {
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	n, err := node.Open(home, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runErr := n.Run(ctx, ready)
+	if err := n.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil {
+		log.Info("node stopped cleanly")
+	}
+	return runErr
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/sdk"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
+)
+
+type txResult struct {
+	TxID    string `json:"tx_id"`
+	Height  uint64 `json:"height,omitempty"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+func txCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
+	cmd.AddCommand(
+		tokenTxCmd(e, token.MethodMint, "Mint new units to an address (issuer only)"),
+		tokenTxCmd(e, token.MethodTransfer, "Transfer units to an address"),
+		tokenTxCmd(e, token.MethodBurn, "Burn units from the issuer's own balance (issuer only)"),
+	)
+	return cmd
+}
+
+func tokenTxCmd(e *env, method, short string) *cobra.Command {
+	var (
+		from, to, amount string
+		wait             bool
+		timeout          time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   method,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := parseAmount(amount)
+			if err != nil {
+				return err
+			}
+			var args []byte
+			switch method {
+			case token.MethodBurn:
+				args = token.BurnArgs(n)
+			default:
+				if to == "" {
+					return fmt.Errorf("--to is required")
+				}
+				addr, err := types.ParseAddress(to)
+				if err != nil {
+					return fmt.Errorf("--to: %w", err)
+				}
+				if method == token.MethodMint {
+					args = token.MintArgs(addr, n)
+				} else {
+					args = token.TransferArgs(addr, n)
+				}
+			}
+			ks, err := keystore.Open(e.keys)
+			if err != nil {
+				return err
+			}
+			key, err := ks.Get(from)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			c := sdk.New(e.node)
+			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: token.Name, Method: method, Args: args})
+			if err != nil {
+				return err
+			}
+			id, err := c.Submit(ctx, tx)
+			if err != nil {
+				return err
+			}
+			res := txResult{TxID: id.String(), Status: "submitted"}
+			if wait {
+				r, err := c.Wait(ctx, id)
+				if err != nil {
+					return err
+				}
+				res.Height, res.Status, res.Message = r.Height, statusName(r.Receipt.Status), r.Receipt.Message
+			}
+			if err := e.print(res, func(w io.Writer) {
+				fmt.Fprintf(w, "tx_id:  %s\nstatus: %s\n", res.TxID, res.Status)
+				if res.Height > 0 {
+					fmt.Fprintf(w, "height: %d\n", res.Height)
+				}
+				if res.Message != "" {
+					fmt.Fprintf(w, "reason: %s\n", res.Message)
+				}
+			}); err != nil {
+				return err
+			}
+			if wait && res.Status != "ok" {
+				return fmt.Errorf("transaction %s %s: %s", res.TxID, res.Status, res.Message)
+			}
+			return nil
+		},
+	}
+	def := ""
+	if method != token.MethodTransfer {
+		def = "admin"
+	}
+	cmd.Flags().StringVar(&from, "from", def, "name of the signing key in --keys")
+	if method != token.MethodBurn {
+		cmd.Flags().StringVar(&to, "to", "", "recipient address (40 hex digits)")
+	}
+	cmd.Flags().StringVar(&amount, "amount", "", "amount in whole units (required)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if the transaction failed")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	_ = cmd.MarkFlagRequired("amount")
+	if method == token.MethodTransfer {
+		_ = cmd.MarkFlagRequired("from")
+	}
+	nodeFlag(cmd, e)
+	keysFlag(cmd, e)
+	return cmd
+}
+
+// statusName is the receipt status as scripts see it: ok, failed or invalid.
+func statusName(s pb.TxStatus) string {
+	switch s {
+	case pb.TxStatus_TX_STATUS_OK:
+		return "ok"
+	case pb.TxStatus_TX_STATUS_FAILED:
+		return "failed"
+	case pb.TxStatus_TX_STATUS_INVALID:
+		return "invalid"
+	}
+	return s.String()
+}

@@ -1,0 +1,165 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/accord-chain/accord/consensus/solo"
+	"github.com/accord-chain/accord/txpool"
+)
+
+// Files and folders inside a node home.
+const (
+	ConfigFile  = "config.json"
+	GenesisFile = "genesis.json"
+	NodeKeyFile = "node_key" // a keystore entry inside the home
+	DataDir     = "data"
+)
+
+// Config is a node's configuration, read from HOME/config.json. Zero fields
+// take the defaults documented on each field.
+type Config struct {
+	// NodeID names this node in block headers and logs. Default: derived from
+	// the node key.
+	NodeID string `json:"node_id,omitempty"`
+	// API is the address the gRPC and HTTP/JSON API listens on.
+	// Default 127.0.0.1:7070.
+	API string `json:"api"`
+	// Consensus selects the engine. Only "solo" today.
+	Consensus string `json:"consensus"`
+	// Solo holds the solo engine's block limits.
+	Solo SoloConfig `json:"solo"`
+	// Pool holds the transaction pool's limits.
+	Pool PoolConfig `json:"pool"`
+	// CacheMB is the storage block cache in MiB. Default 256.
+	CacheMB int64 `json:"cache_mb,omitempty"`
+}
+
+// SoloConfig mirrors solo.Config with JSON-friendly units.
+type SoloConfig struct {
+	// BlockInterval is the longest wait for a block, e.g. "100ms". Default 100ms.
+	BlockInterval string `json:"block_interval,omitempty"`
+	// MaxBlockTxs caps transactions per block. Default 10000.
+	MaxBlockTxs int `json:"max_block_txs,omitempty"`
+	// MaxBlockBytes caps a block's transaction bytes. Default 16 MiB.
+	MaxBlockBytes int `json:"max_block_bytes,omitempty"`
+	// EmptyBlocks cuts blocks with no transactions. Default false.
+	EmptyBlocks bool `json:"empty_blocks,omitempty"`
+}
+
+// PoolConfig mirrors txpool.Config; zero fields take txpool's defaults.
+type PoolConfig struct {
+	MaxTxs      int    `json:"max_txs,omitempty"`
+	MaxBytes    int64  `json:"max_bytes,omitempty"`
+	MaxTxBytes  int    `json:"max_tx_bytes,omitempty"`
+	NonceWindow uint64 `json:"nonce_window,omitempty"`
+	Workers     int    `json:"verify_workers,omitempty"`
+}
+
+// DefaultConfig is the configuration `accord init` writes.
+func DefaultConfig() Config {
+	return Config{API: "127.0.0.1:7070", Consensus: "solo", Solo: SoloConfig{BlockInterval: "100ms"}}
+}
+
+// EnsureDefaults fills zero fields.
+func (c *Config) EnsureDefaults() {
+	if c.API == "" {
+		c.API = "127.0.0.1:7070"
+	}
+	if c.Consensus == "" {
+		c.Consensus = "solo"
+	}
+	if c.CacheMB == 0 {
+		c.CacheMB = 256
+	}
+}
+
+// SoloEngineConfig converts to the engine's config.
+func (c Config) SoloEngineConfig() (solo.Config, error) {
+	sc := solo.Config{MaxTxs: c.Solo.MaxBlockTxs, MaxBytes: c.Solo.MaxBlockBytes, EmptyBlocks: c.Solo.EmptyBlocks}
+	if c.Solo.BlockInterval != "" {
+		d, err := time.ParseDuration(c.Solo.BlockInterval)
+		if err != nil {
+			return sc, fmt.Errorf("config: solo.block_interval: %w", err)
+		}
+		sc.Interval = d
+	}
+	sc.EnsureDefaults()
+	return sc, sc.Validate()
+}
+
+// PoolEngineConfig converts to the pool's config.
+func (c Config) PoolEngineConfig() (txpool.Config, error) {
+	pc := txpool.Config{
+		MaxTxs:      c.Pool.MaxTxs,
+		MaxBytes:    c.Pool.MaxBytes,
+		MaxTxBytes:  c.Pool.MaxTxBytes,
+		NonceWindow: c.Pool.NonceWindow,
+		Workers:     c.Pool.Workers,
+	}
+	pc.EnsureDefaults()
+	return pc, pc.Validate()
+}
+
+// Validate reports a configuration the node cannot run with.
+func (c Config) Validate() error {
+	if c.Consensus != "solo" {
+		return fmt.Errorf("config: consensus %q is not supported (want solo)", c.Consensus)
+	}
+	if _, err := c.SoloEngineConfig(); err != nil {
+		return err
+	}
+	if _, err := c.PoolEngineConfig(); err != nil {
+		return fmt.Errorf("config: pool: %w", err)
+	}
+	if c.CacheMB < 8 {
+		return fmt.Errorf("config: cache_mb %d is below 8", c.CacheMB)
+	}
+	return nil
+}
+
+// LoadConfig reads HOME/config.json, rejecting unknown fields so that a typo
+// is an error rather than a silently ignored setting.
+func LoadConfig(home string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	if err != nil {
+		return c, err
+	}
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("config: %s: %w", filepath.Join(home, ConfigFile), err)
+	}
+	c.EnsureDefaults()
+	return c, c.Validate()
+}
+
+// WriteJSON writes v as indented JSON, durably, without replacing an
+// existing file.
+func WriteJSON(path string, v any, perm os.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,93 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/types"
+)
+
+// Genesis is the chain's founding document. Every node of a chain has the
+// same bytes; the chain hash of those bytes is the hash of block 0.
+type Genesis struct {
+	ChainID string `json:"chain_id"`
+	// Time is the genesis time in unix milliseconds; block 1 comes after it.
+	Time uint64 `json:"genesis_time"`
+	// Hash is the chain's hash function: "sha256" or "sm3". Fixed forever.
+	Hash string `json:"hash"`
+	// Crypto is the signature scheme `accord init` used for its keys. Any
+	// scheme may sign transactions; this is informational.
+	Crypto string       `json:"crypto"`
+	Token  GenesisToken `json:"token"`
+}
+
+// GenesisToken configures the native token contract.
+type GenesisToken struct {
+	// Issuer is the address allowed to mint and burn.
+	Issuer string `json:"issuer"`
+	// Alloc lists opening balances.
+	Alloc []GenesisAlloc `json:"alloc,omitempty"`
+}
+
+// GenesisAlloc is one opening balance. Amount is a decimal string so that
+// JSON readers never round it.
+type GenesisAlloc struct {
+	Address string `json:"address"`
+	Amount  string `json:"amount"`
+}
+
+// ErrBadGenesis is returned for a genesis document that fails validation.
+var ErrBadGenesis = errors.New("bad genesis")
+
+// Validate checks the document and returns its parsed parts.
+func (g *Genesis) Validate() (crypto.Hash, types.Address, error) {
+	var issuer types.Address
+	if g.ChainID == "" || len(g.ChainID) > types.MaxChainIDLen {
+		return 0, issuer, fmt.Errorf("%w: chain_id must be 1 to %d bytes", ErrBadGenesis, types.MaxChainIDLen)
+	}
+	h, err := crypto.ParseHash(g.Hash)
+	if err != nil {
+		return 0, issuer, fmt.Errorf("%w: hash: %v", ErrBadGenesis, err)
+	}
+	if g.Crypto != "" {
+		if _, err := crypto.ParseScheme(g.Crypto); err != nil {
+			return 0, issuer, fmt.Errorf("%w: crypto: %v", ErrBadGenesis, err)
+		}
+	}
+	issuer, err = types.ParseAddress(g.Token.Issuer)
+	if err != nil {
+		return 0, issuer, fmt.Errorf("%w: token.issuer: %v", ErrBadGenesis, err)
+	}
+	for i, a := range g.Token.Alloc {
+		if _, err := types.ParseAddress(a.Address); err != nil {
+			return 0, issuer, fmt.Errorf("%w: token.alloc[%d]: %v", ErrBadGenesis, i, err)
+		}
+		if _, err := strconv.ParseUint(a.Amount, 10, 64); err != nil {
+			return 0, issuer, fmt.Errorf("%w: token.alloc[%d].amount: %v", ErrBadGenesis, i, err)
+		}
+	}
+	return h, issuer, nil
+}
+
+// LoadGenesis reads and validates a genesis file, returning the document and
+// its exact bytes (which are hashed).
+func LoadGenesis(path string) (*Genesis, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var g Genesis
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadGenesis, path, err)
+	}
+	if _, _, err := g.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &g, b, nil
+}

@@ -1,0 +1,318 @@
+// Package node assembles a running node from its parts: storage, execution,
+// the transaction pool, a consensus engine and the API. It is the only
+// package that knows every part; it owns their lifecycle and the path of a
+// committed block from the engine to storage and subscribers.
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/consensus"
+	"github.com/accord-chain/accord/consensus/solo"
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/store"
+	"github.com/accord-chain/accord/txpool"
+	"github.com/accord-chain/accord/types"
+)
+
+// genesisMeta is the store meta entry holding the genesis bytes the store
+// was created from.
+const genesisMeta = "genesis"
+
+// Node is one running Accord node.
+type Node struct {
+	home    string
+	cfg     Config
+	genesis *Genesis
+	hash    crypto.Hash
+	issuer  types.Address
+	nodeID  types.Address
+	log     *slog.Logger
+
+	store   *store.Store
+	exec    *execution.Executor
+	pool    *txpool.Pool
+	engine  consensus.Engine
+	hub     *api.Hub
+	metrics *Metrics
+
+	mu       sync.Mutex
+	listener net.Listener
+}
+
+// Open loads a node home and opens its storage, committing genesis on first
+// start. Close releases it.
+func Open(home string, log *slog.Logger) (*Node, error) {
+	cfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	g, gbytes, err := LoadGenesis(filepath.Join(home, GenesisFile))
+	if err != nil {
+		return nil, err
+	}
+	h, issuer, _ := g.Validate()
+	ks, err := keystore.Open(home)
+	if err != nil {
+		return nil, err
+	}
+	nk, err := ks.Get(NodeKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, log: log, hub: api.NewHub()}
+	if cfg.NodeID == "" {
+		n.cfg.NodeID = nk.Address.String()[:16]
+	}
+	n.store, err = store.Open(store.Options{Dir: filepath.Join(home, DataDir), CacheBytes: cfg.CacheMB << 20})
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("%s is in use by another running node; stop it first", filepath.Join(home, DataDir))
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.exec, err = execution.New(execution.Config{ChainID: g.ChainID, Hash: h}, token.New())
+	if err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	if err := n.initState(gbytes); err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	pc, _ := cfg.PoolEngineConfig()
+	n.pool, err = txpool.New(pc, g.ChainID, h, nonceState{n.store}, time.Now)
+	if err != nil {
+		n.store.Close()
+		return nil, err
+	}
+	n.pool.SetCheck(n.admissionCheck)
+	n.metrics = NewMetrics(n)
+	sc, _ := cfg.SoloEngineConfig()
+	n.engine, err = solo.New(sc, n.pool, n, n.nodeID[:], time.Now)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// initState commits the genesis block (height 0, no transactions, the
+// genesis state as its writes) into an empty store, or checks that the store
+// was made from this genesis document.
+func (n *Node) initState(gbytes []byte) error {
+	if !n.store.Tip().Empty {
+		stored, err := n.store.Meta(genesisMeta)
+		if err != nil {
+			return fmt.Errorf("store has blocks but no genesis record: %w", err)
+		}
+		if !bytes.Equal(stored, gbytes) {
+			return fmt.Errorf("%s differs from the genesis this node's data was created from; restore it or start with an empty %s", GenesisFile, DataDir)
+		}
+		return nil
+	}
+	alloc := make([]token.Alloc, 0, len(n.genesis.Token.Alloc))
+	for _, a := range n.genesis.Token.Alloc {
+		addr, _ := types.ParseAddress(a.Address)
+		amt, _ := strconv.ParseUint(a.Amount, 10, 64)
+		alloc = append(alloc, token.Alloc{Address: addr, Amount: amt})
+	}
+	writes, err := token.Genesis(n.issuer, alloc)
+	if err != nil {
+		return fmt.Errorf("genesis: %w", err)
+	}
+	res, err := n.exec.Genesis(n.genesis.Time, writes)
+	if err != nil {
+		return err
+	}
+	// The document goes first: a crash before the block commits leaves an
+	// empty chain that the next start initialises again.
+	if err := n.store.PutMeta(genesisMeta, gbytes); err != nil {
+		return err
+	}
+	return n.store.CommitBlock(&store.BlockCommit{
+		Height: 0,
+		Block:  res.Block,
+		Hash:   store.Hash(res.Hash),
+		Writes: storeWrites(res.Writes),
+		Tip: store.Tip{
+			Height:       0,
+			Time:         n.genesis.Time,
+			BlockHash:    store.Hash(res.Hash),
+			WriteSetHash: store.Hash(res.WriteSetHash),
+			StateHash:    store.Hash(res.StateHash),
+		},
+	})
+}
+
+func storeWrites(ws []execution.Write) []store.Write {
+	out := make([]store.Write, len(ws))
+	for i, w := range ws {
+		out[i] = store.Write{Key: w.Key, Value: w.Value, Delete: w.Delete}
+	}
+	return out
+}
+
+// Apply implements consensus.Applier: execute, commit in one atomic write,
+// then tell the pool and subscribers.
+func (n *Node) Apply(_ context.Context, p *consensus.Proposal) error {
+	start := time.Now()
+	tip := n.store.Tip()
+	if p.Height != tip.Height+1 {
+		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
+	}
+	res, err := n.exec.Execute(stateReader{n.store}, &execution.BlockInput{
+		Height:        p.Height,
+		Time:          p.Time,
+		PrevHash:      types.Hash(tip.BlockHash),
+		PrevStateHash: types.Hash(tip.StateHash),
+		Proposer:      p.Proposer,
+		Txs:           p.Txs,
+	})
+	if err != nil {
+		return fmt.Errorf("execute block %d: %w", p.Height, err)
+	}
+	ids := make([]store.Hash, len(p.Txs))
+	tids := make([]types.Hash, len(p.Txs))
+	for i, tx := range p.Txs {
+		ids[i], tids[i] = store.Hash(tx.ID), tx.ID
+	}
+	err = n.store.CommitBlock(&store.BlockCommit{
+		Height:   p.Height,
+		Block:    res.Block,
+		Hash:     store.Hash(res.Hash),
+		TxIDs:    ids,
+		Receipts: res.EncodedReceipts,
+		Writes:   storeWrites(res.Writes),
+		Tip: store.Tip{
+			Height:       p.Height,
+			Time:         p.Time,
+			BlockHash:    store.Hash(res.Hash),
+			WriteSetHash: store.Hash(res.WriteSetHash),
+			StateHash:    store.Hash(res.StateHash),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("commit block %d: %w", p.Height, err)
+	}
+	n.pool.Update(p.Txs)
+	n.hub.Publish(&api.Committed{Header: res.Header, Hash: res.Hash, TxIDs: tids, Receipts: res.Receipts})
+	n.metrics.observeBlock(p, tip.Time, start)
+	return nil
+}
+
+// Last implements consensus.Applier.
+func (n *Node) Last() (uint64, uint64) {
+	t := n.store.Tip()
+	return t.Height, t.Time
+}
+
+// Run serves the API and runs consensus until ctx is cancelled. It returns
+// the first fatal error. ready, if not nil, is called with the API address
+// once the listener is open.
+func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
+	ln, err := net.Listen("tcp", n.cfg.API)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	n.mu.Lock()
+	n.listener = ln
+	n.mu.Unlock()
+	srv := api.New(api.Deps{
+		ChainID:   n.genesis.ChainID,
+		Hash:      n.hash,
+		Issuer:    n.issuer,
+		NodeID:    n.cfg.NodeID,
+		Consensus: n.engine.Name(),
+		Pool:      n.pool,
+		Store:     n.store,
+		Hub:       n.hub,
+	})
+	httpSrv := &http.Server{
+		Handler:           h2c.NewHandler(srv.Handler(n.metrics.Handler()), &http2.Server{}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	httpErr := make(chan error, 1)
+	engineErr := make(chan error, 1)
+	go func() {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- fmt.Errorf("api: %w", err)
+		}
+	}()
+	go func() { engineErr <- n.engine.Run(ctx) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	n.log.Info("node started", "chain_id", n.genesis.ChainID, "height", n.store.Tip().Height, "api", "http://"+ln.Addr().String(), "node_id", n.cfg.NodeID)
+	var runErr error
+	engineDone := false
+	select {
+	case <-ctx.Done():
+	case runErr = <-httpErr:
+	case runErr = <-engineErr:
+		engineDone = true
+	}
+	if runErr != nil {
+		n.log.Error("node stopping on error", "err", runErr)
+	}
+	cancel()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	if !engineDone {
+		// Let the engine finish the block in hand before storage closes.
+		if err := <-engineErr; err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	return runErr
+}
+
+// Close releases the node's resources. Call it after Run returns.
+func (n *Node) Close() error {
+	if n.pool != nil {
+		n.pool.Close()
+	}
+	return n.store.Close()
+}
+
+// Home is the node's home folder.
+func (n *Node) Home() string { return n.home }
+
+// stateReader adapts the store to execution.StateReader.
+type stateReader struct{ s *store.Store }
+
+func (r stateReader) Get(key []byte) ([]byte, error) {
+	v, err := r.s.Get(key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// nonceState adapts the store to txpool.State.
+type nonceState struct{ s *store.Store }
+
+func (r nonceState) Nonce(a types.Address) (uint64, error) {
+	return execution.Nonce(stateReader(r), a)
+}

@@ -1,0 +1,175 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-chain/accord/consensus"
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func initHome(t *testing.T, o InitOptions) *InitResult {
+	t.Helper()
+	if o.Home == "" {
+		o.Home = t.TempDir()
+	}
+	res, err := Init(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestInitDefaultsAndRefusal(t *testing.T) {
+	home := t.TempDir()
+	res := initHome(t, InitOptions{Home: home, Crypto: crypto.SM2})
+	g, _, err := LoadGenesis(filepath.Join(res.Nodes[0].Home, GenesisFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Hash != "sm3" || g.Crypto != "sm2" || g.Token.Issuer != res.Admin || g.ChainID != "accord-dev" {
+		t.Fatalf("genesis for --crypto sm2: %+v", g)
+	}
+	if _, err := Init(InitOptions{Home: home}); !errors.Is(err, ErrInitialised) {
+		t.Fatalf("second init: %v, want ErrInitialised", err)
+	}
+	cfg, err := LoadConfig(res.Nodes[0].Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := cfg.SoloEngineConfig()
+	if sc.Interval > 200*time.Millisecond || cfg.API != "127.0.0.1:7070" {
+		t.Fatalf("default config: interval %s, api %s", sc.Interval, cfg.API)
+	}
+}
+
+func TestConfigRejectsUnknownFieldsAndBadValues(t *testing.T) {
+	res := initHome(t, InitOptions{})
+	home := res.Nodes[0].Home
+	for _, body := range []string{
+		`{"api":"127.0.0.1:1","consensus":"solo","blok_interval":"1s"}`,
+		`{"api":"127.0.0.1:1","consensus":"pbft"}`,
+		`{"api":"127.0.0.1:1","solo":{"block_interval":"soon"}}`,
+		`{"api":"127.0.0.1:1","solo":{"block_interval":"1h"}}`,
+		`{"api":"127.0.0.1:1","pool":{"max_txs":-1}}`,
+	} {
+		if err := os.WriteFile(filepath.Join(home, ConfigFile), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadConfig(home); err == nil {
+			t.Errorf("config %s accepted", body)
+		}
+	}
+}
+
+func TestGenesisValidate(t *testing.T) {
+	good := Genesis{ChainID: "c", Hash: "sha256", Token: GenesisToken{Issuer: strings.Repeat("a", 40)}}
+	if _, _, err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(g *Genesis){
+		"no chain id":  func(g *Genesis) { g.ChainID = "" },
+		"bad hash":     func(g *Genesis) { g.Hash = "md5" },
+		"bad crypto":   func(g *Genesis) { g.Crypto = "rsa" },
+		"bad issuer":   func(g *Genesis) { g.Token.Issuer = "x" },
+		"bad alloc":    func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: "x", Amount: "1"}} },
+		"bad amount":   func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: good.Token.Issuer, Amount: "-1"}} },
+		"float amount": func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: good.Token.Issuer, Amount: "1e3"}} },
+	} {
+		g := good
+		mut(&g)
+		if _, _, err := g.Validate(); !errors.Is(err, ErrBadGenesis) {
+			t.Errorf("%s: %v, want ErrBadGenesis", name, err)
+		}
+	}
+}
+
+// TestApplyPersistsAcrossReopen drives the node's Applier directly: a mint
+// and a failing transfer commit, the node closes, and a reopened node
+// resumes at the same tip with the same state.
+func TestApplyPersistsAcrossReopen(t *testing.T) {
+	res := initHome(t, InitOptions{})
+	home := res.Nodes[0].Home
+	n, err := Open(home, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesisTip := n.store.Tip()
+	if genesisTip.Height != 0 || genesisTip.Empty || genesisTip.StateHash == ([32]byte{}) {
+		t.Fatalf("genesis tip: %+v", genesisTip)
+	}
+	ks, _ := keystore.Open(res.KeysDir)
+	admin, err := ks.Get(AdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := crypto.GenerateKey(crypto.P256, nil)
+	aliceAddr := types.AddressOf(alice.Scheme(), alice.Public().Bytes())
+	sign := func(k crypto.PrivateKey, nonce uint64, method string, args []byte) *types.Tx {
+		tx, err := types.SignTx(&pb.TxPayload{ChainId: "accord-dev", Nonce: nonce, ExpiresAt: 1 << 62, Contract: token.Name, Method: method, Args: args}, k, n.hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	txs := []*types.Tx{
+		sign(admin.Private, 0, token.MethodMint, token.MintArgs(aliceAddr, 500)),
+		sign(alice, 0, token.MethodTransfer, token.TransferArgs(admin.Address, 501)),
+	}
+	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 1, Time: genesisTip.Time + 1, Txs: txs}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 3, Time: genesisTip.Time + 2}); err == nil {
+		t.Fatal("a proposal that skips a height was applied")
+	}
+	tip := n.store.Tip()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err = Open(home, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if got := n.store.Tip(); got != tip {
+		t.Fatalf("reopened tip %+v, want %+v", got, tip)
+	}
+	bal, _ := token.Balance(stateReader{n.store}, aliceAddr)
+	nonce, _ := execution.Nonce(stateReader{n.store}, aliceAddr)
+	if bal != 500 || nonce != 1 {
+		t.Fatalf("alice after reopen: balance %d nonce %d, want 500 and 1 (failed transfer moves only the nonce)", bal, nonce)
+	}
+}
+
+func TestRefusesChangedGenesis(t *testing.T) {
+	res := initHome(t, InitOptions{})
+	home := res.Nodes[0].Home
+	n, err := Open(home, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	path := filepath.Join(home, GenesisFile)
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "accord-dev", "accord-other", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(home, quiet); err == nil || !strings.Contains(err.Error(), "differs from the genesis") {
+		t.Fatalf("open with a changed genesis: %v", err)
+	}
+}
