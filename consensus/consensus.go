@@ -34,12 +34,15 @@ type Mempool interface {
 	Ready() <-chan struct{}
 }
 
-// Applier executes and durably commits a decided block. Apply is called for
-// heights in order, one at a time; when it returns nil the block is committed.
-// An error is fatal to the engine: it stops and returns the error.
+// Applier executes and durably commits decided blocks. Apply is called for
+// heights in order, one at a time; when it returns nil the block is
+// executed and will be committed in order (the applier may still be writing
+// it while the engine decides the next one). An error is fatal to the
+// engine: it stops and returns the error.
 type Applier interface {
 	Apply(ctx context.Context, p *Proposal) error
-	// Last reports the height and time of the last committed block.
+	// Last reports the height and time of the last applied block: the one
+	// the next proposal builds on.
 	Last() (height, time uint64)
 }
 

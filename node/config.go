@@ -3,8 +3,8 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -126,18 +126,40 @@ func (c Config) Validate() error {
 // LoadConfig reads HOME/config.json, rejecting unknown fields so that a typo
 // is an error rather than a silently ignored setting.
 func LoadConfig(home string) (Config, error) {
-	var c Config
-	b, err := os.ReadFile(filepath.Join(home, ConfigFile))
+	path := filepath.Join(home, ConfigFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, err
+		return Config{}, err
 	}
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("config: %s: %w", filepath.Join(home, ConfigFile), err)
+	c, err := ParseConfig(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a config file, fills defaults and validates it.
+func ParseConfig(b []byte) (Config, error) {
+	var c Config
+	if err := decodeStrict(b, &c); err != nil {
+		return c, fmt.Errorf("config: %w", err)
 	}
 	c.EnsureDefaults()
 	return c, c.Validate()
+}
+
+// decodeStrict decodes one JSON value, refusing unknown fields and
+// anything after the value.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
 }
 
 // WriteJSON writes v as indented JSON, durably, without replacing an
@@ -161,5 +183,3 @@ func WriteJSON(path string, v any, perm os.FileMode) error {
 	}
 	return f.Close()
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -80,14 +79,22 @@ func LoadGenesis(path string) (*Genesis, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var g Genesis
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&g); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrBadGenesis, path, err)
-	}
-	if _, _, err := g.Validate(); err != nil {
+	g, err := ParseGenesis(b)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &g, b, nil
+	return g, b, nil
+}
+
+// ParseGenesis decodes and validates a genesis document. Unknown fields and
+// trailing data are errors.
+func ParseGenesis(b []byte) (*Genesis, error) {
+	var g Genesis
+	if err := decodeStrict(b, &g); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadGenesis, err)
+	}
+	if _, _, err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }

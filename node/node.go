@@ -54,6 +54,8 @@ type Node struct {
 	hub     *api.Hub
 	metrics *Metrics
 
+	pipe pipeline
+
 	mu       sync.Mutex
 	listener net.Listener
 }
@@ -105,6 +107,7 @@ func Open(home string, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n.pool.SetCheck(n.admissionCheck)
+	n.startPipeline()
 	n.metrics = NewMetrics(n)
 	sc, _ := cfg.SoloEngineConfig()
 	n.engine, err = solo.New(sc, n.pool, n, n.nodeID[:], time.Now)
@@ -171,60 +174,6 @@ func storeWrites(ws []execution.Write) []store.Write {
 	return out
 }
 
-// Apply implements consensus.Applier: execute, commit in one atomic write,
-// then tell the pool and subscribers.
-func (n *Node) Apply(_ context.Context, p *consensus.Proposal) error {
-	start := time.Now()
-	tip := n.store.Tip()
-	if p.Height != tip.Height+1 {
-		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
-	}
-	res, err := n.exec.Execute(stateReader{n.store}, &execution.BlockInput{
-		Height:        p.Height,
-		Time:          p.Time,
-		PrevHash:      types.Hash(tip.BlockHash),
-		PrevStateHash: types.Hash(tip.StateHash),
-		Proposer:      p.Proposer,
-		Txs:           p.Txs,
-	})
-	if err != nil {
-		return fmt.Errorf("execute block %d: %w", p.Height, err)
-	}
-	ids := make([]store.Hash, len(p.Txs))
-	tids := make([]types.Hash, len(p.Txs))
-	for i, tx := range p.Txs {
-		ids[i], tids[i] = store.Hash(tx.ID), tx.ID
-	}
-	err = n.store.CommitBlock(&store.BlockCommit{
-		Height:   p.Height,
-		Block:    res.Block,
-		Hash:     store.Hash(res.Hash),
-		TxIDs:    ids,
-		Receipts: res.EncodedReceipts,
-		Writes:   storeWrites(res.Writes),
-		Tip: store.Tip{
-			Height:       p.Height,
-			Time:         p.Time,
-			BlockHash:    store.Hash(res.Hash),
-			WriteSetHash: store.Hash(res.WriteSetHash),
-			StateHash:    store.Hash(res.StateHash),
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("commit block %d: %w", p.Height, err)
-	}
-	n.pool.Update(p.Txs)
-	n.hub.Publish(&api.Committed{Header: res.Header, Hash: res.Hash, TxIDs: tids, Receipts: res.Receipts})
-	n.metrics.observeBlock(p, tip.Time, start)
-	return nil
-}
-
-// Last implements consensus.Applier.
-func (n *Node) Last() (uint64, uint64) {
-	t := n.store.Tip()
-	return t.Height, t.Time
-}
-
 // Run serves the API and runs consensus until ctx is cancelled. It returns
 // the first fatal error. ready, if not nil, is called with the API address
 // once the listener is open.
@@ -271,6 +220,8 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 	case runErr = <-httpErr:
 	case runErr = <-engineErr:
 		engineDone = true
+	case <-n.pipe.failed:
+		runErr = n.Flush()
 	}
 	if runErr != nil {
 		n.log.Error("node stopping on error", "err", runErr)
@@ -290,10 +241,14 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 
 // Close releases the node's resources. Call it after Run returns.
 func (n *Node) Close() error {
+	perr := n.stopPipeline()
 	if n.pool != nil {
 		n.pool.Close()
 	}
-	return n.store.Close()
+	if err := n.store.Close(); err != nil {
+		return err
+	}
+	return perr
 }
 
 // Home is the node's home folder.

@@ -136,6 +136,9 @@ func TestApplyPersistsAcrossReopen(t *testing.T) {
 	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 3, Time: genesisTip.Time + 2}); err == nil {
 		t.Fatal("a proposal that skips a height was applied")
 	}
+	if err := n.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	tip := n.store.Tip()
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
