@@ -481,6 +481,13 @@ func (p *Pool) insert(e *entry, reads map[types.Address]nonceRead) (bool, Reason
 	if err := p.full(len(tx.Raw)); err != nil {
 		return false, ReasonPoolFull, err
 	}
+	if n != acct.next && p.count >= p.cfg.MaxTxs-p.cfg.MaxTxs/4 {
+		// Transactions that wait for a missing nonce may fill at most three
+		// quarters of the pool, so the ones that fill gaps, and everyone
+		// else's ready ones, always find room.
+		return false, ReasonPoolFull, fmt.Errorf("%w: transactions waiting for a missing nonce already fill three quarters of it; submit nonce %d of this sender first",
+			ErrPoolFull, acct.next)
+	}
 
 	e.state = waiting
 	acct.txs = append(acct.txs, nil)
