@@ -4,18 +4,68 @@
 //
 // Execution is consensus-critical, so it is deterministic: a result depends
 // only on the committed state and the BlockInput, never on map order, the
-// clock, randomness or floating point. The package does no I/O: it reads
-// committed state through a StateReader and returns the writes for the caller
-// to store in one batch. It must not import consensus, store or the pool.
+// clock, randomness, floating point or how many goroutines ran it. The
+// package does no I/O: it reads committed state through a StateReader and
+// returns the writes for the caller to store in one batch. It must not
+// import consensus, store or the pool.
+//
+// # Sequential execution
 //
 // Each transaction runs in its own Context, which sees state only through
-// the block's overlay and records what it read and wrote; the block's
-// overlay changes only when a transaction's writes are committed, in block
-// order. A parallel scheduler keeps that shape: it runs transactions whose
-// recorded (or declared) key sets do not conflict in separate Contexts and
-// commits them in order, so the result is the sequential one byte for byte.
-// Commuting credits fit the same records as a new kind of write (an
-// addition rather than a value) that commit folds into the overlay.
+// the block's overlay and records what it read and wrote; the overlay
+// changes only when a transaction's writes are committed, in block order.
+// This is the reference: Config.Workers = 1 runs every block this way, and
+// every other way of running a block must give the same Result byte for
+// byte (Stats aside).
+//
+// # Parallel execution
+//
+// With more workers, a block of at least 64 transactions whose contracts
+// all implement Predictor runs in parallel, in four steps.
+//
+// Predict. Each transaction declares, before it runs, every state key it
+// may touch: the executor declares the sender's nonce, the contract the
+// rest (Predictor). A key is declared exclusive (the transaction may read
+// and write it) or as a credit (it only adds to the key's u64 counter with
+// Context.AddUint64 and never reads it). A contract that cannot predict a
+// call makes the block run sequentially; so does a transaction that is not
+// decoded. Whether a block runs in parallel depends only on the block.
+//
+// Schedule. Transactions that access one key exclusively are joined, by
+// union-find, into a group that owns the key and runs in block order.
+// Credits join nothing: credits to one key commute, so a merchant paid by
+// most of a block does not serialise it. A credit matters to ordering only
+// when the key's owner accesses the key after it: the owner must then see
+// the amount. The credit gets a slot; the owner's group is cut, just before
+// the transaction that needs the amount, into a new segment that waits for
+// the segment that made the credit (and for the group's previous segment).
+// A segment only ever waits for segments that start earlier in the block,
+// so the waits form no cycle, and numbering segments by their first
+// transaction gives an order in which they can run.
+//
+// Run. Workers claim segments in that order; a segment whose predecessors
+// are not all done is run by the worker that finishes the last of them, so
+// no worker waits. A transaction reads its group's keys as the group left
+// them, adding in the slots of credits made since; a credit records its
+// amount without reading. The Context checks every access against the
+// declaration: an undeclared key, a read of a key declared as a credit, or
+// a look at a credit's value stops the run, and the block starts again
+// sequentially. Receipts are final here (a contract cannot see a credited
+// value), so workers also encode and hash them.
+//
+// Merge. One goroutine replays the transactions' results in block order.
+// Each credit gets the value sequential execution would write: the key's
+// value so far (committed state, then every earlier write and credit) plus
+// its amount. That makes each write set exactly the sequential one; it is
+// hashed into the write-set hash, and the last write of each key becomes
+// the block's Writes. A credit whose sum would overflow or meet a value
+// that is not a counter (where sequential AddUint64 fails) is found here,
+// even one that a failed transaction discarded, and the block runs
+// sequentially instead. A native contract that credits keeps that from
+// happening by an invariant (see the token package).
+//
+// Every fallback is decided from the block and the state alone, and gives
+// the sequential result; Result.Stats says which way a block ran and why.
 package execution
 
 import (
@@ -43,6 +93,8 @@ var (
 	// ErrTooLarge fails a transaction that writes a key or value over
 	// MaxKeyLen or MaxValueLen.
 	ErrTooLarge = errors.New("state entry too large")
+	// ErrOverflow is what Context.AddUint64 returns for a sum over 2^64-1.
+	ErrOverflow = errors.New("overflow")
 	// ErrCorrupt marks state that breaks an invariant. Execute returns it
 	// for a nonce that is not 8 bytes (every node with that state stops the
 	// same way); contracts wrap it for their own entries, failing the
@@ -51,10 +103,13 @@ var (
 )
 
 // StateReader reads committed state. Get returns (nil, nil) for an absent
-// key and a non-nil slice for a present one, even when its value is empty. The executor never modifies a returned value and keeps none past the
-// Execute call that read it. Execute calls Get from one goroutine at a time.
-// An error from Get aborts Execute with that error: it is not the
-// transaction's fault, so no receipt may depend on it.
+// key and a non-nil slice for a present one, even when its value is empty.
+// The executor never modifies a returned value and keeps none past the
+// Execute call that read it. With Config.Workers = 1, Execute calls Get
+// from one goroutine at a time; otherwise from several at once, so the
+// reader must be safe for concurrent use. An error from Get aborts Execute
+// with that error: it is not the transaction's fault, so no receipt may
+// depend on it.
 type StateReader interface {
 	Get(key []byte) ([]byte, error)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -35,6 +36,12 @@ type Config struct {
 	ChainID string
 	// Hash is the chain's hash function (crypto.SHA256 or crypto.SM3).
 	Hash crypto.Hash
+	// Workers is the number of goroutines that execute a block: 0 (the
+	// default) means runtime.GOMAXPROCS(0); 1 runs every block
+	// sequentially, in block order, which is the reference the parallel
+	// path reproduces byte for byte. With more than one, the StateReader
+	// given to Execute must be safe for concurrent use.
+	Workers int
 }
 
 // Validate reports a configuration the executor cannot run with.
@@ -45,19 +52,28 @@ func (c Config) Validate() error {
 	if !c.Hash.Valid() {
 		return fmt.Errorf("execution: unknown hash function %s", c.Hash)
 	}
+	if c.Workers < 0 {
+		return fmt.Errorf("execution: %d workers: want 0 (one per CPU) or more", c.Workers)
+	}
 	return nil
 }
+
+// minParallel is the smallest block worth running in parallel: below it,
+// starting goroutines and planning cost more than they save.
+const minParallel = 64
 
 // Executor executes blocks. It holds no state between calls: Execute and
 // Genesis may run concurrently, on different inputs or the same.
 type Executor struct {
-	cfg       Config
-	contracts map[string]registered
+	cfg         Config
+	contracts   map[string]registered
+	minParallel int // smaller blocks run sequentially; tests lower it
 }
 
 type registered struct {
 	Contract
-	prefix string // "c/" + name + "/"
+	predictor Predictor // nil if the contract cannot predict its accesses
+	prefix    string    // "c/" + name + "/"
 }
 
 // New returns an executor running the given contracts. Names must be valid
@@ -66,7 +82,7 @@ func New(cfg Config, contracts ...Contract) (*Executor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Executor{cfg: cfg, contracts: make(map[string]registered, len(contracts))}
+	e := &Executor{cfg: cfg, contracts: make(map[string]registered, len(contracts)), minParallel: minParallel}
 	for _, c := range contracts {
 		if c == nil {
 			return nil, errors.New("execution: nil contract")
@@ -78,7 +94,8 @@ func New(cfg Config, contracts ...Contract) (*Executor, error) {
 		if _, dup := e.contracts[name]; dup {
 			return nil, fmt.Errorf("execution: two contracts are named %q", name)
 		}
-		e.contracts[name] = registered{Contract: c, prefix: contractPrefix + name + "/"}
+		p, _ := c.(Predictor)
+		e.contracts[name] = registered{Contract: c, predictor: p, prefix: contractPrefix + name + "/"}
 	}
 	return e, nil
 }
@@ -119,6 +136,27 @@ type Result struct {
 	Writes       []Write
 	WriteSetHash types.Hash
 	StateHash    types.Hash
+	// Stats says how the block was executed. It is not part of the block:
+	// nodes that agree on everything above may differ here.
+	Stats Stats
+}
+
+// Stats describes how Execute ran a block, for metrics and logs.
+type Stats struct {
+	// Workers is the number of goroutines that executed transactions: 1
+	// when the block ran sequentially.
+	Workers int
+	// Groups is the number of groups the block was split into (the
+	// transactions that access one key exclusively form one group, which
+	// runs in block order), and LargestGroup the size of the largest; both
+	// are 0 when the block ran sequentially.
+	Groups, LargestGroup int
+	// Fallback says why a block that could have run in parallel ran
+	// sequentially: a contract that cannot predict its accesses, a
+	// transaction that touched a key it had not declared, a credit that
+	// would overflow. It is empty when the block ran in parallel, or when
+	// it was too small or Config.Workers is 1.
+	Fallback string
 }
 
 const (
@@ -147,13 +185,40 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 	if uint64(len(in.Txs)) > math.MaxUint32 {
 		return nil, fmt.Errorf("execution: block %d has %d transactions, more than a header can count", in.Height, len(in.Txs))
 	}
+	var fallback string
+	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
+		res, why := e.executeParallel(state, in, w)
+		if res != nil {
+			return res, nil
+		}
+		fallback = why
+	}
+	res, err := e.executeSequential(state, in)
+	if err != nil {
+		return nil, err
+	}
+	res.Stats = Stats{Workers: 1, Fallback: fallback}
+	return res, nil
+}
+
+// workers is the number of goroutines a block may use.
+func (e *Executor) workers() int {
+	if e.cfg.Workers == 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return e.cfg.Workers
+}
+
+// executeSequential runs the block's transactions one after another: the
+// reference semantics.
+func (e *Executor) executeSequential(state StateReader, in *BlockInput) (*Result, error) {
 	r := e.newRun(state, len(in.Txs))
 	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
 	receipts := make([]pb.Receipt, len(in.Txs))
 	res := &Result{Receipts: make([]*pb.Receipt, len(in.Txs))}
 	for i, tx := range in.Txs {
 		if tx == nil || tx.Body == nil {
-			return nil, fmt.Errorf("execution: block %d: transaction %d is not decoded", in.Height, i)
+			return nil, notDecoded(in.Height, i)
 		}
 		status, msg, err := e.execTx(ctx, tx)
 		if err != nil {
@@ -162,7 +227,7 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 		rc := &receipts[i]
 		rc.Status, rc.Message = status, msg
 		if status != statusInvalid {
-			ws := ctx.WriteSet()
+			ws := ctx.sortedWrites()
 			r.hasher.add(uint32(i), ws)
 			r.overlay.apply(ws)
 			rc.Events = ctx.takeEvents()
@@ -170,16 +235,26 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 		res.Receipts[i] = rc
 	}
 	res.Writes = r.overlay.sorted()
-	hdr := &pb.Header{
+	res.WriteSetHash = types.Hash(r.hasher.sum())
+	txRoot, receiptRoot := e.roots(in.Txs, res)
+	if err := e.seal(newHeader(in), in.PrevStateHash, txRoot, receiptRoot, in.Txs, res); err != nil {
+		return nil, fmt.Errorf("execution: block %d: %w", in.Height, err)
+	}
+	return res, nil
+}
+
+func notDecoded(height uint64, i int) error {
+	return fmt.Errorf("execution: block %d: transaction %d is not decoded", height, i)
+}
+
+// newHeader starts a block's header from its input; seal fills the rest.
+func newHeader(in *BlockInput) *pb.Header {
+	return &pb.Header{
 		Height:   in.Height,
 		Time:     in.Time,
 		PrevHash: bytes.Clone(in.PrevHash[:]),
 		Proposer: bytes.Clone(in.Proposer),
 	}
-	if err := e.finish(r, hdr, in.PrevStateHash, in.Txs, res); err != nil {
-		return nil, fmt.Errorf("execution: block %d: %w", in.Height, err)
-	}
-	return res, nil
 }
 
 // Genesis builds the block at height 0 from the initial state, given as
@@ -207,9 +282,10 @@ func (e *Executor) Genesis(time uint64, writes []Write) (*Result, error) {
 	}
 	r := e.newRun(nil, 0)
 	r.hasher.add(0, ws)
-	res := &Result{Writes: ws}
+	res := &Result{Writes: ws, WriteSetHash: types.Hash(r.hasher.sum())}
 	hdr := &pb.Header{Time: time, PrevHash: make([]byte, len(types.Hash{}))}
-	if err := e.finish(r, hdr, types.Hash{}, nil, res); err != nil {
+	txRoot, receiptRoot := e.roots(nil, res)
+	if err := e.seal(hdr, types.Hash{}, txRoot, receiptRoot, nil, res); err != nil {
 		return nil, fmt.Errorf("execution: genesis: %w", err)
 	}
 	return res, nil
@@ -238,11 +314,8 @@ func (e *Executor) newRun(state StateReader, txs int) *run {
 func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, error) {
 	body := tx.Body
 	ctx.begin(tx.Sender)
-	if body.ChainId != e.cfg.ChainID {
-		return statusInvalid, fmt.Sprintf("wrong chain id %q, this chain is %q", body.ChainId, e.cfg.ChainID), nil
-	}
-	if tx.Expired(ctx.time) {
-		return statusInvalid, fmt.Sprintf("expired at %d, block time %d", body.ExpiresAt, ctx.time), nil
+	if msg, ok := e.precheck(tx, ctx.time); !ok {
+		return statusInvalid, msg, nil
 	}
 	nk := ctx.arena.concat(noncePrefix, tx.Sender[:])
 	v, err := ctx.get(nk)
@@ -282,6 +355,20 @@ func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, erro
 		return statusFailed, msg, nil
 	}
 	return statusOK, "", nil
+}
+
+// precheck is what makes a transaction invalid whatever the state: its
+// chain id and expiry. It returns the receipt's message and false for an
+// invalid one.
+func (e *Executor) precheck(tx *types.Tx, time uint64) (string, bool) {
+	body := tx.Body
+	if body.ChainId != e.cfg.ChainID {
+		return fmt.Sprintf("wrong chain id %q, this chain is %q", body.ChainId, e.cfg.ChainID), false
+	}
+	if tx.Expired(time) {
+		return fmt.Sprintf("expired at %d, block time %d", body.ExpiresAt, time), false
+	}
+	return "", true
 }
 
 // call runs a contract in ctx. failure is why the call failed, if it did;
@@ -334,6 +421,9 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 		return &CallResult{Err: unknownContract(in.Contract)}, nil
 	}
 	r := e.newRun(state, 1)
+	// One call needs a few hundred bytes, not a block's arena chunk: the
+	// pool dry-runs every admitted transaction through here.
+	r.arena.buf = make([]byte, 0, 512)
 	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
 	ctx.begin(in.Sender)
 	failure, err := call(ctx, c, in.Contract, in.Method, in.Args)
@@ -343,35 +433,38 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 	if failure != nil {
 		ctx.rollback(0)
 	}
-	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.WriteSet()}, nil
+	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites()}, nil
 }
 
-// finish fills the header's computed fields and the result's hashes,
-// receipts and block bytes.
-func (e *Executor) finish(r *run, hdr *pb.Header, prevState types.Hash, txs []*types.Tx, res *Result) error {
+// roots computes the block's tx root and, from res.Receipts, its encoded
+// receipts and receipt root.
+func (e *Executor) roots(txs []*types.Tx, res *Result) (txRoot, receiptRoot types.Hash) {
 	h := e.cfg.Hash
-	res.WriteSetHash = types.Hash(r.hasher.sum())
-	res.StateHash = types.Hash(h.Sum(prevState[:], res.WriteSetHash[:]))
-
 	leaves := make([]types.Hash, len(txs))
 	for i, tx := range txs {
 		leaves[i] = tx.ID
 	}
-	txRoot := types.MerkleRoot(h, leaves)
+	txRoot = types.MerkleRoot(h, leaves)
 	res.EncodedReceipts = make([][]byte, len(res.Receipts))
 	for i, rc := range res.Receipts {
 		b := types.EncodeReceipt(rc)
 		res.EncodedReceipts[i] = b
 		leaves[i] = h.Sum(b)
 	}
-	receiptRoot := types.MerkleRoot(h, leaves)
+	return txRoot, types.MerkleRoot(h, leaves)
+}
 
+// seal fills the header's computed fields, the state hash and the block
+// bytes; res.WriteSetHash is already set.
+func (e *Executor) seal(hdr *pb.Header, prevState, txRoot, receiptRoot types.Hash, txs []*types.Tx, res *Result) error {
+	h := e.cfg.Hash
+	res.StateHash = types.Hash(h.Sum(prevState[:], res.WriteSetHash[:]))
 	hdr.Version = types.HeaderVersion
 	hdr.ChainId = e.cfg.ChainID
-	hdr.TxRoot = txRoot[:]
+	hdr.TxRoot = bytes.Clone(txRoot[:])
 	hdr.WriteSetHash = bytes.Clone(res.WriteSetHash[:])
 	hdr.StateHash = bytes.Clone(res.StateHash[:])
-	hdr.ReceiptRoot = receiptRoot[:]
+	hdr.ReceiptRoot = bytes.Clone(receiptRoot[:])
 	hdr.TxCount = uint32(len(txs))
 	hash, hb, err := types.HeaderHash(h, hdr)
 	if err != nil {

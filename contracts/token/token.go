@@ -11,6 +11,21 @@
 //	"b/" + 20-byte address u64 big-endian balance; absent means 0, and a
 //	                       balance that reaches 0 is deleted
 //
+// The token is an execution.Predictor, so blocks of its calls run in
+// parallel. A transfer reads and writes its sender's balance and only adds
+// to its recipient's (execution.Context.AddUint64, declared as a credit):
+// transfers to one merchant commute and do not serialise a block. Mint and
+// burn read and write the supply and read the issuer, so they run in block
+// order among themselves; a mint credits its recipient.
+//
+// Crediting relies on one invariant: every balance is at most the supply,
+// and the supply never exceeds 2^64-1 (genesis and mint check it), so adding
+// an amount that has left another balance, or that mint has just added to
+// the supply, can never overflow a balance. A state that breaks it (one
+// written by hand) still executes correctly: the executor detects the
+// overflow and runs the block sequentially, where the credit fails with
+// ErrOverflow.
+//
 // The package reads and writes state only through an execution.Context (or,
 // for queries, an execution.StateReader). It must stay deterministic.
 package token
@@ -46,7 +61,7 @@ const (
 var (
 	ErrNotIssuer     = errors.New("not the issuer")
 	ErrInsufficient  = errors.New("insufficient balance")
-	ErrOverflow      = errors.New("overflow")
+	ErrOverflow      = execution.ErrOverflow
 	ErrBadAmount     = errors.New("bad amount")
 	ErrBadAddress    = errors.New("bad address")
 	ErrBadArgs       = errors.New("malformed arguments")
@@ -82,13 +97,57 @@ func (*Token) Call(ctx *execution.Context, method string, args []byte) error {
 	return fmt.Errorf("%w: token has no method %q (it has mint, burn, transfer)", ErrUnknownMethod, method)
 }
 
+// Predict declares the keys a call touches; see execution.Predictor. It
+// decodes the arguments as Call does, and keeps them for Call: a call that
+// fails before touching state declares nothing but what it reads first.
+func (*Token) Predict(acc *execution.AccessList, sender types.Address, method string, args []byte) bool {
+	switch method {
+	case MethodTransfer:
+		a := new(pb.TransferArgs)
+		if decode(args, a) != nil {
+			return true
+		}
+		acc.Keep(a)
+		to, err := address("to", a.To)
+		if err != nil || a.Amount == 0 {
+			return true
+		}
+		fk := balanceKey(sender)
+		acc.Exclusive(fk[:])
+		if to != sender {
+			tk := balanceKey(to)
+			acc.Credit(tk[:])
+		}
+	case MethodMint:
+		acc.Exclusive([]byte(issuerKey))
+		a := new(pb.MintArgs)
+		if decode(args, a) != nil {
+			return true
+		}
+		acc.Keep(a)
+		to, err := address("to", a.To)
+		if err != nil || a.Amount == 0 {
+			return true
+		}
+		acc.Exclusive([]byte(supplyKey))
+		tk := balanceKey(to)
+		acc.Credit(tk[:])
+	case MethodBurn:
+		acc.Exclusive([]byte(issuerKey))
+		fk := balanceKey(sender)
+		acc.Exclusive(fk[:])
+		acc.Exclusive([]byte(supplyKey))
+	}
+	return true
+}
+
 // transfer moves amount from the sender to args.to. A transfer to oneself
 // succeeds when the balance covers the amount, changes no balance and still
 // emits its event: it is accepted like any other so that clients need no
 // special case, and it cannot create money.
 func transfer(ctx *execution.Context, args []byte) error {
-	var a pb.TransferArgs
-	if err := decode(args, &a); err != nil {
+	a, err := decodeArgs[pb.TransferArgs](ctx, args)
+	if err != nil {
 		return err
 	}
 	to, err := address("to", a.To)
@@ -108,17 +167,10 @@ func transfer(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, a.Amount)
 	}
 	if to != from {
-		tk := balanceKey(to)
-		tb, err := getU64(ctx, tk[:])
-		if err != nil {
+		setBalance(ctx, fk[:], have-a.Amount)
+		if err := credit(ctx, to, a.Amount); err != nil {
 			return err
 		}
-		sum, carry := bits.Add64(tb, a.Amount, 0)
-		if carry != 0 {
-			return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
-		}
-		setBalance(ctx, fk[:], have-a.Amount)
-		setBalance(ctx, tk[:], sum)
 	}
 	ctx.Emit(MethodTransfer, attrs("from", hexAddr(from), "to", hexAddr(to), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
@@ -128,8 +180,8 @@ func mint(ctx *execution.Context, args []byte) error {
 	if err := onlyIssuer(ctx, MethodMint); err != nil {
 		return err
 	}
-	var a pb.MintArgs
-	if err := decode(args, &a); err != nil {
+	a, err := decodeArgs[pb.MintArgs](ctx, args)
+	if err != nil {
 		return err
 	}
 	to, err := address("to", a.To)
@@ -147,17 +199,10 @@ func mint(ctx *execution.Context, args []byte) error {
 	if carry != 0 {
 		return fmt.Errorf("%w: supply %d plus %d exceeds %d", ErrOverflow, supply, a.Amount, uint64(math.MaxUint64))
 	}
-	tk := balanceKey(to)
-	tb, err := getU64(ctx, tk[:])
-	if err != nil {
+	setU64(ctx, []byte(supplyKey), newSupply)
+	if err := credit(ctx, to, a.Amount); err != nil {
 		return err
 	}
-	sum, carry := bits.Add64(tb, a.Amount, 0)
-	if carry != 0 {
-		return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
-	}
-	setBalance(ctx, tk[:], sum)
-	setU64(ctx, []byte(supplyKey), newSupply)
 	ctx.Emit(MethodMint, attrs("to", hexAddr(to), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
 }
@@ -196,6 +241,17 @@ func burn(ctx *execution.Context, args []byte) error {
 	return nil
 }
 
+// credit adds amount to a balance without reading it, so that credits to
+// one account commute (see the package comment for why it cannot overflow).
+func credit(ctx *execution.Context, to types.Address, amount uint64) error {
+	tk := balanceKey(to)
+	err := ctx.AddUint64(tk[:], amount)
+	if errors.Is(err, ErrOverflow) {
+		return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
+	}
+	return err
+}
+
 func onlyIssuer(ctx *execution.Context, method string) error {
 	v, err := ctx.Get([]byte(issuerKey))
 	if err != nil {
@@ -211,6 +267,19 @@ func onlyIssuer(ctx *execution.Context, method string) error {
 		return fmt.Errorf("%w: only %s may %s, not %s", ErrNotIssuer, issuer, method, s)
 	}
 	return nil
+}
+
+// decodeArgs returns the call's arguments as Predict kept them, or decodes
+// them.
+func decodeArgs[T any, P interface {
+	*T
+	proto.Message
+}](ctx *execution.Context, args []byte) (P, error) {
+	if a, ok := ctx.Kept().(P); ok {
+		return a, nil
+	}
+	a := P(new(T))
+	return a, decode(args, a)
 }
 
 // decode reads a native args message. Unknown fields are rejected, as in

@@ -1,0 +1,5 @@
+package execution
+
+// SetMinParallel sets the smallest block e runs in parallel, so that tests
+// can run small blocks both ways.
+func (e *Executor) SetMinParallel(n int) { e.minParallel = n }
