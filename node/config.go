@@ -38,6 +38,10 @@ type Config struct {
 	Pool PoolConfig `json:"pool"`
 	// CacheMB is the storage block cache in MiB. Default 256.
 	CacheMB int64 `json:"cache_mb,omitempty"`
+	// ExecutionWorkers is how many cores execute a block's independent
+	// transactions at once. 0 (the default) means every core; 1 forces
+	// sequential execution. Either gives the same result, byte for byte.
+	ExecutionWorkers int `json:"execution_workers,omitempty"`
 }
 
 // SoloConfig mirrors solo.Config with JSON-friendly units.
@@ -58,7 +62,9 @@ type PoolConfig struct {
 	MaxBytes    int64  `json:"max_bytes,omitempty"`
 	MaxTxBytes  int    `json:"max_tx_bytes,omitempty"`
 	NonceWindow uint64 `json:"nonce_window,omitempty"`
-	Workers     int    `json:"verify_workers,omitempty"`
+	// Workers verify signatures: 0 (the default) means every core, 1 forces
+	// sequential verification.
+	Workers int `json:"verify_workers,omitempty"`
 }
 
 // DefaultConfig is the configuration `accord init` writes.
@@ -116,6 +122,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.PoolEngineConfig(); err != nil {
 		return fmt.Errorf("config: pool: %w", err)
+	}
+	if c.ExecutionWorkers < 0 || c.ExecutionWorkers > 256 {
+		return fmt.Errorf("config: execution_workers %d out of range [0, 256]", c.ExecutionWorkers)
 	}
 	if c.CacheMB < 8 {
 		return fmt.Errorf("config: cache_mb %d is below 8", c.CacheMB)

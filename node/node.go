@@ -63,9 +63,21 @@ type Node struct {
 // Open loads a node home and opens its storage, committing genesis on first
 // start. Close releases it.
 func Open(home string, log *slog.Logger) (*Node, error) {
+	return OpenWith(home, log, nil)
+}
+
+// OpenWith is Open with a function that may adjust the loaded config (for
+// command-line overrides) before it is validated again and used.
+func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error) {
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
+	}
+	if adjust != nil {
+		adjust(&cfg)
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	g, gbytes, err := LoadGenesis(filepath.Join(home, GenesisFile))
 	if err != nil {
@@ -91,7 +103,7 @@ func Open(home string, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.exec, err = execution.New(execution.Config{ChainID: g.ChainID, Hash: h}, token.New())
+	n.exec, err = execution.New(execution.Config{ChainID: g.ChainID, Hash: h, Workers: cfg.ExecutionWorkers}, token.New())
 	if err != nil {
 		n.store.Close()
 		return nil, err

@@ -55,23 +55,36 @@ func initCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// workersFlag adds --workers, which overrides how many cores verify
+// signatures and execute blocks (to measure the gain of parallelism).
+func workersFlag(cmd *cobra.Command, workers *int) {
+	cmd.Flags().IntVar(workers, "workers", -1, "cores for signature verification and execution (0: all; 1: sequential); default: the config's")
+}
+
 func startCmd(e *env) *cobra.Command {
-	var home string
+	var (
+		home    string
+		workers int
+	)
 	cmd := &cobra.Command{
 		Use:   "start --home NODE_HOME",
 		Short: "Run a node in the foreground until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runNode(e, home, nil)
+			return runNode(e, home, workers, nil)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
+	workersFlag(cmd, &workers)
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }
 
 func devCmd(e *env) *cobra.Command {
-	var home string
+	var (
+		home    string
+		workers int
+	)
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a single-node chain on embedded storage, creating it on first use",
@@ -84,20 +97,25 @@ func devCmd(e *env) *cobra.Command {
 				fmt.Fprintf(e.stderr, "initialised a new dev chain in %s\n", home)
 			}
 			keys := node.KeysDir(home)
-			return runNode(e, node.NodeHome(home, 0), func(api string) {
+			return runNode(e, node.NodeHome(home, 0), workers, func(api string) {
 				fmt.Fprintf(e.stdout, "Accord dev node running\n  API:       http://%s\n  admin key: %s (name: admin)\n  data:      %s\nPress Ctrl-C to stop.\n",
 					api, filepath.Join(keys, node.AdminKey+".json"), node.NodeHome(home, 0))
 			})
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", DefaultHome(), "chain folder")
+	workersFlag(cmd, &workers)
 	return cmd
 }
 
 // runNode opens a node home and runs it until a signal arrives.
-func runNode(e *env, home string, ready func(api string)) error {
+func runNode(e *env, home string, workers int, ready func(api string)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	n, err := node.Open(home, log)
+	var adjust func(*node.Config)
+	if workers >= 0 {
+		adjust = func(c *node.Config) { c.ExecutionWorkers, c.Pool.Workers = workers, workers }
+	}
+	n, err := node.OpenWith(home, log, adjust)
 	if err != nil {
 		return err
 	}
