@@ -54,7 +54,10 @@ func New(d Deps) *Server { return &Server{d: d} }
 // Handler mounts the service, /healthz and the given metrics handler on one mux.
 func (s *Server) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	path, h := pbconnect.NewNodeServiceHandler(s, append(jsonCodecs(), connect.WithReadMaxBytes(64<<20))...)
+	// Compressing small answers costs the node more CPU than it saves on
+	// loopback or a LAN; large ones (blocks, subscriptions) still compress.
+	opts := append(jsonCodecs(), connect.WithReadMaxBytes(64<<20), connect.WithCompressMinBytes(64<<10))
+	path, h := pbconnect.NewNodeServiceHandler(s, opts...)
 	mux.Handle(path, h)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -42,6 +42,9 @@ type Config struct {
 	// transactions at once. 0 (the default) means every core; 1 forces
 	// sequential execution. Either gives the same result, byte for byte.
 	ExecutionWorkers int `json:"execution_workers,omitempty"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the API port. Off by
+	// default: it exposes internals to anyone who can reach the port.
+	Pprof bool `json:"pprof,omitempty"`
 }
 
 // SoloConfig mirrors solo.Config with JSON-friendly units.

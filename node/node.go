@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -207,8 +208,16 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Store:     n.store,
 		Hub:       n.hub,
 	})
+	handler := srv.Handler(n.metrics.Handler())
+	if n.cfg.Pprof {
+		mux := http.NewServeMux()
+		mux.Handle("/", handler)
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		handler = mux
+	}
 	httpSrv := &http.Server{
-		Handler:           h2c.NewHandler(srv.Handler(n.metrics.Handler()), &http2.Server{}),
+		Handler:           h2c.NewHandler(handler, &http2.Server{}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ctx, cancel := context.WithCancel(ctx)

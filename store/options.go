@@ -11,6 +11,11 @@ import (
 // Options.CacheBytes is zero.
 const DefaultCacheBytes = 256 << 20 // 256 MiB
 
+// DefaultStateCacheEntries is the size of the state cache when
+// Options.StateCacheEntries is zero: a balance and a nonce for a million
+// accounts, about 250 MiB at most.
+const DefaultStateCacheEntries = 2 << 20
+
 // Logger receives the log output of the underlying pebble DB.
 //
 // It deliberately has no Fatalf: pebble treats a Fatalf that returns as "carry
@@ -37,6 +42,11 @@ type Options struct {
 	// memtables. Zero means DefaultCacheBytes (256 MiB).
 	CacheBytes int64
 
+	// StateCacheEntries bounds the in-memory cache of state values in front
+	// of pebble (about 100 bytes each). Zero means DefaultStateCacheEntries;
+	// negative turns the cache off.
+	StateCacheEntries int
+
 	// NoSync skips the fsync of the write-ahead log when a block (or a meta
 	// blob) is committed. For tests and benchmarks only: with NoSync a crash of
 	// the process or machine may lose recently acknowledged blocks (never part
@@ -58,6 +68,9 @@ type Options struct {
 func (o *Options) EnsureDefaults() {
 	if o.CacheBytes == 0 {
 		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.StateCacheEntries == 0 {
+		o.StateCacheEntries = DefaultStateCacheEntries
 	}
 	if o.FS == nil {
 		o.FS = vfs.Default

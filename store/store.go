@@ -136,6 +136,7 @@ type Store struct {
 	closed bool
 	cur    *readState              // latest committed tip and its snapshot
 	live   map[*readState]struct{} // every readState whose snapshot is open
+	cache  *stateCache             // nil when off; see stateCache for its locking
 }
 
 // readState is a pebble snapshot of the DB as of a tip. The Store holds one
@@ -181,9 +182,10 @@ func Open(opts Options) (_ *Store, err error) {
 	}
 
 	s := &Store{
-		db:   db,
-		wo:   pebble.Sync,
-		live: make(map[*readState]struct{}),
+		db:    db,
+		wo:    pebble.Sync,
+		live:  make(map[*readState]struct{}),
+		cache: newStateCache(opts.StateCacheEntries),
 	}
 	if opts.NoSync {
 		s.wo = pebble.NoSync
@@ -278,10 +280,15 @@ func (s *Store) isEmpty(lower, upper []byte) (bool, error) {
 
 // publish makes tip, and everything committed so far, what reads see.
 // Called with writeMu held (or from Open), after the commit returned.
-func (s *Store) publish(tip Tip) {
+func (s *Store) publish(tip Tip, writes ...Write) {
 	rs := &readState{snap: s.db.NewSnapshot(), tip: tip}
 	rs.refs.Store(1)
 	s.mu.Lock()
+	if s.cache != nil {
+		for _, w := range writes {
+			s.cache.set(w.Key, w.Value, w.Delete)
+		}
+	}
 	old := s.cur
 	s.cur = rs
 	s.live[rs] = struct{}{}
@@ -400,7 +407,7 @@ func (s *Store) CommitBlock(c *BlockCommit) (err error) {
 	if err := s.apply(b); err != nil {
 		return err
 	}
-	s.publish(newTip)
+	s.publish(newTip, c.Writes...)
 	return nil
 }
 
@@ -517,11 +524,42 @@ var keyBufPool = sync.Pool{New: func() any { return new([]byte) }}
 // Get returns the value of a state key at the latest committed height, or
 // (nil, ErrNotFound). The returned slice is the caller's.
 func (s *Store) Get(key []byte) ([]byte, error) {
+	if s.cache != nil {
+		return s.getCached(key)
+	}
 	bp := keyBufPool.Get().(*[]byte)
 	k := append(append((*bp)[:0], prefixState), key...)
 	v, err := s.get(k)
 	*bp = k
 	keyBufPool.Put(bp)
+	return v, err
+}
+
+// getCached serves Get from the state cache, filling it on a miss while
+// holding s.mu shared so that no block can be published in between.
+func (s *Store) getCached(key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if v, absent, ok := s.cache.get(key); ok {
+		if absent {
+			return nil, ErrNotFound
+		}
+		return v, nil
+	}
+	bp := keyBufPool.Get().(*[]byte)
+	k := append(append((*bp)[:0], prefixState), key...)
+	v, err := getCopy(s.cur.snap, k)
+	*bp = k
+	keyBufPool.Put(bp)
+	switch {
+	case err == nil:
+		s.cache.set(key, v, false)
+	case errors.Is(err, ErrNotFound):
+		s.cache.set(key, nil, true)
+	}
 	return v, err
 }
 
