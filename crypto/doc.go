@@ -11,7 +11,10 @@
 // the same verdict for every input.
 //
 // The package must not import anything else from this repository, keep
-// state between calls (no caches, no global keys), start goroutines, or do
-// I/O beyond reading randomness. Key storage, encodings of transactions and
-// the choice of scheme or hash for a chain belong to the callers.
+// package-level state that can change a result (no global caches or keys:
+// a KeyCache is a value its owner makes, sizes and shares; VerifyBatch's
+// pooled scratch memory is reset before each use), start goroutines, or do
+// I/O beyond reading randomness. Key storage, encodings
+// of transactions and the choice of scheme or hash for a chain belong to
+// the callers.
 package crypto

@@ -55,6 +55,8 @@ func newEdPriv(seed []byte) *edPriv {
 
 func (k *edPriv) Scheme() Scheme { return Ed25519 }
 
+// Public returns the key unexpanded: signers ask for it to name
+// themselves, not to verify.
 func (k *edPriv) Public() PublicKey {
 	p := &edPub{}
 	copy(p.b[:], k.k[32:])
@@ -67,15 +69,22 @@ func (k *edPriv) Sign(msg []byte) ([]byte, error) {
 
 func (k *edPriv) Bytes() []byte { return append([]byte(nil), k.k.Seed()...) }
 
+// edPub keeps a decoded key expanded: -A decompressed, with a table of
+// its multiples. That costs 1.5 KiB and 3 µs more than decoding once, and
+// saves decompressing A (5 µs) on every verification; in batches of up to
+// 93 it also lets the multiscalar multiplication use the table.
 type edPub struct {
 	b [32]byte
+	x *ed25519.ExpandedPublicKey // nil for the key of a PrivateKey
 }
 
 func parseEdPub(b []byte) (*edPub, error) {
-	if !edPoint(b) {
+	// NewExpandedPublicKey decodes exactly as edPoint does.
+	x, err := ed25519.NewExpandedPublicKey(b)
+	if err != nil {
 		return nil, errEdPoint
 	}
-	p := &edPub{}
+	p := &edPub{x: x}
 	copy(p.b[:], b)
 	return p, nil
 }
@@ -85,5 +94,11 @@ func (p *edPub) Bytes() []byte  { return append([]byte(nil), p.b[:]...) }
 
 func (p *edPub) Verify(msg, sig []byte) bool {
 	// The key is known to be a point, so no failure needs classifying.
-	return len(sig) == sigSize && ed25519.VerifyWithOptions(p.b[:], msg, sig, zip215)
+	if len(sig) != sigSize {
+		return false
+	}
+	if p.x == nil {
+		return ed25519.VerifyWithOptions(p.b[:], msg, sig, zip215)
+	}
+	return ed25519.VerifyExpandedWithOptions(p.x, msg, sig, zip215)
 }

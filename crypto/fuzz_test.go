@@ -9,8 +9,8 @@ import (
 )
 
 // FuzzVerify feeds arbitrary keys, messages and signatures to every scheme:
-// nothing may panic, errors must wrap a sentinel, and VerifyBatch,
-// PublicKey.Verify and Verify must agree.
+// nothing may panic, errors must wrap a sentinel, and VerifyBatch (with
+// and without decoded keys), PublicKey.Verify and Verify must agree.
 func FuzzVerify(f *testing.F) {
 	msg := []byte("fuzz")
 	for _, s := range schemes {
@@ -30,6 +30,8 @@ func FuzzVerify(f *testing.F) {
 	// by the batch equation, not the single-item shortcut.
 	ek := mustKey(f, crypto.Ed25519, 21)
 	good := crypto.Item{Scheme: crypto.Ed25519, PublicKey: ek.Public().Bytes(), Message: msg, Signature: mustSign(f, ek, msg)}
+	goodKeyed := good
+	goodKeyed.Key, _ = crypto.PublicKeyFromBytes(crypto.Ed25519, good.PublicKey)
 
 	f.Fuzz(func(t *testing.T, scheme uint8, pub, msg, sig []byte) {
 		s := crypto.Scheme(scheme % 5) // mostly known schemes, some unknown
@@ -58,6 +60,12 @@ func FuzzVerify(f *testing.F) {
 		}
 		if p.Verify(msg, sig) != (err == nil) {
 			t.Fatalf("PublicKey.Verify disagrees with Verify (%v)", err)
+		}
+		// With the key decoded, Ed25519 takes the precomputed batch path.
+		it.Key = p
+		crypto.VerifyBatch([]crypto.Item{it, goodKeyed, it}, ok)
+		if ok[0] != (err == nil) || ok[2] != (err == nil) || !ok[1] {
+			t.Fatalf("batch with decoded keys %v, single %v", ok, err)
 		}
 		if !bytes.Equal(p.Bytes(), pub) {
 			t.Fatal("public key does not round trip")

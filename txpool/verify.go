@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -16,13 +17,18 @@ import (
 // verified, so that no transaction is verified twice: once by the pool on
 // admission, and again for free when a block carrying it is checked.
 //
+// It also keeps the signers' public keys decoded, in a crypto.KeyCache:
+// consortium senders sign again and again, and a decoded key verifies
+// faster (Ed25519 batches about 30%, SM2 about 10%, P-256 about 6%).
+//
 // A Verifier is safe for concurrent use. Its cache trusts tx.ID to be the
 // hash of tx.PayloadBytes, as types.DecodeTx makes it; the signer's key is
 // part of the payload, and the signature is compared by fingerprint.
 type Verifier struct {
 	workers int
 	batch   int
-	cache   *sigCache // nil when disabled
+	cache   *sigCache        // nil when disabled
+	keys    *crypto.KeyCache // nil when disabled
 
 	// mu is held shared while a call hands chunks to the workers and
 	// exclusively by Close, so no chunk is ever sent on a closed channel.
@@ -48,12 +54,28 @@ type chunk struct {
 	done  *sync.WaitGroup
 }
 
+// DefaultKeyCacheSize is the number of decoded signer keys a Verifier
+// keeps unless told otherwise: the 10,000 payers of `accord bench` with
+// room to spare, in about 27 MiB if all are Ed25519 (1.7 KiB a key, mostly
+// its precomputed table) or 7 MiB if all are SM2 or P-256 (0.4 KiB).
+const DefaultKeyCacheSize = 16_384
+
+// VerifierOption changes a default of NewVerifier.
+type VerifierOption func(*Verifier)
+
+// WithKeyCache makes the verifier decode signer keys through keys, which
+// other verifiers may share; nil turns key caching off. The default is a
+// cache of its own of DefaultKeyCacheSize keys.
+func WithKeyCache(keys *crypto.KeyCache) VerifierOption {
+	return func(v *Verifier) { v.keys = keys }
+}
+
 // NewVerifier starts workers goroutines that verify batches of up to batch
 // signatures and remember up to cacheSize verified transactions. workers < 1
 // means runtime.GOMAXPROCS(0); workers == 1 starts no goroutine and verifies
 // sequentially on the caller's goroutine. batch < 1 means DefaultBatchSize;
 // cacheSize < 1 disables the cache. Close stops the workers.
-func NewVerifier(workers, batch, cacheSize int) *Verifier {
+func NewVerifier(workers, batch, cacheSize int, opts ...VerifierOption) *Verifier {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -63,6 +85,10 @@ func NewVerifier(workers, batch, cacheSize int) *Verifier {
 	v := &Verifier{workers: workers, batch: batch}
 	if cacheSize > 0 {
 		v.cache = newSigCache(cacheSize)
+	}
+	v.keys = crypto.NewKeyCache(DefaultKeyCacheSize)
+	for _, o := range opts {
+		o(v)
 	}
 	if workers > 1 {
 		// A few chunks per worker keep every worker busy while the caller
@@ -79,9 +105,22 @@ func NewVerifier(workers, batch, cacheSize int) *Verifier {
 func (v *Verifier) run() {
 	defer v.wg.Done()
 	for c := range v.work {
-		crypto.VerifyBatch(c.items, c.ok)
+		v.verifyBatch(c.items, c.ok)
 		c.done.Done()
 	}
+}
+
+// verifyBatch verifies one chunk, with the signers' keys from the key
+// cache. A key that does not decode is left to VerifyBatch, which rejects
+// its item.
+func (v *Verifier) verifyBatch(items []crypto.Item, ok []bool) {
+	if v.keys != nil {
+		for i := range items {
+			it := &items[i]
+			it.Key, _ = v.keys.Get(it.Scheme, it.PublicKey)
+		}
+	}
+	crypto.VerifyBatch(items, ok)
 }
 
 // Close stops the workers once they have finished the chunks handed to
@@ -159,8 +198,9 @@ func (v *Verifier) Verify(txs []*types.Tx) []error {
 	return errs
 }
 
-// verifyItems splits items into chunks of v.batch and verifies them on the
-// workers, or on the caller's goroutine with one worker or after Close.
+// verifyItems splits items into chunks of at most v.batch and verifies
+// them on the workers, or on the caller's goroutine with one worker or
+// after Close.
 func (v *Verifier) verifyItems(items []crypto.Item, ok []bool) {
 	if len(items) == 0 {
 		return
@@ -168,12 +208,13 @@ func (v *Verifier) verifyItems(items []crypto.Item, ok []bool) {
 	if v.work != nil {
 		v.mu.RLock()
 		if !v.closed {
-			n := (len(items) + v.batch - 1) / v.batch
+			size := v.chunkSize(items)
+			n := (len(items) + size - 1) / size
 			chunks := make([]chunk, n)
 			var done sync.WaitGroup
 			done.Add(n)
 			for k := range chunks {
-				lo, hi := k*v.batch, min((k+1)*v.batch, len(items))
+				lo, hi := k*size, min((k+1)*size, len(items))
 				chunks[k] = chunk{items: items[lo:hi], ok: ok[lo:hi], done: &done}
 				v.work <- &chunks[k]
 			}
@@ -185,8 +226,22 @@ func (v *Verifier) verifyItems(items []crypto.Item, ok []bool) {
 	}
 	for lo := 0; lo < len(items); lo += v.batch {
 		hi := min(lo+v.batch, len(items))
-		crypto.VerifyBatch(items[lo:hi], ok[lo:hi])
+		v.verifyBatch(items[lo:hi], ok[lo:hi])
 	}
+}
+
+// chunkSize evens out the chunks: 65 items in batches of 64 go to two
+// workers as 33 and 32, not 64 and 1. When no item is Ed25519 (SM2 and
+// P-256 gain nothing from sharing a batch), chunks are also cut small
+// enough to give every worker one, so a small call is not left to one
+// core.
+func (v *Verifier) chunkSize(items []crypto.Item) int {
+	size := v.batch
+	if !slices.ContainsFunc(items, func(it crypto.Item) bool { return it.Scheme == crypto.Ed25519 }) {
+		size = min(size, (len(items)+v.workers-1)/v.workers)
+	}
+	n := (len(items) + size - 1) / size
+	return (len(items) + n - 1) / n
 }
 
 // fingerprint identifies a signature in the cache: SHA-256 of its bytes, so

@@ -191,3 +191,95 @@ func TestVerifierUnknownSchemeAndClose(t *testing.T) {
 		t.Fatal("Verify(nil) returned results")
 	}
 }
+
+// TestVerifierKeyCache checks that the verifier decodes each signer's key
+// once, that verdicts do not depend on the key cache, and that a cache can
+// be shared or turned off.
+func TestVerifierKeyCache(t *testing.T) {
+	txs, bad := mixed(t, 120) // 7 names over 3 schemes: 21 keys at most
+	signers := map[string]bool{}
+	for _, tx := range txs {
+		signers[string(tx.PublicKey)] = true
+	}
+
+	v := NewVerifier(2, 16, 0)
+	defer v.Close()
+	checkVerdicts(t, v.Verify(txs), bad)
+	checkVerdicts(t, v.Verify(txs), bad)
+	if got := v.keys.Len(); got != len(signers) {
+		t.Errorf("default key cache holds %d keys, want the %d signers", got, len(signers))
+	}
+
+	shared := crypto.NewKeyCache(100)
+	for _, c := range []struct {
+		name    string
+		workers int
+		keys    *crypto.KeyCache
+	}{{"shared/1", 1, shared}, {"shared/3", 3, shared}, {"off", 2, nil}} {
+		t.Run(c.name, func(t *testing.T) {
+			v := NewVerifier(c.workers, 7, 0, WithKeyCache(c.keys))
+			defer v.Close()
+			checkVerdicts(t, v.Verify(txs), bad)
+			if v.keys != c.keys {
+				t.Fatal("WithKeyCache was not applied")
+			}
+		})
+	}
+	if got := shared.Len(); got != len(signers) {
+		t.Errorf("shared key cache holds %d keys, want %d", got, len(signers))
+	}
+}
+
+// TestVerifierKeyCacheBadKey checks that a signer key that does not decode
+// is rejected, whether or not other items of its batch have cached keys.
+func TestVerifierKeyCacheBadKey(t *testing.T) {
+	for _, s := range schemes {
+		t.Run(s.String(), func(t *testing.T) {
+			key := keyFor(t, s, "badkey")
+			good := []*types.Tx{signTx(t, key, 0), signTx(t, key, 1), signTx(t, key, 2)}
+			forged := *good[1]
+			forged.PublicKey = slices.Clone(forged.PublicKey)
+			if s == crypto.Ed25519 {
+				clear(forged.PublicKey)
+				forged.PublicKey[0] = 2 // y = 2 is no point
+			} else {
+				forged.PublicKey[0] = 4 // not a compressed point
+			}
+			v := NewVerifier(1, 64, 0)
+			defer v.Close()
+			checkVerdicts(t, v.Verify([]*types.Tx{good[0], &forged, good[2]}), []bool{false, true, false})
+			if got := v.keys.Len(); got != 1 {
+				t.Errorf("key cache holds %d keys, want only the good one", got)
+			}
+		})
+	}
+}
+
+func TestVerifierChunkSize(t *testing.T) {
+	items := func(s crypto.Scheme, n int) []crypto.Item {
+		out := make([]crypto.Item, n)
+		for i := range out {
+			out[i].Scheme = s
+		}
+		return out
+	}
+	for _, c := range []struct {
+		workers, batch int
+		items          []crypto.Item
+		want           int
+	}{
+		{2, 64, items(crypto.Ed25519, 64), 64},
+		{2, 64, items(crypto.Ed25519, 65), 33}, // two even chunks, not 64+1
+		{2, 64, items(crypto.Ed25519, 20), 20}, // a small Ed25519 batch stays whole
+		{2, 64, items(crypto.SM2, 20), 10},     // SM2 spreads over the workers
+		{4, 64, items(crypto.P256, 1000), 63},  // 16 chunks of 63 or less
+		{16, 64, items(crypto.SM2, 5), 1},      // more workers than items
+		{2, 64, append(items(crypto.SM2, 9), items(crypto.Ed25519, 1)...), 10},
+	} {
+		v := &Verifier{workers: c.workers, batch: c.batch}
+		if got := v.chunkSize(c.items); got != c.want {
+			t.Errorf("%d workers, batch %d, %d items starting %s: chunk size %d, want %d",
+				c.workers, c.batch, len(c.items), c.items[0].Scheme, got, c.want)
+		}
+	}
+}
