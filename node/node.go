@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -195,6 +196,10 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
+	if n.cfg.GCPercent > 0 {
+		defer debug.SetGCPercent(debug.SetGCPercent(n.cfg.GCPercent))
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(n.cfg.MemoryLimitMB << 20))
 	n.mu.Lock()
 	n.listener = ln
 	n.mu.Unlock()
