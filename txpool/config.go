@@ -13,7 +13,7 @@ const (
 	DefaultMaxTxs      = 200_000
 	DefaultMaxBytes    = 256 << 20
 	DefaultNonceWindow = 1024
-	DefaultBatchSize   = 64
+	DefaultBatchSize   = 128
 	DefaultCacheSize   = 262_144
 )
 

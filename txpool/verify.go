@@ -36,6 +36,9 @@ type Verifier struct {
 	closed bool
 	work   chan *chunk // nil with one worker: the caller verifies
 	wg     sync.WaitGroup
+	// serial makes one worker mean one core: concurrent callers (API
+	// handlers) take turns rather than each verifying on its own core.
+	serial sync.Mutex
 
 	verified  atomic.Uint64
 	cacheHits atomic.Uint64
@@ -117,6 +120,13 @@ func (v *Verifier) verifyBatch(items []crypto.Item, ok []bool) {
 	if v.keys != nil {
 		for i := range items {
 			it := &items[i]
+			if it.Scheme == crypto.Ed25519 {
+				// Expanding a key pays off only when it signs again.
+				if k := v.keys.GetSeen(it.Scheme, it.PublicKey); k != nil {
+					it.Key = k
+				}
+				continue
+			}
 			it.Key, _ = v.keys.Get(it.Scheme, it.PublicKey)
 		}
 	}
@@ -223,6 +233,10 @@ func (v *Verifier) verifyItems(items []crypto.Item, ok []bool) {
 			return
 		}
 		v.mu.RUnlock()
+	}
+	if v.workers == 1 {
+		v.serial.Lock()
+		defer v.serial.Unlock()
 	}
 	for lo := 0; lo < len(items); lo += v.batch {
 		hi := min(lo+v.batch, len(items))
