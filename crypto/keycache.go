@@ -40,9 +40,6 @@ type keyShard struct {
 	mu       sync.Mutex
 	cur, old map[keyID]PublicKey
 	gen      int // entries per generation
-
-	// Keys seen once but not decoded (GetSeen), in two generations too.
-	seenCur, seenOld map[keyID]struct{}
 }
 
 // NewKeyCache makes a cache of up to size keys; sizes below 32 count as
@@ -55,55 +52,8 @@ func NewKeyCache(size int) *KeyCache {
 	for i := range c.shards {
 		c.shards[i].gen = gen
 		c.shards[i].cur = make(map[keyID]PublicKey)
-		c.shards[i].seenCur = make(map[keyID]struct{})
 	}
 	return c
-}
-
-// GetSeen is Get for keys worth decoding only when they repeat: it returns
-// the cached key, or decodes and caches a key seen once before, but for a
-// key seen for the first time it only remembers the sighting and returns
-// nil (the caller verifies from the bytes). An expanded Ed25519 key costs
-// more to build than one verification saves, so a million senders that
-// each sign once must not churn the cache.
-func (c *KeyCache) GetSeen(s Scheme, pub []byte) PublicKey {
-	if checkPubSize(s, pub) != nil {
-		return nil
-	}
-	id := keyID{s: s}
-	copy(id.b[:], pub)
-	sh := &c.shards[maphash.Bytes(c.seed, pub)%keyCacheShards]
-	if k := sh.get(id); k != nil {
-		return k
-	}
-	if !sh.sighted(id) {
-		return nil
-	}
-	k, err := PublicKeyFromBytes(s, pub)
-	if err != nil {
-		return nil
-	}
-	sh.put(id, k)
-	return k
-}
-
-// sighted records id and reports whether it had been seen before.
-func (sh *keyShard) sighted(id keyID) bool {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if _, ok := sh.seenCur[id]; ok {
-		delete(sh.seenCur, id)
-		return true
-	}
-	if _, ok := sh.seenOld[id]; ok {
-		delete(sh.seenOld, id)
-		return true
-	}
-	if len(sh.seenCur) >= 4*sh.gen {
-		sh.seenOld, sh.seenCur = sh.seenCur, make(map[keyID]struct{}, sh.gen)
-	}
-	sh.seenCur[id] = struct{}{}
-	return false
 }
 
 // Get returns the key that PublicKeyFromBytes(s, pub) returns, decoding it

@@ -202,27 +202,3 @@ func TestPublicKeyVerifyExpanded(t *testing.T) {
 		}
 	}
 }
-
-func TestKeyCacheGetSeenDecodesOnSecondSighting(t *testing.T) {
-	c := crypto.NewKeyCache(64)
-	k, err := crypto.GenerateKey(crypto.Ed25519, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := k.Public().Bytes()
-	if got := c.GetSeen(crypto.Ed25519, pub); got != nil || c.Len() != 0 {
-		t.Fatalf("first sighting: got %v, %d cached; want nil and nothing cached", got, c.Len())
-	}
-	got := c.GetSeen(crypto.Ed25519, pub)
-	if got == nil || c.Len() != 1 {
-		t.Fatalf("second sighting: got %v, %d cached; want the key, cached", got, c.Len())
-	}
-	msg := []byte("m")
-	sig, _ := k.Sign(msg)
-	if !got.Verify(msg, sig) {
-		t.Fatal("the cached key does not verify its own signature")
-	}
-	if c.GetSeen(crypto.Ed25519, pub[:5]) != nil {
-		t.Fatal("a malformed key was returned")
-	}
-}

@@ -120,13 +120,6 @@ func (v *Verifier) verifyBatch(items []crypto.Item, ok []bool) {
 	if v.keys != nil {
 		for i := range items {
 			it := &items[i]
-			if it.Scheme == crypto.Ed25519 {
-				// Expanding a key pays off only when it signs again.
-				if k := v.keys.GetSeen(it.Scheme, it.PublicKey); k != nil {
-					it.Key = k
-				}
-				continue
-			}
 			it.Key, _ = v.keys.Get(it.Scheme, it.PublicKey)
 		}
 	}
