@@ -231,17 +231,10 @@ func (p *Pool) Submit(raws [][]byte) []Result {
 			continue
 		}
 		res[i].ID = tx.ID
-		if err := tx.Check(p.chainID, now); err != nil {
+		if r, err := p.stateless(tx, now); err != nil {
 			res[i].Err = err
-			rej[checkReason(err)]++
+			rej[r]++
 			continue
-		}
-		if p.check != nil {
-			if err := p.check(tx); err != nil {
-				res[i].Err = err
-				rej[ReasonPolicy]++
-				continue
-			}
 		}
 		txs[i] = tx
 	}
@@ -270,22 +263,29 @@ func (p *Pool) SubmitDecoded(txs []*types.Tx) []Result {
 			rej[ReasonTooLarge]++
 			continue
 		}
-		if err := tx.Check(p.chainID, now); err != nil {
+		if r, err := p.stateless(tx, now); err != nil {
 			res[i].Err = err
-			rej[checkReason(err)]++
+			rej[r]++
 			continue
-		}
-		if p.check != nil {
-			if err := p.check(tx); err != nil {
-				res[i].Err = err
-				rej[ReasonPolicy]++
-				continue
-			}
 		}
 		todo[i] = tx
 	}
 	p.admit(todo, res, &rej)
 	return res
+}
+
+// stateless runs the checks that need no pool state: chain id, expiry
+// (against now, unix ms) and the chain's Check.
+func (p *Pool) stateless(tx *types.Tx, now uint64) (Reason, error) {
+	if err := tx.Check(p.chainID, now); err != nil {
+		return checkReason(err), err
+	}
+	if p.check != nil {
+		if err := p.check(tx); err != nil {
+			return ReasonPolicy, err
+		}
+	}
+	return 0, nil
 }
 
 func (p *Pool) nowMillis() uint64 {
