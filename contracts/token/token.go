@@ -158,13 +158,9 @@ func transfer(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: transfer of 0", ErrBadAmount)
 	}
 	from := ctx.Sender()
-	fk := balanceKey(from)
-	have, err := getU64(ctx, fk[:])
+	fk, have, err := covered(ctx, a.Amount)
 	if err != nil {
 		return err
-	}
-	if have < a.Amount {
-		return fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, a.Amount)
 	}
 	if to != from {
 		setBalance(ctx, fk[:], have-a.Amount)
@@ -220,13 +216,9 @@ func burn(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: burn of 0", ErrBadAmount)
 	}
 	from := ctx.Sender()
-	fk := balanceKey(from)
-	have, err := getU64(ctx, fk[:])
+	fk, have, err := covered(ctx, a.Amount)
 	if err != nil {
 		return err
-	}
-	if have < a.Amount {
-		return fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, a.Amount)
 	}
 	supply, err := getU64(ctx, []byte(supplyKey))
 	if err != nil {
@@ -250,6 +242,19 @@ func credit(ctx *execution.Context, to types.Address, amount uint64) error {
 		return fmt.Errorf("%w: balance of %s would exceed %d", ErrOverflow, to, uint64(math.MaxUint64))
 	}
 	return err
+}
+
+// covered reads the sender's balance key and balance, and checks that the
+// balance covers amount.
+func covered(ctx *execution.Context, amount uint64) (key [len(balancePfx) + len(types.Address{})]byte, have uint64, err error) {
+	key = balanceKey(ctx.Sender())
+	if have, err = getU64(ctx, key[:]); err != nil {
+		return key, 0, err
+	}
+	if have < amount {
+		return key, have, fmt.Errorf("%w: have %d, need %d", ErrInsufficient, have, amount)
+	}
+	return key, have, nil
 }
 
 func onlyIssuer(ctx *execution.Context, method string) error {
