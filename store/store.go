@@ -344,6 +344,20 @@ func (s *Store) Tip() Tip {
 	return s.cur.tip
 }
 
+// writable returns the current tip, or why nothing may be written: a
+// sticky write failure or a closed store. s.writeMu must be held.
+func (s *Store) writable() (Tip, error) {
+	if s.failed != nil {
+		return Tip{}, s.failed
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return Tip{}, ErrClosed
+	}
+	return s.cur.tip, nil
+}
+
 // CommitBlock writes everything of one block in ONE pebble batch, committed
 // with fsync (unless NoSync). Height 0 is the genesis commit (only allowed
 // when the store is empty; Block may be nil). Otherwise Height must be
@@ -357,14 +371,9 @@ func (s *Store) CommitBlock(c *BlockCommit) (err error) {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if s.failed != nil {
-		return s.failed
-	}
-	s.mu.RLock()
-	closed, tip := s.closed, s.cur.tip
-	s.mu.RUnlock()
-	if closed {
-		return ErrClosed
+	tip, err := s.writable()
+	if err != nil {
+		return err
 	}
 	switch {
 	case tip.Empty && c.Height != 0:
@@ -481,14 +490,9 @@ func (s *Store) PutMeta(name string, value []byte) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if s.failed != nil {
-		return s.failed
-	}
-	s.mu.RLock()
-	closed, tip := s.closed, s.cur.tip
-	s.mu.RUnlock()
-	if closed {
-		return ErrClosed
+	tip, err := s.writable()
+	if err != nil {
+		return err
 	}
 	b := s.db.NewBatch()
 	defer func() { _ = b.Close() }()
