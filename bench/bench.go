@@ -234,6 +234,12 @@ drain:
 	if d := end.Sub(start).Seconds(); d > 0 {
 		rep.SubmittedTPS = float64(rep.Submitted) / d
 	}
+	if exhausted && len(m.blocks) > 0 {
+		// Everything was sent early: the work is done when the last of it
+		// commits, so the window runs to that block, not to the last send
+		// (which may come before any block at all).
+		end = m.blocks[len(m.blocks)-1].at
+	}
 	rep.WindowS, rep.WindowCommitted, rep.CommittedTPS = steady(m.blocks, start, end)
 	slices.Sort(m.latencies)
 	rep.P50Ms = ms(percentile(m.latencies, 50))

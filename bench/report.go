@@ -17,15 +17,15 @@ import (
 // Committed means included in a committed block, whatever its receipt
 // says; Failed counts those with a receipt other than OK.
 //
-// CommittedTPS is measured over the steady window: it ends at WindowEnd,
-// the end of submission (Duration after the first batch, or earlier when
-// an unpaced run ran out of pre-signed transactions) and begins when the
-// first block carrying measured transactions was seen, that block's
-// transactions being the ramp-up. CommittedTPS is the measured
-// transactions in the blocks seen after it and up to WindowEnd, divided by
-// the window's length. With fewer than two such blocks it falls back to all
-// transactions committed by WindowEnd divided by the time since the first
-// batch.
+// CommittedTPS is measured over the steady window. The window ends at
+// the end of submission (Duration after the first batch) or, when an
+// unpaced run ran out of pre-signed transactions, at the arrival of the
+// last block carrying measured transactions. It begins when the first
+// such block was seen, that block's transactions being the ramp-up.
+// CommittedTPS is the measured transactions in the blocks seen after it
+// and up to the window's end, divided by the window's length. With fewer
+// than two such blocks it falls back to all transactions committed by the
+// window's end divided by the time since the first batch.
 //
 // Latency is from the start of the SubmitTxs call that admitted a
 // transaction to the arrival of its block on the bench's subscription, over
