@@ -655,6 +655,46 @@ func (p *Pool) Update(committed []*types.Tx) {
 	}
 }
 
+// ResetReaped makes every reaped transaction that has not been committed
+// reapable again, in nonce order per sender. A consensus engine calls it
+// when the blocks it proposed may never commit: a Raft leader that loses
+// its leadership. Transactions that do commit later are dropped by Update
+// as usual, so calling it too often costs only re-proposals.
+func (p *Pool) ResetReaped() {
+	p.mu.Lock()
+	promoted := false
+	for _, acct := range p.accounts {
+		has := false
+		for _, e := range acct.txs {
+			if e.state == reaped {
+				has = true
+				break
+			}
+		}
+		if !has {
+			continue
+		}
+		// Every entry goes back to waiting first, so that resync pushes
+		// the whole chain onto the ready queue in nonce order.
+		for _, e := range acct.txs {
+			switch e.state {
+			case ready:
+				p.unready(e, waiting)
+			case reaped:
+				e.state = waiting
+			}
+		}
+		if p.resync(acct) {
+			promoted = true
+		}
+	}
+	p.queue.maybeCompact()
+	p.mu.Unlock()
+	if promoted {
+		p.signal()
+	}
+}
+
 // resync drops an account's entries below its committed nonce and those
 // dropped already, then re-derives its ready chain from the committed
 // nonce: first the reaped transactions in flight, then ready and waiting

@@ -315,6 +315,35 @@ func TestReapInArrivalOrderPerSenderConsecutive(t *testing.T) {
 	}
 }
 
+func TestResetReapedReturnsAbandonedBlocks(t *testing.T) {
+	a, b := keyFor(t, crypto.Ed25519, "alice"), keyFor(t, crypto.P256, "bob")
+	st := newState()
+	p := newTestPool(t, Config{}, st)
+	a0, a1, a2, a3, b0 := signTx(t, a, 0), signTx(t, a, 1), signTx(t, a, 2), signTx(t, a, 3), signTx(t, b, 0)
+	mustAdmit(t, p, a0, a1, a2, a3, b0)
+	first := p.Reap(2, 1<<20)  // a0 a1: a block that commits
+	second := p.Reap(2, 1<<20) // a2 a3: a block that will never commit
+	if !slices.Equal(ids(first), ids([]*types.Tx{a0, a1})) || !slices.Equal(ids(second), ids([]*types.Tx{a2, a3})) {
+		t.Fatalf("reaped %v then %v", nonces(first), nonces(second))
+	}
+	p.ResetReaped()
+	if err := checkInvariants(p); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := p.ReadyLen(); n != 5 {
+		t.Fatalf("after ResetReaped: %d ready, want all 5 back", n)
+	}
+	// The first block commits after all; the pool keeps the rest in order.
+	commit(p, st, first, nil)
+	got := p.Reap(10, 1<<20)
+	if !slices.Equal(ids(got), ids([]*types.Tx{a2, a3, b0})) && !slices.Equal(ids(got), ids([]*types.Tx{b0, a2, a3})) {
+		t.Fatalf("reaped nonces %v; want a2, a3 and b0, each sender in nonce order", nonces(got))
+	}
+	if err := checkInvariants(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestReadySignal(t *testing.T) {
 	key := keyFor(t, crypto.Ed25519, "alice")
 	p := newTestPool(t, Config{}, newState())

@@ -46,7 +46,9 @@ func propTx(t testing.TB, sender int, nonce uint64, variant int) *types.Tx {
 //     (only after a failure or a block from elsewhere), and no two
 //     in-flight transactions share a nonce;
 //   - a sender with no failures and no outside blocks has every reaped
-//     transaction valid when its block executes.
+//     transaction valid when its block executes;
+//   - after ResetReaped (blocks in flight abandoned) each sender's
+//     transactions are reaped again from its committed nonce.
 func TestPoolProperties(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		cfg := Config{
@@ -168,6 +170,19 @@ func TestPoolProperties(t *testing.T) {
 					}
 				}
 				p.Update(block)
+			},
+			"lose leadership": func(rt *rapid.T) {
+				// The blocks in flight will never commit (a Raft leader lost
+				// its term before they did): every reaped transaction must
+				// come back, each sender's chain from its committed nonce.
+				p.ResetReaped()
+				blocks = nil
+				clear(inFlight)
+				clear(flightN)
+				for i := range propSenders {
+					a := sender(i)
+					lastReap[a] = int64(st.get(a)) - 1
+				}
 			},
 			"outside block": func(rt *rapid.T) {
 				// Another node's block with one transaction of a variant no
