@@ -1,0 +1,908 @@
+// Package raft is the crash-fault-tolerant consensus engine, built on
+// go.etcd.io/raft/v3.
+//
+// The leader reaps transactions from its pool into block entries and
+// proposes them through the Raft log; every node applies the committed
+// blocks, in log order, through its consensus.Applier. The engine owns the
+// Raft log storage (a pebble directory), the Raft clock and the Ready loop,
+// and membership changes. It must not import execution, contracts, store,
+// node, p2p or api: it reaches the network through Transport, the pool
+// through Mempool, and the chain through Applier.
+//
+// Concurrency: one goroutine (Run) owns the Raft state machine: it ticks,
+// steps messages, writes the log (one synced batch per Ready) and sends
+// messages. Raft runs with asynchronous storage writes, so committed entries
+// travel to a second goroutine, which applies them and then acknowledges
+// them to Raft. A slow Applier therefore never stops ticks or heartbeats;
+// Raft itself stops handing out committed entries once 64 MiB of them await
+// application, and the leader stops proposing once MaxInflightBlocks of its
+// blocks are unapplied here.
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	etcdraft "go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/accord-chain/accord/consensus"
+	"github.com/accord-chain/accord/types"
+)
+
+// Raft tuning that is not worth a Config field.
+const (
+	maxSizePerMsg        = 1 << 20  // entries per MsgApp (one entry always fits)
+	maxInflightMsgs      = 64       // MsgApps in flight to one follower
+	maxCommittedPerReady = 64 << 20 // committed entry bytes awaiting application
+	recvQueue            = 1024     // received messages waiting for the raft goroutine
+)
+
+// Status is a snapshot of the engine's view of the cluster.
+type Status struct {
+	ID      uint64
+	Leader  uint64 // 0 while unknown
+	State   string // "StateLeader", "StateFollower", "StateCandidate" or "StatePreCandidate"
+	Term    uint64
+	Commit  uint64 // highest committed log index
+	Applied uint64 // highest log index fully applied through the Applier
+	// Height is the chain height after the last applied entry.
+	Height uint64
+	// SnapshotIndex is the log index the log is compacted up to.
+	SnapshotIndex uint64
+	Voters        []uint64 // sorted
+	Removed       bool     // this node was removed from the cluster
+}
+
+// Engine is the Raft consensus engine. Create it with New, start it with Run,
+// and call Close after Run has returned.
+type Engine struct {
+	cfg      Config
+	pool     Mempool
+	app      Applier
+	tr       Transport
+	proposer []byte
+	now      func() time.Time
+	log      *slog.Logger
+	st       *storage
+	rn       *etcdraft.RawNode // raft goroutine only
+
+	recvc    chan *raftpb.Message
+	ackc     chan applyAck
+	confc    chan confReq
+	reqc     chan request
+	unreachc chan uint64
+	q        applyQueue
+	applyErr chan error
+
+	started   atomic.Bool
+	stopped   chan struct{} // closed when Run returns
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	applied atomic.Uint64 // last log index the apply goroutine finished
+	lead    atomic.Uint64
+
+	ownMu sync.Mutex
+	own   map[*byte][]*types.Tx // this leader's proposals, by their entry's first byte
+
+	statusMu sync.Mutex
+	status   Status
+
+	// Raft goroutine state.
+	state          etcdraft.StateType
+	term, commit   uint64
+	appliedIndex   uint64 // as acknowledged by the apply goroutine
+	appliedTerm    uint64
+	appliedHeight  uint64
+	proposedHeight uint64
+	waitingSince   time.Time
+	blockTimer     *time.Timer
+	snapIndex      uint64
+	blocks         []blockAt // block entries applied since snapIndex
+	confs          []confAt  // membership since snapIndex, oldest first
+	ccSeq          uint64
+	pendingCC      uint64
+	pendingDone    chan error
+	removed        bool
+}
+
+type blockAt struct{ index, height uint64 }
+
+type confAt struct {
+	index uint64
+	cs    *raftpb.ConfState
+}
+
+// applyItem is work for the apply goroutine: a snapshot to catch up to, or
+// committed entries, and the messages to step into Raft once done.
+type applyItem struct {
+	snap    *raftpb.Snapshot
+	startup bool
+	ents    []*raftpb.Entry
+	resps   []*raftpb.Message
+}
+
+type applyAck struct {
+	resps       []*raftpb.Message
+	index, term uint64 // last applied entry (0 if none)
+	height      uint64 // chain height afterwards
+	blocks      []blockAt
+	confIDs     []uint64
+	removed     bool
+}
+
+type confReq struct {
+	cc    *raftpb.ConfChange
+	index uint64
+	reply chan *raftpb.ConfState
+}
+
+type request struct {
+	cc       *raftpb.ConfChange
+	accepted chan error // proposal outcome
+	done     chan error // applied (nil) or abandoned
+}
+
+// applyQueue is unbounded; Raft bounds what it holds (maxCommittedPerReady).
+type applyQueue struct {
+	mu     sync.Mutex
+	items  []applyItem
+	signal chan struct{}
+}
+
+func (q *applyQueue) push(it applyItem) {
+	q.mu.Lock()
+	q.items = append(q.items, it)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *applyQueue) take() []applyItem {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := q.items
+	q.items = nil
+	return items
+}
+
+// New opens the Raft log in cfg.Dir and returns an engine ready to Run. An
+// empty log is bootstrapped with cfg.Peers unless cfg.Join. proposer is this
+// node's id as written into the blocks it proposes; now is the clock for
+// block times (time.Now in production).
+func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, now func() time.Time) (*Engine, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(proposer) > maxProposerLen {
+		return nil, fmt.Errorf("raft: proposer id of %d bytes exceeds %d", len(proposer), maxProposerLen)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	log := cfg.Logger.With("raft_id", cfg.ID)
+	st, err := openStorage(cfg.Dir, log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Engine, error) {
+		_ = st.close()
+		return nil, err
+	}
+	fresh := st.empty()
+	if fresh && !cfg.Join {
+		if !slices.Contains(cfg.Peers, cfg.ID) {
+			return fail(fmt.Errorf("raft: the log in %s is empty: list the initial voters, this node (%d) among them, in Peers, or set Join to join a running network", cfg.Dir, cfg.ID))
+		}
+	}
+	rn, err := etcdraft.NewRawNode(&etcdraft.Config{
+		ID:                        cfg.ID,
+		ElectionTick:              cfg.ElectionTicks,
+		HeartbeatTick:             cfg.HeartbeatTicks,
+		Storage:                   st.mem,
+		AsyncStorageWrites:        true,
+		MaxSizePerMsg:             maxSizePerMsg,
+		MaxCommittedSizePerReady:  maxCommittedPerReady,
+		MaxInflightMsgs:           maxInflightMsgs,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		StepDownOnRemoval:         true,
+		DisableProposalForwarding: true,
+		Logger:                    raftLogger{log},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("raft: %w", err))
+	}
+	if fresh && !cfg.Join {
+		ids := slices.Clone(cfg.Peers)
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		peers := make([]etcdraft.Peer, len(ids))
+		for i, id := range ids {
+			peers[i] = etcdraft.Peer{ID: id}
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			return fail(fmt.Errorf("raft: bootstrap: %w", err))
+		}
+	}
+	e := &Engine{
+		cfg: cfg, pool: pool, app: app, tr: tr, proposer: slices.Clone(proposer), now: now, log: log,
+		st: st, rn: rn,
+		recvc:    make(chan *raftpb.Message, recvQueue),
+		ackc:     make(chan applyAck, 64),
+		confc:    make(chan confReq),
+		reqc:     make(chan request),
+		unreachc: make(chan uint64, 64),
+		q:        applyQueue{signal: make(chan struct{}, 1)},
+		applyErr: make(chan error, 1),
+		stopped:  make(chan struct{}),
+		closed:   make(chan struct{}),
+		own:      make(map[*byte][]*types.Tx),
+		ccSeq:    uint64(time.Now().UnixNano()), // only matches local waiters
+	}
+	snap, err := st.mem.Snapshot()
+	if err != nil {
+		return fail(err)
+	}
+	_, cs, err := st.mem.InitialState()
+	if err != nil {
+		return fail(err)
+	}
+	e.snapIndex = snap.GetMetadata().GetIndex()
+	e.appliedIndex = e.snapIndex
+	e.appliedTerm = snap.GetMetadata().GetTerm()
+	e.confs = []confAt{{index: e.snapIndex, cs: cs}}
+	e.appliedHeight, _ = app.Last()
+	if !etcdraft.IsEmptySnap(snap) {
+		e.q.push(applyItem{snap: snap, startup: true})
+	}
+	e.publish()
+	return e, nil
+}
+
+// Name implements consensus.Engine.
+func (e *Engine) Name() string { return "raft" }
+
+// Close releases the Raft log. Call it after Run has returned (or instead of
+// Run).
+func (e *Engine) Close() error {
+	var err error
+	e.closeOnce.Do(func() {
+		close(e.closed)
+		err = e.st.close()
+	})
+	return err
+}
+
+// Receive hands a message from a peer to the engine. It rejects bytes that
+// are not a Raft message a peer may send (ErrBadMessage) and waits while the
+// engine's queue is full, which pushes back on the sender's connection.
+func (e *Engine) Receive(msg []byte) error {
+	m, err := decodeMessage(msg)
+	if err != nil {
+		return err
+	}
+	if m.GetTo() != e.cfg.ID {
+		return fmt.Errorf("%w: addressed to node %d, this is node %d", ErrBadMessage, m.GetTo(), e.cfg.ID)
+	}
+	select {
+	case e.recvc <- m:
+		return nil
+	case <-e.stopped:
+		return ErrStopped
+	case <-e.closed:
+		return ErrStopped
+	}
+}
+
+// decodeMessage decodes a Raft message from a peer and checks that it is one
+// a peer may send.
+func decodeMessage(b []byte) (*raftpb.Message, error) {
+	m := new(raftpb.Message)
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	t := m.GetType()
+	switch _, known := raftpb.MessageType_name[int32(t)]; {
+	case !known:
+		return nil, fmt.Errorf("%w: unknown type %d", ErrBadMessage, t)
+	case etcdraft.IsLocalMsg(t) || t == raftpb.MsgProp:
+		return nil, fmt.Errorf("%w: %s is not sent between nodes", ErrBadMessage, t)
+	case m.GetFrom() == 0 || m.GetTo() == 0:
+		return nil, fmt.Errorf("%w: no sender or recipient", ErrBadMessage)
+	case len(m.GetResponses()) > 0:
+		return nil, fmt.Errorf("%w: responses are local only", ErrBadMessage)
+	}
+	return m, nil
+}
+
+// ReportUnreachable tells Raft that a message to id could not be delivered,
+// so the leader probes it instead of streaming. Never blocks.
+func (e *Engine) ReportUnreachable(id uint64) {
+	select {
+	case e.unreachc <- id:
+	default:
+	}
+}
+
+// AddNode makes id a voter. context travels with the change to every node's
+// Config.OnConfChange (for example the node's address). It returns once the
+// change is applied here, ErrNotLeader on a follower, or ErrBusy while a
+// previous change is in flight.
+func (e *Engine) AddNode(ctx context.Context, id uint64, context []byte) error {
+	return e.changeConf(ctx, &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: &id, Context: context})
+}
+
+// RemoveNode removes id from the voters; it may be the leader itself, which
+// then steps down and whose Run returns ErrRemoved. It returns once the
+// change is applied here, with the errors of AddNode.
+func (e *Engine) RemoveNode(ctx context.Context, id uint64) error {
+	return e.changeConf(ctx, &raftpb.ConfChange{Type: raftpb.ConfChangeRemoveNode.Enum(), NodeId: &id})
+}
+
+func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
+	if cc.GetNodeId() == 0 {
+		return errors.New("raft: node id must be non-zero")
+	}
+	r := request{cc: cc, accepted: make(chan error, 1), done: make(chan error, 1)}
+	select {
+	case e.reqc <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.stopped:
+		return ErrStopped
+	}
+	if err := <-r.accepted; err != nil {
+		return err
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("raft: membership change proposed but not yet applied: %w", ctx.Err())
+	case <-e.stopped:
+		return ErrStopped
+	}
+}
+
+// Status reports the engine's current view; safe to call at any time.
+func (e *Engine) Status() Status {
+	e.statusMu.Lock()
+	s := e.status
+	e.statusMu.Unlock()
+	s.Voters = slices.Clone(s.Voters)
+	s.Applied = e.applied.Load()
+	return s
+}
+
+// Run implements consensus.Engine. It returns nil when ctx ends, ErrRemoved
+// once this node's removal is applied, or the first fatal error (log
+// storage, a bad committed entry, an Applier error). Run may be called once.
+func (e *Engine) Run(ctx context.Context) error {
+	if !e.started.CompareAndSwap(false, true) {
+		return errors.New("raft: Run called twice")
+	}
+	defer close(e.stopped)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	applyDone := make(chan struct{})
+	go func() {
+		defer close(applyDone)
+		if err := e.applyLoop(ctx); err != nil {
+			e.applyErr <- err
+		}
+	}()
+	err := e.loop(ctx)
+	cancel()
+	<-applyDone
+	if err == nil {
+		select {
+		case err = <-e.applyErr:
+		default:
+		}
+	}
+	if e.pendingDone != nil {
+		e.pendingDone <- ErrStopped
+	}
+	if err != nil {
+		e.log.Error("raft engine stopped", "err", err)
+	}
+	return err
+}
+
+func (e *Engine) loop(ctx context.Context) error {
+	ticker := time.NewTicker(e.cfg.TickInterval)
+	defer ticker.Stop()
+	e.blockTimer = time.NewTimer(time.Hour)
+	e.blockTimer.Stop()
+	defer e.blockTimer.Stop()
+	for {
+		if err := e.handleReady(); err != nil {
+			return err
+		}
+		e.refresh()
+		e.publish()
+		if e.removed {
+			return fmt.Errorf("%w (node %d): stop this node", ErrRemoved, e.cfg.ID)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-e.applyErr:
+			return err
+		case <-ticker.C:
+			e.rn.Tick()
+		case m := <-e.recvc:
+			e.step(m)
+			for i := 0; i < recvQueue; i++ { // batch: one log write per Ready
+				select {
+				case m := <-e.recvc:
+					e.step(m)
+					continue
+				default:
+				}
+				break
+			}
+		case a := <-e.ackc:
+			if err := e.handleAck(a); err != nil {
+				return err
+			}
+		case r := <-e.confc:
+			cs := e.rn.ApplyConfChange(r.cc)
+			e.confs = append(e.confs, confAt{index: r.index, cs: cs})
+			r.reply <- cs
+			if r.cc.GetId() == e.pendingCC && e.pendingDone != nil {
+				// Report now: removing the leader makes it step down at once.
+				// pendingCC stays set until Raft hears the entry is applied.
+				e.pendingDone <- nil
+				e.pendingDone = nil
+			}
+		case r := <-e.reqc:
+			e.propose(r)
+		case id := <-e.unreachc:
+			e.rn.ReportUnreachable(id)
+		case <-e.pool.Ready():
+		case <-e.blockTimer.C:
+		}
+		e.refresh()
+		e.proposeBlocks()
+	}
+}
+
+func (e *Engine) step(m *raftpb.Message) {
+	if err := e.rn.Step(m); err != nil {
+		e.log.Debug("raft message ignored", "type", m.GetType().String(), "from", m.GetFrom(), "err", err)
+	}
+}
+
+// refresh notices leadership changes.
+func (e *Engine) refresh() {
+	bs := e.rn.BasicStatus()
+	wasLeader := e.state == etcdraft.StateLeader
+	isLeader := bs.RaftState == etcdraft.StateLeader
+	e.state, e.term, e.commit = bs.RaftState, bs.HardState.GetTerm(), bs.HardState.GetCommit()
+	e.lead.Store(bs.Lead)
+	switch {
+	case wasLeader && !isLeader:
+		e.log.Info("lost leadership", "term", e.term, "leader", bs.Lead)
+		// Blocks this node proposed may never commit: their transactions go
+		// back to the pool for the next leader's blocks (or ours).
+		e.pool.ResetReaped()
+		e.ownMu.Lock()
+		clear(e.own)
+		e.ownMu.Unlock()
+		e.proposedHeight = 0
+		e.waitingSince = time.Time{}
+		if e.pendingDone != nil {
+			e.pendingDone <- ErrLeaderChanged
+		}
+		e.pendingCC, e.pendingDone = 0, nil
+	case isLeader && !wasLeader:
+		e.log.Info("became leader", "term", e.term)
+		e.proposedHeight = 0
+		e.waitingSince = time.Time{}
+	}
+}
+
+// leaderReady reports whether this node leads and has applied every entry
+// before its term's first, so it knows every block committed before it.
+func (e *Engine) leaderReady() bool {
+	return e.state == etcdraft.StateLeader && e.appliedTerm == e.term && !e.removed
+}
+
+// proposeBlocks proposes blocks while there are ready transactions, the
+// block is full or has waited BlockInterval, and fewer than
+// MaxInflightBlocks of ours are unapplied.
+func (e *Engine) proposeBlocks() {
+	if !e.leaderReady() {
+		return
+	}
+	for {
+		if e.proposedHeight >= e.appliedHeight+uint64(e.cfg.MaxInflightBlocks) {
+			return
+		}
+		n, size := e.pool.ReadyLen()
+		if n == 0 {
+			e.waitingSince = time.Time{}
+			return
+		}
+		if n < e.cfg.MaxBlockTxs && size < e.cfg.MaxBlockBytes {
+			if e.waitingSince.IsZero() {
+				e.waitingSince = time.Now()
+				e.blockTimer.Reset(e.cfg.BlockInterval)
+				return
+			}
+			if wait := e.cfg.BlockInterval - time.Since(e.waitingSince); wait > 0 {
+				return
+			}
+		}
+		e.waitingSince = time.Time{}
+		txs := e.pool.Reap(e.cfg.MaxBlockTxs, e.cfg.MaxBlockBytes)
+		if len(txs) == 0 {
+			return
+		}
+		height := max(e.proposedHeight, e.appliedHeight) + 1
+		data := encodeBlock(height, uint64(e.now().UnixMilli()), e.proposer, txs)
+		if err := e.rn.Propose(data); err != nil {
+			e.log.Warn("block proposal dropped; its transactions return to the pool", "height", height, "err", err)
+			e.pool.ResetReaped()
+			return
+		}
+		e.proposedHeight = height
+		e.ownMu.Lock()
+		e.own[&data[0]] = txs
+		e.ownMu.Unlock()
+	}
+}
+
+func (e *Engine) propose(r request) {
+	cc := r.cc
+	switch {
+	case e.state != etcdraft.StateLeader:
+		r.accepted <- fmt.Errorf("%w (leader is %d)", ErrNotLeader, e.lead.Load())
+		return
+	case !e.leaderReady() || e.pendingCC != 0:
+		r.accepted <- ErrBusy
+		return
+	}
+	if cc.GetType() == raftpb.ConfChangeRemoveNode {
+		voters := e.confs[len(e.confs)-1].cs.GetVoters()
+		if len(voters) == 1 && voters[0] == cc.GetNodeId() {
+			r.accepted <- errors.New("raft: cannot remove the last voter")
+			return
+		}
+	}
+	e.ccSeq++
+	cc.Id = new(e.ccSeq)
+	if err := e.rn.ProposeConfChange(cc); err != nil {
+		r.accepted <- fmt.Errorf("raft: propose membership change: %w", err)
+		return
+	}
+	e.pendingCC, e.pendingDone = e.ccSeq, r.done
+	r.accepted <- nil
+}
+
+// handleReady persists, sends and queues for application everything Raft
+// has ready. Messages to other nodes that need no local durability go out
+// at once; those that do (votes, append acknowledgements) are the append's
+// responses and go out only after the synced write.
+func (e *Engine) handleReady() error {
+	for e.rn.HasReady() {
+		rd := e.rn.Ready()
+		var appends, applies, self []*raftpb.Message
+		for _, m := range rd.Messages {
+			switch m.GetTo() {
+			case etcdraft.LocalAppendThread:
+				appends = append(appends, m)
+			case etcdraft.LocalApplyThread:
+				applies = append(applies, m)
+			default:
+				e.send(m)
+			}
+		}
+		for _, m := range appends {
+			if err := e.st.append(m); err != nil {
+				return err
+			}
+			if snap := m.GetSnapshot(); snap != nil && !etcdraft.IsEmptySnap(snap) {
+				md := snap.GetMetadata()
+				e.log.Info("installing raft snapshot", "index", md.GetIndex(), "term", md.GetTerm())
+				e.snapIndex = md.GetIndex()
+				e.blocks = nil
+				e.confs = []confAt{{index: md.GetIndex(), cs: md.GetConfState()}}
+				e.q.push(applyItem{snap: snap})
+			}
+			for _, r := range m.GetResponses() {
+				if r.GetTo() == e.cfg.ID {
+					self = append(self, r)
+				} else {
+					e.send(r)
+				}
+			}
+		}
+		for _, r := range self {
+			e.step(r)
+		}
+		for _, m := range applies {
+			e.q.push(applyItem{ents: m.GetEntries(), resps: m.GetResponses()})
+		}
+	}
+	return nil
+}
+
+func (e *Engine) send(m *raftpb.Message) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		e.log.Error("cannot encode raft message", "type", m.GetType().String(), "err", err)
+		return
+	}
+	e.tr.Send(m.GetTo(), b)
+	if m.GetType() == raftpb.MsgSnap {
+		// The snapshot is a few bytes (the blocks travel by block sync), so
+		// it is as good as delivered; if it was lost, the follower rejects
+		// the next append and the leader sends it again.
+		e.rn.ReportSnapshot(m.GetTo(), etcdraft.SnapshotFinish)
+	}
+}
+
+func (e *Engine) handleAck(a applyAck) error {
+	for _, r := range a.resps {
+		e.step(r)
+	}
+	if a.index > e.appliedIndex {
+		e.appliedIndex, e.appliedTerm = a.index, a.term
+	}
+	e.appliedHeight = a.height
+	e.blocks = append(e.blocks, a.blocks...)
+	for _, id := range a.confIDs {
+		if id == e.pendingCC {
+			e.pendingCC = 0
+		}
+	}
+	if a.removed {
+		e.removed = true
+	}
+	return e.maybeCompact()
+}
+
+// maybeCompact snapshots the log at the newest durable block once
+// SnapshotEntries entries were applied since the last snapshot. The
+// snapshot index is the last entry before the one holding the block after
+// the durable one, so replaying from it after a crash re-applies every block
+// the store may have lost.
+func (e *Engine) maybeCompact() error {
+	if e.appliedIndex < e.snapIndex+e.cfg.SnapshotEntries {
+		return nil
+	}
+	dh, dhash := e.app.Durable()
+	idx := e.appliedIndex
+	for _, b := range e.blocks {
+		if b.height > dh {
+			idx = b.index - 1
+			break
+		}
+	}
+	if idx <= e.snapIndex {
+		return nil
+	}
+	k := 0
+	for i, c := range e.confs {
+		if c.index <= idx {
+			k = i
+		}
+	}
+	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash})); err != nil {
+		return err
+	}
+	e.log.Debug("raft log compacted", "index", idx, "durable_height", dh)
+	e.snapIndex = idx
+	e.confs = e.confs[k:]
+	i := 0
+	for i < len(e.blocks) && e.blocks[i].index <= idx {
+		i++
+	}
+	e.blocks = slices.Delete(e.blocks, 0, i)
+	return nil
+}
+
+func (e *Engine) publish() {
+	voters := slices.Clone(e.confs[len(e.confs)-1].cs.GetVoters())
+	slices.Sort(voters)
+	e.statusMu.Lock()
+	e.status = Status{
+		ID: e.cfg.ID, Leader: e.lead.Load(), State: e.state.String(), Term: e.term, Commit: e.commit,
+		Height: e.appliedHeight, SnapshotIndex: e.snapIndex, Voters: voters, Removed: e.removed,
+	}
+	e.statusMu.Unlock()
+}
+
+// applyLoop applies queued snapshots and committed entries in log order.
+func (e *Engine) applyLoop(ctx context.Context) error {
+	applied := e.applied.Load()
+	for {
+		items := e.q.take()
+		if len(items) == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-e.q.signal:
+			}
+			continue
+		}
+		for _, it := range items {
+			ack, err := e.apply(ctx, &applied, it)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			select {
+			case e.ackc <- ack:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+func (e *Engine) apply(ctx context.Context, applied *uint64, it applyItem) (applyAck, error) {
+	ack := applyAck{resps: it.resps}
+	if it.snap != nil {
+		if err := e.catchUp(ctx, it); err != nil {
+			return ack, err
+		}
+		md := it.snap.GetMetadata()
+		if md.GetIndex() > *applied {
+			*applied = md.GetIndex()
+			e.applied.Store(*applied)
+			ack.index, ack.term = md.GetIndex(), md.GetTerm()
+		}
+	}
+	for _, ent := range it.ents {
+		idx := ent.GetIndex()
+		if idx <= *applied {
+			continue
+		}
+		switch ent.GetType() {
+		case raftpb.EntryNormal:
+			if len(ent.GetData()) > 0 { // empty: a new leader's first entry
+				if err := e.applyBlock(ctx, ent, &ack); err != nil {
+					return ack, err
+				}
+			}
+		case raftpb.EntryConfChange:
+			if err := e.applyConfChange(ctx, ent, &ack); err != nil {
+				return ack, err
+			}
+		default:
+			return ack, fmt.Errorf("%w: entry %d has type %s, which this engine never proposes", ErrBadEntry, idx, ent.GetType())
+		}
+		*applied = idx
+		e.applied.Store(idx)
+		ack.index, ack.term = idx, ent.GetTerm()
+	}
+	ack.height, _ = e.app.Last()
+	return ack, nil
+}
+
+// catchUp brings the chain to a snapshot's block by block sync when it is
+// behind: after a restart, against the durable height; after receiving a
+// snapshot from the leader, against the applied height.
+func (e *Engine) catchUp(ctx context.Context, it applyItem) error {
+	sd, err := decodeSnapData(it.snap.GetData())
+	if err != nil {
+		return fmt.Errorf("raft: snapshot at index %d: %w", it.snap.GetMetadata().GetIndex(), err)
+	}
+	var have uint64
+	if it.startup {
+		have, _ = e.app.Durable()
+	} else {
+		have, _ = e.app.Last()
+	}
+	if sd.Height <= have {
+		return nil
+	}
+	from := e.lead.Load()
+	e.log.Info("chain is behind the raft snapshot; syncing blocks", "height", have, "target", sd.Height, "from", from)
+	if err := e.app.SyncTo(ctx, sd.Height, sd.Hash, from); err != nil {
+		return fmt.Errorf("raft: sync blocks up to height %d from node %d: %w", sd.Height, from, err)
+	}
+	if h, _ := e.app.Last(); h < sd.Height {
+		return fmt.Errorf("raft: block sync returned at height %d, below the snapshot's %d", h, sd.Height)
+	}
+	return nil
+}
+
+// applyBlock applies a committed block entry by the height rule: heights at
+// or below the chain's are skipped (a replay after restart, or a stale
+// proposal), the next height is applied, and a gap is fatal.
+func (e *Engine) applyBlock(ctx context.Context, ent *raftpb.Entry, ack *applyAck) error {
+	data := ent.GetData()
+	b, err := decodeBlock(data)
+	if err != nil {
+		return fmt.Errorf("raft: entry %d: %w", ent.GetIndex(), err)
+	}
+	ack.blocks = append(ack.blocks, blockAt{index: ent.GetIndex(), height: b.Height})
+	own := e.takeOwn(data)
+	last, lastTime := e.app.Last()
+	if b.Height <= last {
+		return nil
+	}
+	if b.Height != last+1 {
+		return fmt.Errorf("%w: entry %d holds block %d but the chain is at %d", ErrHeightGap, ent.GetIndex(), b.Height, last)
+	}
+	txs := own
+	if len(txs) != len(b.Txs) {
+		txs = make([]*types.Tx, len(b.Txs))
+		for i, raw := range b.Txs {
+			if txs[i], err = types.DecodeTx(raw, e.cfg.Hash); err != nil {
+				return fmt.Errorf("%w: block %d, transaction %d: %v (is this node's version older than the leader's?)", ErrBadEntry, b.Height, i, err)
+			}
+		}
+	}
+	p := &consensus.Proposal{Height: b.Height, Time: max(b.Time, lastTime+1), Proposer: b.Proposer, Txs: txs}
+	if err := e.app.Apply(ctx, p); err != nil {
+		return fmt.Errorf("raft: apply block %d: %w", b.Height, err)
+	}
+	return nil
+}
+
+// takeOwn returns the decoded transactions of a block this node proposed, so
+// the leader does not decode them again.
+func (e *Engine) takeOwn(data []byte) []*types.Tx {
+	e.ownMu.Lock()
+	defer e.ownMu.Unlock()
+	txs, ok := e.own[&data[0]]
+	if ok {
+		delete(e.own, &data[0])
+	}
+	return txs
+}
+
+func (e *Engine) applyConfChange(ctx context.Context, ent *raftpb.Entry, ack *applyAck) error {
+	cc := new(raftpb.ConfChange)
+	if err := proto.Unmarshal(ent.GetData(), cc); err != nil {
+		return fmt.Errorf("%w: entry %d: membership change: %v", ErrBadEntry, ent.GetIndex(), err)
+	}
+	var typ ConfChangeType
+	switch cc.GetType() {
+	case raftpb.ConfChangeAddNode:
+		typ = ConfAddNode
+	case raftpb.ConfChangeRemoveNode:
+		typ = ConfRemoveNode
+	default:
+		return fmt.Errorf("%w: entry %d: membership change %s, which this engine never proposes", ErrBadEntry, ent.GetIndex(), cc.GetType())
+	}
+	reply := make(chan *raftpb.ConfState, 1)
+	select {
+	case e.confc <- confReq{cc: cc, index: ent.GetIndex(), reply: reply}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	e.log.Info("membership change applied", "change", typ.String(), "node", cc.GetNodeId(), "index", ent.GetIndex())
+	if e.cfg.OnConfChange != nil {
+		e.cfg.OnConfChange(ConfChange{Type: typ, ID: cc.GetNodeId(), Context: cc.GetContext()})
+	}
+	ack.confIDs = append(ack.confIDs, cc.GetId())
+	if typ == ConfRemoveNode && cc.GetNodeId() == e.cfg.ID {
+		ack.removed = true
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestBlocksReplicateToAllNodes(t *testing.T) {
+	for _, n := range []int{3, 5} {
+		t.Run(string(rune('0'+n))+"nodes", func(t *testing.T) {
+			c := newCluster(t, n, nil)
+			lead := c.leader()
+			txs := testTxs(t, 300)
+			c.submit(txs)
+			c.waitCommitted(txs)
+			for _, id := range c.running() {
+				for _, b := range c.nodes[id].app.snapshot() {
+					if !slices.Equal(b.Proposer, []byte{byte(lead)}) {
+						t.Fatalf("block %d proposed by %v, want the leader %d", b.Height, b.Proposer, lead)
+					}
+					if len(b.Txs) > 20 {
+						t.Fatalf("block %d has %d transactions, above MaxBlockTxs 20", b.Height, len(b.Txs))
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNewLeaderTakesOverWithoutLosingOrRepeatingBlocks(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	old := c.leader()
+	txs := testTxs(t, 400)
+	c.submit(txs[:150])
+	// Stop the leader while it is still proposing.
+	c.waitFor("some blocks", func() bool { h, _ := c.nodes[old].app.Last(); return h >= 2 })
+	if err := c.stop(old); err != nil {
+		t.Fatalf("stopped leader's Run: %v", err)
+	}
+	rest := c.running()
+	lead := c.leader(rest...)
+	if lead == old {
+		t.Fatalf("stopped node %d still reported as leader", old)
+	}
+	c.submit(txs[150:])
+	c.waitCommitted(txs, rest...)
+
+	// The old leader comes back from its log and catches up without
+	// applying any height twice (the fake applier rejects that).
+	c.start(old, false)
+	c.waitCommitted(txs)
+	if s := c.nodes[old].app.syncs; len(s) != 0 {
+		t.Fatalf("restarted node used block sync %v; its log should have sufficed", s)
+	}
+}
+
+func TestRestartReplaysBlocksThatWereNotDurable(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.SnapshotEntries = 5 })
+	for _, id := range c.ids {
+		c.nodes[id].app.lag = 3 // the store is 3 blocks behind
+	}
+	lead := c.leader()
+	txs := testTxs(t, 400)
+	c.submit(txs[:200])
+	c.waitCommitted(txs[:200])
+	var f uint64
+	for _, id := range c.ids {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	if s := c.nodes[f].eng.Status(); s.SnapshotIndex == 0 {
+		t.Fatalf("node %d never compacted its log: %+v", f, s)
+	}
+	if err := c.stop(f); err != nil {
+		t.Fatal(err)
+	}
+	c.nodes[f].app.crash()
+	before, _ := c.nodes[f].app.Last()
+	c.start(f, false)
+	c.submit(txs[200:])
+	c.waitCommitted(txs)
+	if s := c.nodes[f].app.syncs; len(s) != 0 {
+		t.Fatalf("node %d used block sync %v; the log should still hold the blocks after its durable height %d", f, s, before)
+	}
+}
+
+func TestFollowerFarBehindCatchesUpBySnapshot(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.SnapshotEntries = 5; cfg.MaxBlockTxs = 5 })
+	lead := c.leader()
+	txs := testTxs(t, 300)
+	c.submit(txs[:20])
+	c.waitCommitted(txs[:20])
+	var f uint64
+	for _, id := range c.ids {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	if err := c.stop(f); err != nil {
+		t.Fatal(err)
+	}
+	behind, _ := c.nodes[f].app.Last()
+	c.submit(txs[20:200]) // 36+ blocks, several compactions
+	others := slices.DeleteFunc(slices.Clone(c.ids), func(id uint64) bool { return id == f })
+	c.waitCommitted(txs[:200], others...)
+	c.waitFor("leader to compact past the stopped follower", func() bool {
+		return c.nodes[lead].eng.Status().SnapshotIndex > c.nodes[lead].eng.Status().Commit-40 &&
+			c.nodes[lead].eng.Status().SnapshotIndex > uint64(behind)+10
+	})
+
+	c.start(f, false)
+	c.submit(txs[200:])
+	c.waitCommitted(txs)
+	syncs := c.nodes[f].app.syncs
+	if len(syncs) == 0 {
+		t.Fatalf("node %d caught up without SyncTo; the leader's log should have been compacted", f)
+	}
+	s := syncs[0]
+	if s.height <= behind {
+		t.Fatalf("SyncTo height %d, want above the follower's %d", s.height, behind)
+	}
+	ref := c.nodes[lead].app.snapshot()
+	if blockHash(ref[s.height-1]) != s.hash {
+		t.Fatalf("SyncTo got a hash that is not block %d's", s.height)
+	}
+	if s.from != lead {
+		t.Fatalf("SyncTo from node %d, want the leader %d", s.from, lead)
+	}
+}
+
+func TestAddThenRemoveNodes(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	lead := c.leader()
+	txs := testTxs(t, 300)
+	c.submit(txs[:100])
+	c.waitCommitted(txs[:100])
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, id := range c.ids {
+		if id != lead {
+			if err := c.nodes[id].eng.AddNode(ctx, 4, []byte("n4")); !errors.Is(err, ErrNotLeader) {
+				t.Fatalf("AddNode on follower %d: %v, want ErrNotLeader", id, err)
+			}
+			break
+		}
+	}
+	c.add(4)
+	c.start(4, true)
+	if err := c.nodes[lead].eng.AddNode(ctx, 4, []byte("n4")); err != nil {
+		t.Fatalf("AddNode: %v", err)
+	}
+	c.submit(txs[100:200])
+	c.waitCommitted(txs[:200])
+	for _, id := range c.running() {
+		if v := c.nodes[id].eng.Status().Voters; !slices.Equal(v, []uint64{1, 2, 3, 4}) {
+			t.Fatalf("node %d voters %v, want [1 2 3 4]", id, v)
+		}
+		app := c.nodes[id].app
+		app.mu.Lock()
+		confs := slices.Clone(app.confs)
+		app.mu.Unlock()
+		if !slices.ContainsFunc(confs, func(cc ConfChange) bool {
+			return cc.Type == ConfAddNode && cc.ID == 4 && string(cc.Context) == "n4"
+		}) {
+			t.Fatalf("node %d did not report adding node 4: %+v", id, confs)
+		}
+	}
+
+	// Remove the leader itself: it steps down and its Run ends.
+	if err := c.nodes[lead].eng.RemoveNode(ctx, lead); err != nil {
+		t.Fatalf("RemoveNode(leader %d): %v", lead, err)
+	}
+	select {
+	case err := <-c.nodes[lead].done:
+		c.nodes[lead].done <- err
+		if !errors.Is(err, ErrRemoved) {
+			t.Fatalf("removed leader's Run returned %v, want ErrRemoved", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("removed leader kept running")
+	}
+	c.stop(lead)
+	rest := c.running()
+	newLead := c.leader(rest...)
+	c.submit(txs[200:])
+	c.waitCommitted(txs, rest...)
+	want := slices.DeleteFunc([]uint64{1, 2, 3, 4}, func(id uint64) bool { return id == lead })
+	if v := c.nodes[newLead].eng.Status().Voters; !slices.Equal(v, want) {
+		t.Fatalf("voters after removal %v, want %v", v, want)
+	}
+}
+
+func TestPartitionedMinorityCommitsNothing(t *testing.T) {
+	c := newCluster(t, 5, nil)
+	lead := c.leader()
+	txs := testTxs(t, 300)
+	c.submit(txs[:50])
+	c.waitCommitted(txs[:50])
+	c.waitFor("all nodes to learn every commit", func() bool {
+		s := c.nodes[lead].eng.Status()
+		for _, id := range c.ids {
+			if c.nodes[id].eng.Status().Applied != s.Commit {
+				return false
+			}
+		}
+		return true
+	})
+	minority := []uint64{lead, lead%5 + 1}
+	var majority []uint64
+	for _, id := range c.ids {
+		if !slices.Contains(minority, id) {
+			majority = append(majority, id)
+		}
+	}
+	heights := map[uint64]uint64{}
+	for _, id := range minority {
+		heights[id], _ = c.nodes[id].app.Last()
+	}
+	c.net.partition(minority, majority, true)
+	c.submit(txs[50:200])
+	c.leader(majority...)
+	c.waitCommitted(txs[:200], majority...)
+	for _, id := range minority {
+		if h, _ := c.nodes[id].app.Last(); h != heights[id] {
+			t.Fatalf("node %d in the minority went from height %d to %d while partitioned", id, heights[id], h)
+		}
+	}
+	c.net.partition(minority, majority, false)
+	c.submit(txs[200:])
+	c.waitCommitted(txs)
+}
+
+func TestBadConfigAndMessages(t *testing.T) {
+	base := Config{ID: 1, Dir: t.TempDir(), Hash: 1, Peers: []uint64{1}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for name, mut := range map[string]func(*Config){
+		"no id":           func(c *Config) { c.ID = 0 },
+		"no dir":          func(c *Config) { c.Dir = "" },
+		"bad hash":        func(c *Config) { c.Hash = 0 },
+		"join with peers": func(c *Config) { c.Join = true },
+		"heartbeat":       func(c *Config) { c.HeartbeatTicks, c.ElectionTicks = 5, 5 },
+		"small block":     func(c *Config) { c.MaxBlockBytes = 10 },
+	} {
+		cfg := base
+		mut(&cfg)
+		cfg.EnsureDefaults()
+		if cfg.Validate() == nil {
+			t.Errorf("%s: Validate accepted %+v", name, cfg)
+		}
+	}
+	cfg := base
+	cfg.Peers = nil
+	if _, err := New(cfg, newFakePool(), &fakeApp{}, nil, nil, nil); err == nil {
+		t.Fatal("New with an empty log, no peers and no Join should fail")
+	}
+	e, err := New(base, newFakePool(), &fakeApp{}, netTransport{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, b := range [][]byte{{0xff}, {0x08, 0x00}, {0x08, 0x63, 0x10, 0x01, 0x18, 0x02}} {
+		if err := e.Receive(b); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("Receive(%x) = %v, want ErrBadMessage", b, err)
+		}
+	}
+}
