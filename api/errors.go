@@ -32,6 +32,7 @@ var reasons = []struct {
 	{types.ErrWeakKey, connect.CodeInvalidArgument, "weak_key"},
 	{types.ErrMalformed, connect.CodeInvalidArgument, "malformed"},
 	{txpool.ErrClosed, connect.CodeUnavailable, "closed"},
+	{ErrNoQuorum, connect.CodeUnavailable, "no_quorum"},
 	{token.ErrNotIssuer, connect.CodePermissionDenied, "not_issuer"},
 	{token.ErrInsufficient, connect.CodeFailedPrecondition, "insufficient_balance"},
 	{token.ErrOverflow, connect.CodeFailedPrecondition, "overflow"},
@@ -44,6 +45,10 @@ var reasons = []struct {
 
 // Classify maps an admission error to its API code and reason string.
 func Classify(err error) (connect.Code, string) {
+	var remote *RemoteError
+	if errors.As(err, &remote) {
+		return remote.Code, remote.Reason
+	}
 	for _, r := range reasons {
 		if errors.Is(err, r.err) {
 			return r.code, r.reason

@@ -39,6 +39,8 @@ type Deps struct {
 	Pool      *txpool.Pool
 	Store     *store.Store
 	Hub       *Hub
+	// Network is nil on a single node.
+	Network Network
 }
 
 // Server implements pbconnect.NodeServiceHandler.
@@ -71,20 +73,33 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 }
 
 // SubmitTx implements the service.
-func (s *Server) SubmitTx(_ context.Context, req *connect.Request[pb.SubmitTxRequest]) (*connect.Response[pb.SubmitTxResponse], error) {
+func (s *Server) SubmitTx(ctx context.Context, req *connect.Request[pb.SubmitTxRequest]) (*connect.Response[pb.SubmitTxResponse], error) {
 	if len(req.Msg.Tx) == 0 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("tx is empty: send the encoded transaction in field tx"))
+	}
+	if err := s.available(); err != nil {
+		return nil, err
 	}
 	r := s.d.Pool.Submit([][]byte{req.Msg.Tx})[0]
 	if r.Err != nil {
 		code, _ := Classify(r.Err)
 		return nil, connect.NewError(code, r.Err)
 	}
+	if s.d.Network != nil {
+		errs, err := s.d.Network.Forward(ctx, [][]byte{req.Msg.Tx})
+		if err == nil {
+			err = errs[0]
+		}
+		if err != nil {
+			code, _ := Classify(err)
+			return nil, connect.NewError(code, err)
+		}
+	}
 	return connect.NewResponse(&pb.SubmitTxResponse{TxId: r.ID.String()}), nil
 }
 
 // SubmitTxs implements the service.
-func (s *Server) SubmitTxs(_ context.Context, req *connect.Request[pb.SubmitTxsRequest]) (*connect.Response[pb.SubmitTxsResponse], error) {
+func (s *Server) SubmitTxs(ctx context.Context, req *connect.Request[pb.SubmitTxsRequest]) (*connect.Response[pb.SubmitTxsResponse], error) {
 	n := len(req.Msg.Txs)
 	if n == 0 {
 		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("txs is empty"))
@@ -92,8 +107,16 @@ func (s *Server) SubmitTxs(_ context.Context, req *connect.Request[pb.SubmitTxsR
 	if n > MaxBatch {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("batch of %d transactions exceeds %d", n, MaxBatch))
 	}
+	if err := s.available(); err != nil {
+		return nil, err
+	}
 	results := s.d.Pool.Submit(req.Msg.Txs)
 	out := &pb.SubmitTxsResponse{Results: make([]*pb.SubmitResult, len(results))}
+	if s.d.Network != nil {
+		if err := s.forward(ctx, req.Msg.Txs, results); err != nil {
+			return nil, err
+		}
+	}
 	for i, r := range results {
 		sr := &pb.SubmitResult{}
 		if !r.ID.IsZero() {
@@ -106,6 +129,42 @@ func (s *Server) SubmitTxs(_ context.Context, req *connect.Request[pb.SubmitTxsR
 		out.Results[i] = sr
 	}
 	return connect.NewResponse(out), nil
+}
+
+// forward sends the transactions this node admitted to the leader and
+// puts the leader's verdicts into results.
+func (s *Server) forward(ctx context.Context, raws [][]byte, results []txpool.Result) error {
+	fwd := make([][]byte, 0, len(results))
+	at := make([]int, 0, len(results))
+	for i, r := range results {
+		if r.Err == nil {
+			fwd = append(fwd, raws[i])
+			at = append(at, i)
+		}
+	}
+	if len(fwd) == 0 {
+		return nil
+	}
+	errs, err := s.d.Network.Forward(ctx, fwd)
+	if err != nil {
+		code, _ := Classify(err)
+		return connect.NewError(code, err)
+	}
+	for k, i := range at {
+		results[i].Err = errs[k]
+	}
+	return nil
+}
+
+// available refuses writes on a node that cannot get them committed.
+func (s *Server) available() error {
+	if s.d.Network == nil {
+		return nil
+	}
+	if err := s.d.Network.Available(); err != nil {
+		return connect.NewError(connect.CodeUnavailable, err)
+	}
+	return nil
 }
 
 // GetTx implements the service.
@@ -295,6 +354,15 @@ func (s *Server) GetAccount(_ context.Context, req *connect.Request[pb.GetAccoun
 // Status implements the service.
 func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error) {
 	tip := s.d.Store.Tip()
+	var (
+		leader string
+		term   uint64
+		peers  []*pb.PeerStatus
+	)
+	if s.d.Network != nil {
+		leader, term = s.d.Network.Leader()
+		peers = s.d.Network.Peers()
+	}
 	return connect.NewResponse(&pb.StatusResponse{
 		ChainId:       s.d.ChainID,
 		Height:        tip.Height,
@@ -307,6 +375,9 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 		PoolSize:      uint64(s.d.Pool.Len()),
 		Issuer:        s.d.Issuer.String(),
 		LastBlockTime: tip.Time,
+		Leader:        leader,
+		Term:          term,
+		Peers:         peers,
 	}), nil
 }
 

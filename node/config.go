@@ -30,10 +30,14 @@ type Config struct {
 	// API is the address the gRPC and HTTP/JSON API listens on.
 	// Default 127.0.0.1:7070.
 	API string `json:"api"`
-	// Consensus selects the engine. Only "solo" today.
+	// Consensus selects the engine: "solo" (one node) or "raft" (a network,
+	// configured by the raft and p2p sections).
 	Consensus string `json:"consensus"`
 	// Solo holds the solo engine's block limits.
 	Solo SoloConfig `json:"solo"`
+	// Raft and P2P configure a node of a Raft network (consensus "raft").
+	Raft *RaftConfig `json:"raft,omitempty"`
+	P2P  *P2PConfig  `json:"p2p,omitempty"`
 	// Pool holds the transaction pool's limits.
 	Pool PoolConfig `json:"pool"`
 	// CacheMB is the storage block cache in MiB. Default 256.
@@ -101,6 +105,7 @@ func (c *Config) EnsureDefaults() {
 	if c.MemoryLimitMB == 0 {
 		c.MemoryLimitMB = 1536
 	}
+	c.ensureNetDefaults()
 }
 
 // SoloEngineConfig converts to the engine's config.
@@ -132,10 +137,13 @@ func (c Config) PoolEngineConfig() (txpool.Config, error) {
 
 // Validate reports a configuration the node cannot run with.
 func (c Config) Validate() error {
-	if c.Consensus != "solo" {
-		return fmt.Errorf("config: consensus %q is not supported (want solo)", c.Consensus)
+	if c.Consensus != "solo" && c.Consensus != "raft" {
+		return fmt.Errorf("config: consensus %q is not supported (want solo or raft)", c.Consensus)
 	}
 	if _, err := c.SoloEngineConfig(); err != nil {
+		return err
+	}
+	if err := c.validateNet(); err != nil {
 		return err
 	}
 	if _, err := c.PoolEngineConfig(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,10 +33,12 @@ type InitNode struct {
 
 // InitResult is what Init made.
 type InitResult struct {
-	ChainID string     `json:"chain_id"`
-	KeysDir string     `json:"keys_dir"`
-	Admin   string     `json:"admin"`
-	Nodes   []InitNode `json:"nodes"`
+	ChainID string `json:"chain_id"`
+	KeysDir string `json:"keys_dir"`
+	// NetworkDir holds the network CA (multi-node networks only).
+	NetworkDir string     `json:"network_dir,omitempty"`
+	Admin      string     `json:"admin"`
+	Nodes      []InitNode `json:"nodes"`
 }
 
 // ErrInitialised is returned when the home already holds a network.
@@ -57,7 +60,11 @@ func Initialised(home string) bool {
 }
 
 // Init creates a network folder: keys/admin.json (the token issuer) and one
-// home per node with config, genesis and node key.
+// home per node with config, genesis and node key. A network of more than
+// one node runs Raft: Init also makes a network CA (network/ca.pem and
+// ca.key) and a certificate per node (NODE_HOME/tls), and lists every node
+// in each config's raft.peers. Node i's API listens on BasePort+10*i and
+// its node-to-node listener on the port after it.
 func Init(o InitOptions) (*InitResult, error) {
 	if o.Home == "" {
 		return nil, errors.New("init: --home is required")
@@ -114,6 +121,21 @@ func Init(o InitOptions) (*InitResult, error) {
 		Token:   GenesisToken{Issuer: admin.Address.String()},
 	}
 	res := &InitResult{ChainID: o.ChainID, KeysDir: ks.Dir(), Admin: admin.Address.String()}
+	var peers []PeerConfig
+	if o.Nodes > 1 {
+		res.NetworkDir = NetworkDir(o.Home)
+		if err := makeNetworkCA(o.Home, o.ChainID, o.Now); err != nil {
+			return nil, fmt.Errorf("init: %w", err)
+		}
+		for i := 0; i < o.Nodes; i++ {
+			peers = append(peers, PeerConfig{
+				ID:     uint64(i + 1),
+				NodeID: "node" + strconv.Itoa(i),
+				P2P:    "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i+1),
+				API:    "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i),
+			})
+		}
+	}
 	for i := 0; i < o.Nodes; i++ {
 		home := NodeHome(o.Home, i)
 		if err := os.MkdirAll(home, 0o700); err != nil {
@@ -121,6 +143,15 @@ func Init(o InitOptions) (*InitResult, error) {
 		}
 		cfg := DefaultConfig()
 		cfg.API = "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i)
+		if peers != nil {
+			cfg.NodeID = peers[i].NodeID
+			cfg.Consensus = "raft"
+			cfg.Raft = &RaftConfig{ID: peers[i].ID, Peers: peers}
+			cfg.P2P = &P2PConfig{Listen: peers[i].P2P}
+			if err := IssueNodeTLS(o.Home, home, peers[i].NodeID, o.Now); err != nil {
+				return nil, fmt.Errorf("init: %w", err)
+			}
+		}
 		nks, err := keystore.Open(home)
 		if err != nil {
 			return nil, err
@@ -139,4 +170,120 @@ func Init(o InitOptions) (*InitResult, error) {
 		res.Nodes = append(res.Nodes, InitNode{Home: home, API: "http://" + cfg.API})
 	}
 	return res, nil
+}
+
+// JoinOptions configures NewJoiningHome.
+type JoinOptions struct {
+	Network string // the network folder Init made (required)
+	ID      uint64 // Raft id; default: one above every id the folder's nodes use
+	API     string // API address; default: node0's port + 10 per node
+	P2P     string // node-to-node address; default: the port after the API's
+	Now     time.Time
+}
+
+// NewJoiningHome creates the home of a node to be added to a running
+// network: the next nodeK folder, with the network's genesis, a node key,
+// a certificate from the network CA, and a config that joins (raft.join)
+// and lists the folder's other nodes as peers to dial. It returns the new
+// node's entry; `accord node add` then asks the network to admit it.
+func NewJoiningHome(o JoinOptions) (*InitNode, PeerConfig, error) {
+	var self PeerConfig
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	first, err := LoadConfig(NodeHome(o.Network, 0))
+	if err != nil {
+		return nil, self, fmt.Errorf("reading the network's node0: %w", err)
+	}
+	if first.Consensus != "raft" {
+		return nil, self, fmt.Errorf("%s is a single-node chain: nodes can join a raft network only", o.Network)
+	}
+	seen := map[uint64]PeerConfig{}
+	k := 0
+	for ; ; k++ {
+		cfg, err := LoadConfig(NodeHome(o.Network, k))
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, self, err
+		}
+		for _, p := range cfg.Raft.Peers {
+			seen[p.ID] = p
+		}
+	}
+	var peers []PeerConfig
+	maxID := uint64(0)
+	for _, p := range seen {
+		maxID = max(maxID, p.ID)
+	}
+	for id := uint64(1); id <= maxID; id++ {
+		if p, ok := seen[id]; ok {
+			peers = append(peers, p)
+		}
+	}
+	if o.ID == 0 {
+		o.ID = maxID + 1
+	}
+	if _, taken := seen[o.ID]; taken {
+		return nil, self, fmt.Errorf("raft id %d is already used in %s", o.ID, o.Network)
+	}
+	host, port0, err := splitPort(first.API)
+	if err != nil {
+		return nil, self, err
+	}
+	if o.API == "" {
+		o.API = host + ":" + strconv.Itoa(port0+10*k)
+	}
+	if o.P2P == "" {
+		h, p, err := splitPort(o.API)
+		if err != nil {
+			return nil, self, err
+		}
+		o.P2P = h + ":" + strconv.Itoa(p+1)
+	}
+	home := NodeHome(o.Network, k)
+	self = PeerConfig{ID: o.ID, NodeID: "node" + strconv.Itoa(k), P2P: o.P2P, API: o.API}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, self, err
+	}
+	g, err := os.ReadFile(filepath.Join(NodeHome(o.Network, 0), GenesisFile))
+	if err != nil {
+		return nil, self, err
+	}
+	if err := writeNew(filepath.Join(home, GenesisFile), g, 0o600); err != nil {
+		return nil, self, err
+	}
+	nks, err := keystore.Open(home)
+	if err != nil {
+		return nil, self, err
+	}
+	if _, err := nks.New(NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
+		return nil, self, fmt.Errorf("node key: %w", err)
+	}
+	if err := IssueNodeTLS(o.Network, home, self.NodeID, o.Now); err != nil {
+		return nil, self, err
+	}
+	cfg := DefaultConfig()
+	cfg.API = o.API
+	cfg.NodeID = self.NodeID
+	cfg.Consensus = "raft"
+	cfg.Raft = &RaftConfig{ID: o.ID, Join: true, Peers: append(peers, self)}
+	cfg.P2P = &P2PConfig{Listen: o.P2P}
+	if err := WriteJSON(filepath.Join(home, ConfigFile), cfg, 0o600); err != nil {
+		return nil, self, err
+	}
+	return &InitNode{Home: home, API: "http://" + o.API}, self, nil
+}
+
+func splitPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	return h, n, nil
 }

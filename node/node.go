@@ -53,6 +53,7 @@ type Node struct {
 	exec    *execution.Executor
 	pool    *txpool.Pool
 	engine  consensus.Engine
+	net     *network // nil unless consensus is raft
 	hub     *api.Hub
 	metrics *Metrics
 
@@ -123,6 +124,15 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	n.pool.SetCheck(n.admissionCheck)
 	n.startPipeline()
 	n.metrics = NewMetrics(n)
+	if cfg.Consensus == "raft" {
+		n.net, err = n.openNetwork()
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		n.engine = n.net.eng
+		return n, nil
+	}
 	sc, _ := cfg.SoloEngineConfig()
 	n.engine, err = solo.New(sc, n.pool, n, n.nodeID[:], time.Now)
 	if err != nil {
@@ -212,6 +222,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Pool:      n.pool,
 		Store:     n.store,
 		Hub:       n.hub,
+		Network:   n.apiNetwork(),
 	})
 	handler := srv.Handler(n.metrics.Handler())
 	if n.cfg.Pprof {
@@ -235,6 +246,14 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		}
 	}()
 	go func() { engineErr <- n.engine.Run(ctx) }()
+	var diverged chan error
+	netDone := make(chan error, 1)
+	if n.net != nil {
+		diverged = n.net.diverge
+		go func() { netDone <- n.net.run(ctx) }()
+	} else {
+		netDone <- nil
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -248,6 +267,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		engineDone = true
 	case <-n.pipe.failed:
 		runErr = n.Flush()
+	case runErr = <-diverged:
 	}
 	if runErr != nil {
 		n.log.Error("node stopping on error", "err", runErr)
@@ -262,12 +282,18 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 			runErr = err
 		}
 	}
+	if err := <-netDone; err != nil && runErr == nil {
+		runErr = err
+	}
 	return runErr
 }
 
 // Close releases the node's resources. Call it after Run returns.
 func (n *Node) Close() error {
 	perr := n.stopPipeline()
+	if n.net != nil {
+		n.net.close()
+	}
 	if n.pool != nil {
 		n.pool.Close()
 	}
@@ -275,6 +301,15 @@ func (n *Node) Close() error {
 		return err
 	}
 	return perr
+}
+
+// apiNetwork is the API's view of the network; nil (not a nil *network)
+// on a solo node.
+func (n *Node) apiNetwork() api.Network {
+	if n.net == nil {
+		return nil
+	}
+	return n.net
 }
 
 // Home is the node's home folder.

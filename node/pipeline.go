@@ -75,7 +75,7 @@ func (n *Node) stopPipeline() error {
 // blocks still pending, then queue it for the committer. It returns once
 // the block is executed and queued; a commit failure surfaces on the next
 // call, and stops the engine.
-func (n *Node) Apply(_ context.Context, p *consensus.Proposal) error {
+func (n *Node) Apply(ctx context.Context, p *consensus.Proposal) error {
 	start := time.Now()
 	pipe := &n.pipe
 	pipe.mu.RLock()
@@ -86,6 +86,15 @@ func (n *Node) Apply(_ context.Context, p *consensus.Proposal) error {
 	}
 	if p.Height != tip.Height+1 {
 		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
+	}
+	if n.net != nil {
+		// Blocks from a leader: every signature is checked here, reusing
+		// the verifications this node already did at admission.
+		for i, err := range n.pool.Verifier().Verify(p.Txs) {
+			if err != nil {
+				return fmt.Errorf("block %d: transaction %d (%s): %w", p.Height, i, p.Txs[i].ID, err)
+			}
+		}
 	}
 	res, err := n.exec.Execute(pendingReader{n}, &execution.BlockInput{
 		Height:        p.Height,
@@ -104,7 +113,11 @@ func (n *Node) Apply(_ context.Context, p *consensus.Proposal) error {
 	pipe.exec = store.Tip{Height: p.Height, Time: p.Time, BlockHash: store.Hash(res.Hash),
 		WriteSetHash: store.Hash(res.WriteSetHash), StateHash: store.Hash(res.StateHash)}
 	pipe.mu.Unlock()
-	pipe.queue <- b // blocks while maxPending blocks wait for the disk
+	select {
+	case pipe.queue <- b: // blocks while maxPending blocks wait for the disk
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	return nil
 }
 
@@ -146,6 +159,9 @@ func (n *Node) commitLoop() {
 			tids[i] = tx.ID
 		}
 		n.hub.Publish(&api.Committed{Header: b.res.Header, Hash: b.res.Hash, TxIDs: tids, Receipts: b.res.Receipts})
+		if n.net != nil {
+			n.net.onCommitted(b.p.Height, b.res.Hash)
+		}
 		n.metrics.observeBlock(b.p, b.prevTime, b.start)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 
 	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
@@ -265,4 +266,41 @@ func wrap(url string, err error) error {
 		return fmt.Errorf("cannot reach node at %s (is it running? start one with `accord dev`): %w", url, err)
 	}
 	return err
+}
+
+// ChangeNodes signs a membership change with the chain admin's key and
+// sends it; the node forwards it to the leader. It returns the voters'
+// node ids after the change. ChainId, Version and Time are filled in when
+// zero.
+func (c *Client) ChangeNodes(ctx context.Context, admin crypto.PrivateKey, change *apipb.NodeChange) ([]string, error) {
+	if change.ChainId == "" {
+		info, err := c.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		change.ChainId = info.ChainID
+	}
+	if change.Version == 0 {
+		change.Version = 1
+	}
+	if change.Time == 0 {
+		change.Time = uint64(time.Now().UnixMilli())
+	}
+	body, err := proto.Marshal(change)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := admin.Sign(body)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.rpc.ChangeNodes(ctx, connect.NewRequest(&apipb.ChangeNodesRequest{
+		Change:    body,
+		Signer:    &pb.Signer{Scheme: pb.Scheme(admin.Scheme()), Identity: &pb.Signer_PublicKey{PublicKey: admin.Public().Bytes()}},
+		Signature: sig,
+	}))
+	if err != nil {
+		return nil, wrap(c.url, err)
+	}
+	return r.Msg.Members, nil
 }

@@ -920,6 +920,9 @@ type StatusResponse struct {
 	PoolSize      uint64                 `protobuf:"varint,9,opt,name=pool_size,json=poolSize,proto3" json:"pool_size,omitempty"`
 	Issuer        string                 `protobuf:"bytes,10,opt,name=issuer,proto3" json:"issuer,omitempty"` // address named in genesis
 	LastBlockTime uint64                 `protobuf:"varint,11,opt,name=last_block_time,json=lastBlockTime,proto3" json:"last_block_time,omitempty"`
+	Leader        string                 `protobuf:"bytes,12,opt,name=leader,proto3" json:"leader,omitempty"` // node_id of the Raft leader; empty when none is known (or solo)
+	Peers         []*PeerStatus          `protobuf:"bytes,13,rep,name=peers,proto3" json:"peers,omitempty"`   // the other nodes of the network (Raft)
+	Term          uint64                 `protobuf:"varint,14,opt,name=term,proto3" json:"term,omitempty"`    // Raft term
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1031,6 +1034,308 @@ func (x *StatusResponse) GetLastBlockTime() uint64 {
 	return 0
 }
 
+func (x *StatusResponse) GetLeader() string {
+	if x != nil {
+		return x.Leader
+	}
+	return ""
+}
+
+func (x *StatusResponse) GetPeers() []*PeerStatus {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+type PeerStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"` // node-to-node (p2p) address
+	Connected     bool                   `protobuf:"varint,3,opt,name=connected,proto3" json:"connected,omitempty"`
+	Height        uint64                 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"` // the peer's last committed height, as it last reported it
+	LastError     string                 `protobuf:"bytes,5,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerStatus) Reset() {
+	*x = PeerStatus{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerStatus) ProtoMessage() {}
+
+func (x *PeerStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
+func (*PeerStatus) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PeerStatus) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *PeerStatus) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *PeerStatus) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *PeerStatus) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *PeerStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+// NodeChange is the signed body of a ChangeNodes request.
+type NodeChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // 1
+	ChainId       string                 `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	Op            string                 `protobuf:"bytes,3,opt,name=op,proto3" json:"op,omitempty"`                                   // "add" or "remove"
+	Id            uint64                 `protobuf:"varint,4,opt,name=id,proto3" json:"id,omitempty"`                                  // the node's Raft id
+	NodeId        string                 `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`             // the node's name (its certificate's common name)
+	P2PAddress    string                 `protobuf:"bytes,6,opt,name=p2p_address,json=p2pAddress,proto3" json:"p2p_address,omitempty"` // host:port other nodes dial (add only)
+	ApiAddress    string                 `protobuf:"bytes,7,opt,name=api_address,json=apiAddress,proto3" json:"api_address,omitempty"` // its API, for status (add only)
+	Time          uint64                 `protobuf:"varint,8,opt,name=time,proto3" json:"time,omitempty"`                              // unix ms when signed; refused when more than 5 minutes off
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeChange) Reset() {
+	*x = NodeChange{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeChange) ProtoMessage() {}
+
+func (x *NodeChange) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeChange.ProtoReflect.Descriptor instead.
+func (*NodeChange) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *NodeChange) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *NodeChange) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *NodeChange) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *NodeChange) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *NodeChange) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *NodeChange) GetP2PAddress() string {
+	if x != nil {
+		return x.P2PAddress
+	}
+	return ""
+}
+
+func (x *NodeChange) GetApiAddress() string {
+	if x != nil {
+		return x.ApiAddress
+	}
+	return ""
+}
+
+func (x *NodeChange) GetTime() uint64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+type ChangeNodesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Change        []byte                 `protobuf:"bytes,1,opt,name=change,proto3" json:"change,omitempty"`       // an encoded NodeChange
+	Signer        *pb.Signer             `protobuf:"bytes,2,opt,name=signer,proto3" json:"signer,omitempty"`       // the admin key
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"` // over change
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeNodesRequest) Reset() {
+	*x = ChangeNodesRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeNodesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeNodesRequest) ProtoMessage() {}
+
+func (x *ChangeNodesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeNodesRequest.ProtoReflect.Descriptor instead.
+func (*ChangeNodesRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ChangeNodesRequest) GetChange() []byte {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *ChangeNodesRequest) GetSigner() *pb.Signer {
+	if x != nil {
+		return x.Signer
+	}
+	return nil
+}
+
+func (x *ChangeNodesRequest) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+type ChangeNodesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Members       []string               `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"` // node ids of the voters after the change
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeNodesResponse) Reset() {
+	*x = ChangeNodesResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeNodesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeNodesResponse) ProtoMessage() {}
+
+func (x *ChangeNodesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeNodesResponse.ProtoReflect.Descriptor instead.
+func (*ChangeNodesResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ChangeNodesResponse) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
 type SubscribeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	FromHeight    uint64                 `protobuf:"varint,1,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
@@ -1041,7 +1346,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1358,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1371,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubscribeRequest) GetFromHeight() uint64 {
@@ -1094,7 +1399,7 @@ type TxResult struct {
 
 func (x *TxResult) Reset() {
 	*x = TxResult{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1411,7 @@ func (x *TxResult) String() string {
 func (*TxResult) ProtoMessage() {}
 
 func (x *TxResult) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1424,7 @@ func (x *TxResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxResult.ProtoReflect.Descriptor instead.
 func (*TxResult) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TxResult) GetTxId() string {
@@ -1153,7 +1458,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1470,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1483,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubscribeResponse) GetHeader() *HeaderView {
@@ -1267,7 +1572,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x1d\n" +
 	"\n" +
 	"next_nonce\x18\x05 \x01(\x04R\tnextNonce\"\x0f\n" +
-	"\rStatusRequest\"\xd8\x02\n" +
+	"\rStatusRequest\"\xb5\x03\n" +
 	"\x0eStatusResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12&\n" +
@@ -1281,7 +1586,36 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\tpool_size\x18\t \x01(\x04R\bpoolSize\x12\x16\n" +
 	"\x06issuer\x18\n" +
 	" \x01(\tR\x06issuer\x12&\n" +
-	"\x0flast_block_time\x18\v \x01(\x04R\rlastBlockTime\"T\n" +
+	"\x0flast_block_time\x18\v \x01(\x04R\rlastBlockTime\x12\x16\n" +
+	"\x06leader\x18\f \x01(\tR\x06leader\x12/\n" +
+	"\x05peers\x18\r \x03(\v2\x19.accord.api.v1.PeerStatusR\x05peers\x12\x12\n" +
+	"\x04term\x18\x0e \x01(\x04R\x04term\"\x94\x01\n" +
+	"\n" +
+	"PeerStatus\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1c\n" +
+	"\tconnected\x18\x03 \x01(\bR\tconnected\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xd0\x01\n" +
+	"\n" +
+	"NodeChange\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
+	"\bchain_id\x18\x02 \x01(\tR\achainId\x12\x0e\n" +
+	"\x02op\x18\x03 \x01(\tR\x02op\x12\x0e\n" +
+	"\x02id\x18\x04 \x01(\x04R\x02id\x12\x17\n" +
+	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x12\x1f\n" +
+	"\vp2p_address\x18\x06 \x01(\tR\n" +
+	"p2pAddress\x12\x1f\n" +
+	"\vapi_address\x18\a \x01(\tR\n" +
+	"apiAddress\x12\x12\n" +
+	"\x04time\x18\b \x01(\x04R\x04time\"{\n" +
+	"\x12ChangeNodesRequest\x12\x16\n" +
+	"\x06change\x18\x01 \x01(\fR\x06change\x12/\n" +
+	"\x06signer\x18\x02 \x01(\v2\x17.accord.types.v1.SignerR\x06signer\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"/\n" +
+	"\x13ChangeNodesResponse\x12\x18\n" +
+	"\amembers\x18\x01 \x03(\tR\amembers\"T\n" +
 	"\x10SubscribeRequest\x12\x1f\n" +
 	"\vfrom_height\x18\x01 \x01(\x04R\n" +
 	"fromHeight\x12\x1f\n" +
@@ -1293,7 +1627,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\areceipt\x18\x03 \x01(\v2\x18.accord.types.v1.ReceiptR\areceipt\"y\n" +
 	"\x11SubscribeResponse\x121\n" +
 	"\x06header\x18\x01 \x01(\v2\x19.accord.api.v1.HeaderViewR\x06header\x121\n" +
-	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults2\xbb\x04\n" +
+	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults2\x91\x05\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -1302,7 +1636,8 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"GetAccount\x12 .accord.api.v1.GetAccountRequest\x1a!.accord.api.v1.GetAccountResponse\"\x03\x90\x02\x01\x12J\n" +
 	"\x06Status\x12\x1c.accord.api.v1.StatusRequest\x1a\x1d.accord.api.v1.StatusResponse\"\x03\x90\x02\x01\x12P\n" +
-	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01B'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
+	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01\x12T\n" +
+	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponseB'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
 var (
 	file_accord_api_v1_api_proto_rawDescOnce sync.Once
@@ -1316,56 +1651,65 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_accord_api_v1_api_proto_goTypes = []any{
-	(*SubmitTxRequest)(nil),    // 0: accord.api.v1.SubmitTxRequest
-	(*SubmitTxResponse)(nil),   // 1: accord.api.v1.SubmitTxResponse
-	(*SubmitTxsRequest)(nil),   // 2: accord.api.v1.SubmitTxsRequest
-	(*SubmitResult)(nil),       // 3: accord.api.v1.SubmitResult
-	(*SubmitTxsResponse)(nil),  // 4: accord.api.v1.SubmitTxsResponse
-	(*GetTxRequest)(nil),       // 5: accord.api.v1.GetTxRequest
-	(*TxView)(nil),             // 6: accord.api.v1.TxView
-	(*GetTxResponse)(nil),      // 7: accord.api.v1.GetTxResponse
-	(*GetBlockRequest)(nil),    // 8: accord.api.v1.GetBlockRequest
-	(*HeaderView)(nil),         // 9: accord.api.v1.HeaderView
-	(*GetBlockResponse)(nil),   // 10: accord.api.v1.GetBlockResponse
-	(*GetAccountRequest)(nil),  // 11: accord.api.v1.GetAccountRequest
-	(*GetAccountResponse)(nil), // 12: accord.api.v1.GetAccountResponse
-	(*StatusRequest)(nil),      // 13: accord.api.v1.StatusRequest
-	(*StatusResponse)(nil),     // 14: accord.api.v1.StatusResponse
-	(*SubscribeRequest)(nil),   // 15: accord.api.v1.SubscribeRequest
-	(*TxResult)(nil),           // 16: accord.api.v1.TxResult
-	(*SubscribeResponse)(nil),  // 17: accord.api.v1.SubscribeResponse
-	(*pb.Receipt)(nil),         // 18: accord.types.v1.Receipt
+	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
+	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
+	(*SubmitTxsRequest)(nil),    // 2: accord.api.v1.SubmitTxsRequest
+	(*SubmitResult)(nil),        // 3: accord.api.v1.SubmitResult
+	(*SubmitTxsResponse)(nil),   // 4: accord.api.v1.SubmitTxsResponse
+	(*GetTxRequest)(nil),        // 5: accord.api.v1.GetTxRequest
+	(*TxView)(nil),              // 6: accord.api.v1.TxView
+	(*GetTxResponse)(nil),       // 7: accord.api.v1.GetTxResponse
+	(*GetBlockRequest)(nil),     // 8: accord.api.v1.GetBlockRequest
+	(*HeaderView)(nil),          // 9: accord.api.v1.HeaderView
+	(*GetBlockResponse)(nil),    // 10: accord.api.v1.GetBlockResponse
+	(*GetAccountRequest)(nil),   // 11: accord.api.v1.GetAccountRequest
+	(*GetAccountResponse)(nil),  // 12: accord.api.v1.GetAccountResponse
+	(*StatusRequest)(nil),       // 13: accord.api.v1.StatusRequest
+	(*StatusResponse)(nil),      // 14: accord.api.v1.StatusResponse
+	(*PeerStatus)(nil),          // 15: accord.api.v1.PeerStatus
+	(*NodeChange)(nil),          // 16: accord.api.v1.NodeChange
+	(*ChangeNodesRequest)(nil),  // 17: accord.api.v1.ChangeNodesRequest
+	(*ChangeNodesResponse)(nil), // 18: accord.api.v1.ChangeNodesResponse
+	(*SubscribeRequest)(nil),    // 19: accord.api.v1.SubscribeRequest
+	(*TxResult)(nil),            // 20: accord.api.v1.TxResult
+	(*SubscribeResponse)(nil),   // 21: accord.api.v1.SubscribeResponse
+	(*pb.Receipt)(nil),          // 22: accord.types.v1.Receipt
+	(*pb.Signer)(nil),           // 23: accord.types.v1.Signer
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	18, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	22, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	18, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
-	18, // 5: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
-	9,  // 6: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
-	16, // 7: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
-	0,  // 8: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 9: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 10: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 11: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 12: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 13: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	15, // 14: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	1,  // 15: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 16: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 17: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 18: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 19: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 20: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	17, // 21: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	15, // [15:22] is the sub-list for method output_type
-	8,  // [8:15] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	22, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	15, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
+	23, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	22, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	9,  // 8: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
+	20, // 9: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
+	0,  // 10: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 11: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 12: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 13: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 14: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 15: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	19, // 16: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	17, // 17: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	1,  // 18: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 19: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 20: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 21: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 22: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 23: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	21, // 24: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	18, // 25: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	18, // [18:26] is the sub-list for method output_type
+	10, // [10:18] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -1379,7 +1723,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

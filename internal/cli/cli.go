@@ -88,7 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		initCmd(e), startCmd(e), devCmd(e),
 		keysCmd(e), txCmd(e), queryCmd(e), statusCmd(e),
-		benchCmd(e),
+		benchCmd(e), testnetCmd(e), nodeCmd(e),
 	)
 	return root
 }

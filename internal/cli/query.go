@@ -124,6 +124,13 @@ func statusCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			type peer struct {
+				NodeID    string `json:"node_id"`
+				Address   string `json:"address"`
+				Connected bool   `json:"connected"`
+				Height    uint64 `json:"height"`
+				LastError string `json:"last_error,omitempty"`
+			}
 			v := struct {
 				ChainID       string `json:"chain_id"`
 				Height        uint64 `json:"height"`
@@ -133,12 +140,37 @@ func statusCmd(e *env) *cobra.Command {
 				Hash          string `json:"hash"`
 				NodeID        string `json:"node_id"`
 				Consensus     string `json:"consensus"`
+				Leader        string `json:"leader"`
+				Term          uint64 `json:"term,omitempty"`
+				Peers         []peer `json:"peers"`
 				PoolSize      uint64 `json:"pool_size"`
 				Issuer        string `json:"issuer"`
-			}{s.ChainId, s.Height, s.LastBlockHash, s.StateHash, s.WriteSetHash, s.Hash, s.NodeId, s.Consensus, s.PoolSize, s.Issuer}
+			}{ChainID: s.ChainId, Height: s.Height, LastBlockHash: s.LastBlockHash, StateHash: s.StateHash,
+				WriteSetHash: s.WriteSetHash, Hash: s.Hash, NodeID: s.NodeId, Consensus: s.Consensus,
+				Leader: s.Leader, Term: s.Term, Peers: []peer{}, PoolSize: s.PoolSize, Issuer: s.Issuer}
+			if v.Consensus == "solo" {
+				v.Leader = v.NodeID // a single node orders its own blocks
+			}
+			for _, p := range s.Peers {
+				v.Peers = append(v.Peers, peer{p.NodeId, p.Address, p.Connected, p.Height, p.LastError})
+			}
 			return e.print(v, func(w io.Writer) {
-				fmt.Fprintf(w, "chain_id:        %s\nheight:          %d\nlast_block_hash: %s\nstate_hash:      %s\nnode_id:         %s\nconsensus:       %s\npool_size:       %d\n",
-					v.ChainID, v.Height, v.LastBlockHash, v.StateHash, v.NodeID, v.Consensus, v.PoolSize)
+				leader := v.Leader
+				if leader == "" {
+					leader = "(none: no quorum)"
+				}
+				fmt.Fprintf(w, "chain_id:        %s\nheight:          %d\nlast_block_hash: %s\nstate_hash:      %s\nnode_id:         %s\nconsensus:       %s\nleader:          %s\npool_size:       %d\n",
+					v.ChainID, v.Height, v.LastBlockHash, v.StateHash, v.NodeID, v.Consensus, leader, v.PoolSize)
+				for _, p := range v.Peers {
+					state := "connected"
+					if !p.Connected {
+						state = "disconnected"
+						if p.LastError != "" {
+							state += " (" + p.LastError + ")"
+						}
+					}
+					fmt.Fprintf(w, "peer:            %s  %s  height %d  %s\n", p.NodeID, p.Address, p.Height, state)
+				}
 			})
 		},
 	}

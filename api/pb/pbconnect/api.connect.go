@@ -51,6 +51,8 @@ const (
 	NodeServiceStatusProcedure = "/accord.api.v1.NodeService/Status"
 	// NodeServiceSubscribeProcedure is the fully-qualified name of the NodeService's Subscribe RPC.
 	NodeServiceSubscribeProcedure = "/accord.api.v1.NodeService/Subscribe"
+	// NodeServiceChangeNodesProcedure is the fully-qualified name of the NodeService's ChangeNodes RPC.
+	NodeServiceChangeNodesProcedure = "/accord.api.v1.NodeService/ChangeNodes"
 )
 
 // NodeServiceClient is a client for the accord.api.v1.NodeService service.
@@ -66,6 +68,10 @@ type NodeServiceClient interface {
 	// Subscribe streams every committed block from from_height on (0: the next
 	// one), each with the results of its transactions.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest]) (*connect.ServerStreamForClient[pb.SubscribeResponse], error)
+	// ChangeNodes adds a node to the network or removes one (Raft only). The
+	// change must be signed by the chain's admin key; any node forwards it to
+	// the leader.
+	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
 }
 
 // NewNodeServiceClient constructs a client for the accord.api.v1.NodeService service. By default,
@@ -125,18 +131,25 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(nodeServiceMethods.ByName("Subscribe")),
 			connect.WithClientOptions(opts...),
 		),
+		changeNodes: connect.NewClient[pb.ChangeNodesRequest, pb.ChangeNodesResponse](
+			httpClient,
+			baseURL+NodeServiceChangeNodesProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // nodeServiceClient implements NodeServiceClient.
 type nodeServiceClient struct {
-	submitTx   *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
-	submitTxs  *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
-	getTx      *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
-	getBlock   *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
-	getAccount *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
-	status     *connect.Client[pb.StatusRequest, pb.StatusResponse]
-	subscribe  *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
+	submitTx    *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
+	submitTxs   *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
+	getTx       *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
+	getBlock    *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
+	getAccount  *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
+	status      *connect.Client[pb.StatusRequest, pb.StatusResponse]
+	subscribe   *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
+	changeNodes *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
 }
 
 // SubmitTx calls accord.api.v1.NodeService.SubmitTx.
@@ -174,6 +187,11 @@ func (c *nodeServiceClient) Subscribe(ctx context.Context, req *connect.Request[
 	return c.subscribe.CallServerStream(ctx, req)
 }
 
+// ChangeNodes calls accord.api.v1.NodeService.ChangeNodes.
+func (c *nodeServiceClient) ChangeNodes(ctx context.Context, req *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error) {
+	return c.changeNodes.CallUnary(ctx, req)
+}
+
 // NodeServiceHandler is an implementation of the accord.api.v1.NodeService service.
 type NodeServiceHandler interface {
 	// SubmitTx admits one signed transaction into the pool.
@@ -187,6 +205,10 @@ type NodeServiceHandler interface {
 	// Subscribe streams every committed block from from_height on (0: the next
 	// one), each with the results of its transactions.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error
+	// ChangeNodes adds a node to the network or removes one (Raft only). The
+	// change must be signed by the chain's admin key; any node forwards it to
+	// the leader.
+	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
 }
 
 // NewNodeServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -242,6 +264,12 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(nodeServiceMethods.ByName("Subscribe")),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceChangeNodesHandler := connect.NewUnaryHandler(
+		NodeServiceChangeNodesProcedure,
+		svc.ChangeNodes,
+		connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/accord.api.v1.NodeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case NodeServiceSubmitTxProcedure:
@@ -258,6 +286,8 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceStatusHandler.ServeHTTP(w, r)
 		case NodeServiceSubscribeProcedure:
 			nodeServiceSubscribeHandler.ServeHTTP(w, r)
+		case NodeServiceChangeNodesProcedure:
+			nodeServiceChangeNodesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -293,4 +323,8 @@ func (UnimplementedNodeServiceHandler) Status(context.Context, *connect.Request[
 
 func (UnimplementedNodeServiceHandler) Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.Subscribe is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ChangeNodes is not implemented"))
 }

@@ -1,0 +1,587 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/sdk"
+	"github.com/accord-chain/accord/types"
+)
+
+// testNet is a network of node processes on loopback. Every node-to-node
+// connection goes through a proxy the test controls (one per ordered pair
+// of nodes), so that a partition is a matter of cutting proxies.
+type testNet struct {
+	t       *testing.T
+	dir     string
+	keys    string
+	homes   []string
+	apis    []string
+	procs   []*nodeProc
+	proxies map[[2]int]*proxy // [from, to] → the proxy from dials to reach to
+}
+
+// nodeConfig is the part of config.json the test rewrites.
+type nodeConfig map[string]any
+
+// newTestNet initialises an n-node network and rewrites its ports: free
+// API and p2p ports, and peers reached through proxies.
+func newTestNet(t *testing.T, n int) *testNet {
+	t.Helper()
+	dir := t.TempDir()
+	out, _ := cli(t, false, "init", "--home", dir, "--nodes", strconv.Itoa(n), "--chain-id", "e2e-net", "--base-port", strconv.Itoa(freePort(t)), "-o", "json")
+	var in initOut
+	if err := json.Unmarshal([]byte(out), &in); err != nil || len(in.Nodes) != n {
+		t.Fatalf("init --nodes %d -o json: %v\n%s", n, err, out)
+	}
+	tn := &testNet{t: t, dir: dir, keys: in.KeysDir, proxies: map[[2]int]*proxy{}}
+	listen := make([]string, n)
+	for i, nd := range in.Nodes {
+		tn.homes = append(tn.homes, nd.Home)
+		tn.apis = append(tn.apis, "127.0.0.1:"+strconv.Itoa(freePort(t)))
+		listen[i] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	}
+	for from := range n {
+		for to := range n {
+			if from != to {
+				tn.proxies[[2]int{from, to}] = startProxy(t, listen[to])
+			}
+		}
+	}
+	for i, home := range tn.homes {
+		path := filepath.Join(home, "config.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg nodeConfig
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		cfg["api"] = tn.apis[i]
+		cfg["p2p"] = map[string]any{"listen": listen[i]}
+		raft := cfg["raft"].(map[string]any)
+		raft["tick_interval"] = "50ms" // elections within a second or two, even on a busy machine
+		raft["election_ticks"] = 20
+		for j, p := range raft["peers"].([]any) {
+			peer := p.(map[string]any)
+			peer["api"] = tn.apis[j]
+			if j == i {
+				peer["p2p"] = listen[i]
+			} else {
+				peer["p2p"] = tn.proxies[[2]int{i, j}].addr()
+			}
+		}
+		b, err = json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tn.procs = make([]*nodeProc, n)
+	return tn
+}
+
+func (tn *testNet) url(i int) string { return "http://" + tn.apis[i] }
+
+func (tn *testNet) start(i int) {
+	tn.procs[i] = startNode(tn.t, tn.homes[i], tn.url(i))
+}
+
+func (tn *testNet) startAll() {
+	for i := range tn.homes {
+		tn.start(i)
+	}
+}
+
+// status is the part of `accord status -o json` the tests read.
+type status struct {
+	NodeID        string `json:"node_id"`
+	Height        uint64 `json:"height"`
+	LastBlockHash string `json:"last_block_hash"`
+	Leader        string `json:"leader"`
+}
+
+func (tn *testNet) status(i int) (status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	s, err := sdk.New(tn.url(i)).Status(ctx)
+	if err != nil {
+		return status{}, err
+	}
+	return status{NodeID: s.NodeId, Height: s.Height, LastBlockHash: s.LastBlockHash, Leader: s.Leader}, nil
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s; last seen: %s", what, d, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// leader waits until every listed node names the same leader, and returns
+// its index.
+func (tn *testNet) leader(nodes []int, d time.Duration) int {
+	tn.t.Helper()
+	idx := -1
+	waitFor(tn.t, "one leader named by every node", d, func() (bool, string) {
+		name := ""
+		for _, i := range nodes {
+			s, err := tn.status(i)
+			if err != nil || s.Leader == "" || (name != "" && s.Leader != name) {
+				return false, fmt.Sprintf("node%d: leader %q err %v", i, s.Leader, err)
+			}
+			name = s.Leader
+		}
+		for _, i := range nodes {
+			if s, _ := tn.status(i); s.NodeID == name {
+				idx = i
+				return true, ""
+			}
+		}
+		return false, "leader " + name + " is not among the nodes asked"
+	})
+	return idx
+}
+
+// converged waits until the listed nodes are at one height with one hash.
+func (tn *testNet) converged(nodes []int, d time.Duration) status {
+	tn.t.Helper()
+	var first status
+	waitFor(tn.t, "every node at the same height and hash", d, func() (bool, string) {
+		var seen []status
+		for k, i := range nodes {
+			s, err := tn.status(i)
+			if err != nil {
+				return false, err.Error()
+			}
+			seen = append(seen, s)
+			if k == 0 {
+				first = s
+			} else if s.Height != first.Height || s.LastBlockHash != first.LastBlockHash {
+				return false, fmt.Sprint(seen)
+			}
+		}
+		return true, ""
+	})
+	return first
+}
+
+// bank is the Jepsen-style workload: senders transfer among a fixed set
+// of accounts through whichever node answers, and record every transfer
+// they saw commit.
+type bank struct {
+	tn       *testNet
+	keys     []crypto.PrivateKey
+	accounts []types.Address
+	minted   uint64
+
+	mu    sync.Mutex
+	acked map[types.Hash]uint64 // tx id → height its client saw it commit at
+	down  map[int]bool          // nodes the workload must not use
+
+	stop atomic.Bool
+	wg   sync.WaitGroup
+}
+
+func newBank(tn *testNet, senders int) *bank {
+	t := tn.t
+	t.Helper()
+	ks, err := keystore.Open(tn.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ks.Get("admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bank{tn: tn, acked: map[types.Hash]uint64{}, down: map[int]bool{}}
+	c := sdk.New(tn.url(0))
+	ctx := context.Background()
+	var ids []types.Hash
+	for i := range senders {
+		k, err := crypto.GenerateKey([]crypto.Scheme{crypto.Ed25519, crypto.SM2, crypto.P256}[i%3], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.keys = append(b.keys, k)
+		addr := types.AddressOf(k.Scheme(), k.Public().Bytes())
+		b.accounts = append(b.accounts, addr)
+		id, err := c.Mint(ctx, admin.Private, addr, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		b.minted += 1_000_000
+	}
+	for _, id := range ids {
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		if _, err := c.Wait(wctx, id); err != nil {
+			t.Fatalf("funding: %v", err)
+		}
+		cancel()
+	}
+	return b
+}
+
+// setDown marks a node the workload must avoid (killed or cut off).
+func (b *bank) setDown(i int, down bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.down[i] = down
+}
+
+func (b *bank) pick(r *rand.Rand) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		i := r.IntN(len(b.tn.homes))
+		if !b.down[i] {
+			return i
+		}
+	}
+}
+
+func (b *bank) ackedCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.acked)
+}
+
+// run starts the senders. Each signs its next transfer with the nonce its
+// chain says, submits it to a random live node and waits for it there;
+// on any error it starts over from the committed nonce.
+func (b *bank) run() {
+	for s, k := range b.keys {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			r := rand.New(rand.NewPCG(uint64(s), 7))
+			from := types.AddressOf(k.Scheme(), k.Public().Bytes())
+			ctx := context.Background()
+			for !b.stop.Load() {
+				c := sdk.New(b.tn.url(b.pick(r)))
+				actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				acct, err := c.Account(actx, from)
+				cancel()
+				if err != nil {
+					continue
+				}
+				nonce := acct.Nonce
+				to := b.accounts[r.IntN(len(b.accounts))]
+				tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(to, 1+uint64(r.IntN(9))), Nonce: &nonce})
+				if err != nil {
+					continue
+				}
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_, err = c.Submit(sctx, tx)
+				cancel()
+				if err != nil {
+					continue
+				}
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				res, err := c.Wait(wctx, tx.ID)
+				cancel()
+				if err != nil {
+					continue
+				}
+				b.mu.Lock()
+				b.acked[tx.ID] = res.Height
+				b.mu.Unlock()
+			}
+		}()
+	}
+}
+
+func (b *bank) halt() {
+	b.stop.Store(true)
+	b.wg.Wait()
+}
+
+// check verifies on every listed node that each acknowledged transfer is
+// present once, at the height its client saw, and that balances sum to
+// what was minted.
+func (b *bank) check(nodes []int) {
+	t := b.tn.t
+	t.Helper()
+	ctx := context.Background()
+	for _, i := range nodes {
+		c := sdk.New(b.tn.url(i))
+		for id, h := range b.acked {
+			r, err := c.Tx(ctx, id)
+			if err != nil {
+				t.Fatalf("node%d: acknowledged transfer %s is missing: %v", i, id, err)
+			}
+			if r.Height != h {
+				t.Fatalf("node%d: transfer %s at height %d, acknowledged at %d", i, id, r.Height, h)
+			}
+		}
+		var sum uint64
+		for _, a := range b.accounts {
+			acct, err := c.Account(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += acct.Balance
+		}
+		if sum != b.minted {
+			t.Fatalf("node%d: balances sum to %d, minted %d", i, sum, b.minted)
+		}
+	}
+}
+
+// TestNetworkFaults runs three nodes as processes, with the bank workload
+// throughout: the leader is killed with SIGKILL (a new one must commit
+// within 5 s), restarted (it must catch up), a minority is cut off (it
+// must commit nothing and answer "no quorum" while the majority goes on),
+// and healed (it must rejoin). At the end every acknowledged transfer is
+// on every node once and balances still sum to what was minted.
+func TestNetworkFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a network of processes")
+	}
+	tn := newTestNet(t, 3)
+	tn.startAll()
+	all := []int{0, 1, 2}
+	tn.leader(all, 60*time.Second)
+	b := newBank(tn, 6)
+	b.run()
+	defer b.halt()
+	waitFor(t, "transfers committing", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= 30, strconv.Itoa(b.ackedCount())
+	})
+
+	// 1. Kill the leader under load.
+	old := tn.leader(all, 30*time.Second)
+	before, _ := tn.status(old)
+	b.setDown(old, true)
+	killed := time.Now()
+	tn.procs[old].kill(t)
+	rest := without(all, old)
+	var elapsed time.Duration
+	waitFor(t, "a new leader committing after the leader was killed", 30*time.Second, func() (bool, string) {
+		for _, i := range rest {
+			s, err := tn.status(i)
+			if err != nil || s.Leader == "" || s.Leader == before.NodeID || s.Height <= before.Height {
+				return false, fmt.Sprintf("node%d: %+v %v", i, s, err)
+			}
+		}
+		elapsed = time.Since(killed)
+		return true, ""
+	})
+	t.Logf("a new leader committed %s after the leader was killed", elapsed.Round(time.Millisecond))
+	if elapsed > 5*time.Second {
+		t.Errorf("new leader committed after %s; want within 5s", elapsed)
+	}
+	n := b.ackedCount()
+	waitFor(t, "transfers committing under the new leader", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
+	})
+
+	// 2. Restart it: it catches up and serves reads.
+	tn.start(old)
+	b.setDown(old, false)
+	waitFor(t, "the restarted node catching up", 60*time.Second, func() (bool, string) {
+		s, err := tn.status(old)
+		o, err2 := tn.status(rest[0])
+		return err == nil && err2 == nil && s.Height+5 >= o.Height && s.Height > before.Height, fmt.Sprintf("%+v vs %+v", s, o)
+	})
+
+	// 3. Cut a minority (one node) off.
+	cut := tn.leader(all, 30*time.Second) // cutting the leader is the harder case
+	b.setDown(cut, true)
+	tn.isolate(cut, true)
+	majority := without(all, cut)
+	tn.leader(majority, 30*time.Second)
+	stuck, _ := tn.status(cut)
+	n = b.ackedCount()
+	waitFor(t, "the majority committing while a node is cut off", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
+	})
+	waitFor(t, "the cut-off node refusing writes with no quorum", 30*time.Second, func() (bool, string) {
+		err := submitProbe(tn, cut)
+		return err != nil && containsAll(err.Error(), "no quorum"), fmt.Sprint(err)
+	})
+	if s, _ := tn.status(cut); s.Height != stuck.Height {
+		t.Fatalf("the cut-off node committed blocks %d..%d without a quorum", stuck.Height+1, s.Height)
+	}
+
+	// 4. Heal: it rejoins and catches up.
+	tn.isolate(cut, false)
+	b.setDown(cut, false)
+	n = b.ackedCount()
+	waitFor(t, "transfers committing after the cut healed", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
+	})
+
+	b.halt()
+	final := tn.converged(all, 60*time.Second)
+	b.check(all)
+	t.Logf("%d acknowledged transfers on every node; height %d", len(b.acked), final.Height)
+}
+
+func without(all []int, x int) []int {
+	var out []int
+	for _, i := range all {
+		if i != x {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func containsAll(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// submitProbe submits a harmless transaction (a zero-nonce transfer from a
+// fresh key, which the pool would accept) and returns the node's error.
+func submitProbe(tn *testNet, i int) error {
+	k, err := crypto.GenerateKey(crypto.Ed25519, nil)
+	if err != nil {
+		return err
+	}
+	c := sdk.New(tn.url(i))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nonce := uint64(0)
+	tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(types.AddressOf(k.Scheme(), k.Public().Bytes()), 0), Nonce: &nonce})
+	if err != nil {
+		return err
+	}
+	_, err = c.Submit(ctx, tx)
+	return err
+}
+
+// isolate cuts (or heals) every connection between node i and the others.
+func (tn *testNet) isolate(i int, cut bool) {
+	for pair, p := range tn.proxies {
+		if pair[0] == i || pair[1] == i {
+			p.setCut(cut)
+		}
+	}
+}
+
+// proxy forwards TCP connections to a target until cut; cutting closes
+// its connections and refuses new ones until healed.
+type proxy struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]bool
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		p.setCut(true)
+	})
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		return false
+	}
+	p.conns[c] = true
+	return true
+}
+
+func (p *proxy) serve(in net.Conn) {
+	if !p.track(in) {
+		in.Close()
+		return
+	}
+	out, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil || !p.track(out) {
+		in.Close()
+		if out != nil {
+			out.Close()
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	pipe := func(dst, src net.Conn) {
+		defer wg.Done()
+		io.Copy(dst, src)
+		dst.Close()
+		src.Close()
+	}
+	go pipe(out, in)
+	go pipe(in, out)
+	wg.Wait()
+	p.mu.Lock()
+	delete(p.conns, in)
+	delete(p.conns, out)
+	p.mu.Unlock()
+}
+
+func (p *proxy) setCut(cut bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = cut
+	if cut {
+		for c := range p.conns {
+			c.Close()
+		}
+		clear(p.conns)
+	}
+}

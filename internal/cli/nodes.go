@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/node"
+	"github.com/accord-chain/accord/sdk"
+)
+
+// membershipTimeout bounds one membership change: the leader commits it
+// through the Raft log.
+const membershipTimeout = 30 * time.Second
+
+func nodeCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Add nodes to a running Raft network or remove them (signed by the admin key)",
+	}
+	cmd.AddCommand(nodeAddCmd(e), nodeRemoveCmd(e))
+	return cmd
+}
+
+func nodeAddCmd(e *env) *cobra.Command {
+	var o node.JoinOptions
+	cmd := &cobra.Command{
+		Use:   "add --network DIR",
+		Short: "Create the next node home in DIR and admit it to the running network; then start it with accord start",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			admin, url, err := adminAndNode(e, o.Network)
+			if err != nil {
+				return err
+			}
+			home, self, err := node.NewJoiningHome(o)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), membershipTimeout)
+			defer cancel()
+			members, err := sdk.New(url).ChangeNodes(ctx, admin, &apipb.NodeChange{
+				Op: "add", Id: self.ID, NodeId: self.NodeID, P2PAddress: self.P2P, ApiAddress: self.API,
+			})
+			if err != nil {
+				return fmt.Errorf("admitting %s (home %s made; remove it or retry): %w", self.NodeID, home.Home, err)
+			}
+			v := struct {
+				Home    string   `json:"home"`
+				API     string   `json:"api"`
+				ID      uint64   `json:"id"`
+				NodeID  string   `json:"node_id"`
+				Members []string `json:"members"`
+			}{home.Home, home.API, self.ID, self.NodeID, members}
+			return e.print(v, func(w io.Writer) {
+				fmt.Fprintf(w, "%s (raft id %d) admitted; members now: %s\nstart it with: accord start --home %s\n",
+					v.NodeID, v.ID, strings.Join(members, ", "), v.Home)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&o.Network, "network", "", "network folder made by accord init --nodes (required)")
+	cmd.Flags().Uint64Var(&o.ID, "id", 0, "Raft id of the new node (default: the next free one)")
+	cmd.Flags().StringVar(&o.API, "api", "", "API address of the new node (default: node0's port + 10 per node)")
+	cmd.Flags().StringVar(&o.P2P, "p2p", "", "node-to-node address of the new node (default: the port after its API's)")
+	cmd.Flags().StringVar(&e.node, "node", "", "API URL of a running node to send the change to (default: node0's)")
+	_ = cmd.MarkFlagRequired("network")
+	return cmd
+}
+
+func nodeRemoveCmd(e *env) *cobra.Command {
+	var (
+		network string
+		id      uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "remove --network DIR --id N",
+		Short: "Remove node N (its Raft id) from the running network",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == 0 {
+				return fmt.Errorf("--id: give the Raft id of the node to remove")
+			}
+			admin, url, err := adminAndNode(e, network)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), membershipTimeout)
+			defer cancel()
+			members, err := sdk.New(url).ChangeNodes(ctx, admin, &apipb.NodeChange{Op: "remove", Id: id})
+			if err != nil {
+				return err
+			}
+			return e.print(map[string]any{"removed": id, "members": members}, func(w io.Writer) {
+				fmt.Fprintf(w, "node %d removed; members now: %s\n", id, strings.Join(members, ", "))
+			})
+		},
+	}
+	cmd.Flags().StringVar(&network, "network", "", "network folder made by accord init --nodes (required)")
+	cmd.Flags().Uint64Var(&id, "id", 0, "Raft id of the node to remove (required)")
+	cmd.Flags().StringVar(&e.node, "node", "", "API URL of a running node to send the change to (default: node0's)")
+	_ = cmd.MarkFlagRequired("network")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+// adminAndNode loads the network's admin key and picks the node to talk to.
+func adminAndNode(e *env, network string) (crypto.PrivateKey, string, error) {
+	ks, err := keystore.Open(node.KeysDir(network))
+	if err != nil {
+		return nil, "", err
+	}
+	admin, err := ks.Get(node.AdminKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("the admin key of %s: %w", network, err)
+	}
+	url := e.node
+	if url == "" {
+		cfg, err := node.LoadConfig(node.NodeHome(network, 0))
+		if err != nil {
+			return nil, "", err
+		}
+		url = "http://" + cfg.API
+	}
+	return admin.Private, url, nil
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/node"
+)
+
+// testnetStartTimeout bounds how long testnet waits for every node's API.
+const testnetStartTimeout = 2 * time.Minute
+
+func testnetCmd(e *env) *cobra.Command {
+	var (
+		o      node.InitOptions
+		scheme string
+	)
+	cmd := &cobra.Command{
+		Use:   "testnet --nodes N --home DIR",
+		Short: "Run a local Raft network: initialise DIR if needed, start every node as a child process, stop them all on Ctrl-C",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !node.Initialised(o.Home) {
+				s, err := crypto.ParseScheme(scheme)
+				if err != nil {
+					return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)
+				}
+				o.Crypto = s
+				if o.Nodes < 2 {
+					return fmt.Errorf("--nodes %d: a testnet needs at least 2 nodes (accord dev runs one)", o.Nodes)
+				}
+				if _, err := node.Init(o); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "initialised a %d-node network in %s\n", o.Nodes, o.Home)
+			}
+			homes, err := networkHomes(o.Home)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runTestnet(ctx, e, o.Home, homes)
+		},
+	}
+	cmd.Flags().StringVar(&o.Home, "home", "", "network folder (required); created with --nodes nodes if it holds none")
+	cmd.Flags().IntVar(&o.Nodes, "nodes", 4, "number of nodes when creating the network")
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "accord-dev", "chain id when creating the network")
+	cmd.Flags().StringVar(&scheme, "crypto", "ed25519", "signature scheme of the keys when creating the network")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0 when creating the network; node i uses base-port+10*i, its p2p port the next one")
+	_ = cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+// networkHomes lists the node homes of a network folder: node0, node1, ...
+// up to the first missing one.
+func networkHomes(dir string) ([]string, error) {
+	var homes []string
+	for i := 0; ; i++ {
+		h := node.NodeHome(dir, i)
+		if _, err := os.Stat(filepath.Join(h, node.ConfigFile)); err != nil {
+			break
+		}
+		homes = append(homes, h)
+	}
+	if len(homes) == 0 {
+		return nil, fmt.Errorf("%s holds no node homes", dir)
+	}
+	return homes, nil
+}
+
+// child is one node process of a testnet.
+type child struct {
+	home string
+	api  string
+	cmd  *exec.Cmd
+	log  *os.File
+	done chan error
+}
+
+// runTestnet starts a child process per node home, reports their APIs,
+// and on ctx's end stops them: SIGTERM, then SIGKILL after a grace period.
+func runTestnet(ctx context.Context, e *env, dir string, homes []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this program to start nodes with: %w", err)
+	}
+	var children []*child
+	defer func() { stopChildren(e, children) }()
+	for _, home := range homes {
+		cfg, err := node.LoadConfig(home)
+		if err != nil {
+			return err
+		}
+		logPath := filepath.Join(home, "node.log")
+		lf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		c := &child{home: home, api: "http://" + cfg.API, log: lf, done: make(chan error, 1)}
+		c.cmd = exec.Command(self, "start", "--home", home)
+		c.cmd.Stdout, c.cmd.Stderr = lf, lf
+		// Own process group: a Ctrl-C reaches testnet, which stops the
+		// nodes in order, rather than every node at once.
+		c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := c.cmd.Start(); err != nil {
+			lf.Close()
+			return fmt.Errorf("starting the node in %s: %w", home, err)
+		}
+		go func() { c.done <- c.cmd.Wait() }()
+		children = append(children, c)
+	}
+	if err := waitAPIs(ctx, children); err != nil {
+		return err
+	}
+	results := make([]any, len(children))
+	for i, c := range children {
+		results[i] = map[string]string{"home": c.home, "api": c.api, "log": filepath.Join(c.home, "node.log")}
+	}
+	if err := e.print(map[string]any{"network": dir, "nodes": results}, func(w io.Writer) {
+		fmt.Fprintf(w, "Accord testnet of %d nodes running (%s)\n", len(children), dir)
+		for i, c := range children {
+			fmt.Fprintf(w, "  node%d  API %s  log %s\n", i, c.api, filepath.Join(c.home, "node.log"))
+		}
+		fmt.Fprintln(w, "Press Ctrl-C to stop every node.")
+	}); err != nil {
+		return err
+	}
+	// Run until Ctrl-C; a node that exits on its own is reported, and the
+	// others keep running (a testnet is for trying faults too).
+	exited := make(chan int, len(children))
+	for i, c := range children {
+		go func() {
+			select {
+			case err := <-c.done:
+				c.done <- err // keep it for stopChildren
+				exited <- i
+			case <-ctx.Done():
+			}
+		}()
+	}
+	alive := len(children)
+	for alive > 0 {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(e.stderr, "stopping the testnet")
+			return nil
+		case i := <-exited:
+			alive--
+			fmt.Fprintf(e.stderr, "node%d exited: %v (see %s)\n", i, exitText(children[i]), filepath.Join(children[i].home, "node.log"))
+		}
+	}
+	return errors.New("every node exited")
+}
+
+func exitText(c *child) string {
+	if c.cmd.ProcessState == nil {
+		return "running"
+	}
+	return c.cmd.ProcessState.String()
+}
+
+// waitAPIs waits until every child answers /healthz, or one exits.
+func waitAPIs(ctx context.Context, children []*child) error {
+	ctx, cancel := context.WithTimeout(ctx, testnetStartTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	var wg sync.WaitGroup
+	errs := make([]error, len(children))
+	for i, c := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				resp, err := client.Get(c.api + "/healthz")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return
+					}
+				}
+				select {
+				case err := <-c.done:
+					c.done <- err
+					errs[i] = fmt.Errorf("node in %s exited while starting (%v); see its node.log", c.home, err)
+					return
+				case <-ctx.Done():
+					errs[i] = fmt.Errorf("node in %s: API %s not up after %s; see its node.log", c.home, c.api, testnetStartTimeout)
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // the first; the others are in their logs
+		}
+	}
+	return nil
+}
+
+// stopChildren sends SIGTERM to every running child, waits for them, and
+// kills any that has not stopped after a grace period.
+func stopChildren(e *env, children []*child) {
+	const grace = 20 * time.Second
+	for _, c := range children {
+		if c.cmd.Process != nil && c.cmd.ProcessState == nil {
+			_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	deadline := time.Now().Add(grace)
+	for i, c := range children {
+		select {
+		case <-c.done:
+		case <-time.After(time.Until(deadline)):
+			fmt.Fprintf(e.stderr, "node%d did not stop in %s; killing it\n", i, grace)
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+		c.log.Close()
+	}
+}

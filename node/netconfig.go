@@ -1,0 +1,159 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// RaftConfig is the raft section of config.json: who this node is in the
+// network, who the others are, and the engine's timing and block limits.
+// Zero fields take the defaults documented on each field.
+type RaftConfig struct {
+	// ID is this node's Raft id: non-zero, unique in the network.
+	ID uint64 `json:"id"`
+	// Join marks a node added to a running network with `accord node
+	// add`: it starts with an empty log and waits for the leader.
+	Join bool `json:"join,omitempty"`
+	// Peers lists every node of the network as it was made, this one
+	// included. Nodes added or removed later are remembered in the store.
+	Peers []PeerConfig `json:"peers"`
+	// TickInterval is Raft's clock tick, e.g. "100ms". Default 100ms.
+	TickInterval string `json:"tick_interval,omitempty"`
+	// ElectionTicks is how many ticks a follower waits for the leader
+	// before it campaigns. Default 10.
+	ElectionTicks int `json:"election_ticks,omitempty"`
+	// HeartbeatTicks is the leader's heartbeat period in ticks. Default 1.
+	HeartbeatTicks int `json:"heartbeat_ticks,omitempty"`
+	// BlockInterval is the longest a ready transaction waits for a block,
+	// e.g. "100ms". Default 100ms.
+	BlockInterval string `json:"block_interval,omitempty"`
+	// MaxBlockTxs caps transactions per block. Default 10000.
+	MaxBlockTxs int `json:"max_block_txs,omitempty"`
+	// MaxBlockBytes caps a block's transaction bytes. Default 16 MiB.
+	MaxBlockBytes int `json:"max_block_bytes,omitempty"`
+	// MaxInflightBlocks caps blocks the leader proposed that are not yet
+	// applied. Default 4.
+	MaxInflightBlocks int `json:"max_inflight_blocks,omitempty"`
+	// SnapshotEntries is how many applied log entries pass between log
+	// compactions; a node further behind than the log catches up by block
+	// sync. Default 10000.
+	SnapshotEntries uint64 `json:"snapshot_entries,omitempty"`
+}
+
+// PeerConfig names one node of the network.
+type PeerConfig struct {
+	ID     uint64 `json:"id"`      // Raft id
+	NodeID string `json:"node_id"` // its name: the common name of its certificate
+	P2P    string `json:"p2p"`     // host:port of its node-to-node listener
+	API    string `json:"api"`     // host:port of its API, for status and tools
+}
+
+// P2PConfig is the p2p section of config.json: the node-to-node listener
+// and its mutual-TLS material.
+type P2PConfig struct {
+	// Listen is the node-to-node address. Default: this node's p2p address
+	// in raft.peers.
+	Listen string `json:"listen,omitempty"`
+	// CACert, Cert and Key are PEM files, relative to the node home: the
+	// network CA's certificate and this node's certificate and key.
+	// Defaults tls/ca.pem, tls/node.pem and tls/node.key.
+	CACert string `json:"ca_cert,omitempty"`
+	Cert   string `json:"cert,omitempty"`
+	Key    string `json:"key,omitempty"`
+}
+
+// Files of the default TLS layout inside a node home, and the Raft log's
+// folder.
+const (
+	RaftDir    = "raft"
+	TLSDir     = "tls"
+	CACertFile = "tls/ca.pem"
+	CertFile   = "tls/node.pem"
+	KeyFile    = "tls/node.key"
+)
+
+func (c *Config) ensureNetDefaults() {
+	if c.Consensus != "raft" {
+		return
+	}
+	if c.Raft == nil {
+		c.Raft = &RaftConfig{}
+	}
+	if c.P2P == nil {
+		c.P2P = &P2PConfig{}
+	}
+	if c.P2P.CACert == "" {
+		c.P2P.CACert = CACertFile
+	}
+	if c.P2P.Cert == "" {
+		c.P2P.Cert = CertFile
+	}
+	if c.P2P.Key == "" {
+		c.P2P.Key = KeyFile
+	}
+	if c.P2P.Listen == "" {
+		if p, ok := c.Raft.self(); ok {
+			c.P2P.Listen = p.P2P
+		}
+	}
+}
+
+// self returns this node's entry in Peers.
+func (r RaftConfig) self() (PeerConfig, bool) {
+	for _, p := range r.Peers {
+		if p.ID == r.ID {
+			return p, true
+		}
+	}
+	return PeerConfig{}, false
+}
+
+// validateNet checks the raft and p2p sections when consensus is raft.
+func (c Config) validateNet() error {
+	if c.Consensus != "raft" {
+		return nil
+	}
+	if c.Raft == nil || c.P2P == nil {
+		return errors.New("config: consensus raft needs the raft and p2p sections")
+	}
+	r := *c.Raft
+	if r.ID == 0 {
+		return errors.New("config: raft.id must be non-zero")
+	}
+	ids := map[uint64]bool{}
+	names := map[string]bool{}
+	for _, p := range r.Peers {
+		switch {
+		case p.ID == 0:
+			return errors.New("config: raft.peers: every id must be non-zero")
+		case ids[p.ID]:
+			return fmt.Errorf("config: raft.peers: id %d twice", p.ID)
+		case p.NodeID == "" || names[p.NodeID]:
+			return fmt.Errorf("config: raft.peers: node_id %q empty or used twice", p.NodeID)
+		}
+		if _, _, err := net.SplitHostPort(p.P2P); err != nil {
+			return fmt.Errorf("config: raft.peers: node %d: p2p address %q: %w", p.ID, p.P2P, err)
+		}
+		ids[p.ID], names[p.NodeID] = true, true
+	}
+	if _, ok := r.self(); !ok && !r.Join {
+		return fmt.Errorf("config: raft.id %d is not in raft.peers (set raft.join for a node added later)", r.ID)
+	}
+	if r.Join && len(r.Peers) == 0 {
+		return errors.New("config: raft.join needs raft.peers to list at least one running node to dial")
+	}
+	if _, _, err := net.SplitHostPort(c.P2P.Listen); err != nil {
+		return fmt.Errorf("config: p2p.listen %q: %w", c.P2P.Listen, err)
+	}
+	for name, v := range map[string]string{"tick_interval": r.TickInterval, "block_interval": r.BlockInterval} {
+		if v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(v); err != nil || d < time.Millisecond || d > 10*time.Second {
+			return fmt.Errorf("config: raft.%s %q: want a duration in [1ms, 10s]", name, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/accord-chain/accord/p2p"
+)
+
+// Files of the network CA inside a network folder. The key signs the
+// certificate of every node that joins; keep it off the nodes.
+const (
+	networkCACert = "ca.pem"
+	networkCAKey  = "ca.key"
+)
+
+// Validity of the certificates Init and `accord node add` issue.
+const (
+	caValidity   = 20 * 365 * 24 * time.Hour
+	nodeValidity = 10 * 365 * 24 * time.Hour
+)
+
+// NetworkDir is the folder of a network's CA inside a network folder.
+func NetworkDir(home string) string { return filepath.Join(home, "network") }
+
+// makeNetworkCA creates the network CA unless it exists.
+func makeNetworkCA(home, chainID string, now time.Time) error {
+	dir := NetworkDir(home)
+	if _, err := os.Stat(filepath.Join(dir, networkCAKey)); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	cert, key, err := p2p.NewCA(chainID+" network CA", now, caValidity)
+	if err != nil {
+		return err
+	}
+	if err := writeNew(filepath.Join(dir, networkCAKey), key, 0o600); err != nil {
+		return err
+	}
+	return writeNew(filepath.Join(dir, networkCACert), cert, 0o644)
+}
+
+// IssueNodeTLS writes a node's TLS material into its home: the network CA
+// certificate and a certificate for nodeID signed by the network CA of the
+// network folder netHome. Existing files are left alone.
+func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
+	if _, err := os.Stat(filepath.Join(nodeHome, CertFile)); err == nil {
+		return nil
+	}
+	dir := NetworkDir(netHome)
+	caCert, err := os.ReadFile(filepath.Join(dir, networkCACert))
+	if err != nil {
+		return fmt.Errorf("network CA: %w", err)
+	}
+	caKey, err := os.ReadFile(filepath.Join(dir, networkCAKey))
+	if err != nil {
+		return fmt.Errorf("network CA key: %w", err)
+	}
+	cert, key, err := p2p.IssueNodeCert(caCert, caKey, nodeID, []string{"127.0.0.1", "localhost"}, now, nodeValidity)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(nodeHome, TLSDir), 0o700); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		b    []byte
+		perm os.FileMode
+	}{{CACertFile, caCert, 0o644}, {KeyFile, key, 0o600}, {CertFile, cert, 0o644}} {
+		if err := writeNew(filepath.Join(nodeHome, f.name), f.b, f.perm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeNew writes a file durably unless it exists.
+func writeNew(path string, b []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
