@@ -40,7 +40,7 @@ const peersMeta = "raft_peers"
 
 // Limits of the block-sync protocol.
 const (
-	syncMaxBlocks = 256
+	syncMaxBlocks = 1024
 	syncMaxBytes  = 16 << 20
 )
 
@@ -61,6 +61,7 @@ type network struct {
 	heads   map[string]head       // newest head each peer reported, by node id
 	mine    map[uint64]types.Hash // this node's recent block hashes by height
 	diverge chan error            // receives when this node's results differ from the network's
+	voters  func() int            // how many nodes vote (the engine's view)
 }
 
 type head struct {
@@ -121,6 +122,7 @@ func (n *Node) openNetwork() (*network, error) {
 		return nil, err
 	}
 	ec.Logger = n.log.With("part", "raft")
+	w.voters = func() int { return len(w.eng.Status().Voters) }
 	ec.OnConfChange = w.confChanged
 	w.eng, err = raft.New(ec, n.pool, raftApplier{n, w}, w, []byte(self.NodeID), time.Now)
 	if err != nil {
@@ -447,7 +449,7 @@ func (w *network) check(height uint64) {
 		}
 	}
 	w.mu.Unlock()
-	quorum := len(w.eng.Status().Voters)/2 + 1
+	quorum := w.voters()/2 + 1
 	for hash, k := range others {
 		if k >= quorum {
 			err := fmt.Errorf("block %d: this node computed block hash %s but %d other nodes computed %s: its state differs from the network's; it stops rather than serve a fork", height, mine, k, hash)
@@ -558,53 +560,32 @@ func (w *network) serveSync(_ context.Context, from string, _ p2p.Channel, paylo
 
 // syncTo fetches, verifies, executes and commits blocks from peers until
 // this node's chain reaches height. Each block is executed here; the
-// result must give the block hash the peer sent, or the node stops.
+// result must give the block hash the peer sent, or the node stops. A
+// fetcher requests the next run of blocks while the previous one is
+// applied, and the signatures of a whole run are verified in one batch
+// over every core.
 func (w *network) syncTo(ctx context.Context, height uint64, want types.Hash, from uint64) error {
 	n := w.n
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runs := make(chan syncRun, 2)
+	start, _ := n.Last()
+	go w.fetchBlocks(ctx, start+1, height, from, runs)
 	for {
-		last, _ := n.Last()
-		if last >= height {
+		if last, _ := n.Last(); last >= height {
 			break
 		}
-		src, ok := w.nodeID(from)
-		if !ok || src == n.cfg.NodeID {
-			if src, ok = w.anyPeer(); !ok {
-				return errors.New("block sync: no peer to sync from")
-			}
+		var run syncRun
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case run = <-runs:
 		}
-		req := make([]byte, 8)
-		binary.BigEndian.PutUint64(req, last+1)
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := w.tr.Request(rctx, src, chSync, req)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			n.log.Warn("block sync request failed; retrying", "peer", src, "from_height", last+1, "err", err)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(500 * time.Millisecond):
-			}
-			continue
+		if run.err != nil {
+			return fmt.Errorf("block sync from %s: %w", run.src, run.err)
 		}
-		raws, err := decodeRaws(resp)
-		if err != nil {
-			return fmt.Errorf("block sync from %s: %w", src, err)
-		}
-		if len(raws) == 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(200 * time.Millisecond):
-			}
-			continue
-		}
-		for _, raw := range raws {
-			if err := w.applySynced(ctx, raw); err != nil {
-				return fmt.Errorf("block sync from %s: %w", src, err)
-			}
+		if err := w.applyRun(ctx, run); err != nil {
+			return fmt.Errorf("block sync from %s: %w", run.src, err)
 		}
 	}
 	if h, _ := n.Last(); h == height {
@@ -618,27 +599,112 @@ func (w *network) syncTo(ctx context.Context, height uint64, want types.Hash, fr
 	return nil
 }
 
-// applySynced executes one fetched block on top of the chain and checks
-// that it reproduces the block's hash.
-func (w *network) applySynced(ctx context.Context, raw []byte) error {
+// syncRun is one fetched run of consecutive blocks, decoded.
+type syncRun struct {
+	src    string
+	blocks []*types.Block
+	err    error // fatal: the run is malformed
+}
+
+// fetchBlocks requests runs of blocks from next until height, from the
+// node from (or any connected peer), and hands them over in order. A
+// failed request is retried; a malformed answer ends the fetch.
+func (w *network) fetchBlocks(ctx context.Context, next, height, from uint64, out chan<- syncRun) {
 	n := w.n
-	b, err := types.DecodeBlock(raw, n.hash)
-	if err != nil {
-		return err
+	for next <= height && ctx.Err() == nil {
+		src, ok := w.nodeID(from)
+		if !ok || src == n.cfg.NodeID {
+			if src, ok = w.anyPeer(); !ok {
+				if !sleepCtx(ctx, 500*time.Millisecond) {
+					return
+				}
+				continue
+			}
+		}
+		req := make([]byte, 8)
+		binary.BigEndian.PutUint64(req, next)
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		resp, err := w.tr.Request(rctx, src, chSync, req)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				n.log.Warn("block sync request failed; retrying", "peer", src, "from_height", next, "err", err)
+				sleepCtx(ctx, 500*time.Millisecond)
+			}
+			continue
+		}
+		run := syncRun{src: src}
+		raws, err := decodeRaws(resp)
+		for _, raw := range raws {
+			if err != nil {
+				break
+			}
+			var b *types.Block
+			if b, err = types.DecodeBlock(raw, n.hash); err == nil && b.Header.Height != next+uint64(len(run.blocks)) {
+				err = fmt.Errorf("got block %d, want %d", b.Header.Height, next+uint64(len(run.blocks)))
+			}
+			run.blocks = append(run.blocks, b)
+		}
+		if err != nil {
+			run.err = err
+			select {
+			case out <- run:
+			case <-ctx.Done():
+			}
+			return
+		}
+		if len(run.blocks) == 0 {
+			sleepCtx(ctx, 200*time.Millisecond) // the peer is behind too
+			continue
+		}
+		next += uint64(len(run.blocks))
+		select {
+		case out <- run:
+		case <-ctx.Done():
+			return
+		}
 	}
-	last, _ := n.Last()
-	if b.Header.Height != last+1 {
-		return fmt.Errorf("got block %d, want %d", b.Header.Height, last+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
 	}
-	p := &consensus.Proposal{Height: b.Header.Height, Time: b.Header.Time, Proposer: b.Header.Proposer, Txs: b.Txs}
-	if err := n.Apply(ctx, p); err != nil {
-		return err
+}
+
+// applyRun verifies every signature of a run in one batch, then executes
+// and commits its blocks in order, each of which must reproduce its hash.
+// One fsync covers the run: the blocks before the last are durable with
+// it, and a crash before it loses only blocks that peers still have.
+func (w *network) applyRun(ctx context.Context, run syncRun) error {
+	n := w.n
+	var txs []*types.Tx
+	for _, b := range run.blocks {
+		txs = append(txs, b.Txs...)
 	}
-	n.pipe.mu.RLock()
-	got := types.Hash(n.pipe.exec.BlockHash)
-	n.pipe.mu.RUnlock()
-	if got != b.Hash {
-		return fmt.Errorf("block %d: executing it here gives hash %s, the peer's block is %s", p.Height, got, b.Hash)
+	for i, err := range n.pool.Verifier().Verify(txs) {
+		if err != nil {
+			return fmt.Errorf("transaction %s: %w", txs[i].ID, err)
+		}
+	}
+	for i, b := range run.blocks {
+		last, _ := n.Last()
+		if b.Header.Height != last+1 {
+			return fmt.Errorf("got block %d, want %d", b.Header.Height, last+1)
+		}
+		p := &consensus.Proposal{Height: b.Header.Height, Time: b.Header.Time, Proposer: b.Header.Proposer, Txs: b.Txs}
+		if err := n.apply(ctx, p, applyOpts{unsynced: i < len(run.blocks)-1, verified: true}); err != nil {
+			return err
+		}
+		n.pipe.mu.RLock()
+		got := types.Hash(n.pipe.exec.BlockHash)
+		n.pipe.mu.RUnlock()
+		if got != b.Hash {
+			return fmt.Errorf("block %d: executing it here gives hash %s, the peer's block is %s", p.Height, got, b.Hash)
+		}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ const maxPending = 2
 // pendingBlock is an executed block on its way to the disk.
 type pendingBlock struct {
 	p        *consensus.Proposal
+	unsynced bool // commit without fsync: a block sync run, synced at its end
 	res      *execution.Result
 	prevTime uint64
 	start    time.Time
@@ -76,6 +77,17 @@ func (n *Node) stopPipeline() error {
 // the block is executed and queued; a commit failure surfaces on the next
 // call, and stops the engine.
 func (n *Node) Apply(ctx context.Context, p *consensus.Proposal) error {
+	return n.apply(ctx, p, applyOpts{})
+}
+
+// applyOpts adjusts apply for blocks from block sync.
+type applyOpts struct {
+	unsynced bool // commit without an fsync of its own
+	verified bool // the caller verified every signature
+}
+
+// apply is Apply with options.
+func (n *Node) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) error {
 	start := time.Now()
 	pipe := &n.pipe
 	pipe.mu.RLock()
@@ -87,7 +99,7 @@ func (n *Node) Apply(ctx context.Context, p *consensus.Proposal) error {
 	if p.Height != tip.Height+1 {
 		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
 	}
-	if n.net != nil {
+	if n.net != nil && !o.verified {
 		// Blocks from a leader: every signature is checked here, reusing
 		// the verifications this node already did at admission.
 		for i, err := range n.pool.Verifier().Verify(p.Txs) {
@@ -107,7 +119,7 @@ func (n *Node) Apply(ctx context.Context, p *consensus.Proposal) error {
 	if err != nil {
 		return fmt.Errorf("execute block %d: %w", p.Height, err)
 	}
-	b := &pendingBlock{p: p, res: res, prevTime: tip.Time, start: start}
+	b := &pendingBlock{p: p, res: res, prevTime: tip.Time, start: start, unsynced: o.unsynced}
 	pipe.mu.Lock()
 	pipe.pending = append(pipe.pending, b)
 	pipe.exec = store.Tip{Height: p.Height, Time: p.Time, BlockHash: store.Hash(res.Hash),
@@ -159,7 +171,8 @@ func (n *Node) commitLoop() {
 			tids[i] = tx.ID
 		}
 		n.hub.Publish(&api.Committed{Header: b.res.Header, Hash: b.res.Hash, TxIDs: tids, Receipts: b.res.Receipts})
-		if n.net != nil {
+		if n.net != nil && !b.unsynced {
+			// Within a block-sync run only its last block is reported.
 			n.net.onCommitted(b.p.Height, b.res.Hash)
 		}
 		n.metrics.observeBlock(b.p, b.prevTime, b.start)
@@ -174,6 +187,7 @@ func (n *Node) commit(b *pendingBlock) error {
 		ids[i] = store.Hash(tx.ID)
 	}
 	err := n.store.CommitBlock(&store.BlockCommit{
+		Unsynced: b.unsynced,
 		Height:   p.Height,
 		Block:    res.Block,
 		Hash:     store.Hash(res.Hash),

@@ -113,6 +113,7 @@ type peer struct {
 	queue    chan frame
 	removed  chan struct{}
 	loopDone chan struct{} // closed when the dial loop has exited
+	wake     chan struct{} // cuts a redial wait short: the peer just dialled us
 	cancel   context.CancelFunc
 
 	sent, dropped, received atomic.Uint64
@@ -289,6 +290,7 @@ func (t *Transport) AddPeer(id, addr string) error {
 		queue:    make(chan frame, t.cfg.QueueLen),
 		removed:  make(chan struct{}),
 		loopDone: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 	}
 	t.peers[id] = p
 	if t.state == stateRunning {
@@ -518,8 +520,14 @@ func (t *Transport) dialLoop(ctx context.Context, p *peer) {
 		default:
 			t.log.Debug("p2p: peer unreachable", "peer", p.id, "remote", p.address(), "reason", err.Error())
 		}
-		if !sleep(ctx, t.jitter(backoff)) {
+		select {
+		case <-ctx.Done():
 			return
+		case <-p.wake:
+			// The peer dialled us: it is up now, so dial it back at once.
+			backoff = t.cfg.MinBackoff
+			continue
+		case <-time.After(t.jitter(backoff)):
 		}
 		backoff = min(2*backoff, t.cfg.MaxBackoff)
 	}
@@ -603,10 +611,16 @@ func (t *Transport) serveInbound(ctx context.Context, nc net.Conn) {
 	id := tc.ConnectionState().PeerCertificates[0].Subject.CommonName
 	c := newConn(ctx, nc, tc, id, false)
 	t.mu.Lock()
-	_, known := t.peers[id]
+	p, known := t.peers[id]
 	old := t.inbound[id]
 	t.inbound[id] = c
 	t.mu.Unlock()
+	if known {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
 	if old != nil {
 		// The node dials one connection to us at a time, so a new one
 		// means the old one is dead on its side.

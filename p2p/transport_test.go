@@ -486,3 +486,27 @@ func TestBackoffJitterStaysInRange(t *testing.T) {
 		}
 	}
 }
+
+// TestInboundWakesRedial: a node that dials us is up, so our own redial to
+// it does not wait out its back-off.
+func TestInboundWakesRedial(t *testing.T) {
+	checkLeaks(t)
+	a := startNode(t, "net", "a", func(c *Config) { c.MinBackoff, c.MaxBackoff = time.Hour, time.Hour })
+	b := startNode(t, "net", "b", nil)
+	mesh(t, a, b)
+	addr := b.Addr().String()
+	b.stop(t)
+	waitFor(t, "a sees b down", func() bool {
+		st, _ := a.status("b")
+		return !st.Connected && st.LastError != ""
+	})
+	// a now waits an hour before redialling, unless b dials it first.
+	b2 := startNode(t, "net", "b", func(c *Config) { c.Listen = addr })
+	if err := b2.AddPeer("a", a.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a redials b as soon as b dials a", func() bool {
+		st, _ := a.status("b")
+		return st.Connected
+	})
+}

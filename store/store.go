@@ -105,6 +105,11 @@ type BlockCommit struct {
 	// Tip becomes the new tip atomically with everything else. Tip.Height must
 	// equal Height; Tip.Empty is ignored (a committed tip is never empty).
 	Tip Tip
+	// Unsynced skips the fsync of this commit: it becomes durable with the
+	// next synced one (the write-ahead log is sequential), and a crash
+	// before that may lose it, never corrupt it. For runs of blocks that
+	// can be fetched again, such as block sync from peers.
+	Unsynced bool
 }
 
 // memTableBytes is pebble's memtable size. Pebble commits a batch larger than
@@ -362,7 +367,8 @@ func (s *Store) writable() (Tip, error) {
 // with fsync (unless NoSync). Height 0 is the genesis commit (only allowed
 // when the store is empty; Block may be nil). Otherwise Height must be
 // Tip().Height+1, else ErrHeightGap. After it returns nil, everything is
-// durable and visible; on error nothing is visible.
+// durable (once a synced commit follows, if c.Unsynced) and visible; on
+// error nothing is visible.
 //
 // The store keeps no reference to c or its slices after it returns.
 func (s *Store) CommitBlock(c *BlockCommit) (err error) {
@@ -413,7 +419,7 @@ func (s *Store) CommitBlock(c *BlockCommit) (err error) {
 	newTip.Empty = false
 	_ = b.Set(keyTip, encodeTip(newTip), nil)
 
-	if err := s.apply(b); err != nil {
+	if err := s.apply(b, c.Unsynced); err != nil {
 		return err
 	}
 	s.publish(newTip, c.Writes...)
@@ -453,15 +459,20 @@ func commitSize(c *BlockCommit) int {
 	return n
 }
 
-// apply commits b (synced unless NoSync). Called with writeMu held.
-func (s *Store) apply(b *pebble.Batch) (err error) {
+// apply commits b (synced unless NoSync or unsynced). Called with writeMu
+// held.
+func (s *Store) apply(b *pebble.Batch, unsynced bool) (err error) {
 	defer func() {
 		if err != nil && errors.Is(err, ErrFailed) {
 			s.failed = err
 		}
 	}()
 	defer catchFatal(&err)
-	if err := s.db.Apply(b, s.wo); err != nil {
+	wo := s.wo
+	if unsynced {
+		wo = pebble.NoSync
+	}
+	if err := s.db.Apply(b, wo); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -497,7 +508,7 @@ func (s *Store) PutMeta(name string, value []byte) error {
 	b := s.db.NewBatch()
 	defer func() { _ = b.Close() }()
 	_ = b.Set(metaKey(name), value, nil)
-	if err := s.apply(b); err != nil {
+	if err := s.apply(b, false); err != nil {
 		return err
 	}
 	// Meta is read through the snapshot like everything else; refresh it.
