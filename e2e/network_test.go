@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -193,6 +194,25 @@ func (tn *testNet) converged(nodes []int, d time.Duration) status {
 		return true, ""
 	})
 	return first
+}
+
+// caughtUp waits until node i is within a few blocks of the others'
+// height (they keep committing meanwhile).
+func (tn *testNet) caughtUp(i int, others []int, d time.Duration) {
+	tn.t.Helper()
+	waitFor(tn.t, fmt.Sprintf("node%d catching up", i), d, func() (bool, string) {
+		s, err := tn.status(i)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, j := range others {
+			o, err := tn.status(j)
+			if err != nil || s.Height+3 < o.Height {
+				return false, fmt.Sprintf("node%d at %d, node%d at %d (%v)", i, s.Height, j, o.Height, err)
+			}
+		}
+		return true, ""
+	})
 }
 
 // bank is the Jepsen-style workload: senders transfer among a fixed set
@@ -442,10 +462,53 @@ func TestNetworkFaults(t *testing.T) {
 		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
 	})
 
+	// 5. With -soak, random faults for as long as asked.
+	if *soak > 0 {
+		tn.soak(b, all, *soak)
+	}
+
 	b.halt()
 	final := tn.converged(all, 60*time.Second)
 	b.check(all)
 	t.Logf("%d acknowledged transfers on every node; height %d", len(b.acked), final.Height)
+}
+
+var soak = flag.Duration("soak", 0, "TestNetworkFaults: after the scripted faults, inject random ones for this long (e.g. 10m)")
+
+// soak injects random faults under the bank workload until d has passed:
+// SIGKILL and restart of a random node, or a random node cut off and
+// healed. After each the network must commit again.
+func (tn *testNet) soak(b *bank, all []int, d time.Duration) {
+	t := tn.t
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	seed := r.Uint64()
+	r = rand.New(rand.NewPCG(seed, 1))
+	t.Logf("soak for %s, seed %d", d, seed)
+	faults := 0
+	for end := time.Now().Add(d); time.Now().Before(end); faults++ {
+		i := all[r.IntN(len(all))]
+		kill := r.IntN(2) == 0
+		b.setDown(i, true)
+		if kill {
+			tn.procs[i].kill(t)
+		} else {
+			tn.isolate(i, true)
+		}
+		hold := time.Duration(500+r.IntN(3000)) * time.Millisecond
+		n := b.ackedCount()
+		waitFor(t, fmt.Sprintf("fault %d (node%d, kill %v): the others commit", faults, i, kill), 60*time.Second, func() (bool, string) {
+			return b.ackedCount() >= n+5, strconv.Itoa(b.ackedCount())
+		})
+		time.Sleep(hold) // the fault lasts a random while; progress was checked above
+		if kill {
+			tn.start(i)
+		} else {
+			tn.isolate(i, false)
+		}
+		b.setDown(i, false)
+		tn.caughtUp(i, without(all, i), 2*time.Minute)
+	}
+	t.Logf("soak: %d faults, %d acknowledged transfers", faults, b.ackedCount())
 }
 
 func without(all []int, x int) []int {
@@ -584,4 +647,85 @@ func (p *proxy) setCut(cut bool) {
 		}
 		clear(p.conns)
 	}
+}
+
+// TestNetworkMembership adds a fourth node to a running network of three
+// with `accord node add`, checks that it catches up and takes
+// transactions, then removes one of the first three with `accord node
+// remove`: the removed node stops, and the rest go on.
+func TestNetworkMembership(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a network of processes")
+	}
+	tn := newTestNet(t, 3)
+	tn.startAll()
+	tn.leader([]int{0, 1, 2}, 60*time.Second)
+	b := newBank(tn, 3) // some history for the new node to catch up on
+
+	api, p2pAddr := "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
+	out, _ := cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(1), "-o", "json")
+	var added struct {
+		Home    string   `json:"home"`
+		ID      uint64   `json:"id"`
+		NodeID  string   `json:"node_id"`
+		Members []string `json:"members"`
+	}
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 4 || added.NodeID != "node3" || len(added.Members) != 4 {
+		t.Fatalf("node add -o json: %v %q; want node3 with id 4 and four members", err, out)
+	}
+	tn.homes = append(tn.homes, added.Home)
+	tn.apis = append(tn.apis, api)
+	tn.procs = append(tn.procs, nil)
+	tn.start(3)
+	all := []int{0, 1, 2, 3}
+	tn.converged(all, 60*time.Second)
+	b.run()
+	waitFor(t, "transfers committing with four nodes", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= 20, strconv.Itoa(b.ackedCount())
+	})
+	// A transaction submitted to the new node commits (it forwards it).
+	c3 := sdk.New(tn.url(3))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ks, err := keystore.Open(tn.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ks.Get("admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c3.Mint(ctx, admin.Private, b.accounts[0], 5)
+	if err != nil {
+		t.Fatalf("mint through the new node: %v", err)
+	}
+	if _, err := c3.Wait(ctx, id); err != nil {
+		t.Fatalf("mint through the new node: %v", err)
+	}
+	b.mu.Lock()
+	b.minted += 5
+	b.mu.Unlock()
+
+	// Remove node1 (Raft id 2); the workload stays off it.
+	b.setDown(1, true)
+	out, _ = cli(t, false, "node", "remove", "--network", tn.dir, "--id", "2", "--node", tn.url(0), "-o", "json")
+	if !strings.Contains(out, `"removed": 2`) {
+		t.Fatalf("node remove -o json: %s", out)
+	}
+	select {
+	case <-tn.procs[1].done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the removed node did not stop")
+	}
+	if log := tn.procs[1].log.String(); !strings.Contains(log, "removed") {
+		t.Fatalf("the removed node's log does not say it was removed:\n%s", log)
+	}
+	rest := []int{0, 2, 3}
+	n := b.ackedCount()
+	waitFor(t, "transfers committing after the removal", 60*time.Second, func() (bool, string) {
+		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
+	})
+	b.halt()
+	tn.converged(rest, 60*time.Second)
+	b.check(rest)
 }

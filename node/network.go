@@ -236,6 +236,12 @@ func (w *network) confChanged(cc raft.ConfChange) {
 	w.mu.Lock()
 	switch cc.Type {
 	case raft.ConfAddNode:
+		if _, known := w.members[cc.ID]; known && len(cc.Context) == 0 {
+			// A founding member (the network's first configuration
+			// carries no addresses: they are in the config file).
+			w.mu.Unlock()
+			return
+		}
 		var p PeerConfig
 		if err := json.Unmarshal(cc.Context, &p); err != nil || p.ID != cc.ID {
 			w.mu.Unlock()
@@ -490,15 +496,20 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 		}
 		p := PeerConfig{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress}
 		b, _ := json.Marshal(p)
-		err = w.eng.AddNode(ctx, c.Id, b)
+		if err := w.eng.AddNode(ctx, c.Id, b); err != nil {
+			return nil, err
+		}
+		// Applied; recording it again here (it is idempotent) makes the
+		// answer include it whichever goroutine ran the callback first.
+		w.confChanged(raft.ConfChange{Type: raft.ConfAddNode, ID: c.Id, Context: b})
 	case "remove":
 		if _, ok := w.nodeID(c.Id); !ok {
 			return nil, fmt.Errorf("node %d is not a member", c.Id)
 		}
-		err = w.eng.RemoveNode(ctx, c.Id)
-	}
-	if err != nil {
-		return nil, err
+		if err := w.eng.RemoveNode(ctx, c.Id); err != nil {
+			return nil, err
+		}
+		w.confChanged(raft.ConfChange{Type: raft.ConfRemoveNode, ID: c.Id})
 	}
 	return w.memberNames(), nil
 }
