@@ -59,6 +59,7 @@ type Context struct {
 	index  map[string]int
 	events []*pb.Event
 	slab   []pb.Event // events are cut from it, many to an allocation
+	slabN  int        // size of the last slab: doubles up to 64, so a one-call Context allocates little
 
 	err error // first misuse by the contract; fails the transaction
 	// stateErr is the first error from the StateReader, which aborts the
@@ -235,7 +236,8 @@ func (c *Context) declared(full []byte) int {
 // discarded with its writes.
 func (c *Context) Emit(name string, attrs ...*pb.Attribute) {
 	if len(c.slab) == 0 {
-		c.slab = make([]pb.Event, 64)
+		c.slabN = min(max(2*c.slabN, 1), 64)
+		c.slab = make([]pb.Event, c.slabN)
 	}
 	e := &c.slab[0]
 	c.slab = c.slab[1:]

@@ -416,24 +416,42 @@ type CallResult struct {
 // contract tests use it to reach a contract's errors. An error means state
 // could not be read.
 func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, error) {
-	c, ok := e.contracts[in.Contract]
-	if !ok {
-		return &CallResult{Err: unknownContract(in.Contract)}, nil
-	}
-	r := e.newRun(state, 1)
-	// One call needs a few hundred bytes, not a block's arena chunk: the
-	// pool dry-runs every admitted transaction through here.
-	r.arena.buf = make([]byte, 0, 512)
-	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
-	ctx.begin(in.Sender)
-	failure, err := call(ctx, c, in.Contract, in.Method, in.Args)
-	if err != nil {
-		return nil, err
+	ctx, failure, err := e.dryRun(state, in)
+	if err != nil || ctx == nil {
+		return &CallResult{Err: failure}, err
 	}
 	if failure != nil {
 		ctx.rollback(0)
 	}
 	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites()}, nil
+}
+
+// Check runs a call as Simulate does and returns only why it would fail
+// (nil if it would succeed): the pool's admission check, which keeps none
+// of the call's reads, writes or events.
+func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
+	_, failure, err = e.dryRun(state, in)
+	return failure, err
+}
+
+// dryRun makes a one-call run over state and calls in; ctx is nil when the
+// contract is unknown.
+func (e *Executor) dryRun(state StateReader, in *CallInput) (ctx *Context, failure, err error) {
+	c, ok := e.contracts[in.Contract]
+	if !ok {
+		return nil, unknownContract(in.Contract), nil
+	}
+	r := e.newRun(state, 1)
+	// One call needs a few hundred bytes, not a block's arena chunk: the
+	// pool dry-runs every admitted transaction through here.
+	r.arena.buf = make([]byte, 0, 512)
+	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	ctx.begin(in.Sender)
+	failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, failure, nil
 }
 
 // roots computes the block's tx root and, from res.Receipts, its encoded

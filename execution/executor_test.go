@@ -663,3 +663,37 @@ func keyStrings(ks [][]byte) []string {
 	}
 	return out
 }
+
+// TestCheckAgreesWithSimulate: the admission check gives Simulate's
+// verdict, for calls that succeed and calls that fail.
+func TestCheckAgreesWithSimulate(t *testing.T) {
+	w := newWorld(t, 2)
+	calls := []struct {
+		name     string
+		in       execution.CallInput
+		wantFail string
+	}{
+		{"transfer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[0].Address, 10)}, ""},
+		{"overdraft", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[0].Address, 5000)}, "insufficient balance"},
+		{"not issuer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodMint, Args: token.MintArgs(w.accts[1].Address, 1)}, "issuer"},
+		{"unknown contract", execution.CallInput{Sender: w.accts[1].Address, Contract: "nope", Method: "x"}, "unknown contract"},
+		{"contract failure", execution.CallInput{Sender: w.accts[1].Address, Contract: "kv", Method: "fail", Args: []byte("x=1")}, "boom"},
+	}
+	for _, c := range calls {
+		c.in.Height, c.in.Time = w.height+1, 2000
+		sim, err := w.ex.Simulate(w.state, &c.in)
+		if err != nil {
+			t.Fatalf("%s: Simulate: %v", c.name, err)
+		}
+		failure, err := w.ex.Check(w.state, &c.in)
+		if err != nil {
+			t.Fatalf("%s: Check: %v", c.name, err)
+		}
+		if fmt.Sprint(failure) != fmt.Sprint(sim.Err) {
+			t.Errorf("%s: Check says %v, Simulate %v", c.name, failure, sim.Err)
+		}
+		if (failure != nil) != (c.wantFail != "") || (failure != nil && !strings.Contains(failure.Error(), c.wantFail)) {
+			t.Errorf("%s: verdict %v, want failure %q", c.name, failure, c.wantFail)
+		}
+	}
+}

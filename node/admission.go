@@ -14,7 +14,7 @@ import (
 // in the same block spent the balance.
 func (n *Node) admissionCheck(tx *types.Tx) error {
 	tip := n.store.Tip()
-	r, err := n.exec.Simulate(stateReader{n.store}, &execution.CallInput{
+	failure, err := n.exec.Check(stateReader{n.store}, &execution.CallInput{
 		Sender:   tx.Sender,
 		Height:   tip.Height + 1,
 		Time:     tip.Time + 1,
@@ -25,5 +25,5 @@ func (n *Node) admissionCheck(tx *types.Tx) error {
 	if err != nil {
 		return err
 	}
-	return r.Err
+	return failure
 }
