@@ -40,11 +40,17 @@ type storage struct {
 
 // openStorage opens (or creates) the log in dir and loads it into memory.
 func openStorage(dir string, log *slog.Logger) (*storage, error) {
-	db, err := pebble.Open(dir, &pebble.Options{
-		Logger:             pebbleLogger{log},
-		MemTableSize:       8 << 20,
+	opts := &pebble.Options{
+		Logger: pebbleLogger{log},
+		// Entries are whole blocks (over a megabyte at full load) that are
+		// deleted again at the next compaction of the log: a large
+		// memtable flushes them less often, and compressing them (mostly
+		// signatures and keys) would cost CPU for little.
+		MemTableSize:       64 << 20,
 		FormatMajorVersion: pebble.FormatValueSeparation,
-	})
+	}
+	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("raft: open log in %s: %w", dir, err)
 	}
