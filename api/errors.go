@@ -29,6 +29,7 @@ var reasons = []struct {
 	{types.ErrUnknownScheme, connect.CodeInvalidArgument, "unknown_scheme"},
 	{types.ErrVersion, connect.CodeInvalidArgument, "bad_version"},
 	{types.ErrNoSigner, connect.CodeInvalidArgument, "malformed"},
+	{types.ErrUnbound, connect.CodeInvalidArgument, "not_registered"},
 	{types.ErrWeakKey, connect.CodeInvalidArgument, "weak_key"},
 	{types.ErrMalformed, connect.CodeInvalidArgument, "malformed"},
 	{txpool.ErrClosed, connect.CodeUnavailable, "closed"},
