@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -281,3 +283,109 @@ func certSerial(t *testing.T, ks *keystore.Store, name string) string {
 	}
 	return c.Serial
 }
+
+// TestOfflineChangeAndFreeze: endorsements collected offline apply in one
+// transaction; too few, forged or replayed ones apply nothing; a frozen
+// account cannot send; an expired proposal cannot be voted.
+func TestOfflineChangeAndFreeze(t *testing.T) {
+	c := newPermChain(t, 3, crypto.P256, "cert")
+	target := c.addr("org2-client")
+	change := (&governance.Change{Kind: governance.KindFreeze, Address: target.String()}).Encode()
+	p := &identity.Proposal{ChainID: c.res.ChainID, ID: governance.OfflineIDBase + 7, Deadline: c.time + 600_000, Payload: change}
+	es := func(names ...string) []byte {
+		var all []identity.Endorsement
+		for _, n := range names {
+			e, err := identity.DecodeEndorsements(c.endorse(n, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, e...)
+		}
+		return identity.EncodeEndorsements(all)
+	}
+	submit := func(from string, id uint64, e []byte) *types.Tx {
+		return c.sign(from, governance.Name, governance.MethodSubmit, governance.Args(governance.SubmitArgs{Change: change, ID: id, Deadline: p.Deadline, Endorsements: e}))
+	}
+	// Two admins of one organisation count once: 1 of 3.
+	k, _ := c.ks.New("org1-admin2", crypto.P256)
+	if _, err := IssueCert(OrgDir(filepath.Dir(c.res.Nodes[0].Home), 1), c.ks, k.Name, "second admin", identity.Admin, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rs := c.block(
+		submit("org1-admin", p.ID, es("org1-admin", "org1-admin2")),
+		submit("org1-admin", p.ID+1, es("org1-admin", "org2-admin")), // endorsed under another id
+		submit("org1-admin", p.ID, es("org1-admin", "org3-admin")),
+	)
+	c.want(rs[0], failed, "1 of 3 organisations endorsed")
+	c.want(rs[1], failed, "bad endorsement")
+	c.want(rs[2], ok, "")
+	c.want(c.block(submit("org3-admin", p.ID, es("org1-admin", "org3-admin")))[0], failed, "already used")
+
+	frozen := c.sign("org2-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	if err := c.admit(frozen); !errors.Is(err, identity.ErrFrozen) {
+		t.Fatalf("frozen sender at admission: %v, want ErrFrozen", err)
+	}
+	c.want(c.block(frozen)[0], invalid, "frozen")
+
+	// Online, past the deadline.
+	prop := c.sign("org1-admin", governance.Name, governance.MethodPropose, governance.Args(governance.ProposeArgs{
+		Change: (&governance.Change{Kind: governance.KindUnfreeze, Address: target.String()}).Encode(), Deadline: c.time + 1500}))
+	c.want(c.block(prop)[0], ok, "")
+	ip := c.proposal(1).Digest(c.res.ChainID)
+	c.block()
+	late := c.sign("org1-admin", governance.Name, governance.MethodVote, governance.Args(governance.VoteArgs{ID: 1, Endorsements: c.endorse("org1-admin", ip)}))
+	c.want(c.block(late)[0], failed, "proposal expired")
+	if got := c.proposal(1).Status(c.time); got != "expired" {
+		t.Fatalf("status %s, want expired", got)
+	}
+}
+
+// TestCertificateHashSigner: a registered certificate lets transactions
+// name their signer by hash.
+func TestCertificateHashSigner(t *testing.T) {
+	c := newPermChain(t, 1, crypto.SM2, "cert")
+	der, _ := c.ks.Cert("org1-client")
+	h := types.Hash(c.n.hash.Sum(der))
+	reg := c.sign("org1-client", governance.Name, governance.MethodRegisterCert, governance.Args(governance.RegisterCertArgs{Cert: der}))
+	c.want(c.block(reg)[0], ok, "")
+	k, _ := c.ks.Get("org1-client")
+	tx, err := types.SignTxCert(&pb.TxPayload{ChainId: c.res.ChainID, Nonce: c.nonces["org1-client"], ExpiresAt: 1 << 62,
+		Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, nil, h, c.n.hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tx.Raw) >= len(der) {
+		t.Fatalf("a hash-signed transaction is %d bytes, no smaller than the certificate", len(tx.Raw))
+	}
+	if err := c.admit(tx); !errors.Is(err, token.ErrInsufficient) {
+		t.Fatalf("hash signer at admission: %v, want only insufficient balance", err)
+	}
+	c.want(c.block(tx)[0], failed, "insufficient balance")
+	// A plain key is the wrong mode on a certificate chain.
+	plain, _ := types.SignTx(&pb.TxPayload{ChainId: c.res.ChainID, ExpiresAt: 1 << 62, Contract: token.Name, Method: token.MethodTransfer,
+		Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, c.n.hash)
+	if err := c.admit(plain); !errors.Is(err, identity.ErrWrongMode) {
+		t.Fatalf("key signer on a cert chain: %v, want ErrWrongMode", err)
+	}
+}
+
+// TestKeyMode: admins registered at genesis register members' keys.
+func TestKeyMode(t *testing.T) {
+	c := newPermChain(t, 2, crypto.P256, "key")
+	k, _ := c.ks.New("shop", crypto.Ed25519)
+	early := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	if err := c.admit(early); !errors.Is(err, identity.ErrUnknownMember) {
+		t.Fatalf("unregistered key: %v, want ErrUnknownMember", err)
+	}
+	c.nonces["shop"] = 0
+	args := governance.Args(governance.KeyArgs{Org: "org2", Role: "client", Name: "shop", Scheme: "ed25519", PublicKey: hexKey(k)})
+	rs := c.block(c.sign("org1-admin", governance.Name, governance.MethodRegisterKey, args), c.sign("org2-admin", governance.Name, governance.MethodRegisterKey, args))
+	c.want(rs[0], failed, "not an admin")
+	c.want(rs[1], ok, "")
+	pay := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	if err := c.admit(pay); !errors.Is(err, token.ErrInsufficient) {
+		t.Fatalf("registered key: %v, want only insufficient balance", err)
+	}
+}
+
+func hexKey(k *keystore.Key) string { return hex.EncodeToString(k.Private.Public().Bytes()) }
