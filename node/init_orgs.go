@@ -64,24 +64,14 @@ func initOrgs(o InitOptions, ks *keystore.Store) (*GenesisIdentity, []InitOrg, e
 	for i := 1; i <= o.Orgs; i++ {
 		id := "org" + strconv.Itoa(i)
 		dir := OrgDir(o.Home, i)
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("init: %w", err)
+		if err := NewOrgCA(dir, id, o.Crypto, o.Now); err != nil {
+			return nil, nil, err
 		}
-		ca, err := identity.NewCA(id, o.Crypto, o.Now.Add(-time.Minute), CAValidity, nil)
+		caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 		if err != nil {
 			return nil, nil, fmt.Errorf("init: %w", err)
 		}
-		kp, err := identity.KeyPEM(ca.Key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("init: %w", err)
-		}
-		if err := writeNew(filepath.Join(dir, "ca.key"), kp, 0o600); err != nil {
-			return nil, nil, err
-		}
-		if err := writeNew(filepath.Join(dir, "ca.pem"), ca.Cert.PEM(), 0o644); err != nil {
-			return nil, nil, err
-		}
-		gi.Orgs = append(gi.Orgs, GenesisOrg{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(ca.Cert.PEM())}})
+		gi.Orgs = append(gi.Orgs, GenesisOrg{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(caPEM)}})
 		org := InitOrg{ID: id, Dir: dir, Admin: id + "-admin", Client: id + "-client"}
 		for _, m := range []struct {
 			name string
@@ -103,6 +93,26 @@ func initOrgs(o InitOptions, ks *keystore.Store) (*GenesisIdentity, []InitOrg, e
 		orgs = append(orgs, org)
 	}
 	return gi, orgs, nil
+}
+
+// NewOrgCA makes a CA for organisation id in dir (ca.pem, ca.key), which
+// must not hold one: for Init, and for an organisation about to join.
+func NewOrgCA(dir, id string, scheme crypto.Scheme, now time.Time) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	ca, err := identity.NewCA(id, scheme, now.Add(-time.Minute), CAValidity, nil)
+	if err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	kp, err := identity.KeyPEM(ca.Key)
+	if err != nil {
+		return fmt.Errorf("ca: %w", err)
+	}
+	if err := writeNew(filepath.Join(dir, "ca.key"), kp, 0o600); err != nil {
+		return err
+	}
+	return writeNew(filepath.Join(dir, "ca.pem"), ca.Cert.PEM(), 0o644)
 }
 
 // IssuedCert is what IssueCert made.
