@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,8 +18,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/sdk"
@@ -240,4 +244,22 @@ func unknownScheme(t *testing.T, tx *types.Tx) []byte {
 		t.Fatal(err)
 	}
 	return types.EncodeTx(b, tx.Signature)
+}
+
+func TestClassifyIdentityErrors(t *testing.T) {
+	for err, want := range map[error]string{
+		fmt.Errorf("x: %w", identity.ErrRevoked):    "cert_revoked",
+		fmt.Errorf("x: %w", identity.ErrUnknownCA):  "unknown_ca",
+		fmt.Errorf("x: %w", identity.ErrExpired):    "cert_expired",
+		fmt.Errorf("x: %w", identity.ErrWrongRole):  "wrong_role",
+		fmt.Errorf("x: %w", identity.ErrFrozen):     "frozen",
+		fmt.Errorf("x: %w", identity.ErrPolicy):     "policy",
+		fmt.Errorf("x: %w", types.ErrUnbound):       "not_registered",
+		fmt.Errorf("x: %w", governance.ErrReplay):   "replay",
+		fmt.Errorf("x: %w", identity.ErrUnknownOrg): "unknown_org",
+	} {
+		if _, got := api.Classify(err); got != want {
+			t.Errorf("Classify(%v) = %s, want %s", err, got, want)
+		}
+	}
 }

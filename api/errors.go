@@ -5,8 +5,10 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/txpool"
 	"github.com/accord-chain/accord/types"
 )
@@ -29,6 +31,7 @@ var reasons = []struct {
 	{types.ErrUnknownScheme, connect.CodeInvalidArgument, "unknown_scheme"},
 	{types.ErrVersion, connect.CodeInvalidArgument, "bad_version"},
 	{types.ErrNoSigner, connect.CodeInvalidArgument, "malformed"},
+	{types.ErrUnbound, connect.CodeInvalidArgument, "not_registered"},
 	{types.ErrWeakKey, connect.CodeInvalidArgument, "weak_key"},
 	{types.ErrMalformed, connect.CodeInvalidArgument, "malformed"},
 	{txpool.ErrClosed, connect.CodeUnavailable, "closed"},
@@ -39,6 +42,25 @@ var reasons = []struct {
 	{token.ErrBadAmount, connect.CodeInvalidArgument, "bad_amount"},
 	{token.ErrBadAddress, connect.CodeInvalidArgument, "bad_address"},
 	{token.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	{identity.ErrUnknownCA, connect.CodePermissionDenied, "unknown_ca"},
+	{identity.ErrUnknownOrg, connect.CodePermissionDenied, "unknown_org"},
+	{identity.ErrExpired, connect.CodePermissionDenied, "cert_expired"},
+	{identity.ErrRevoked, connect.CodePermissionDenied, "cert_revoked"},
+	{identity.ErrWrongRole, connect.CodePermissionDenied, "wrong_role"},
+	{identity.ErrFrozen, connect.CodePermissionDenied, "frozen"},
+	{identity.ErrUnknownMember, connect.CodePermissionDenied, "not_registered"},
+	{identity.ErrWrongMode, connect.CodeInvalidArgument, "wrong_mode"},
+	{identity.ErrBadCert, connect.CodeInvalidArgument, "bad_cert"},
+	{identity.ErrPolicy, connect.CodePermissionDenied, "policy"},
+	{identity.ErrBadEndorsement, connect.CodeInvalidArgument, "bad_endorsement"},
+	{identity.ErrProposalExpired, connect.CodeFailedPrecondition, "proposal_expired"},
+	{governance.ErrReplay, connect.CodeAlreadyExists, "replay"},
+	{governance.ErrNoProposal, connect.CodeNotFound, "no_proposal"},
+	{governance.ErrClosed, connect.CodeFailedPrecondition, "proposal_closed"},
+	{governance.ErrDuplicate, connect.CodeAlreadyExists, "already_voted"},
+	{governance.ErrNotAdmin, connect.CodePermissionDenied, "not_admin"},
+	{governance.ErrBadChange, connect.CodeInvalidArgument, "bad_change"},
+	{governance.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
 	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},
 	{execution.ErrUnknownMethod, connect.CodeInvalidArgument, "unknown_method"},
 }

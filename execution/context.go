@@ -36,6 +36,7 @@ type Context struct {
 	lane   *lane    // parallel: the worker running the transaction
 	arena  *arena
 	sender types.Address
+	signer any // the Gate's verdict on the sender; nil on an open chain
 	height uint64
 	time   uint64
 
@@ -69,6 +70,11 @@ type Context struct {
 
 // Sender is the address that signed the transaction.
 func (c *Context) Sender() types.Address { return c.sender }
+
+// Signer is what the chain's Gate knows of the sender (for a permissioned
+// chain, its identity.Member); nil on an open chain and in Simulate
+// unless CallInput.Signer is set.
+func (c *Context) Signer() any { return c.signer }
 
 // Height is the height of the block being executed.
 func (c *Context) Height() uint64 { return c.height }
@@ -279,6 +285,7 @@ func (c *Context) sortedWrites() []Write {
 // receipts stay where they are: c.events continues after them.
 func (c *Context) begin(sender types.Address) {
 	c.sender = sender
+	c.signer = nil
 	c.contract, c.prefix = "", ""
 	c.reads = c.reads[:0]
 	c.writes = c.writes[:0]

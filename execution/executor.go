@@ -42,6 +42,9 @@ type Config struct {
 	// path reproduces byte for byte. With more than one, the StateReader
 	// given to Execute must be safe for concurrent use.
 	Workers int
+	// Gate, if not nil, decides who may send what (a permissioned chain);
+	// nil, the default, is an open chain where any key may send.
+	Gate Gate
 }
 
 // Validate reports a configuration the executor cannot run with.
@@ -185,15 +188,19 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 	if uint64(len(in.Txs)) > math.MaxUint32 {
 		return nil, fmt.Errorf("execution: block %d has %d transactions, more than a header can count", in.Height, len(in.Txs))
 	}
+	gv, err := e.judge(state, in)
+	if err != nil {
+		return nil, err
+	}
 	var fallback string
 	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
-		res, why := e.executeParallel(state, in, w)
+		res, why := e.executeParallel(state, in, w, gv)
 		if res != nil {
 			return res, nil
 		}
 		fallback = why
 	}
-	res, err := e.executeSequential(state, in)
+	res, err := e.executeSequential(state, in, gv)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +218,7 @@ func (e *Executor) workers() int {
 
 // executeSequential runs the block's transactions one after another: the
 // reference semantics.
-func (e *Executor) executeSequential(state StateReader, in *BlockInput) (*Result, error) {
+func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdicts) (*Result, error) {
 	r := e.newRun(state, len(in.Txs))
 	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
 	receipts := make([]pb.Receipt, len(in.Txs))
@@ -220,7 +227,7 @@ func (e *Executor) executeSequential(state StateReader, in *BlockInput) (*Result
 		if tx == nil || tx.Body == nil {
 			return nil, notDecoded(in.Height, i)
 		}
-		status, msg, err := e.execTx(ctx, tx)
+		status, msg, err := e.execTx(ctx, tx, gv.at(i))
 		if err != nil {
 			return nil, fmt.Errorf("execution: block %d, transaction %d: %w", in.Height, i, err)
 		}
@@ -311,10 +318,10 @@ func (e *Executor) newRun(state StateReader, txs int) *run {
 // ctx's write set and events, which the caller commits in block order. That
 // split is what lets a scheduler run independent transactions concurrently,
 // each in its own Context. An error aborts the block.
-func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, error) {
+func (e *Executor) execTx(ctx *Context, tx *types.Tx, gv *verdict) (pb.TxStatus, string, error) {
 	body := tx.Body
 	ctx.begin(tx.Sender)
-	if msg, ok := e.precheck(tx, ctx.time); !ok {
+	if msg, ok := e.precheck(tx, ctx.time, gv); !ok {
 		return statusInvalid, msg, nil
 	}
 	nk := ctx.arena.concat(noncePrefix, tx.Sender[:])
@@ -336,6 +343,12 @@ func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, erro
 	binary.BigEndian.PutUint64(nv, n+1)
 	ctx.put(nk, nv, false)
 
+	if gv != nil {
+		if gv.failed != "" {
+			return statusFailed, gv.failed, nil
+		}
+		ctx.signer = gv.signer
+	}
 	c, ok := e.contracts[body.Contract]
 	if !ok {
 		return statusFailed, unknownContract(body.Contract).Error(), nil
@@ -357,11 +370,14 @@ func (e *Executor) execTx(ctx *Context, tx *types.Tx) (pb.TxStatus, string, erro
 	return statusOK, "", nil
 }
 
-// precheck is what makes a transaction invalid whatever the state: its
-// chain id and expiry. It returns the receipt's message and false for an
-// invalid one.
-func (e *Executor) precheck(tx *types.Tx, time uint64) (string, bool) {
+// precheck is what makes a transaction invalid whatever the block's
+// transactions do: its chain id, its expiry and the Gate's verdict on its
+// signer. It returns the receipt's message and false for an invalid one.
+func (e *Executor) precheck(tx *types.Tx, time uint64, v *verdict) (string, bool) {
 	body := tx.Body
+	if v != nil && v.invalid != "" {
+		return v.invalid, false
+	}
 	if body.ChainId != e.cfg.ChainID {
 		return fmt.Sprintf("wrong chain id %q, this chain is %q", body.ChainId, e.cfg.ChainID), false
 	}
@@ -392,7 +408,10 @@ func unknownContract(name string) error {
 
 // CallInput is a contract call to simulate.
 type CallInput struct {
-	Sender           types.Address
+	Sender types.Address
+	// Signer is what the contract sees as Context.Signer: what a Gate
+	// said of the sender; nil on an open chain.
+	Signer           any
 	Height, Time     uint64
 	Contract, Method string
 	Args             []byte
@@ -447,6 +466,7 @@ func (e *Executor) dryRun(state StateReader, in *CallInput) (ctx *Context, failu
 	r.arena.buf = make([]byte, 0, 512)
 	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
 	ctx.begin(in.Sender)
+	ctx.signer = in.Signer
 	failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
 	if err != nil {
 		return nil, nil, err

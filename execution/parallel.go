@@ -16,6 +16,7 @@ type parallelRun struct {
 	e     *Executor
 	state StateReader
 	in    *BlockInput
+	gv    verdicts
 	s     *schedule
 
 	receipts []pb.Receipt
@@ -74,11 +75,11 @@ type mergeCredit struct {
 // executeParallel runs the block in parallel when it can; otherwise it
 // returns a nil result and why not. It never returns a result that differs
 // from executeSequential's.
-func (e *Executor) executeParallel(state StateReader, in *BlockInput, workers int) (*Result, string) {
+func (e *Executor) executeParallel(state StateReader, in *BlockInput, workers int, gv verdicts) (*Result, string) {
 	n := len(in.Txs)
 	h := e.cfg.Hash
 	r := &parallelRun{
-		e: e, state: state, in: in,
+		e: e, state: state, in: in, gv: gv,
 		receipts: make([]pb.Receipt, n),
 		encoded:  make([][]byte, n),
 		leaves:   make([]types.Hash, n),
@@ -96,7 +97,7 @@ func (e *Executor) executeParallel(state StateReader, in *BlockInput, workers in
 	})
 	defer wg.Wait()
 
-	s, why := e.plan(in, workers, r.receipts, r.encoded, r.leaves)
+	s, why := e.plan(in, gv, workers, r.receipts, r.encoded, r.leaves)
 	if why != "" {
 		return nil, why
 	}
@@ -224,7 +225,7 @@ func (l *lane) runSegment(g int32) bool {
 		// The transaction writes only keys it declared, so its window
 		// holds its write set: the Context writes there directly.
 		c.writes = r.writes[t.off : t.off : int(t.off)+len(t.acc)]
-		status, msg, err := r.e.execTx(c, r.in.Txs[i])
+		status, msg, err := r.e.execTx(c, r.in.Txs[i], r.gv.at(int(i)))
 		if err != nil {
 			r.fail(err.Error())
 			return false

@@ -81,7 +81,7 @@ type predictChunk struct {
 // fills the receipts of transactions that are invalid whatever the state
 // (wrong chain id, expired), with their encodings and Merkle leaves. A
 // non-empty why says why the block cannot run in parallel.
-func (e *Executor) plan(in *BlockInput, workers int, receipts []pb.Receipt, encoded [][]byte, leaves []types.Hash) (s *schedule, why string) {
+func (e *Executor) plan(in *BlockInput, gv verdicts, workers int, receipts []pb.Receipt, encoded [][]byte, leaves []types.Hash) (s *schedule, why string) {
 	n := len(in.Txs)
 	s = &schedule{txs: make([]txPlan, n)}
 	chunks := make([]predictChunk, min(workers, maxPredictChunks))
@@ -89,7 +89,7 @@ func (e *Executor) plan(in *BlockInput, workers int, receipts []pb.Receipt, enco
 	for c := range chunks {
 		ch := &chunks[c]
 		ch.lo, ch.hi = c*n/len(chunks), (c+1)*n/len(chunks)
-		wg.Go(func() { e.predict(in, s, ch, receipts, encoded, leaves) })
+		wg.Go(func() { e.predict(in, gv, s, ch, receipts, encoded, leaves) })
 	}
 	wg.Wait()
 	naccess := 0
@@ -107,7 +107,7 @@ func (e *Executor) plan(in *BlockInput, workers int, receipts []pb.Receipt, enco
 }
 
 // predict fills the access lists of one chunk of transactions.
-func (e *Executor) predict(in *BlockInput, s *schedule, ch *predictChunk, receipts []pb.Receipt, encoded [][]byte, leaves []types.Hash) {
+func (e *Executor) predict(in *BlockInput, gv verdicts, s *schedule, ch *predictChunk, receipts []pb.Receipt, encoded [][]byte, leaves []types.Hash) {
 	ch.acc.arena = &ch.arena
 	ch.acc.entries = make([]access, 0, 4*(ch.hi-ch.lo))
 	for i := ch.lo; i < ch.hi; i++ {
@@ -116,7 +116,7 @@ func (e *Executor) predict(in *BlockInput, s *schedule, ch *predictChunk, receip
 			ch.why = notDecoded(in.Height, i).Error()
 			return
 		}
-		if msg, ok := e.precheck(tx, in.Time); !ok {
+		if msg, ok := e.precheck(tx, in.Time, gv.at(i)); !ok {
 			rc := &receipts[i]
 			rc.Status, rc.Message = statusInvalid, msg
 			encoded[i] = types.EncodeReceipt(rc)

@@ -47,6 +47,9 @@ var (
 	// ErrProposalExpired is returned for a proposal endorsed or executed
 	// after its deadline.
 	ErrProposalExpired = errors.New("identity: proposal expired")
+	// ErrLookup wraps an error of a Lookup: the chain state could not be
+	// read, which says nothing about the member.
+	ErrLookup = errors.New("identity: reading registered members")
 	// ErrBadKey is returned for a key that cannot be used or decoded.
 	ErrBadKey = errors.New("identity: bad key")
 )

@@ -213,3 +213,56 @@ func (p Policy) Check(endorsed, all []string) error {
 	return fmt.Errorf("%w: %d of %d %s endorsed, %s needs %d (not yet endorsed: %s)",
 		ErrPolicy, got, len(pool), of, p, need, strings.Join(missing, ", "))
 }
+
+// ParsePolicy reads a policy as String writes it: "ANY", "MAJORITY(admin)",
+// "ALL(admin,client)", "SET(2 of org1,org2,org3; admin)" or "SET(all of
+// org1,org2)". Roles default to admin. It checks the shape only; Validate
+// checks the organisations against a configuration.
+func ParsePolicy(s string) (Policy, error) {
+	s = strings.TrimSpace(s)
+	name, inner := s, ""
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		if !strings.HasSuffix(s, ")") {
+			return Policy{}, fmt.Errorf("%w: %q: missing ')'", ErrBadPolicy, s)
+		}
+		name, inner = strings.TrimSpace(s[:i]), s[i+1:len(s)-1]
+	}
+	rule, err := ParseRule(name)
+	if err != nil {
+		return Policy{}, err
+	}
+	p := Policy{Rule: rule}
+	roles := inner
+	if rule == Set {
+		sets, rs, _ := strings.Cut(inner, ";")
+		roles = rs
+		k, orgs, ok := strings.Cut(strings.TrimSpace(sets), " of ")
+		if !ok {
+			return Policy{}, fmt.Errorf("%w: %q: SET needs \"K of org1,org2\" or \"all of org1,org2\"", ErrBadPolicy, s)
+		}
+		if k = strings.TrimSpace(k); !strings.EqualFold(k, "all") {
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 1 {
+				return Policy{}, fmt.Errorf("%w: %q: threshold %q is not a positive number or all", ErrBadPolicy, s, k)
+			}
+			p.Threshold = n
+		}
+		for _, o := range strings.Split(orgs, ",") {
+			p.Orgs = append(p.Orgs, strings.TrimSpace(o))
+		}
+	}
+	for _, r := range strings.Split(roles, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		role, err := ParseRole(r)
+		if err != nil {
+			return Policy{}, fmt.Errorf("%w: %q: %w", ErrBadPolicy, s, err)
+		}
+		p.Roles = append(p.Roles, role)
+	}
+	if slices.Equal(p.Roles, []Role{Admin}) {
+		p.Roles = nil
+	}
+	return p.canonical(), nil
+}

@@ -221,3 +221,23 @@ func TestChangeConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePolicy(t *testing.T) {
+	for _, s := range []string{"ANY(admin)", "MAJORITY(admin)", "ALL(admin,client)", "SET(2 of org1,org2,org3; admin)", "SET(all of org1,org2; admin,client)"} {
+		p, err := ParsePolicy(s)
+		if err != nil {
+			t.Fatalf("ParsePolicy(%q): %v", s, err)
+		}
+		if got := p.String(); got != s {
+			t.Errorf("ParsePolicy(%q).String() = %q", s, got)
+		}
+	}
+	if p, err := ParsePolicy("majority"); err != nil || p.Rule != Majority || len(p.Roles) != 0 {
+		t.Errorf("bare rule: %+v, %v", p, err)
+	}
+	for _, s := range []string{"", "SOME(admin)", "ANY(admin", "SET(org1)", "SET(0 of org1)", "ANY(boss)"} {
+		if _, err := ParsePolicy(s); !errors.Is(err, ErrBadPolicy) {
+			t.Errorf("ParsePolicy(%q) = %v, want ErrBadPolicy", s, err)
+		}
+	}
+}

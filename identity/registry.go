@@ -91,6 +91,38 @@ type Registry struct {
 	methods map[string]Policy
 	certs   map[types.Hash]*Member    // registered certificates
 	keys    map[types.Address]*Member // registered keys (key mode)
+	lookup  Lookup                    // members registered on chain; may be nil
+}
+
+// Lookup finds members registered on chain, for a registry that does not
+// hold them in memory (see WithLookup). A nil result with a nil error means
+// not registered; an error means the chain state could not be read, and
+// is returned wrapped in ErrLookup.
+type Lookup interface {
+	// Cert returns the DER certificate registered with hash h.
+	Cert(h types.Hash) ([]byte, error)
+	// Key returns the key registered for account a (key mode).
+	Key(a types.Address) (*Key, error)
+}
+
+// WithLookup returns a registry with r's configuration that resolves
+// certificate hashes and keys through l as well as its own registrations.
+// It shares r's parsed configuration and cache, so it is cheap enough to
+// make per block or per call; r is unchanged. Registrations made on the
+// returned registry are its own.
+func (r *Registry) WithLookup(l Lookup) *Registry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v := &Registry{h: r.h, cache: r.cache, cfg: r.cfg, orgs: r.orgs, ids: r.ids, revoked: r.revoked,
+		frozen: r.frozen, methods: r.methods, lookup: l,
+		certs: make(map[types.Hash]*Member, len(r.certs)), keys: make(map[types.Address]*Member, len(r.keys))}
+	for h, m := range r.certs {
+		v.certs[h] = m
+	}
+	for a, m := range r.keys {
+		v.keys[a] = m
+	}
+	return v
 }
 
 // NewRegistry builds the view of cfg (after EnsureDefaults) for a chain
@@ -285,7 +317,19 @@ func (r *Registry) resolve(ref Ref, at uint64) (*Member, error) {
 		if len(ref.PublicKey) == 0 {
 			return nil, fmt.Errorf("%w: this chain names signers by registered public key, not certificate", ErrWrongMode)
 		}
-		m := r.keys[types.AddressOf(ref.Scheme, ref.PublicKey)]
+		a := types.AddressOf(ref.Scheme, ref.PublicKey)
+		m := r.keys[a]
+		if m == nil && r.lookup != nil {
+			k, err := r.lookup.Key(a)
+			if err != nil {
+				return nil, fmt.Errorf("%w: key of account %s: %w", ErrLookup, a, err)
+			}
+			if k != nil {
+				if m, err = r.keyMember(*k); err != nil {
+					return nil, fmt.Errorf("registered key of account %s: %w", a, err)
+				}
+			}
+		}
 		if m == nil || m.Scheme != ref.Scheme || !bytes.Equal(m.PublicKey, ref.PublicKey) {
 			return nil, fmt.Errorf("%w: %s key %x is not registered; an admin of its organisation registers it", ErrUnknownMember, ref.Scheme, ref.PublicKey)
 		}
@@ -302,6 +346,20 @@ func (r *Registry) resolve(ref Ref, at uint64) (*Member, error) {
 		return m, r.check(m, at)
 	}
 	m := r.certs[ref.CertHash]
+	if m == nil && r.lookup != nil {
+		der, err := r.lookup.Cert(ref.CertHash)
+		if err != nil {
+			return nil, fmt.Errorf("%w: certificate %s: %w", ErrLookup, ref.CertHash, err)
+		}
+		if der != nil {
+			if m, err = r.chain(der); err != nil {
+				return nil, err
+			}
+			if m.CertHash != ref.CertHash {
+				return nil, fmt.Errorf("%w: the certificate registered as %s hashes to %s", ErrBadCert, ref.CertHash, m.CertHash)
+			}
+		}
+	}
 	if m == nil {
 		return nil, fmt.Errorf("%w: no certificate with hash %s is registered; send the certificate itself or register it", ErrUnknownMember, ref.CertHash)
 	}

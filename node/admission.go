@@ -13,9 +13,14 @@ import (
 // passes here can fail in its block, for example after an earlier transfer
 // in the same block spent the balance.
 func (n *Node) admissionCheck(tx *types.Tx) error {
+	signer, err := n.checkSigner(tx)
+	if err != nil {
+		return err
+	}
 	tip := n.store.Tip()
 	failure, err := n.exec.Check(stateReader{n.store}, &execution.CallInput{
 		Sender:   tx.Sender,
+		Signer:   signer,
 		Height:   tip.Height + 1,
 		Time:     tip.Time + 1,
 		Contract: tx.Body.Contract,

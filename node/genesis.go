@@ -22,6 +22,9 @@ type Genesis struct {
 	// scheme may sign transactions; this is informational.
 	Crypto string       `json:"crypto"`
 	Token  GenesisToken `json:"token"`
+	// Identity, when present, makes the chain permissioned; see
+	// GenesisIdentity.
+	Identity *GenesisIdentity `json:"identity,omitempty"`
 }
 
 // GenesisToken configures the native token contract.
@@ -69,7 +72,7 @@ func (g *Genesis) Validate() (crypto.Hash, types.Address, error) {
 			return 0, issuer, fmt.Errorf("%w: token.alloc[%d].amount: %v", ErrBadGenesis, i, err)
 		}
 	}
-	return h, issuer, nil
+	return h, issuer, g.validateIdentity()
 }
 
 // LoadGenesis reads and validates a genesis file, returning the document and

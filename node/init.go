@@ -23,6 +23,10 @@ type InitOptions struct {
 	Nodes    int           // number of node homes; default 1
 	BasePort int           // node i listens on BasePort+10*i; default 7070
 	Now      time.Time     // genesis time; default time.Now()
+	// Orgs, when above 0, makes a permissioned chain of that many
+	// organisations (see initOrgs); Crypto must then be SM2 or P256.
+	Orgs     int
+	Identity string // "cert" (default) or "key"; with Orgs only
 }
 
 // InitNode describes one node home made by Init.
@@ -39,6 +43,7 @@ type InitResult struct {
 	NetworkDir string     `json:"network_dir,omitempty"`
 	Admin      string     `json:"admin"`
 	Nodes      []InitNode `json:"nodes"`
+	Orgs       []InitOrg  `json:"orgs,omitempty"`
 }
 
 // ErrInitialised is returned when the home already holds a network.
@@ -121,6 +126,11 @@ func Init(o InitOptions) (*InitResult, error) {
 		Token:   GenesisToken{Issuer: admin.Address.String()},
 	}
 	res := &InitResult{ChainID: o.ChainID, KeysDir: ks.Dir(), Admin: admin.Address.String()}
+	if o.Orgs > 0 {
+		if g.Identity, res.Orgs, err = initOrgs(o, ks); err != nil {
+			return nil, err
+		}
+	}
 	var peers []PeerConfig
 	if o.Nodes > 1 {
 		res.NetworkDir = NetworkDir(o.Home)

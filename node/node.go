@@ -59,6 +59,8 @@ type Node struct {
 
 	pipe pipeline
 
+	ident *identityState // nil on an open chain
+
 	mu       sync.Mutex
 	listener net.Listener
 }
@@ -106,7 +108,8 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	if err != nil {
 		return nil, err
 	}
-	n.exec, err = execution.New(execution.Config{ChainID: g.ChainID, Hash: h, Workers: cfg.ExecutionWorkers}, token.New())
+	ecfg, contracts := n.setupIdentity(execution.Config{ChainID: g.ChainID, Hash: h, Workers: cfg.ExecutionWorkers})
+	n.exec, err = execution.New(ecfg, contracts...)
 	if err != nil {
 		n.store.Close()
 		return nil, err
@@ -166,6 +169,11 @@ func (n *Node) initState(gbytes []byte) error {
 	if err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
+	gov, err := n.identityGenesis()
+	if err != nil {
+		return err
+	}
+	writes = append(writes, gov...)
 	res, err := n.exec.Genesis(n.genesis.Time, writes)
 	if err != nil {
 		return err

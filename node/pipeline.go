@@ -102,10 +102,8 @@ func (n *Node) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) er
 	if n.net != nil && !o.verified {
 		// Blocks from a leader: every signature is checked here, reusing
 		// the verifications this node already did at admission.
-		for i, err := range n.pool.Verifier().Verify(p.Txs) {
-			if err != nil {
-				return fmt.Errorf("block %d: transaction %d (%s): %w", p.Height, i, p.Txs[i].ID, err)
-			}
+		if err := n.verifyBlock(p.Txs, p.Time); err != nil {
+			return fmt.Errorf("block %d: %w", p.Height, err)
 		}
 	}
 	res, err := n.exec.Execute(pendingReader{n}, &execution.BlockInput{
@@ -241,4 +239,31 @@ func (r pendingReader) Get(key []byte) ([]byte, error) {
 	}
 	pipe.mu.RUnlock()
 	return stateReader{r.n.store}.Get(key)
+}
+
+// verifyBlock checks the signatures of a block from another node. On a
+// permissioned chain the certificate signers are bound to their keys first;
+// a transaction whose signer cannot be bound is left to execution, which
+// judges it INVALID on every node alike. Any bad signature is an error.
+func (n *Node) verifyBlock(txs []*types.Tx, at uint64) error {
+	n.BindSigners(txs, at)
+	bound := txs
+	for i, tx := range txs {
+		if !tx.Bound() {
+			bound = make([]*types.Tx, 0, len(txs))
+			for _, tx := range txs[i:] {
+				if tx.Bound() {
+					bound = append(bound, tx)
+				}
+			}
+			bound = append(txs[:i:i], bound...)
+			break
+		}
+	}
+	for i, err := range n.pool.Verifier().Verify(bound) {
+		if err != nil {
+			return fmt.Errorf("transaction %s: %w", bound[i].ID, err)
+		}
+	}
+	return nil
 }

@@ -1,9 +1,7 @@
 package node
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -81,22 +79,19 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 	return nil
 }
 
-// writeNew writes a file durably unless it exists.
+// writeNew creates a file with b, durably; it fails if the file exists.
 func writeNew(path string, b []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("init: %w", err)
 	}
 	return f.Close()
 }

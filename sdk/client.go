@@ -156,6 +156,11 @@ type Call struct {
 	Nonce *uint64
 	// ExpiresAt in unix ms; zero means now plus DefaultTTL.
 	ExpiresAt uint64
+	// Cert (DER) names the signer by its certificate, on a permissioned
+	// chain in certificate mode; CertHash names it by the hash of its
+	// certificate registered on chain. Both empty: by public key.
+	Cert     []byte
+	CertHash types.Hash
 }
 
 // Sign builds and signs a transaction for the connected chain.
@@ -178,14 +183,28 @@ func (c *Client) Sign(ctx context.Context, key crypto.PrivateKey, call Call) (*t
 	if exp == 0 {
 		exp = uint64(time.Now().Add(DefaultTTL).UnixMilli())
 	}
-	return types.SignTx(&pb.TxPayload{
+	body := &pb.TxPayload{
 		ChainId:   info.ChainID,
 		Nonce:     nonce,
 		ExpiresAt: exp,
 		Contract:  call.Contract,
 		Method:    call.Method,
 		Args:      call.Args,
-	}, key, info.Hash)
+	}
+	if call.Cert != nil || !call.CertHash.IsZero() {
+		return types.SignTxCert(body, key, call.Cert, call.CertHash, info.Hash)
+	}
+	return types.SignTx(body, key, info.Hash)
+}
+
+// Proposal returns online governance proposal id, or every proposal when
+// id is 0.
+func (c *Client) Proposal(ctx context.Context, id uint64) (*apipb.GetProposalResponse, error) {
+	r, err := c.rpc.GetProposal(ctx, connect.NewRequest(&apipb.GetProposalRequest{Id: id}))
+	if err != nil {
+		return nil, wrap(c.url, err)
+	}
+	return r.Msg, nil
 }
 
 // Submit sends one transaction to the pool.

@@ -275,7 +275,9 @@ func (p *Pool) SubmitDecoded(txs []*types.Tx) []Result {
 }
 
 // stateless runs the checks that need no pool state: chain id, expiry
-// (against now, unix ms) and the chain's Check.
+// (against now, unix ms) and the chain's Check, which binds a signer named
+// by certificate (types.Tx.Bind); a transaction still unbound after it is
+// refused.
 func (p *Pool) stateless(tx *types.Tx, now uint64) (Reason, error) {
 	if err := tx.Check(p.chainID, now); err != nil {
 		return checkReason(err), err
@@ -284,6 +286,9 @@ func (p *Pool) stateless(tx *types.Tx, now uint64) (Reason, error) {
 		if err := p.check(tx); err != nil {
 			return ReasonPolicy, err
 		}
+	}
+	if !tx.Bound() {
+		return ReasonMalformed, fmt.Errorf("%w: this chain has no identity configuration, so its signers are named by public key, not certificate", types.ErrUnbound)
 	}
 	return 0, nil
 }

@@ -16,11 +16,31 @@ func FuzzDecodeTx(f *testing.F) {
 	for _, s := range []crypto.Scheme{crypto.Ed25519, crypto.SM2, crypto.P256} {
 		f.Add(signed(f, newKey(f, s), 3).Raw)
 	}
+	k := newKey(f, crypto.P256)
+	for _, c := range []struct {
+		der  []byte
+		hash types.Hash
+	}{{der: []byte{0x30, 0x03, 1, 2, 3}}, {hash: types.Hash{9}}} {
+		tx, err := types.SignTxCert(&pb.TxPayload{ChainId: "test", Contract: "token", Method: "transfer"}, k, c.der, c.hash, crypto.SHA256)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(tx.Raw)
+	}
 	f.Add([]byte{})
 	f.Add([]byte{0x0a, 0x00, 0x12, 0x00})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		tx, err := types.DecodeTx(raw, crypto.SHA256)
 		if err != nil {
+			return
+		}
+		if !tx.Bound() {
+			if len(tx.Cert) == 0 == tx.CertHash.IsZero() || len(tx.Cert) > types.MaxCertLen {
+				t.Fatal("an unbound signer must carry exactly one of certificate and hash")
+			}
+			if tx.Sender != (types.Address{}) {
+				t.Fatal("unbound signer has a sender")
+			}
 			return
 		}
 		if !bytes.Equal(types.EncodeTx(tx.PayloadBytes, tx.Signature), raw) {

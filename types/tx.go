@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -17,9 +18,12 @@ const PayloadVersion = 1
 // Limits on transaction fields. They bound the work a malformed or hostile
 // transaction can cause before its signature is checked.
 const (
-	MaxChainIDLen  = 64
-	MaxNameLen     = 64 // contract and method names
-	MaxArgsLen     = 16 << 10
+	MaxChainIDLen = 64
+	MaxNameLen    = 64 // contract and method names
+	MaxArgsLen    = 16 << 10
+	// MaxCertLen is the largest signer certificate (DER) a transaction
+	// may carry; package identity parses no larger one either.
+	MaxCertLen     = 4096
 	DefaultMaxSize = 32 << 10 // default limit on an encoded transaction
 	MaxSize        = 1 << 20  // no configuration may allow more
 )
@@ -33,7 +37,12 @@ var (
 	ErrBadSignature  = errors.New("invalid signature")
 	ErrExpired       = errors.New("transaction expired")
 	ErrNoSigner      = errors.New("transaction has no signer public key")
-	ErrWeakKey       = errors.New("signer key is a small-order point, for which signatures can be forged")
+	// ErrUnbound is returned by Verify for a transaction whose signer is
+	// named by certificate and whose key the chain's identity
+	// configuration has not resolved: an open chain (no identity section
+	// in genesis) accepts only public-key signers.
+	ErrUnbound = errors.New("transaction signer not resolved")
+	ErrWeakKey = errors.New("signer key is a small-order point, for which signatures can be forged")
 )
 
 // Tx is a decoded signed transaction. Raw is the encoded pb.Tx exactly as
@@ -47,7 +56,15 @@ type Tx struct {
 	ID           Hash // chain hash of PayloadBytes
 	Sender       Address
 	Scheme       crypto.Scheme
-	PublicKey    []byte
+	// PublicKey is the signer's key. For a signer named by certificate or
+	// certificate hash it is nil until Bind sets it from the resolved
+	// certificate, and Sender is zero until then.
+	PublicKey []byte
+	// Cert is the signer's DER certificate and CertHash the hash of a
+	// certificate registered on chain; at most one is set, and neither for
+	// a public-key signer.
+	Cert     []byte
+	CertHash Hash
 	// Received is when this node admitted the transaction (unix ns), for
 	// latency metrics. Local only: never encoded, never used in consensus.
 	Received int64
@@ -55,9 +72,11 @@ type Tx struct {
 
 // DecodeTx decodes and checks the shape of an encoded transaction: the
 // envelope has exactly a payload and a signature, the payload has no unknown
-// fields, a known version, a public-key signer of a known scheme with
-// correctly sized key and signature. It does not verify the signature, the
-// chain id or the expiry: see Check and Verify.
+// fields, a known version, a signer of a known scheme named by a correctly
+// sized public key, a certificate of at most MaxCertLen bytes or a
+// certificate hash, and a correctly sized signature. It does not verify the
+// signature, the chain id or the expiry: see Check and Verify. A signer
+// named by certificate is left unbound (see Bind).
 func DecodeTx(raw []byte, h crypto.Hash) (*Tx, error) {
 	if len(raw) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(raw))
@@ -93,30 +112,67 @@ func DecodeTx(raw []byte, h crypto.Hash) (*Tx, error) {
 	if !scheme.Valid() {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownScheme, signer.Scheme)
 	}
-	pub := signer.GetPublicKey()
-	if pub == nil {
-		// Certificates arrive with the identity work; until then a key is required.
-		return nil, ErrNoSigner
-	}
-	if len(pub) != scheme.PublicKeySize() {
-		return nil, fmt.Errorf("%w: %s public key of %d bytes, want %d", ErrMalformed, scheme, len(pub), scheme.PublicKeySize())
-	}
-	if crypto.WeakPublicKey(scheme, pub) {
-		return nil, ErrWeakKey
-	}
 	if len(sig) != scheme.SignatureSize() {
 		return nil, fmt.Errorf("%w: %s signature of %d bytes, want %d", ErrMalformed, scheme, len(sig), scheme.SignatureSize())
 	}
-	return &Tx{
+	tx := &Tx{
 		Raw:          raw,
 		PayloadBytes: payload,
 		Signature:    sig,
 		Body:         body,
 		ID:           Hash(h.Sum(payload)),
-		Sender:       AddressOf(scheme, pub),
 		Scheme:       scheme,
-		PublicKey:    pub,
-	}, nil
+	}
+	switch id := signer.Identity.(type) {
+	case *pb.Signer_PublicKey:
+		if err := tx.Bind(id.PublicKey); err != nil {
+			return nil, err
+		}
+	case *pb.Signer_Certificate:
+		if len(id.Certificate) == 0 || len(id.Certificate) > MaxCertLen {
+			return nil, fmt.Errorf("%w: signer certificate of %d bytes, want 1 to %d", ErrMalformed, len(id.Certificate), MaxCertLen)
+		}
+		tx.Cert = id.Certificate
+	case *pb.Signer_CertificateHash:
+		if len(id.CertificateHash) != len(tx.CertHash) {
+			return nil, fmt.Errorf("%w: signer certificate hash of %d bytes, want %d", ErrMalformed, len(id.CertificateHash), len(tx.CertHash))
+		}
+		tx.CertHash = Hash(id.CertificateHash)
+		if tx.CertHash.IsZero() {
+			return nil, fmt.Errorf("%w: signer certificate hash is zero", ErrMalformed)
+		}
+	default:
+		return nil, ErrNoSigner
+	}
+	return tx, nil
+}
+
+// Bound reports whether the signer's public key is known: always for a
+// public-key signer, after Bind for one named by certificate.
+func (tx *Tx) Bound() bool { return tx.PublicKey != nil }
+
+// Bind sets the signer's public key, and with it Sender. DecodeTx binds a
+// public-key signer; the chain's identity configuration binds one named by
+// certificate or certificate hash to the key its certificate certifies,
+// before the signature is verified. Binding a bound transaction again to
+// the same key changes nothing; to another key is an error. A transaction
+// must be bound before other goroutines see it.
+func (tx *Tx) Bind(pub []byte) error {
+	if tx.PublicKey != nil {
+		if !bytes.Equal(tx.PublicKey, pub) {
+			return fmt.Errorf("%w: signer is already bound to another key", ErrMalformed)
+		}
+		return nil
+	}
+	if len(pub) != tx.Scheme.PublicKeySize() {
+		return fmt.Errorf("%w: %s public key of %d bytes, want %d", ErrMalformed, tx.Scheme, len(pub), tx.Scheme.PublicKeySize())
+	}
+	if crypto.WeakPublicKey(tx.Scheme, pub) {
+		return ErrWeakKey
+	}
+	tx.PublicKey = pub
+	tx.Sender = AddressOf(tx.Scheme, pub)
+	return nil
 }
 
 // splitEnvelope parses pb.Tx by hand so that payload and signature alias raw.
@@ -167,6 +223,9 @@ func (tx *Tx) Expired(t uint64) bool { return tx.Body.ExpiresAt < t }
 
 // Verify checks the signature over the payload bytes.
 func (tx *Tx) Verify() error {
+	if !tx.Bound() {
+		return fmt.Errorf("%w: bind the certificate's key first", ErrUnbound)
+	}
 	if err := crypto.Verify(tx.Scheme, tx.PublicKey, tx.PayloadBytes, tx.Signature); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
@@ -196,6 +255,35 @@ func SignTx(body *pb.TxPayload, key crypto.PrivateKey, h crypto.Hash) (*Tx, erro
 		Scheme:   pb.Scheme(key.Scheme()),
 		Identity: &pb.Signer_PublicKey{PublicKey: key.Public().Bytes()},
 	}
+	return signTx(body, key, h)
+}
+
+// SignTxCert is SignTx naming the signer by its DER certificate cert or,
+// when cert is nil, by certHash, the hash of its certificate registered on
+// chain. The returned transaction is bound to key's public key; a node
+// binds it from the certificate instead.
+func SignTxCert(body *pb.TxPayload, key crypto.PrivateKey, cert []byte, certHash Hash, h crypto.Hash) (*Tx, error) {
+	if body.Version == 0 {
+		body.Version = PayloadVersion
+	}
+	s := &pb.Signer{Scheme: pb.Scheme(key.Scheme())}
+	if cert != nil {
+		s.Identity = &pb.Signer_Certificate{Certificate: cert}
+	} else {
+		s.Identity = &pb.Signer_CertificateHash{CertificateHash: certHash[:]}
+	}
+	body.Signer = s
+	tx, err := signTx(body, key, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Bind(key.Public().Bytes()); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+func signTx(body *pb.TxPayload, key crypto.PrivateKey, h crypto.Hash) (*Tx, error) {
 	payload, err := proto.MarshalOptions{Deterministic: true}.Marshal(body)
 	if err != nil {
 		return nil, err

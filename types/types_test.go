@@ -132,9 +132,19 @@ func TestDecodeTxRejects(t *testing.T) {
 		{"huge args", payload(func(p *pb.TxPayload) { p.Args = make([]byte, types.MaxArgsLen+1) }), types.ErrTooLarge},
 		{"unknown scheme", payload(func(p *pb.TxPayload) { p.Signer.Scheme = 9 }), types.ErrUnknownScheme},
 		{"no signer", payload(func(p *pb.TxPayload) { p.Signer = nil }), types.ErrNoSigner},
-		{"certificate signer", payload(func(p *pb.TxPayload) {
-			p.Signer.Identity = &pb.Signer_Certificate{Certificate: []byte{1}}
-		}), types.ErrNoSigner},
+		{"empty certificate", payload(func(p *pb.TxPayload) {
+			p.Signer.Identity = &pb.Signer_Certificate{Certificate: []byte{}}
+		}), types.ErrMalformed},
+		{"oversize certificate", payload(func(p *pb.TxPayload) {
+			p.Signer.Identity = &pb.Signer_Certificate{Certificate: make([]byte, types.MaxCertLen+1)}
+		}), types.ErrMalformed},
+		{"short certificate hash", payload(func(p *pb.TxPayload) {
+			p.Signer.Identity = &pb.Signer_CertificateHash{CertificateHash: make([]byte, 31)}
+		}), types.ErrMalformed},
+		{"zero certificate hash", payload(func(p *pb.TxPayload) {
+			p.Signer.Identity = &pb.Signer_CertificateHash{CertificateHash: make([]byte, 32)}
+		}), types.ErrMalformed},
+		{"no identity", payload(func(p *pb.TxPayload) { p.Signer.Identity = nil }), types.ErrNoSigner},
 		{"short key", payload(func(p *pb.TxPayload) {
 			p.Signer.Identity = &pb.Signer_PublicKey{PublicKey: []byte{1, 2}}
 		}), types.ErrMalformed},
@@ -237,5 +247,56 @@ func TestParseAddressAndHash(t *testing.T) {
 	}
 	if _, err := types.ParseHash("abc"); !errors.Is(err, types.ErrBadHash) {
 		t.Fatal("short hash accepted")
+	}
+}
+
+// A signer named by certificate or certificate hash decodes unbound: its
+// key comes from the chain's identity configuration, and until Bind sets
+// it, Verify refuses rather than guessing.
+func TestCertificateSignerBinding(t *testing.T) {
+	k := newKey(t, crypto.SM2)
+	body := func() *pb.TxPayload {
+		return &pb.TxPayload{ChainId: "test", ExpiresAt: 1 << 62, Contract: "token", Method: "transfer"}
+	}
+	byCert, err := types.SignTxCert(body(), k, []byte("DER bytes"), types.Hash{}, crypto.SM3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := types.Hash{1, 2, 3}
+	byHash, err := types.SignTxCert(body(), k, nil, h, crypto.SM3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tx := range map[string]*types.Tx{"certificate": byCert, "hash": byHash} {
+		t.Run(name, func(t *testing.T) {
+			d, err := types.DecodeTx(tx.Raw, crypto.SM3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Bound() || d.Sender != (types.Address{}) {
+				t.Fatal("a certificate signer decoded bound")
+			}
+			if err := d.Verify(); !errors.Is(err, types.ErrUnbound) {
+				t.Fatalf("Verify of an unbound tx: got %v, want ErrUnbound", err)
+			}
+			if name == "certificate" && string(d.Cert) != "DER bytes" {
+				t.Fatalf("Cert = %q", d.Cert)
+			}
+			if name == "hash" && d.CertHash != h {
+				t.Fatalf("CertHash = %s", d.CertHash)
+			}
+			if err := d.Bind(k.Public().Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			if d.Sender != types.AddressOf(crypto.SM2, k.Public().Bytes()) {
+				t.Fatal("sender is not the bound key's address")
+			}
+			if err := d.Verify(); err != nil {
+				t.Fatalf("bound tx does not verify: %v", err)
+			}
+			if err := d.Bind(newKey(t, crypto.SM2).Public().Bytes()); !errors.Is(err, types.ErrMalformed) {
+				t.Fatalf("rebinding to another key: got %v", err)
+			}
+		})
 	}
 }

@@ -1500,6 +1500,210 @@ func (x *SubscribeResponse) GetResults() []*TxResult {
 	return nil
 }
 
+type GetProposalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"` // 0: every proposal
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProposalRequest) Reset() {
+	*x = GetProposalRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProposalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProposalRequest) ProtoMessage() {}
+
+func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProposalRequest.ProtoReflect.Descriptor instead.
+func (*GetProposalRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetProposalRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type ProposalView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Change        []byte                 `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`      // the encoded change, exactly as endorsers sign it
+	Deadline      uint64                 `protobuf:"varint,3,opt,name=deadline,proto3" json:"deadline,omitempty"` // unix ms
+	Proposer      string                 `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	Created       uint64                 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`   // block time of the proposal
+	Executed      uint64                 `protobuf:"varint,6,opt,name=executed,proto3" json:"executed,omitempty"` // height at which it applied; 0 if not
+	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`      // open, executed or expired (at the last block's time)
+	Votes         uint32                 `protobuf:"varint,8,opt,name=votes,proto3" json:"votes,omitempty"`       // endorsements received
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposalView) Reset() {
+	*x = ProposalView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposalView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposalView) ProtoMessage() {}
+
+func (x *ProposalView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
+func (*ProposalView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ProposalView) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ProposalView) GetChange() []byte {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *ProposalView) GetDeadline() uint64 {
+	if x != nil {
+		return x.Deadline
+	}
+	return 0
+}
+
+func (x *ProposalView) GetProposer() string {
+	if x != nil {
+		return x.Proposer
+	}
+	return ""
+}
+
+func (x *ProposalView) GetCreated() uint64 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ProposalView) GetExecuted() uint64 {
+	if x != nil {
+		return x.Executed
+	}
+	return 0
+}
+
+func (x *ProposalView) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ProposalView) GetVotes() uint32 {
+	if x != nil {
+		return x.Votes
+	}
+	return 0
+}
+
+type GetProposalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Proposals     []*ProposalView        `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
+	Height        uint64                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`               // the height the answer was read at
+	NextId        uint64                 `protobuf:"varint,3,opt,name=next_id,json=nextId,proto3" json:"next_id,omitempty"` // the id the next proposal will get
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProposalResponse) Reset() {
+	*x = GetProposalResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProposalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProposalResponse) ProtoMessage() {}
+
+func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProposalResponse.ProtoReflect.Descriptor instead.
+func (*GetProposalResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetProposalResponse) GetProposals() []*ProposalView {
+	if x != nil {
+		return x.Proposals
+	}
+	return nil
+}
+
+func (x *GetProposalResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetProposalResponse) GetNextId() uint64 {
+	if x != nil {
+		return x.NextId
+	}
+	return 0
+}
+
 var File_accord_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_accord_api_v1_api_proto_rawDesc = "" +
@@ -1627,7 +1831,22 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\areceipt\x18\x03 \x01(\v2\x18.accord.types.v1.ReceiptR\areceipt\"y\n" +
 	"\x11SubscribeResponse\x121\n" +
 	"\x06header\x18\x01 \x01(\v2\x19.accord.api.v1.HeaderViewR\x06header\x121\n" +
-	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults2\x91\x05\n" +
+	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults\"$\n" +
+	"\x12GetProposalRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xd2\x01\n" +
+	"\fProposalView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
+	"\x06change\x18\x02 \x01(\fR\x06change\x12\x1a\n" +
+	"\bdeadline\x18\x03 \x01(\x04R\bdeadline\x12\x1a\n" +
+	"\bproposer\x18\x04 \x01(\tR\bproposer\x12\x18\n" +
+	"\acreated\x18\x05 \x01(\x04R\acreated\x12\x1a\n" +
+	"\bexecuted\x18\x06 \x01(\x04R\bexecuted\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12\x14\n" +
+	"\x05votes\x18\b \x01(\rR\x05votes\"\x81\x01\n" +
+	"\x13GetProposalResponse\x129\n" +
+	"\tproposals\x18\x01 \x03(\v2\x1b.accord.api.v1.ProposalViewR\tproposals\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x17\n" +
+	"\anext_id\x18\x03 \x01(\x04R\x06nextId2\xec\x05\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -1635,7 +1854,8 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\bGetBlock\x12\x1e.accord.api.v1.GetBlockRequest\x1a\x1f.accord.api.v1.GetBlockResponse\"\x03\x90\x02\x01\x12V\n" +
 	"\n" +
 	"GetAccount\x12 .accord.api.v1.GetAccountRequest\x1a!.accord.api.v1.GetAccountResponse\"\x03\x90\x02\x01\x12J\n" +
-	"\x06Status\x12\x1c.accord.api.v1.StatusRequest\x1a\x1d.accord.api.v1.StatusResponse\"\x03\x90\x02\x01\x12P\n" +
+	"\x06Status\x12\x1c.accord.api.v1.StatusRequest\x1a\x1d.accord.api.v1.StatusResponse\"\x03\x90\x02\x01\x12Y\n" +
+	"\vGetProposal\x12!.accord.api.v1.GetProposalRequest\x1a\".accord.api.v1.GetProposalResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01\x12T\n" +
 	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponseB'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
@@ -1651,7 +1871,7 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
 	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
@@ -1675,41 +1895,47 @@ var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubscribeRequest)(nil),    // 19: accord.api.v1.SubscribeRequest
 	(*TxResult)(nil),            // 20: accord.api.v1.TxResult
 	(*SubscribeResponse)(nil),   // 21: accord.api.v1.SubscribeResponse
-	(*pb.Receipt)(nil),          // 22: accord.types.v1.Receipt
-	(*pb.Signer)(nil),           // 23: accord.types.v1.Signer
+	(*GetProposalRequest)(nil),  // 22: accord.api.v1.GetProposalRequest
+	(*ProposalView)(nil),        // 23: accord.api.v1.ProposalView
+	(*GetProposalResponse)(nil), // 24: accord.api.v1.GetProposalResponse
+	(*pb.Receipt)(nil),          // 25: accord.types.v1.Receipt
+	(*pb.Signer)(nil),           // 26: accord.types.v1.Signer
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	22, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	25, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	22, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	25, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
 	15, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
-	23, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	22, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	26, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	25, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 8: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
 	20, // 9: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
-	0,  // 10: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 11: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 12: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 13: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 14: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 15: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	19, // 16: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	17, // 17: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	1,  // 18: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 19: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 20: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 21: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 22: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 23: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	21, // 24: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	18, // 25: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	23, // 10: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
+	0,  // 11: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 12: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 13: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 14: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 15: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 16: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	22, // 17: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	19, // 18: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	17, // 19: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	1,  // 20: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 21: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 22: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 23: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 24: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 25: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	24, // 26: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	21, // 27: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	18, // 28: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	20, // [20:29] is the sub-list for method output_type
+	11, // [11:20] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -1723,7 +1949,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,4 +92,25 @@ func TestBadInputFailsBeforeTheNetwork(t *testing.T) {
 	wantError(t, "want a height", "query", "block", "0", "--node", node)
 	wantError(t, "want text or json", "status", "-o", "yaml", "--node", node)
 	wantError(t, "cannot reach node", "status", "--node", node)
+}
+
+func TestInitOrgsAndCertIssue(t *testing.T) {
+	home := t.TempDir()
+	if code, _, errs := run(t, "init", "--home", home, "--orgs", "2", "-o", "json"); code != 0 {
+		t.Fatalf("init --orgs: %s", errs)
+	}
+	keys := filepath.Join(home, "keys")
+	for _, f := range []string{"orgs/org1/ca.pem", "orgs/org2/ca.key", "keys/org1-admin.pem", "keys/org2-client.json"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Errorf("init --orgs made no %s: %v", f, err)
+		}
+	}
+	code, out, errs := run(t, "cert", "issue", "--org", filepath.Join(home, "orgs", "org2"), "--name", "shop", "--keys", keys, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"serial": "4"`) || !strings.Contains(out, `"org": "org2"`) {
+		t.Fatalf("cert issue: %d %s %s", code, out, errs)
+	}
+	wantError(t, "already has a certificate", "cert", "issue", "--org", filepath.Join(home, "orgs", "org2"), "--name", "shop", "--keys", keys)
+	wantError(t, "--orgs needs --crypto sm2 or p256", "init", "--home", t.TempDir(), "--orgs", "2", "--crypto", "ed25519")
+	wantError(t, "--change", "gov", "propose", "--change", "{", "--from", "org1-admin", "--keys", keys)
+	wantError(t, "bad change", "gov", "propose", "--change", `{"kind":"freeze"}`, "--from", "org1-admin", "--keys", keys)
 }

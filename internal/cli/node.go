@@ -26,6 +26,9 @@ func initCmd(e *env) *cobra.Command {
 		Short: "Create a chain: config, genesis, node keys and an issuer key named admin",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Orgs > 0 && !cmd.Flags().Changed("crypto") {
+				scheme = "sm2" // organisations' CAs are SM2 or P-256
+			}
 			s, err := crypto.ParseScheme(scheme)
 			if err != nil {
 				return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)
@@ -37,6 +40,9 @@ func initCmd(e *env) *cobra.Command {
 			}
 			return e.print(res, func(w io.Writer) {
 				fmt.Fprintf(w, "chain %s initialised\nadmin (issuer): %s\nkeys: %s\n", res.ChainID, res.Admin, res.KeysDir)
+				for _, org := range res.Orgs {
+					fmt.Fprintf(w, "organisation %s: %s  keys %s, %s\n", org.ID, org.Dir, org.Admin, org.Client)
+				}
 				for _, n := range res.Nodes {
 					fmt.Fprintf(w, "node: %s  api %s\n", n.Home, n.API)
 				}
@@ -51,6 +57,8 @@ func initCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&scheme, "crypto", "ed25519", "signature scheme of the keys: ed25519, sm2 or p256 (sm2 also picks the sm3 chain hash)")
 	cmd.Flags().IntVar(&o.Nodes, "nodes", 1, "number of nodes")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0; node i uses base-port+10*i")
+	cmd.Flags().IntVar(&o.Orgs, "orgs", 0, "make a permissioned chain of this many organisations, each with a CA, an admin and a client (default: an open chain)")
+	cmd.Flags().StringVar(&o.Identity, "identity", "cert", "with --orgs: cert (transactions carry certificates) or key (admins register keys)")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }

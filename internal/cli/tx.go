@@ -73,10 +73,14 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--from: %w", err)
 			}
+			cert, err := ks.Cert(from) // a member of a permissioned chain signs as its certificate
+			if err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			c := sdk.New(e.node)
-			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: token.Name, Method: method, Args: args})
+			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: token.Name, Method: method, Args: args, Cert: cert})
 			if err != nil {
 				return err
 			}

@@ -49,6 +49,8 @@ const (
 	NodeServiceGetAccountProcedure = "/accord.api.v1.NodeService/GetAccount"
 	// NodeServiceStatusProcedure is the fully-qualified name of the NodeService's Status RPC.
 	NodeServiceStatusProcedure = "/accord.api.v1.NodeService/Status"
+	// NodeServiceGetProposalProcedure is the fully-qualified name of the NodeService's GetProposal RPC.
+	NodeServiceGetProposalProcedure = "/accord.api.v1.NodeService/GetProposal"
 	// NodeServiceSubscribeProcedure is the fully-qualified name of the NodeService's Subscribe RPC.
 	NodeServiceSubscribeProcedure = "/accord.api.v1.NodeService/Subscribe"
 	// NodeServiceChangeNodesProcedure is the fully-qualified name of the NodeService's ChangeNodes RPC.
@@ -65,6 +67,8 @@ type NodeServiceClient interface {
 	GetBlock(context.Context, *connect.Request[pb.GetBlockRequest]) (*connect.Response[pb.GetBlockResponse], error)
 	GetAccount(context.Context, *connect.Request[pb.GetAccountRequest]) (*connect.Response[pb.GetAccountResponse], error)
 	Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error)
+	// GetProposal reads online governance proposals (a permissioned chain).
+	GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error)
 	// Subscribe streams every committed block from from_height on (0: the next
 	// one), each with the results of its transactions.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest]) (*connect.ServerStreamForClient[pb.SubscribeResponse], error)
@@ -125,6 +129,13 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getProposal: connect.NewClient[pb.GetProposalRequest, pb.GetProposalResponse](
+			httpClient,
+			baseURL+NodeServiceGetProposalProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetProposal")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		subscribe: connect.NewClient[pb.SubscribeRequest, pb.SubscribeResponse](
 			httpClient,
 			baseURL+NodeServiceSubscribeProcedure,
@@ -148,6 +159,7 @@ type nodeServiceClient struct {
 	getBlock    *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
 	getAccount  *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
 	status      *connect.Client[pb.StatusRequest, pb.StatusResponse]
+	getProposal *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
 	subscribe   *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
 	changeNodes *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
 }
@@ -182,6 +194,11 @@ func (c *nodeServiceClient) Status(ctx context.Context, req *connect.Request[pb.
 	return c.status.CallUnary(ctx, req)
 }
 
+// GetProposal calls accord.api.v1.NodeService.GetProposal.
+func (c *nodeServiceClient) GetProposal(ctx context.Context, req *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error) {
+	return c.getProposal.CallUnary(ctx, req)
+}
+
 // Subscribe calls accord.api.v1.NodeService.Subscribe.
 func (c *nodeServiceClient) Subscribe(ctx context.Context, req *connect.Request[pb.SubscribeRequest]) (*connect.ServerStreamForClient[pb.SubscribeResponse], error) {
 	return c.subscribe.CallServerStream(ctx, req)
@@ -202,6 +219,8 @@ type NodeServiceHandler interface {
 	GetBlock(context.Context, *connect.Request[pb.GetBlockRequest]) (*connect.Response[pb.GetBlockResponse], error)
 	GetAccount(context.Context, *connect.Request[pb.GetAccountRequest]) (*connect.Response[pb.GetAccountResponse], error)
 	Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error)
+	// GetProposal reads online governance proposals (a permissioned chain).
+	GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error)
 	// Subscribe streams every committed block from from_height on (0: the next
 	// one), each with the results of its transactions.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error
@@ -258,6 +277,13 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceGetProposalHandler := connect.NewUnaryHandler(
+		NodeServiceGetProposalProcedure,
+		svc.GetProposal,
+		connect.WithSchema(nodeServiceMethods.ByName("GetProposal")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	nodeServiceSubscribeHandler := connect.NewServerStreamHandler(
 		NodeServiceSubscribeProcedure,
 		svc.Subscribe,
@@ -284,6 +310,8 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceGetAccountHandler.ServeHTTP(w, r)
 		case NodeServiceStatusProcedure:
 			nodeServiceStatusHandler.ServeHTTP(w, r)
+		case NodeServiceGetProposalProcedure:
+			nodeServiceGetProposalHandler.ServeHTTP(w, r)
 		case NodeServiceSubscribeProcedure:
 			nodeServiceSubscribeHandler.ServeHTTP(w, r)
 		case NodeServiceChangeNodesProcedure:
@@ -319,6 +347,10 @@ func (UnimplementedNodeServiceHandler) GetAccount(context.Context, *connect.Requ
 
 func (UnimplementedNodeServiceHandler) Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.Status is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetProposal is not implemented"))
 }
 
 func (UnimplementedNodeServiceHandler) Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error {

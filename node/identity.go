@@ -1,0 +1,116 @@
+package node
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/identity"
+	"github.com/accord-chain/accord/types"
+)
+
+// identityState is what a permissioned node keeps to enforce its chain's
+// configuration: the loader shared by the executor's Gate and the gov
+// contract, and the registry of the last committed state for admission.
+type identityState struct {
+	loader *governance.Loader
+
+	mu     sync.Mutex
+	height uint64
+	reg    *identity.Registry // of committed state at height; nil before first use
+}
+
+// setupIdentity returns the executor configuration and contracts of the
+// chain: the token alone on an open chain; on a permissioned one the token
+// authorised by policy, the gov contract and the Gate.
+func (n *Node) setupIdentity(cfg execution.Config) (execution.Config, []execution.Contract) {
+	if n.genesis.Identity == nil {
+		return cfg, []execution.Contract{token.New()}
+	}
+	n.ident = &identityState{loader: governance.NewLoader(n.hash)}
+	cfg.Gate = governance.NewGate(n.ident.loader)
+	return cfg, []execution.Contract{token.NewByPolicy(), governance.New(n.genesis.ChainID, n.ident.loader)}
+}
+
+// identityGenesis is the gov contract's genesis state; nothing on an open
+// chain.
+func (n *Node) identityGenesis() ([]execution.Write, error) {
+	if n.genesis.Identity == nil {
+		return nil, nil
+	}
+	s, keys, err := n.genesis.Identity.State()
+	if err != nil {
+		return nil, fmt.Errorf("genesis identity: %w", err)
+	}
+	return governance.Genesis(s, keys)
+}
+
+// admissionRegistry is the registry of committed state, rebuilt only when
+// a block has committed since the last call.
+func (n *Node) admissionRegistry() (*identity.Registry, error) {
+	s := n.ident
+	h := n.store.Tip().Height
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reg == nil || s.height != h {
+		reg, err := s.loader.Registry(stateReader{n.store})
+		if err != nil {
+			return nil, err
+		}
+		s.reg, s.height = reg, h
+	}
+	return s.reg, nil
+}
+
+// checkSigner is admission's identity check: on a permissioned chain the
+// signer must be a member who may send now (known CA, valid, not revoked,
+// a role that sends, not frozen) and may call the method; a signer named
+// by certificate is bound to its key here, before its signature is
+// verified. It returns the member for the dry run, nil on an open chain.
+// Execution checks the same again at the block's time.
+func (n *Node) checkSigner(tx *types.Tx) (any, error) {
+	if n.ident == nil {
+		return nil, nil
+	}
+	reg, err := n.admissionRegistry()
+	if err != nil {
+		return nil, err
+	}
+	m, err := governance.Sender(reg, tx, uint64(time.Now().UnixMilli()))
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Authorize(m, tx.Body.Contract+"."+tx.Body.Method); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// BindSigners binds the signers named by certificate among txs, a block
+// received from a peer, to their keys as the state of the last executed
+// block has them at block time at, so that the pool's Verifier can check
+// their signatures with the rest of the block. It is the hook for the
+// multi-node path: call it before Pool.Verifier().Verify. A transaction it
+// cannot bind (unknown, revoked or expired signer) is left unbound and gets
+// an error; execution will judge it INVALID, deterministically, as every
+// node does, and verifies the signature of any transaction still unbound
+// itself. Nothing happens on an open chain.
+func (n *Node) BindSigners(txs []*types.Tx, at uint64) []error {
+	errs := make([]error, len(txs))
+	if n.ident == nil {
+		return errs
+	}
+	reg, err := n.ident.loader.Registry(pendingReader{n})
+	for i, tx := range txs {
+		switch {
+		case err != nil:
+			errs[i] = err
+		case !tx.Bound():
+			_, errs[i] = governance.Sender(reg, tx, at)
+		}
+	}
+	return errs
+}
