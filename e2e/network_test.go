@@ -725,6 +725,23 @@ func TestNetworkMembership(t *testing.T) {
 	waitFor(t, "transfers committing after the removal", 60*time.Second, func() (bool, string) {
 		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
 	})
+
+	// Restore, as docs/operations.md says: the removed node comes back
+	// under a new id, starting from its old chain data.
+	api, p2pAddr = "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
+	out, _ = cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(2), "-o", "json")
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 5 || len(added.Members) != 4 {
+		t.Fatalf("node add (restore) -o json: %v %q", err, out)
+	}
+	if err := os.CopyFS(filepath.Join(added.Home, "data"), os.DirFS(filepath.Join(tn.homes[1], "data"))); err != nil {
+		t.Fatal(err)
+	}
+	tn.homes = append(tn.homes, added.Home)
+	tn.apis = append(tn.apis, api)
+	tn.procs = append(tn.procs, nil)
+	tn.start(4)
+	rest = append(rest, 4)
+	tn.caughtUp(4, []int{0, 2, 3}, 60*time.Second)
 	b.halt()
 	tn.converged(rest, 60*time.Second)
 	b.check(rest)
