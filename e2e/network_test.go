@@ -42,10 +42,11 @@ type nodeConfig map[string]any
 
 // newTestNet initialises an n-node network and rewrites its ports: free
 // API and p2p ports, and peers reached through proxies.
-func newTestNet(t *testing.T, n int) *testNet {
+func newTestNet(t *testing.T, n int, initArgs ...string) *testNet {
 	t.Helper()
 	dir := t.TempDir()
-	out, _ := cli(t, false, "init", "--home", dir, "--nodes", strconv.Itoa(n), "--chain-id", "e2e-net", "--base-port", strconv.Itoa(freePort(t)), "-o", "json")
+	args := append([]string{"init", "--home", dir, "--nodes", strconv.Itoa(n), "--chain-id", "e2e-net", "--base-port", strconv.Itoa(freePort(t)), "-o", "json"}, initArgs...)
+	out, _ := cli(t, false, args...)
 	var in initOut
 	if err := json.Unmarshal([]byte(out), &in); err != nil || len(in.Nodes) != n {
 		t.Fatalf("init --nodes %d -o json: %v\n%s", n, err, out)

@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 )
 
@@ -146,6 +148,7 @@ func Init(o InitOptions) (*InitResult, error) {
 			})
 		}
 	}
+	cfgs := make([]Config, o.Nodes)
 	for i := 0; i < o.Nodes; i++ {
 		home := NodeHome(o.Home, i)
 		if err := os.MkdirAll(home, 0o700); err != nil {
@@ -153,22 +156,46 @@ func Init(o InitOptions) (*InitResult, error) {
 		}
 		cfg := DefaultConfig()
 		cfg.API = "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i)
+		name := "node" + strconv.Itoa(i)
 		if peers != nil {
-			cfg.NodeID = peers[i].NodeID
+			cfg.NodeID = name
 			cfg.Consensus = "raft"
 			cfg.Raft = &RaftConfig{ID: peers[i].ID, Peers: peers}
 			cfg.P2P = &P2PConfig{Listen: peers[i].P2P}
-			if err := IssueNodeTLS(o.Home, home, peers[i].NodeID, o.Now); err != nil {
+			if err := IssueNodeTLS(o.Home, home, name, o.Now); err != nil {
 				return nil, fmt.Errorf("init: %w", err)
 			}
 		}
+		cfgs[i] = cfg
 		nks, err := keystore.Open(home)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := nks.New("node_key", crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
+		if _, err := nks.New(NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
 			return nil, fmt.Errorf("init: node key: %w", err)
 		}
+		if g.Identity != nil {
+			// On a permissioned chain each node is a consensus member of
+			// an organisation, round robin, certified by its CA; genesis
+			// lists the nodes.
+			org := i%o.Orgs + 1
+			ic, err := IssueCert(OrgDir(o.Home, org), nks, NodeKeyFile, name, identity.Consensus, o.Now)
+			if err != nil {
+				return nil, fmt.Errorf("init: node certificate: %w", err)
+			}
+			pemBytes, err := os.ReadFile(ic.CertFile)
+			if err != nil {
+				return nil, fmt.Errorf("init: %w", err)
+			}
+			addr := ""
+			if peers != nil {
+				addr = peers[i].P2P
+			}
+			g.Identity.Nodes = append(g.Identity.Nodes, governance.Node{ID: name, Org: ic.Org, Addr: addr, CertPEM: string(pemBytes)})
+		}
+	}
+	for i, cfg := range cfgs {
+		home := NodeHome(o.Home, i)
 		for _, f := range []struct {
 			name string
 			v    any
@@ -296,4 +323,20 @@ func splitPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("address %q: %w", addr, err)
 	}
 	return h, n, nil
+}
+
+// JoiningHome reads back a home NewJoiningHome made, for admitting it.
+func JoiningHome(home string) (*InitNode, PeerConfig, error) {
+	cfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, PeerConfig{}, err
+	}
+	if cfg.Consensus != "raft" || !cfg.Raft.Join {
+		return nil, PeerConfig{}, fmt.Errorf("%s is not a node home made to join a network (accord node add --prepare makes one)", home)
+	}
+	self, ok := cfg.Raft.self()
+	if !ok {
+		return nil, PeerConfig{}, fmt.Errorf("%s: raft.peers does not list this node", home)
+	}
+	return &InitNode{Home: home, API: "http://" + cfg.API}, self, nil
 }

@@ -104,7 +104,13 @@ func (n *Node) openNetwork() (*network, error) {
 		// The certificate's name is the node's name on the network.
 		n.cfg.NodeID = self.NodeID
 	}
-	w.tr, err = p2p.New(p2p.Config{ID: self.NodeID, Listen: cfg.P2P.Listen, TLS: tlsMat, Logger: n.log.With("part", "p2p")})
+	pc := p2p.Config{ID: self.NodeID, Listen: cfg.P2P.Listen, TLS: tlsMat, Logger: n.log.With("part", "p2p")}
+	if n.ident != nil {
+		if pc.Identity, err = n.memberIdentity(self.NodeID); err != nil {
+			return nil, err
+		}
+	}
+	w.tr, err = p2p.New(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -488,6 +494,9 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 			return nil, fmt.Errorf("leader %s: %w", leader, err)
 		}
 		return out.Members, nil
+	}
+	if err := w.n.governedNodeChange(c, w); err != nil {
+		return nil, err
 	}
 	switch c.Op {
 	case "add":

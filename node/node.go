@@ -47,6 +47,7 @@ type Node struct {
 	hash    crypto.Hash
 	issuer  types.Address
 	nodeID  types.Address
+	nodeKey crypto.PrivateKey // signs this node's identity proofs to peers
 	log     *slog.Logger
 
 	store   *store.Store
@@ -97,7 +98,7 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, log: log, hub: api.NewHub()}
+	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, nodeKey: nk.Private, log: log, hub: api.NewHub()}
 	if cfg.NodeID == "" {
 		n.cfg.NodeID = nk.Address.String()[:16]
 	}

@@ -62,6 +62,11 @@ type Config struct {
 	// so that nodes spread their redials apart and every run of one node
 	// waits the same.
 	Rand *rand.Rand
+	// Identity, when set, makes the two ends of every connection prove a
+	// second identity, bound to the TLS session, before anything else
+	// flows: for example a consortium certificate whose scheme TLS does
+	// not know (SM2). Nil: the TLS certificates alone identify nodes.
+	Identity *Identity
 	// Logger receives refused connections (warn) and connection changes
 	// (debug). Default slog.Default().
 	Logger *slog.Logger

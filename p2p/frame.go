@@ -37,6 +37,7 @@ const (
 	kindRequest  kind = 2
 	kindResponse kind = 3
 	kindError    kind = 4
+	kindIdentity kind = 5 // the first frame each way when Config.Identity is set
 )
 
 func (k kind) String() string {
@@ -49,6 +50,8 @@ func (k kind) String() string {
 		return "response"
 	case kindError:
 		return "error response"
+	case kindIdentity:
+		return "identity proof"
 	}
 	return fmt.Sprintf("kind %d", byte(k))
 }
@@ -92,7 +95,7 @@ func readFrame(r io.Reader, max int) (frame, error) {
 		id:   binary.BigEndian.Uint64(h[3:11]),
 	}
 	switch f.kind {
-	case kindMessage:
+	case kindMessage, kindIdentity:
 		if f.id != 0 {
 			return frame{}, fmt.Errorf("%w: message with request id %d", ErrBadFrame, f.id)
 		}

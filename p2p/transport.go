@@ -515,7 +515,7 @@ func (t *Transport) dialLoop(ctx context.Context, p *peer) {
 		// The same failure on every redial is logged once; Peers shows it.
 		switch {
 		case repeated:
-		case errors.Is(err, ErrPeerCert):
+		case errors.Is(err, ErrPeerCert), errors.Is(err, ErrIdentity):
 			t.log.Warn("p2p: refused peer", "peer", p.id, "remote", p.address(), "reason", err.Error())
 		default:
 			t.log.Debug("p2p: peer unreachable", "peer", p.id, "remote", p.address(), "reason", err.Error())
@@ -549,6 +549,10 @@ func (t *Transport) dial(ctx context.Context, p *peer) (*conn, error) {
 	}
 	tc := tls.Client(nc, clientTLS(t.cfg.TLS, p.id))
 	if err := tc.HandshakeContext(dctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if err := t.identify(tc, p.id); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -609,6 +613,13 @@ func (t *Transport) serveInbound(ctx context.Context, nc net.Conn) {
 		return
 	}
 	id := tc.ConnectionState().PeerCertificates[0].Subject.CommonName
+	if err := t.identify(tc, id); err != nil {
+		nc.Close()
+		if ctx.Err() == nil {
+			t.log.Warn("p2p: refused inbound connection", "peer", id, "remote", remote, "reason", err.Error())
+		}
+		return
+	}
 	c := newConn(ctx, nc, tc, id, false)
 	t.mu.Lock()
 	p, known := t.peers[id]
@@ -747,6 +758,10 @@ func (t *Transport) readLoop(c *conn) error {
 			}()
 		case kindResponse, kindError:
 			t.complete(c.remote, f)
+		default:
+			err := fmt.Errorf("%w: %v after the connection was set up", ErrBadFrame, f.kind)
+			t.log.Warn("p2p: closing connection after a bad frame", "peer", c.remote, "remote", c.nc.RemoteAddr().String(), "reason", err.Error())
+			return err
 		}
 	}
 }

@@ -30,19 +30,49 @@ func nodeCmd(e *env) *cobra.Command {
 }
 
 func nodeAddCmd(e *env) *cobra.Command {
-	var o node.JoinOptions
+	var (
+		o        node.JoinOptions
+		prepare  bool
+		existing string
+	)
 	cmd := &cobra.Command{
 		Use:   "add --network DIR",
 		Short: "Create the next node home in DIR and admit it to the running network; then start it with accord start",
-		Args:  cobra.NoArgs,
+		Long: `Create the next node home in DIR (node key, network certificate, genesis, config that joins) and
+admit it to the running network. On a permissioned chain a node joins only once governance has listed
+it: make the home with --prepare, give its key a consensus certificate (accord cert issue --keys HOME
+--key node_key --role consensus), have an add_node change approved (accord gov propose), then admit the
+prepared home with --home.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			admin, url, err := adminAndNode(e, o.Network)
 			if err != nil {
 				return err
 			}
-			home, self, err := node.NewJoiningHome(o)
+			var (
+				home *node.InitNode
+				self node.PeerConfig
+			)
+			if existing != "" {
+				home, self, err = node.JoiningHome(existing)
+			} else {
+				home, self, err = node.NewJoiningHome(o)
+			}
 			if err != nil {
 				return err
+			}
+			if prepare {
+				v := struct {
+					Home   string `json:"home"`
+					API    string `json:"api"`
+					ID     uint64 `json:"id"`
+					NodeID string `json:"node_id"`
+					P2P    string `json:"p2p"`
+				}{home.Home, home.API, self.ID, self.NodeID, self.P2P}
+				return e.print(v, func(w io.Writer) {
+					fmt.Fprintf(w, "%s (raft id %d) prepared in %s; admit it with: accord node add --network %s --home %s\n",
+						v.NodeID, v.ID, v.Home, o.Network, v.Home)
+				})
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), membershipTimeout)
 			defer cancel()
@@ -70,6 +100,8 @@ func nodeAddCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&o.API, "api", "", "API address of the new node (default: node0's port + 10 per node)")
 	cmd.Flags().StringVar(&o.P2P, "p2p", "", "node-to-node address of the new node (default: the port after its API's)")
 	cmd.Flags().StringVar(&e.node, "node", "", "API URL of a running node to send the change to (default: node0's)")
+	cmd.Flags().BoolVar(&prepare, "prepare", false, "only create the home; admit it later with --home")
+	cmd.Flags().StringVar(&existing, "home", "", "admit this node home, made earlier with --prepare")
 	_ = cmd.MarkFlagRequired("network")
 	return cmd
 }

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -25,8 +27,9 @@ const testnetStartTimeout = 2 * time.Minute
 
 func testnetCmd(e *env) *cobra.Command {
 	var (
-		o      node.InitOptions
-		scheme string
+		o       node.InitOptions
+		scheme  string
+		workers int
 	)
 	cmd := &cobra.Command{
 		Use:   "testnet --nodes N --home DIR",
@@ -53,9 +56,16 @@ func testnetCmd(e *env) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runTestnet(ctx, e, o.Home, homes)
+			if workers < 0 {
+				// The nodes share this machine: each gets its share of
+				// the cores rather than all of them, so that N nodes do
+				// not each spread work over every core at once.
+				workers = max(1, runtime.NumCPU()/len(homes))
+			}
+			return runTestnet(ctx, e, o.Home, homes, workers)
 		},
 	}
+	cmd.Flags().IntVar(&workers, "workers", -1, "cores each node verifies and executes on (default: this machine's cores divided among the nodes, at least 1)")
 	cmd.Flags().StringVar(&o.Home, "home", "", "network folder (required); created with --nodes nodes if it holds none")
 	cmd.Flags().IntVar(&o.Nodes, "nodes", 4, "number of nodes when creating the network")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "accord-dev", "chain id when creating the network")
@@ -93,7 +103,7 @@ type child struct {
 
 // runTestnet starts a child process per node home, reports their APIs,
 // and on ctx's end stops them: SIGTERM, then SIGKILL after a grace period.
-func runTestnet(ctx context.Context, e *env, dir string, homes []string) error {
+func runTestnet(ctx context.Context, e *env, dir string, homes []string, workers int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this program to start nodes with: %w", err)
@@ -111,7 +121,7 @@ func runTestnet(ctx context.Context, e *env, dir string, homes []string) error {
 			return err
 		}
 		c := &child{home: home, api: "http://" + cfg.API, log: lf, done: make(chan error, 1)}
-		c.cmd = exec.Command(self, "start", "--home", home)
+		c.cmd = exec.Command(self, "start", "--home", home, "--workers", strconv.Itoa(workers))
 		c.cmd.Stdout, c.cmd.Stderr = lf, lf
 		// Own process group: a Ctrl-C reaches testnet, which stops the
 		// nodes in order, rather than every node at once.
@@ -130,8 +140,8 @@ func runTestnet(ctx context.Context, e *env, dir string, homes []string) error {
 	for i, c := range children {
 		results[i] = map[string]string{"home": c.home, "api": c.api, "log": filepath.Join(c.home, "node.log")}
 	}
-	if err := e.print(map[string]any{"network": dir, "nodes": results}, func(w io.Writer) {
-		fmt.Fprintf(w, "Accord testnet of %d nodes running (%s)\n", len(children), dir)
+	if err := e.print(map[string]any{"network": dir, "workers": workers, "nodes": results}, func(w io.Writer) {
+		fmt.Fprintf(w, "Accord testnet of %d nodes running (%s), %d worker(s) each\n", len(children), dir, workers)
 		for i, c := range children {
 			fmt.Fprintf(w, "  node%d  API %s  log %s\n", i, c.api, filepath.Join(c.home, "node.log"))
 		}
