@@ -37,6 +37,12 @@ func testnetCmd(e *env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !node.Initialised(o.Home) {
+				if scheme == "" {
+					scheme = "ed25519"
+					if o.Orgs > 0 {
+						scheme = "sm2"
+					}
+				}
 				s, err := crypto.ParseScheme(scheme)
 				if err != nil {
 					return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)
@@ -69,7 +75,8 @@ func testnetCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&o.Home, "home", "", "network folder (required); created with --nodes nodes if it holds none")
 	cmd.Flags().IntVar(&o.Nodes, "nodes", 4, "number of nodes when creating the network")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "accord-dev", "chain id when creating the network")
-	cmd.Flags().StringVar(&scheme, "crypto", "ed25519", "signature scheme of the keys when creating the network")
+	cmd.Flags().StringVar(&scheme, "crypto", "", "signature scheme of the keys when creating the network (default ed25519; sm2 with --orgs)")
+	cmd.Flags().IntVar(&o.Orgs, "orgs", 0, "when creating the network: a permissioned chain of this many organisations (see accord init --orgs)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0 when creating the network; node i uses base-port+10*i, its p2p port the next one")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
