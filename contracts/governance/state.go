@@ -32,6 +32,9 @@ const (
 // registered keys (at least one admin, or nobody could register anyone).
 func Genesis(s State, keys []identity.Key) ([]execution.Write, error) {
 	s.Config.EnsureDefaults()
+	if err := s.Params.Validate(); err != nil {
+		return nil, fmt.Errorf("governance genesis: %w", err)
+	}
 	cfg, err := s.Config.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("governance genesis: %w", err)
