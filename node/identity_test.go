@@ -32,6 +32,8 @@ type permChain struct {
 	height uint64
 	time   uint64
 	nonces map[string]uint64
+	// offlineID numbers the offline changes the test submits.
+	offlineID uint64
 }
 
 func newPermChain(t *testing.T, orgs int, scheme crypto.Scheme, mode string) *permChain {
