@@ -1,8 +1,10 @@
 package node
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -279,5 +281,55 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	c.want(c.block(pay)[0], ok, "")
 	if a, b := c.balance("org1-client"), c.balance("org2-client"); a != 6 || b != 4 {
 		t.Fatalf("balances %d and %d after a hash-signed transfer of 4 from 10, want 6 and 4", a, b)
+	}
+}
+
+// TestGovernanceBlockLimits: set_params lowers the block size to 2
+// transactions, and the engine cuts the blocks after it by that limit.
+func TestGovernanceBlockLimits(t *testing.T) {
+	c := newPermChain(t, 2, crypto.P256, "cert")
+	c.offline(governance.Change{Kind: governance.KindSetParams, Params: &governance.Params{MaxBlockTxs: 2}}, "org1-admin", "org2-admin")
+	if p, err := governance.ReadParams(stateReader{c.n.store}); err != nil || p.MaxBlockTxs != 2 {
+		t.Fatalf("params after set_params: %+v %v", p, err)
+	}
+	start := c.n.store.Tip().Height
+	var ids []types.Hash
+	for range 5 {
+		tx := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 1))
+		if err := c.admit(tx); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tx.ID)
+	}
+	// Five ready transactions: without the limit they would fit one block.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.n.engine.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine: %v", err)
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, _, err := c.n.store.TxLocation(ids[len(ids)-1]); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the five transactions did not commit within 30 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var sizes []int
+	for h := start + 1; h <= c.n.store.Tip().Height; h++ {
+		rs, err := c.n.store.Receipts(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(rs))
+	}
+	if !slices.Equal(sizes, []int{2, 2, 1}) {
+		t.Fatalf("blocks after max_block_txs 2 hold %v transactions, want [2 2 1]", sizes)
 	}
 }

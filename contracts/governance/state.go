@@ -208,6 +208,20 @@ func readState(g getter) (*State, error) {
 	return s, nil
 }
 
+// ReadParams reads the chain parameters alone: zero when governance never
+// set them.
+func ReadParams(state execution.StateReader) (Params, error) {
+	var p Params
+	b, err := stateGetter{state}.Get([]byte(paramsKey))
+	if err != nil || b == nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%w: params: %v", execution.ErrCorrupt, err)
+	}
+	return p, nil
+}
+
 // Enabled reports whether state holds an identity configuration: a
 // permissioned chain.
 func Enabled(state execution.StateReader) (bool, error) {
