@@ -333,3 +333,24 @@ func TestGovernanceBlockLimits(t *testing.T) {
 		t.Fatalf("blocks after max_block_txs 2 hold %v transactions, want [2 2 1]", sizes)
 	}
 }
+
+// TestPermissionedChainWithoutIssuer: a permissioned genesis may leave
+// token.issuer out; the mint policy alone decides who mints.
+func TestPermissionedChainWithoutIssuer(t *testing.T) {
+	c := newPermChainWith(t, 2, crypto.SM2, "cert", func(g *Genesis) { g.Token.Issuer = "" })
+	if _, has, err := token.Issuer(stateReader{c.n.store}); has || err != nil {
+		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
+	}
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	if err := c.admit(mint); err != nil {
+		t.Fatalf("a mint the policy allows: %v", err)
+	}
+	bad := c.sign("org2-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	c.refuse(bad, "policy")
+	rs := c.block(mint, bad)
+	c.want(rs[0], ok, "")
+	c.want(rs[1], failed, "policy not satisfied")
+	if b := c.balance("org2-client"); b != 7 {
+		t.Fatalf("balance %d after one mint of 7", b)
+	}
+}
