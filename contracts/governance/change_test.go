@@ -268,3 +268,16 @@ func TestApplyLeavesAFailedStateAlone(t *testing.T) {
 		t.Fatalf("a refused remove_org removed nodes or revocations: %v %v", c.state.Nodes, c.state.Config.Revoked)
 	}
 }
+
+func TestGenesisRefusesBadParams(t *testing.T) {
+	c := newConsortium(t, 1)
+	s := c.state
+	s.Params = Params{MaxBlockBytes: 10}
+	if _, err := Genesis(s, nil); !errors.Is(err, ErrBadParams) {
+		t.Fatalf("genesis with max_block_bytes 10: %v, want ErrBadParams", err)
+	}
+	s.Params = Params{MaxBlockTxs: 2, BlockIntervalMs: 50}
+	if _, err := Genesis(s, nil); err != nil {
+		t.Fatalf("genesis with valid params: %v", err)
+	}
+}
