@@ -248,15 +248,16 @@ func unknownScheme(t *testing.T, tx *types.Tx) []byte {
 
 func TestClassifyIdentityErrors(t *testing.T) {
 	for err, want := range map[error]string{
-		fmt.Errorf("x: %w", identity.ErrRevoked):    "cert_revoked",
-		fmt.Errorf("x: %w", identity.ErrUnknownCA):  "unknown_ca",
-		fmt.Errorf("x: %w", identity.ErrExpired):    "cert_expired",
-		fmt.Errorf("x: %w", identity.ErrWrongRole):  "wrong_role",
-		fmt.Errorf("x: %w", identity.ErrFrozen):     "frozen",
-		fmt.Errorf("x: %w", identity.ErrPolicy):     "policy",
-		fmt.Errorf("x: %w", types.ErrUnbound):       "not_registered",
-		fmt.Errorf("x: %w", governance.ErrReplay):   "replay",
-		fmt.Errorf("x: %w", identity.ErrUnknownOrg): "unknown_org",
+		fmt.Errorf("x: %w", identity.ErrRevoked):                            "cert_revoked",
+		fmt.Errorf("x: %w", identity.ErrUnknownCA):                          "unknown_ca",
+		fmt.Errorf("x: %w", identity.ErrExpired):                            "cert_expired",
+		fmt.Errorf("x: %w", identity.ErrWrongRole):                          "wrong_role",
+		fmt.Errorf("x: %w", identity.ErrFrozen):                             "frozen",
+		fmt.Errorf("x: %w", identity.ErrPolicy):                             "policy",
+		fmt.Errorf("x: %w", types.ErrUnbound):                               "not_registered",
+		fmt.Errorf("x: %w", governance.ErrReplay):                           "replay",
+		fmt.Errorf("x: %w", identity.ErrUnknownOrg):                         "unknown_org",
+		fmt.Errorf("%w: %w", governance.ErrNotAdmin, identity.ErrWrongRole): "not_admin",
 	} {
 		if _, got := api.Classify(err); got != want {
 			t.Errorf("Classify(%v) = %s, want %s", err, got, want)

@@ -42,6 +42,8 @@ var reasons = []struct {
 	{token.ErrBadAmount, connect.CodeInvalidArgument, "bad_amount"},
 	{token.ErrBadAddress, connect.CodeInvalidArgument, "bad_address"},
 	{token.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	// Before identity's errors: a non-admin's gov call wraps ErrWrongRole too.
+	{governance.ErrNotAdmin, connect.CodePermissionDenied, "not_admin"},
 	{identity.ErrUnknownCA, connect.CodePermissionDenied, "unknown_ca"},
 	{identity.ErrUnknownOrg, connect.CodePermissionDenied, "unknown_org"},
 	{identity.ErrExpired, connect.CodePermissionDenied, "cert_expired"},
@@ -58,7 +60,6 @@ var reasons = []struct {
 	{governance.ErrNoProposal, connect.CodeNotFound, "no_proposal"},
 	{governance.ErrClosed, connect.CodeFailedPrecondition, "proposal_closed"},
 	{governance.ErrDuplicate, connect.CodeAlreadyExists, "already_voted"},
-	{governance.ErrNotAdmin, connect.CodePermissionDenied, "not_admin"},
 	{governance.ErrBadChange, connect.CodeInvalidArgument, "bad_change"},
 	{governance.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
 	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},

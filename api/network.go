@@ -103,6 +103,9 @@ func VerifyNodeChange(req *pb.ChangeNodesRequest, chainID string, issuer types.A
 	if !scheme.Valid() {
 		return nil, fmt.Errorf("%w: %v", ErrBadNodeChange, crypto.ErrUnknownScheme)
 	}
+	if issuer == (types.Address{}) {
+		return nil, fmt.Errorf("%w: this chain's genesis names no admin (token.issuer), so its nodes cannot be changed this way", ErrBadNodeChange)
+	}
 	if types.Address(crypto.Address(scheme, pub)) != issuer {
 		return nil, fmt.Errorf("%w: signer is not the chain's admin %s", ErrBadNodeChange, issuer)
 	}

@@ -29,8 +29,11 @@ type Genesis struct {
 
 // GenesisToken configures the native token contract.
 type GenesisToken struct {
-	// Issuer is the address allowed to mint and burn.
-	Issuer string `json:"issuer"`
+	// Issuer is the address allowed to mint and burn on an open chain, and
+	// the chain admin that signs node membership changes. Required on an
+	// open chain; optional on a permissioned one, where the token.mint and
+	// token.burn policies decide who mints.
+	Issuer string `json:"issuer,omitempty"`
 	// Alloc lists opening balances.
 	Alloc []GenesisAlloc `json:"alloc,omitempty"`
 }
@@ -45,7 +48,8 @@ type GenesisAlloc struct {
 // ErrBadGenesis is returned for a genesis document that fails validation.
 var ErrBadGenesis = errors.New("bad genesis")
 
-// Validate checks the document and returns its parsed parts.
+// Validate checks the document and returns its parsed parts. The issuer
+// is the zero address when a permissioned chain names none.
 func (g *Genesis) Validate() (crypto.Hash, types.Address, error) {
 	var issuer types.Address
 	if g.ChainID == "" || len(g.ChainID) > types.MaxChainIDLen {
@@ -60,9 +64,16 @@ func (g *Genesis) Validate() (crypto.Hash, types.Address, error) {
 			return 0, issuer, fmt.Errorf("%w: crypto: %v", ErrBadGenesis, err)
 		}
 	}
-	issuer, err = types.ParseAddress(g.Token.Issuer)
-	if err != nil {
-		return 0, issuer, fmt.Errorf("%w: token.issuer: %v", ErrBadGenesis, err)
+	switch {
+	case g.Token.Issuer == "" && g.Identity == nil:
+		return 0, issuer, fmt.Errorf("%w: token.issuer is required on an open chain, where it alone mints (a chain with an identity section mints by policy and may leave it out)", ErrBadGenesis)
+	case g.Token.Issuer != "":
+		if issuer, err = types.ParseAddress(g.Token.Issuer); err != nil {
+			return 0, issuer, fmt.Errorf("%w: token.issuer: %v", ErrBadGenesis, err)
+		}
+		if issuer == (types.Address{}) {
+			return 0, issuer, fmt.Errorf("%w: token.issuer: the zero address has no key; name the issuer's address or, on a permissioned chain, leave it out", ErrBadGenesis)
+		}
 	}
 	for i, a := range g.Token.Alloc {
 		if _, err := types.ParseAddress(a.Address); err != nil {

@@ -21,6 +21,11 @@ type identityState struct {
 	mu     sync.Mutex
 	height uint64
 	reg    *identity.Registry // of committed state at height; nil before first use
+
+	// The block limits governance set, as of committed height paramsAt.
+	limitsMu sync.Mutex
+	paramsAt uint64
+	params   *governance.Params // nil before first use
 }
 
 // setupIdentity returns the executor configuration and contracts of the
@@ -46,6 +51,33 @@ func (n *Node) identityGenesis() ([]execution.Write, error) {
 		return nil, fmt.Errorf("genesis identity: %w", err)
 	}
 	return governance.Genesis(s, keys)
+}
+
+// blockLimits is the consensus engines' Limits hook (solo.Config.Limits,
+// raft.Config.Limits): on a permissioned chain, the block limits that
+// governance set (set_params) in committed state, read again only when a
+// block has committed since; nil on an open chain, whose limits are the
+// node configuration's. A zero parameter leaves the configured limit.
+func (n *Node) blockLimits() func() (maxTxs, maxBytes int, interval time.Duration) {
+	if n.ident == nil {
+		return nil
+	}
+	s := n.ident
+	return func() (int, int, time.Duration) {
+		h := n.store.Tip().Height
+		s.limitsMu.Lock()
+		defer s.limitsMu.Unlock()
+		if s.params == nil || s.paramsAt != h {
+			p, err := governance.ReadParams(stateReader{n.store})
+			if err != nil {
+				// Said once per height; the configured limits hold meanwhile.
+				n.log.Error("reading the chain parameters; using the configured block limits", "height", h, "err", err)
+			}
+			s.params, s.paramsAt = &p, h
+		}
+		p := s.params
+		return int(p.MaxBlockTxs), int(p.MaxBlockBytes), time.Duration(p.BlockIntervalMs) * time.Millisecond
+	}
 }
 
 // admissionRegistry is the registry of committed state, rebuilt only when

@@ -3,8 +3,10 @@ package node
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,11 +34,35 @@ type permChain struct {
 	height uint64
 	time   uint64
 	nonces map[string]uint64
+	// offlineID numbers the offline changes the test submits.
+	offlineID uint64
 }
 
 func newPermChain(t *testing.T, orgs int, scheme crypto.Scheme, mode string) *permChain {
 	t.Helper()
+	return newPermChainWith(t, orgs, scheme, mode, nil)
+}
+
+// newPermChainWith is newPermChain with edit, if not nil, applied to the
+// genesis document before the node opens.
+func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis)) *permChain {
+	t.Helper()
 	res := initHome(t, InitOptions{Crypto: scheme, Orgs: orgs, Identity: mode, Now: time.Now()})
+	if edit != nil {
+		path := filepath.Join(res.Nodes[0].Home, GenesisFile)
+		g, _, err := LoadGenesis(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(g)
+		b, err := json.MarshalIndent(g, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	n, err := Open(res.Nodes[0].Home, quiet)
 	if err != nil {
 		t.Fatal(err)

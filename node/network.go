@@ -130,6 +130,7 @@ func (n *Node) openNetwork() (*network, error) {
 	ec.Logger = n.log.With("part", "raft")
 	w.voters = func() int { return len(w.eng.Status().Voters) }
 	ec.OnConfChange = w.confChanged
+	ec.Limits = n.blockLimits() // governance's block limits; nil on an open chain
 	w.eng, err = raft.New(ec, n.pool, raftApplier{n, w}, w, []byte(self.NodeID), time.Now)
 	if err != nil {
 		w.tr.Close()

@@ -138,6 +138,7 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 		return n, nil
 	}
 	sc, _ := cfg.SoloEngineConfig()
+	sc.Limits = n.blockLimits()
 	n.engine, err = solo.New(sc, n.pool, n, n.nodeID[:], time.Now)
 	if err != nil {
 		n.Close()

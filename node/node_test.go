@@ -86,6 +86,8 @@ func TestGenesisValidate(t *testing.T) {
 		"bad hash":     func(g *Genesis) { g.Hash = "md5" },
 		"bad crypto":   func(g *Genesis) { g.Crypto = "rsa" },
 		"bad issuer":   func(g *Genesis) { g.Token.Issuer = "x" },
+		"no issuer":    func(g *Genesis) { g.Token.Issuer = "" },
+		"zero issuer":  func(g *Genesis) { g.Token.Issuer = strings.Repeat("0", 40) },
 		"bad alloc":    func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: "x", Amount: "1"}} },
 		"bad amount":   func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: good.Token.Issuer, Amount: "-1"}} },
 		"float amount": func(g *Genesis) { g.Token.Alloc = []GenesisAlloc{{Address: good.Token.Issuer, Amount: "1e3"}} },

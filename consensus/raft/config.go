@@ -125,6 +125,13 @@ type Config struct {
 	// MaxBlockBytes caps the encoded transactions in one block. Default
 	// 16 MiB; at least 1 KiB.
 	MaxBlockBytes int
+	// Limits, if set, is asked for the block limits each time the leader
+	// considers proposing a block: a value it returns within the range
+	// Validate allows replaces MaxBlockTxs, MaxBlockBytes or BlockInterval;
+	// zero or out of range keeps the configured one. It is called from the
+	// engine's loop, so it must be cheap and must not block. Nil: the
+	// configured limits, always.
+	Limits func() (maxTxs, maxBytes int, interval time.Duration)
 	// MaxInflightBlocks caps the blocks this leader has proposed that are not
 	// yet applied here. Default 4.
 	MaxInflightBlocks int

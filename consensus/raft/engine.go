@@ -521,13 +521,34 @@ func (e *Engine) leaderReady() bool {
 	return e.state == etcdraft.StateLeader && e.appliedTerm == e.term && !e.removed
 }
 
+// limits returns the block limits now: Config.Limits' where it gives
+// valid ones, else the configured.
+func (e *Engine) limits() (maxTxs, maxBytes int, interval time.Duration) {
+	maxTxs, maxBytes, interval = e.cfg.MaxBlockTxs, e.cfg.MaxBlockBytes, e.cfg.BlockInterval
+	if e.cfg.Limits == nil {
+		return
+	}
+	n, b, i := e.cfg.Limits()
+	if n >= 1 {
+		maxTxs = n
+	}
+	if b >= 1024 && b <= maxBlockBytes {
+		maxBytes = b
+	}
+	if i >= time.Millisecond && i <= 10*time.Second {
+		interval = i
+	}
+	return
+}
+
 // proposeBlocks proposes blocks while there are ready transactions, the
-// block is full or has waited BlockInterval, and fewer than
+// block is full or has waited the block interval, and fewer than
 // MaxInflightBlocks of ours are unapplied.
 func (e *Engine) proposeBlocks() {
 	if !e.leaderReady() {
 		return
 	}
+	maxTxs, maxBytes, interval := e.limits()
 	for {
 		if e.proposedHeight >= e.appliedHeight+uint64(e.cfg.MaxInflightBlocks) {
 			return
@@ -537,18 +558,18 @@ func (e *Engine) proposeBlocks() {
 			e.waitingSince = time.Time{}
 			return
 		}
-		if n < e.cfg.MaxBlockTxs && size < e.cfg.MaxBlockBytes {
+		if n < maxTxs && size < maxBytes {
 			if e.waitingSince.IsZero() {
 				e.waitingSince = time.Now()
-				e.blockTimer.Reset(e.cfg.BlockInterval)
+				e.blockTimer.Reset(interval)
 				return
 			}
-			if wait := e.cfg.BlockInterval - time.Since(e.waitingSince); wait > 0 {
+			if wait := interval - time.Since(e.waitingSince); wait > 0 {
 				return
 			}
 		}
 		e.waitingSince = time.Time{}
-		txs := e.pool.Reap(e.cfg.MaxBlockTxs, e.cfg.MaxBlockBytes)
+		txs := e.pool.Reap(maxTxs, maxBytes)
 		if len(txs) == 0 {
 			return
 		}

@@ -1,7 +1,8 @@
 // Package solo is the single-node consensus engine, the embedded default.
 //
 // It cuts a block every interval, or sooner when the ready transactions
-// reach the block's transaction or byte limit. It orders and nothing more:
+// reach the block's transaction or byte limit; the limits may change while
+// it runs (Config.Limits). It orders and nothing more:
 // execution and storage happen in the consensus.Applier it is given.
 package solo
 
@@ -26,6 +27,12 @@ type Config struct {
 	// EmptyBlocks makes the engine cut a block every interval even with no
 	// transactions. Default false.
 	EmptyBlocks bool
+	// Limits, if set, is asked for the limits before each block and each
+	// wait: a value it returns within the range Validate allows replaces
+	// Interval, MaxTxs or MaxBytes; zero or out of range keeps the
+	// configured one. It must be cheap and safe to call from the engine's
+	// goroutine. Nil: the configured limits, always.
+	Limits func() (maxTxs, maxBytes int, interval time.Duration)
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -82,9 +89,30 @@ func New(cfg Config, pool consensus.Mempool, app consensus.Applier, proposer []b
 // Name implements consensus.Engine.
 func (e *Engine) Name() string { return "solo" }
 
+// limits returns the block limits now: Config.Limits' where it gives
+// valid ones, else the configured.
+func (e *Engine) limits() (maxTxs, maxBytes int, interval time.Duration) {
+	maxTxs, maxBytes, interval = e.cfg.MaxTxs, e.cfg.MaxBytes, e.cfg.Interval
+	if e.cfg.Limits == nil {
+		return
+	}
+	n, b, i := e.cfg.Limits()
+	if n >= 1 {
+		maxTxs = n
+	}
+	if b >= 1024 {
+		maxBytes = b
+	}
+	if i >= time.Millisecond && i <= 10*time.Second {
+		interval = i
+	}
+	return
+}
+
 // Run implements consensus.Engine.
 func (e *Engine) Run(ctx context.Context) error {
-	timer := time.NewTimer(e.cfg.Interval)
+	_, _, interval := e.limits()
+	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
 		select {
@@ -94,7 +122,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			if err := e.cut(ctx); err != nil {
 				return err
 			}
-			timer.Reset(e.cfg.Interval)
+			_, _, interval := e.limits()
+			timer.Reset(interval)
 		case <-e.pool.Ready():
 		}
 		// Full blocks go out at once, however long the interval.
@@ -107,13 +136,15 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 func (e *Engine) full() bool {
+	maxTxs, maxBytes, _ := e.limits()
 	n, b := e.pool.ReadyLen()
-	return n >= e.cfg.MaxTxs || b >= e.cfg.MaxBytes
+	return n >= maxTxs || b >= maxBytes
 }
 
 // cut proposes and applies one block if there is anything to put in it.
 func (e *Engine) cut(ctx context.Context) error {
-	txs := e.pool.Reap(e.cfg.MaxTxs, e.cfg.MaxBytes)
+	maxTxs, maxBytes, _ := e.limits()
+	txs := e.pool.Reap(maxTxs, maxBytes)
 	if len(txs) == 0 && !e.cfg.EmptyBlocks {
 		return nil
 	}

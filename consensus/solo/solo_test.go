@@ -3,6 +3,7 @@ package solo
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,4 +184,38 @@ func TestConfigValidate(t *testing.T) {
 	if err := d.Validate(); err != nil || d.Interval > 200*time.Millisecond {
 		t.Fatalf("defaults: %v, interval %s (issue asks at most 200ms)", err, d.Interval)
 	}
+}
+
+// TestLimitsApplyFromTheNextBlock: Config.Limits replaces the configured
+// limits at each block, and a zero keeps the configured one.
+func TestLimitsApplyFromTheNextBlock(t *testing.T) {
+	var maxTxs atomic.Int64
+	maxTxs.Store(2)
+	limits := func() (int, int, time.Duration) { return int(maxTxs.Load()), 0, 0 }
+	// An interval far longer than the test: only full blocks are cut.
+	pool, app, stop := run(t, Config{Interval: 10 * time.Second, MaxTxs: 50, Limits: limits}, time.Now)
+	defer stop()
+	pool.add(5)
+	blocks := waitBlocks(t, app, 2)
+	if len(blocks[0].Txs) != 2 || len(blocks[1].Txs) != 2 {
+		t.Fatalf("blocks of %d and %d txs under a limit of 2", len(blocks[0].Txs), len(blocks[1].Txs))
+	}
+	maxTxs.Store(0) // back to the configured 50
+	pool.add(60)
+	blocks = waitBlocks(t, app, 3)
+	if len(blocks[2].Txs) != 50 {
+		t.Fatalf("block of %d txs once the limit is back to the configured 50", len(blocks[2].Txs))
+	}
+	if n, _ := pool.ReadyLen(); n != 11 {
+		t.Fatalf("%d txs left in the pool, want 11", n)
+	}
+}
+
+// TestLimitsInterval: the interval Limits gives replaces the configured
+// one (10 s here, so three blocks would take the test's whole deadline).
+func TestLimitsInterval(t *testing.T) {
+	limits := func() (int, int, time.Duration) { return 0, 0, time.Millisecond }
+	_, app, stop := run(t, Config{Interval: 10 * time.Second, EmptyBlocks: true, Limits: limits}, time.Now)
+	waitBlocks(t, app, 3)
+	stop()
 }

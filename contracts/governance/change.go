@@ -58,12 +58,34 @@ type Change struct {
 	Node    *Node   `json:"node,omitempty"`
 }
 
-// Params are chain parameters that governance sets and the node reads.
-// Zero means the node's own default.
+// Params are chain parameters that governance sets and the node reads:
+// its consensus engine cuts blocks with them. Zero means the node's own
+// configured value.
 type Params struct {
-	MaxBlockTxs     uint64 `json:"max_block_txs,omitempty"`
-	MaxBlockBytes   uint64 `json:"max_block_bytes,omitempty"`
-	BlockIntervalMs uint64 `json:"block_interval_ms,omitempty"`
+	MaxBlockTxs     uint64 `json:"max_block_txs,omitempty"`     // at most MaxParamBlockTxs
+	MaxBlockBytes   uint64 `json:"max_block_bytes,omitempty"`   // MinParamBlockBytes to MaxParamBlockBytes
+	BlockIntervalMs uint64 `json:"block_interval_ms,omitempty"` // 1 to MaxParamIntervalMs
+}
+
+// Bounds on Params: what every consensus engine can run with.
+const (
+	MaxParamBlockTxs   = 1_000_000
+	MinParamBlockBytes = 1 << 10
+	MaxParamBlockBytes = 64 << 20
+	MaxParamIntervalMs = 10_000
+)
+
+// Validate checks that every non-zero parameter is within its bounds.
+func (p Params) Validate() error {
+	switch {
+	case p.MaxBlockTxs > MaxParamBlockTxs:
+		return fmt.Errorf("%w: max_block_txs %d: at most %d", ErrBadParams, p.MaxBlockTxs, MaxParamBlockTxs)
+	case p.MaxBlockBytes != 0 && (p.MaxBlockBytes < MinParamBlockBytes || p.MaxBlockBytes > MaxParamBlockBytes):
+		return fmt.Errorf("%w: max_block_bytes %d: want %d to %d, or 0 for the node's own", ErrBadParams, p.MaxBlockBytes, MinParamBlockBytes, MaxParamBlockBytes)
+	case p.BlockIntervalMs > MaxParamIntervalMs:
+		return fmt.Errorf("%w: block_interval_ms %d: at most %d (10 s)", ErrBadParams, p.BlockIntervalMs, MaxParamIntervalMs)
+	}
+	return nil
 }
 
 // Node is a validator of the consortium: the hook consensus reads to learn
@@ -81,6 +103,7 @@ type Node struct {
 // Errors a governance call fails with, wrapped with detail.
 var (
 	ErrBadChange   = errors.New("bad change")
+	ErrBadParams   = errors.New("bad chain parameters")
 	ErrBadArgs     = errors.New("malformed arguments")
 	ErrReplay      = errors.New("proposal id already used")
 	ErrNoProposal  = errors.New("no such proposal")
@@ -186,6 +209,11 @@ func (c *Change) Validate() error {
 	if c.Node != nil && !nodeIDRE.MatchString(c.Node.ID) {
 		return bad("node id %q: use 1 to 64 letters, digits, '.', '_' or '-'", c.Node.ID)
 	}
+	if c.Params != nil {
+		if err := c.Params.Validate(); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrBadChange, c.Kind, err)
+		}
+	}
 	return nil
 }
 
@@ -202,9 +230,29 @@ type State struct {
 	Nodes  []Node // sorted by ID
 }
 
-// Apply applies the change to s and validates the result. On error s may
-// be partly changed; callers apply to a copy.
+// Apply applies the change to s and validates the result. On error s is
+// left as it was.
 func (c *Change) Apply(s *State) error {
+	w := s.clone()
+	if err := c.apply(&w); err != nil {
+		return err
+	}
+	*s = w
+	return nil
+}
+
+// clone copies every list Apply may change in place, so that changing the
+// copy leaves s alone.
+func (s *State) clone() State {
+	w := State{Config: s.Config, Params: s.Params, Nodes: slices.Clone(s.Nodes)}
+	w.Config.Orgs = slices.Clone(s.Config.Orgs)
+	w.Config.Revoked = slices.Clone(s.Config.Revoked)
+	w.Config.Frozen = slices.Clone(s.Config.Frozen)
+	w.Config.Methods = slices.Clone(s.Config.Methods)
+	return w
+}
+
+func (c *Change) apply(s *State) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}

@@ -32,6 +32,9 @@ const (
 // registered keys (at least one admin, or nobody could register anyone).
 func Genesis(s State, keys []identity.Key) ([]execution.Write, error) {
 	s.Config.EnsureDefaults()
+	if err := s.Params.Validate(); err != nil {
+		return nil, fmt.Errorf("governance genesis: %w", err)
+	}
 	cfg, err := s.Config.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("governance genesis: %w", err)
@@ -203,6 +206,20 @@ func readState(g getter) (*State, error) {
 		}
 	}
 	return s, nil
+}
+
+// ReadParams reads the chain parameters alone: zero when governance never
+// set them.
+func ReadParams(state execution.StateReader) (Params, error) {
+	var p Params
+	b, err := stateGetter{state}.Get([]byte(paramsKey))
+	if err != nil || b == nil {
+		return p, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%w: params: %v", execution.ErrCorrupt, err)
+	}
+	return p, nil
 }
 
 // Enabled reports whether state holds an identity configuration: a

@@ -64,8 +64,10 @@ type Alloc struct {
 }
 
 // Genesis returns the token's initial state: the issuer, the allocated
-// balances and their sum as the supply, sorted by key. Zero amounts are
-// left out; an address allocated twice or a sum over 2^64-1 is an error.
+// balances and their sum as the supply, sorted by key. The zero address
+// means no issuer (a permissioned chain mints by policy: NewByPolicy), and
+// the issuer key is left out. Zero amounts are left out; an address
+// allocated twice or a sum over 2^64-1 is an error.
 func Genesis(issuer types.Address, alloc []Alloc) ([]execution.Write, error) {
 	ws := make([]execution.Write, 0, len(alloc)+2)
 	var supply uint64
@@ -79,9 +81,10 @@ func Genesis(issuer types.Address, alloc []Alloc) ([]execution.Write, error) {
 		}
 		ws = append(ws, execution.Write{Key: BalanceKey(a.Address), Value: u64(a.Amount)})
 	}
-	ws = append(ws,
-		execution.Write{Key: IssuerKey(), Value: bytes.Clone(issuer[:])},
-		execution.Write{Key: SupplyKey(), Value: u64(supply)})
+	ws = append(ws, execution.Write{Key: SupplyKey(), Value: u64(supply)})
+	if issuer != (types.Address{}) {
+		ws = append(ws, execution.Write{Key: IssuerKey(), Value: bytes.Clone(issuer[:])})
+	}
 	slices.SortFunc(ws, func(a, b execution.Write) int { return bytes.Compare(a.Key, b.Key) })
 	for i := 1; i < len(ws); i++ {
 		if bytes.Equal(ws[i-1].Key, ws[i].Key) {

@@ -307,6 +307,13 @@ func TestGenesis(t *testing.T) {
 		string(token.BalanceKey(a)) != "c/token/b/"+string(a[:]) {
 		t.Error("state keys do not follow the documented layout")
 	}
+	none, err := token.Genesis(types.Address{}, []token.Alloc{{a, 5}})
+	if err != nil || len(none) != 2 {
+		t.Fatalf("genesis without an issuer: %d writes, %v; want the balance and the supply", len(none), err)
+	}
+	if _, ok, err := token.Issuer(exectest.NewState(none)); ok || err != nil {
+		t.Errorf("genesis with the zero issuer: Issuer says %v, %v; want none", ok, err)
+	}
 	if _, err := token.Genesis(c, []token.Alloc{{a, 1}, {a, 2}}); err == nil {
 		t.Error("Genesis allocating one address twice succeeded")
 	}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-chain/accord/node"
+)
+
+// startNode runs the node in home in this process on a free loopback port
+// and returns its API URL.
+func startNode(t *testing.T, home string) string {
+	t.Helper()
+	cfg, err := node.LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.API = "127.0.0.1:0" // init takes a fixed port; let the kernel pick one
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, node.ConfigFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(home, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx, func(addr string) { ready <- addr }) }()
+	var url string
+	select {
+	case addr := <-ready:
+		url = "http://" + addr
+	case err := <-done:
+		n.Close()
+		t.Fatalf("node stopped before listening: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node: %v", err)
+		}
+		if err := n.Close(); err != nil {
+			t.Errorf("closing the node: %v", err)
+		}
+	})
+	return url
+}
+
+// ok runs the command, fails the test unless it exits 0 and returns its
+// standard output.
+func ok(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := run(t, args...)
+	if code != 0 {
+		t.Fatalf("accord %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+// TestGovOnlineFlow runs the online walkthrough of docs/identity.md through
+// the command line against a node in this process: four organisations;
+// org5 makes a CA; org1 proposes adding it, org2 and org3 vote, and the
+// third vote executes it; org5's member then transacts. A second vote by
+// one member, a vote on an executed proposal and a vote after the
+// deadline each fail with a one-line error and a non-zero exit.
+func TestGovOnlineFlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	dir := t.TempDir()
+	net := filepath.Join(dir, "net")
+	var res struct {
+		KeysDir string `json:"keys_dir"`
+		Nodes   []struct{ Home string }
+	}
+	if err := json.Unmarshal([]byte(ok(t, "init", "--home", net, "--orgs", "4", "-o", "json")), &res); err != nil || len(res.Nodes) != 1 {
+		t.Fatalf("init --orgs 4 -o json: %v %+v", err, res)
+	}
+	url := startNode(t, res.Nodes[0].Home)
+	k := []string{"--keys", res.KeysDir, "--node", url}
+	with := func(args ...string) []string { return append(args, k...) }
+	show := func(id string) string { return ok(t, "gov", "show", "--id", id, "--node", url, "-o", "json") }
+	addr := func(key string) string {
+		return strings.TrimSpace(ok(t, "keys", "show", key, "--keys", res.KeysDir, "--address"))
+	}
+
+	// Minting is org1's by policy.
+	ok(t, with("tx", "mint", "--from", "org1-admin", "--to", addr("org1-client"), "--amount", "100", "--wait")...)
+	wantError(t, "permission_denied", with("tx", "mint", "--from", "org2-admin", "--to", addr("org2-admin"), "--amount", "1", "--wait")...)
+
+	org5 := filepath.Join(dir, "org5")
+	ok(t, "cert", "ca", "--org", "org5", "--dir", org5)
+	var prop govResult
+	out := ok(t, with("gov", "propose", "--change", `{"kind":"add_org","org":"org5","scheme":"sm2"}`, "--ca", filepath.Join(org5, "ca.pem"), "--from", "org1-admin", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &prop); err != nil || prop.ID != 1 || prop.Status != "ok" || prop.Executed {
+		t.Fatalf("gov propose -o json: %v %s, want proposal 1, voted by its proposer, not executed", err, out)
+	}
+	id := "1"
+	ok(t, with("gov", "vote", "--id", id, "--from", "org2-admin")...)
+	wantError(t, "already voted", with("gov", "vote", "--id", id, "--from", "org2-admin")...)
+
+	var vote govResult
+	out = ok(t, with("gov", "vote", "--id", id, "--from", "org3-admin", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &vote); err != nil || !vote.Executed {
+		t.Fatalf("the third organisation's vote: %v %s, want executed", err, out)
+	}
+	var shown struct {
+		ID       uint64 `json:"id"`
+		Status   string `json:"status"`
+		Votes    int    `json:"votes"`
+		Executed uint64 `json:"executed"`
+	}
+	out = show(id)
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.ID != 1 || shown.Status != "executed" || shown.Votes != 3 || shown.Executed != vote.Height {
+		t.Fatalf("gov show --id 1: %v %s, want executed at height %d with 3 votes", err, out, vote.Height)
+	}
+	wantError(t, "proposal closed", with("gov", "vote", "--id", id, "--from", "org4-admin")...)
+	wantError(t, "no such proposal", with("gov", "vote", "--id", "9", "--from", "org4-admin")...)
+
+	// org5 issues its member a certificate; the member transacts.
+	ok(t, "cert", "issue", "--org", org5, "--name", "shop5", "--keys", res.KeysDir)
+	ok(t, with("tx", "transfer", "--from", "org1-client", "--to", addr("shop5"), "--amount", "10", "--wait")...)
+	ok(t, with("tx", "transfer", "--from", "shop5", "--to", addr("org1-client"), "--amount", "1", "--wait")...)
+
+	// A proposal whose deadline passes before the vote that would count.
+	ttl := 3 * time.Second
+	var late govResult
+	out = ok(t, with("gov", "propose", "--change", `{"kind":"set_params","params":{"max_block_txs":5000}}`, "--ttl", ttl.String(), "--from", "org1-admin", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &late); err != nil || late.ID != 2 {
+		t.Fatalf("gov propose --ttl: %v %s", err, out)
+	}
+	var p2 struct {
+		Deadline int64 `json:"deadline"`
+	}
+	if err := json.Unmarshal([]byte(show("2")), &p2); err != nil || p2.Deadline == 0 {
+		t.Fatalf("gov show --id 2: %v", err)
+	}
+	// Block times come from this process's clock: once it is past the
+	// deadline, so is every later block.
+	time.Sleep(time.Until(time.UnixMilli(p2.Deadline + 1)))
+	wantError(t, "proposal expired", with("gov", "vote", "--id", "2", "--from", "org2-admin")...)
+	out = show("2")
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Status != "expired" || shown.Votes != 1 {
+		t.Fatalf("gov show --id 2 after its deadline: %v %s, want expired with the proposer's vote alone", err, out)
+	}
+}
