@@ -121,6 +121,15 @@ func TestConsortiumNetwork(t *testing.T) {
 	if status(out) != "ok" {
 		t.Fatalf("mint to org5's client: %s", out)
 	}
+	// node4 admits against its own committed state: let it see the mint.
+	var minted struct {
+		Height uint64 `json:"height"`
+	}
+	json.Unmarshal([]byte(out), &minted)
+	waitFor(t, "node4 committing the mint", 30*time.Second, func() (bool, string) {
+		s, err := tn.status(4)
+		return err == nil && s.Height >= minted.Height, stringify(s, err)
+	})
 	out, _ = run(false, "tx", "transfer", "--from", "org5-client", "--to", addr("org1-client"), "--amount", "5", "--wait", "--node", tn.url(4), "-o", "json")
 	if status(out) != "ok" {
 		t.Fatalf("transfer by org5's client through node4: %s", out)

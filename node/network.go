@@ -29,9 +29,10 @@ import (
 const (
 	chRaft  p2p.Channel = 1 // raft.Engine messages
 	chTxs   p2p.Channel = 2 // request: transactions a follower admitted, for the leader
-	chHead  p2p.Channel = 3 // message: a node's newest committed height and block hash
+	chHead  p2p.Channel = 3 // message: a node's hash of a block it executed
 	chSync  p2p.Channel = 4 // request: committed blocks from a height
 	chNodes p2p.Channel = 5 // request: a signed ChangeNodesRequest, for the leader
+	chHash  p2p.Channel = 6 // request: a node's hash of the block at a height
 )
 
 // peersMeta is the store meta entry holding the network's current members
@@ -57,11 +58,15 @@ type network struct {
 	eng *raft.Engine
 
 	mu      sync.Mutex
-	members map[uint64]PeerConfig // current members by Raft id, this node included
-	heads   map[string]head       // newest head each peer reported, by node id
-	mine    map[uint64]types.Hash // this node's recent block hashes by height
-	diverge chan error            // receives when this node's results differ from the network's
-	voters  func() int            // how many nodes vote (the engine's view)
+	members map[uint64]PeerConfig            // current members by Raft id, this node included
+	heads   map[string]head                  // newest head each peer reported, by node id
+	reports map[uint64]map[string]types.Hash // recent heights: each peer's hash
+	mine    map[uint64]types.Hash            // this node's recent block hashes by height
+	// headsChanged is closed (and replaced) whenever a hash is reported.
+	headsChanged chan struct{}
+	ask          func(ctx context.Context, peer string, height uint64) // askHash; tests replace it
+	diverge      chan error                                            // receives when this node's results differ from the network's
+	voters       func() int                                            // how many nodes vote (the engine's view)
 }
 
 type head struct {
@@ -79,12 +84,15 @@ func (n *Node) openNetwork() (*network, error) {
 		return nil, err
 	}
 	w := &network{
-		n:       n,
-		members: map[uint64]PeerConfig{},
-		heads:   map[string]head{},
-		mine:    map[uint64]types.Hash{},
-		diverge: make(chan error, 1),
+		n:            n,
+		members:      map[uint64]PeerConfig{},
+		heads:        map[string]head{},
+		reports:      map[uint64]map[string]types.Hash{},
+		mine:         map[uint64]types.Hash{},
+		headsChanged: make(chan struct{}),
+		diverge:      make(chan error, 1),
 	}
+	w.ask = w.askHash
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {
 		var stored []PeerConfig
@@ -145,6 +153,7 @@ func (n *Node) openNetwork() (*network, error) {
 	w.tr.HandleRequest(chTxs, w.serveTxs)
 	w.tr.HandleRequest(chSync, w.serveSync)
 	w.tr.HandleRequest(chNodes, w.serveNodes)
+	w.tr.HandleRequest(chHash, w.serveHash)
 	return w, nil
 }
 
@@ -409,70 +418,179 @@ func (w *network) serveTxs(_ context.Context, from string, _ p2p.Channel, payloa
 	return encodeVerdicts(vs), nil
 }
 
-// onCommitted tells the peers this node's newest block and remembers its
-// hash for the agreement check.
-func (w *network) onCommitted(height uint64, hash types.Hash) {
+// The agreement check. After executing a block a node tells its peers the
+// block's hash (which covers its write set), and it commits the block (the
+// moment it becomes visible through the API) only once a majority of the
+// voters, itself included, computed the same hash. If a majority computed
+// another one, this node's state has forked from theirs: it stops, naming
+// the height, without ever serving the block. Hashes a node missed (it
+// restarted, or a message was dropped) it asks its peers for.
+
+// executed records this node's hash of a block it has just executed and
+// tells the peers.
+func (w *network) executed(height uint64, hash types.Hash) {
 	w.mu.Lock()
 	w.mine[height] = hash
 	delete(w.mine, height-headsKept)
+	names := w.peerNamesLocked()
+	w.mu.Unlock()
+	msg := make([]byte, 8+32)
+	binary.BigEndian.PutUint64(msg, height)
+	copy(msg[8:], hash[:])
+	for _, name := range names {
+		_ = w.tr.Send(name, chHead, msg) // a lost one is asked for again
+	}
+	w.signalHeads()
+}
+
+func (w *network) peerNamesLocked() []string {
 	names := make([]string, 0, len(w.members))
 	for _, p := range w.members {
 		if p.ID != w.n.cfg.Raft.ID {
 			names = append(names, p.NodeID)
 		}
 	}
-	w.mu.Unlock()
-	msg := make([]byte, 8+32)
-	binary.BigEndian.PutUint64(msg, height)
-	copy(msg[8:], hash[:])
-	for _, name := range names {
-		_ = w.tr.Send(name, chHead, msg) // a lost head is replaced by the next
-	}
-	w.check(height)
+	return names
 }
 
-// onHead records a peer's head and checks it against this node's.
+// onHead records a peer's hash of a block.
 func (w *network) onHead(from string, _ p2p.Channel, payload []byte) {
 	if len(payload) != 40 {
 		w.n.log.Debug("bad head message", "from", from, "len", len(payload))
 		return
 	}
-	h := head{height: binary.BigEndian.Uint64(payload)}
-	copy(h.hash[:], payload[8:])
-	w.mu.Lock()
-	w.heads[from] = h
-	w.mu.Unlock()
-	w.check(h.height)
+	var hash types.Hash
+	height := binary.BigEndian.Uint64(payload)
+	copy(hash[:], payload[8:])
+	w.report(from, height, hash)
 }
 
-// check stops the node when a majority of the network reports a block hash
-// at height that differs from the one this node computed: its state has
-// forked from theirs, and it must not serve it.
-func (w *network) check(height uint64) {
+func (w *network) report(from string, height uint64, hash types.Hash) {
 	w.mu.Lock()
+	if h := w.heads[from]; height > h.height {
+		w.heads[from] = head{height: height, hash: hash}
+	}
+	r := w.reports[height]
+	if r == nil {
+		r = map[string]types.Hash{}
+		w.reports[height] = r
+		delete(w.reports, height-headsKept)
+	}
+	r[from] = hash
+	w.mu.Unlock()
+	w.signalHeads()
+}
+
+// signalHeads wakes every confirm waiting for reports.
+func (w *network) signalHeads() {
+	w.mu.Lock()
+	close(w.headsChanged)
+	w.headsChanged = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// verdict counts the reports of height: whether a majority of the voters
+// (this node included) agrees with this node's hash, or one disagrees.
+func (w *network) tally(height uint64) (mine types.Hash, agreed bool, fork error, missing []string, wake <-chan struct{}) {
+	quorum := w.voters()/2 + 1
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wake = w.headsChanged
 	mine, ok := w.mine[height]
 	if !ok {
-		w.mu.Unlock()
-		return
+		return mine, false, nil, nil, wake
 	}
+	same := 1
 	others := map[types.Hash]int{}
-	for _, h := range w.heads {
-		if h.height == height && h.hash != mine {
-			others[h.hash]++
+	reports := w.reports[height]
+	for _, name := range w.peerNamesLocked() {
+		h, ok := reports[name]
+		switch {
+		case !ok:
+			missing = append(missing, name)
+		case h == mine:
+			same++
+		default:
+			others[h]++
 		}
 	}
-	w.mu.Unlock()
-	quorum := w.voters()/2 + 1
 	for hash, k := range others {
 		if k >= quorum {
-			err := fmt.Errorf("block %d: this node computed block hash %s but %d other nodes computed %s: its state differs from the network's; it stops rather than serve a fork", height, mine, k, hash)
-			select {
-			case w.diverge <- err:
-			default:
-			}
-			return
+			return mine, false, fmt.Errorf("block %d: this node computed block hash %s but %d other nodes computed %s: its state differs from the network's; it stops rather than serve a fork", height, mine, k, hash), nil, wake
 		}
 	}
+	return mine, same >= quorum, nil, missing, wake
+}
+
+// confirm waits until a majority agrees with this node's hash of the block
+// at height, asking peers for hashes it has not heard. It returns the
+// divergence error if a majority computed another hash, or ctx's error.
+func (w *network) confirm(ctx context.Context, height uint64) error {
+	ask := time.NewTimer(200 * time.Millisecond)
+	defer ask.Stop()
+	for {
+		_, agreed, fork, missing, wake := w.tally(height)
+		if fork != nil {
+			select {
+			case w.diverge <- fork:
+			default:
+			}
+			return fork
+		}
+		if agreed {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-ask.C:
+			for _, name := range missing {
+				go w.ask(ctx, name, height)
+			}
+			ask.Reset(time.Second)
+		}
+	}
+}
+
+// askHash asks a peer for its hash of the block at height.
+func (w *network) askHash(ctx context.Context, peer string, height uint64) {
+	req := make([]byte, 8)
+	binary.BigEndian.PutUint64(req, height)
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := w.tr.Request(rctx, peer, chHash, req)
+	if err != nil || len(resp) != 32 {
+		return // not there yet, or unreachable: asked again later
+	}
+	w.report(peer, height, types.Hash(resp))
+}
+
+// serveHash answers with this node's hash of the block at a height, from
+// what it executed or what it committed; nothing if it has neither yet.
+func (w *network) serveHash(_ context.Context, _ string, _ p2p.Channel, payload []byte) ([]byte, error) {
+	if len(payload) != 8 {
+		return nil, errors.New("bad hash request")
+	}
+	height := binary.BigEndian.Uint64(payload)
+	w.mu.Lock()
+	h, ok := w.mine[height]
+	w.mu.Unlock()
+	if ok {
+		return h[:], nil
+	}
+	if height > w.n.store.Tip().Height {
+		return nil, nil
+	}
+	raw, err := w.n.store.BlockByHeight(height)
+	if err != nil {
+		return nil, err
+	}
+	b, err := types.DecodeBlock(raw, w.n.hash)
+	if err != nil {
+		return nil, err
+	}
+	return b.Hash[:], nil
 }
 
 // ChangeNodes implements api.Network.
@@ -721,7 +839,7 @@ func (w *network) applyRun(ctx context.Context, run syncRun) error {
 			return fmt.Errorf("got block %d, want %d", b.Header.Height, last+1)
 		}
 		p := &consensus.Proposal{Height: b.Header.Height, Time: b.Header.Time, Proposer: b.Header.Proposer, Txs: b.Txs}
-		if err := n.apply(ctx, p, applyOpts{unsynced: i < len(run.blocks)-1, verified: n.ident == nil}); err != nil {
+		if err := n.apply(ctx, p, applyOpts{unsynced: i < len(run.blocks)-1, verified: n.ident == nil, synced: true}); err != nil {
 			return err
 		}
 		n.pipe.mu.RLock()

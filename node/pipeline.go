@@ -31,6 +31,7 @@ const maxPending = 2
 type pendingBlock struct {
 	p        *consensus.Proposal
 	unsynced bool // commit without fsync: a block sync run, synced at its end
+	synced   bool // from block sync, its hash checked against the peer's block
 	res      *execution.Result
 	prevTime uint64
 	start    time.Time
@@ -43,6 +44,8 @@ type pipeline struct {
 	exec    store.Tip       // the last executed block: the tip the next one builds on
 
 	queue  chan *pendingBlock
+	ctx    context.Context // ends when the pipeline stops: no more waiting for peers
+	cancel context.CancelFunc
 	done   chan struct{} // closed when the committer has stopped
 	failed chan struct{} // closed when a commit fails
 	drain  *sync.Cond    // signalled when pending shrinks; uses mu
@@ -53,6 +56,7 @@ func (n *Node) startPipeline() {
 	p := &n.pipe
 	p.exec = n.store.Tip()
 	p.queue = make(chan *pendingBlock, maxPending-1)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.done = make(chan struct{})
 	p.failed = make(chan struct{})
 	p.drain = sync.NewCond(&p.mu)
@@ -65,6 +69,7 @@ func (n *Node) stopPipeline() error {
 	if n.pipe.queue == nil {
 		return nil
 	}
+	n.pipe.cancel()
 	close(n.pipe.queue)
 	<-n.pipe.done
 	n.pipe.mu.RLock()
@@ -84,6 +89,7 @@ func (n *Node) Apply(ctx context.Context, p *consensus.Proposal) error {
 type applyOpts struct {
 	unsynced bool // commit without an fsync of its own
 	verified bool // the caller verified every signature
+	synced   bool // a block from block sync, checked against its peer's hash
 }
 
 // apply is Apply with options.
@@ -117,12 +123,15 @@ func (n *Node) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) er
 	if err != nil {
 		return fmt.Errorf("execute block %d: %w", p.Height, err)
 	}
-	b := &pendingBlock{p: p, res: res, prevTime: tip.Time, start: start, unsynced: o.unsynced}
+	b := &pendingBlock{p: p, res: res, prevTime: tip.Time, start: start, unsynced: o.unsynced, synced: o.synced}
 	pipe.mu.Lock()
 	pipe.pending = append(pipe.pending, b)
 	pipe.exec = store.Tip{Height: p.Height, Time: p.Time, BlockHash: store.Hash(res.Hash),
 		WriteSetHash: store.Hash(res.WriteSetHash), StateHash: store.Hash(res.StateHash)}
 	pipe.mu.Unlock()
+	if n.net != nil && !o.synced {
+		n.net.executed(p.Height, res.Hash)
+	}
 	select {
 	case pipe.queue <- b: // blocks while maxPending blocks wait for the disk
 	case <-ctx.Done():
@@ -150,6 +159,21 @@ func (n *Node) commitLoop() {
 		if failed {
 			continue
 		}
+		if n.net != nil && !b.synced {
+			// Visible only once a majority computed the same block; a
+			// block from block sync already matched its peer's hash.
+			if err := n.net.confirm(n.pipe.ctx, b.p.Height); err != nil {
+				if n.pipe.ctx.Err() != nil {
+					continue // shutting down: the block stays in the Raft log
+				}
+				n.pipe.mu.Lock()
+				n.pipe.err = err
+				close(n.pipe.failed)
+				n.pipe.drain.Broadcast()
+				n.pipe.mu.Unlock()
+				continue
+			}
+		}
 		if err := n.commit(b); err != nil {
 			n.log.Error("commit failed; the node stops", "height", b.p.Height, "err", err)
 			n.pipe.mu.Lock()
@@ -169,10 +193,7 @@ func (n *Node) commitLoop() {
 			tids[i] = tx.ID
 		}
 		n.hub.Publish(&api.Committed{Header: b.res.Header, Hash: b.res.Hash, TxIDs: tids, Receipts: b.res.Receipts})
-		if n.net != nil && !b.unsynced {
-			// Within a block-sync run only its last block is reported.
-			n.net.onCommitted(b.p.Height, b.res.Hash)
-		}
+
 		n.metrics.observeBlock(b.p, b.prevTime, b.start)
 	}
 }
