@@ -94,7 +94,8 @@ func Decode(h string) (certDER, sig []byte, err error) {
 		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d", ErrMalformed, len(h), maxHeader)
 	}
 	c, s, ok := strings.Cut(h, ".")
-	if !ok {
+	// Go's base64 skips line breaks even when strict.
+	if !ok || strings.ContainsAny(h, "\r\n") {
 		return nil, nil, fmt.Errorf("%w: want base64(certificate DER) \".\" base64(signature)", ErrMalformed)
 	}
 	enc := base64.StdEncoding.Strict()
