@@ -53,7 +53,9 @@ var _ pbconnect.NodeServiceHandler = (*Server)(nil)
 // New returns a server over d.
 func New(d Deps) *Server { return &Server{d: d} }
 
-// Handler mounts the service, /healthz and the given metrics handler on one mux.
+// Handler mounts the service, /healthz and the given metrics handler on one
+// mux. /healthz names the chain, which a client needs before it can make a
+// member proof (see Members).
 func (s *Server) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	// Compressing small answers costs the node more CPU than it saves on
@@ -64,7 +66,11 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		tip := s.d.Store.Tip()
-		fmt.Fprintf(w, "{\"status\":\"ok\",\"height\":%d}\n", tip.Height)
+		_ = json.NewEncoder(w).Encode(struct {
+			Status  string `json:"status"`
+			Height  uint64 `json:"height"`
+			ChainID string `json:"chain_id"`
+		}{"ok", tip.Height, s.d.ChainID})
 	})
 	if metrics != nil {
 		mux.Handle("/metrics", metrics)

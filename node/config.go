@@ -30,6 +30,10 @@ type Config struct {
 	// API is the address the gRPC and HTTP/JSON API listens on.
 	// Default 127.0.0.1:7070.
 	API string `json:"api"`
+	// APITLS, when present, serves the API over TLS 1.3 on the same
+	// address, optionally to consortium members only. Absent: plain
+	// HTTP/2 (h2c), for loopback and trusted LANs.
+	APITLS *APITLSConfig `json:"api_tls,omitempty"`
 	// Consensus selects the engine: "solo" (one node) or "raft" (a network,
 	// configured by the raft and p2p sections).
 	Consensus string `json:"consensus"`
@@ -148,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.PoolEngineConfig(); err != nil {
 		return fmt.Errorf("config: pool: %w", err)
+	}
+	if err := c.APITLS.validate(); err != nil {
+		return err
 	}
 	if c.ExecutionWorkers < 0 || c.ExecutionWorkers > 256 {
 		return fmt.Errorf("config: execution_workers %d out of range [0, 256]", c.ExecutionWorkers)

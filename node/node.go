@@ -20,9 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
-
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/consensus/solo"
@@ -212,6 +209,10 @@ func storeWrites(ws []execution.Write) []store.Write {
 // the first fatal error. ready, if not nil, is called with the API address
 // once the listener is open.
 func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
+	apiTLS, members, err := n.apiTLS()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.API)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -242,16 +243,13 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		handler = mux
 	}
-	httpSrv := &http.Server{
-		Handler:           h2c.NewHandler(handler, &http2.Server{}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	httpSrv := apiServer(handler, apiTLS, members)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	httpErr := make(chan error, 1)
 	engineErr := make(chan error, 1)
 	go func() {
-		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveAPI(httpSrv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- fmt.Errorf("api: %w", err)
 		}
 	}()
@@ -267,7 +265,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	n.log.Info("node started", "chain_id", n.genesis.ChainID, "height", n.store.Tip().Height, "api", "http://"+ln.Addr().String(), "node_id", n.cfg.NodeID)
+	n.log.Info("node started", "chain_id", n.genesis.ChainID, "height", n.store.Tip().Height, "api", apiURL(httpSrv, ln.Addr().String()), "node_id", n.cfg.NodeID)
 	var runErr error
 	engineDone := false
 	select {

@@ -6,9 +6,9 @@ package sdk
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -48,6 +48,10 @@ type Option func(*options)
 
 type options struct {
 	noCompression bool
+	roots         *x509.CertPool    // WithTLS
+	key           crypto.PrivateKey // WithMember
+	cert          []byte
+	err           error // of an option; every call returns it
 }
 
 // WithoutCompression asks the node to send its responses uncompressed. By
@@ -58,21 +62,16 @@ func WithoutCompression() Option {
 	return func(o *options) { o.noCompression = true }
 }
 
-// New returns a client of the node at url, e.g. "http://127.0.0.1:7070".
+// New returns a client of the node at url, e.g. "http://127.0.0.1:7070"
+// (plain HTTP) or "https://node1.example:7070" (TLS; see WithTLS and
+// WithMember). An unusable option or URL makes every call fail with the
+// reason.
 func New(url string, opts ...Option) *Client {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	hc := &http.Client{Transport: &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-		// Unary Connect calls negotiate compression with the standard
-		// Accept-Encoding header, which the transport would otherwise add.
-		DisableCompression: o.noCompression,
-	}}
+	hc := &http.Client{Transport: transport(url, &o)}
 	var rpcOpts []connect.ClientOption
 	if o.noCompression {
 		rpcOpts = append(rpcOpts, connect.WithAcceptCompression("gzip", nil, nil))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,9 @@ as the node accepts, keeping at most --max-pending uncommitted. See
 docs/benchmarks.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if e.tlsCA != "" || e.as != "" {
+				return errors.New("bench measures a node over plain HTTP: --tls-ca and --as are not supported; bench a node without api_tls")
+			}
 			s, err := crypto.ParseScheme(scheme)
 			if err != nil {
 				return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)

@@ -13,6 +13,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/sdk"
 )
 
 // DefaultNode is the API URL of the dev node.
@@ -53,6 +56,8 @@ type env struct {
 	output         string
 	node           string
 	keys           string
+	tlsCA          string // --tls-ca
+	as             string // --as
 }
 
 func (e *env) json() bool { return e.output == "json" }
@@ -79,12 +84,17 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			if e.output != "text" && e.output != "json" {
 				return fmt.Errorf("-o %q: want text or json", e.output)
 			}
+			if (e.tlsCA != "" || e.as != "") && cmd.Flags().Lookup("node") == nil {
+				return fmt.Errorf("--tls-ca and --as apply to commands that take --node; %q does not", cmd.CommandPath())
+			}
 			return nil
 		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVarP(&e.output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&e.tlsCA, "tls-ca", "", "PEM file of the CA that signs the node's API certificate (NET/network/ca.pem), for an https:// --node")
+	root.PersistentFlags().StringVar(&e.as, "as", "", "prove to an https:// node that serves members only that you are the member of key `KEY` in --keys (KEY.pem beside it)")
 	root.AddCommand(
 		initCmd(e), startCmd(e), devCmd(e),
 		keysCmd(e), txCmd(e), queryCmd(e), statusCmd(e),
@@ -94,12 +104,52 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
+// nodeFlag adds --node, and --keys for the key of --as.
 func nodeFlag(cmd *cobra.Command, e *env) {
-	cmd.Flags().StringVar(&e.node, "node", DefaultNode, "node API URL")
+	cmd.Flags().StringVar(&e.node, "node", DefaultNode, "node API URL: http://HOST:PORT, or https:// with --tls-ca and --as")
+	keysFlag(cmd, e)
 }
 
 func keysFlag(cmd *cobra.Command, e *env) {
+	if cmd.Flags().Lookup("keys") != nil {
+		return
+	}
 	cmd.Flags().StringVar(&e.keys, "keys", filepath.Join(DefaultHome(), "keys"), "key folder")
+}
+
+// client returns the SDK client of --node: over TLS trusting --tls-ca,
+// proving membership as --as, when they are given.
+func (e *env) client() (*sdk.Client, error) {
+	var opts []sdk.Option
+	if e.tlsCA != "" {
+		pem, err := os.ReadFile(e.tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-ca: %w", err)
+		}
+		opts = append(opts, sdk.WithTLS(pem))
+	}
+	if e.as != "" {
+		ks, err := keystore.Open(e.keys)
+		if err != nil {
+			return nil, err
+		}
+		k, err := ks.Get(e.as)
+		if err != nil {
+			return nil, fmt.Errorf("--as: %w", err)
+		}
+		der, err := ks.Cert(e.as)
+		if err != nil {
+			return nil, fmt.Errorf("--as: %w", err)
+		}
+		if der == nil {
+			return nil, fmt.Errorf("--as %s: no certificate %s: a member proves itself with its certificate (accord cert issue makes one)", e.as, ks.CertPath(e.as))
+		}
+		opts = append(opts, sdk.WithMember(k.Private, der))
+	}
+	if len(opts) > 0 && !strings.HasPrefix(e.node, "https://") {
+		return nil, fmt.Errorf("--tls-ca and --as need an https:// --node, not %s", e.node)
+	}
+	return sdk.New(e.node, opts...), nil
 }
 
 // parseAmount reads a positive whole number of token units.

@@ -159,7 +159,10 @@ func govCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c := sdk.New(e.node)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
 			deadline := uint64(time.Now().Add(ttl).UnixMilli())
 			res, err := submitGov(ctx, e, c, m, governance.MethodPropose, governance.Args(governance.ProposeArgs{Change: payload, Deadline: deadline}))
 			if err != nil {
@@ -193,7 +196,11 @@ func govCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := castVote(ctx, e, sdk.New(e.node), m, id)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			res, err := castVote(ctx, e, c, m, id)
 			if err != nil {
 				return err
 			}
@@ -210,7 +217,11 @@ func govCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			r, err := sdk.New(e.node).Proposal(ctx, id)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.Proposal(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -256,7 +267,11 @@ func govCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			info, err := sdk.New(e.node).Info(ctx)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Info(ctx)
 			if err != nil {
 				return err
 			}
@@ -299,7 +314,11 @@ func govCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := submitGov(ctx, e, sdk.New(e.node), m, governance.MethodSubmit, governance.Args(governance.SubmitArgs{
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			res, err := submitGov(ctx, e, c, m, governance.MethodSubmit, governance.Args(governance.SubmitArgs{
 				Change: payload, ID: id, Endorsements: identity.EncodeEndorsements(all)}))
 			if err != nil {
 				return err
@@ -429,7 +448,11 @@ func certCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := submitGov(ctx, e, sdk.New(e.node), m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			res, err := submitGov(ctx, e, c, m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	apipb "github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
 )
@@ -31,7 +30,11 @@ func queryCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
 			defer cancel()
-			a, err := sdk.New(e.node).Account(ctx, addr)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			a, err := c.Account(ctx, addr)
 			if err != nil {
 				return err
 			}
@@ -58,7 +61,11 @@ func queryCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
 			defer cancel()
-			r, err := sdk.New(e.node).Tx(ctx, id)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.Tx(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -90,7 +97,11 @@ func queryCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
 			defer cancel()
-			b, err := sdk.New(e.node).Block(ctx, height)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			b, err := c.Block(ctx, height)
 			if err != nil {
 				return err
 			}
@@ -120,7 +131,11 @@ func statusCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
 			defer cancel()
-			s, err := sdk.New(e.node).Status(ctx)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			s, err := c.Status(ctx)
 			if err != nil {
 				return err
 			}

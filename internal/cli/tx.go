@@ -79,7 +79,10 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c := sdk.New(e.node)
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
 			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: token.Name, Method: method, Args: args, Cert: cert})
 			if err != nil {
 				return err
