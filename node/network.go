@@ -548,7 +548,7 @@ func (w *network) confirm(ctx context.Context, height uint64) error {
 			for _, name := range missing {
 				go w.ask(ctx, name, height)
 			}
-			ask.Reset(time.Second)
+			ask.Reset(250 * time.Millisecond)
 		}
 	}
 }
