@@ -391,11 +391,17 @@ func (w *network) Forward(ctx context.Context, raws [][]byte) ([]error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leader %s: %w", leader, err)
 	}
+	var refused []types.Hash
 	for i, v := range verdicts {
 		if v.reason != "" {
 			errs[i] = &api.RemoteError{Code: v.code, Reason: v.reason, Msg: v.msg}
+			if id, err := types.TxID(raws[i], w.n.hash); err == nil {
+				refused = append(refused, id)
+			}
 		}
 	}
+	// What the leader refused would never leave this node's pool otherwise.
+	w.n.pool.Remove(refused)
 	return errs, nil
 }
 

@@ -660,6 +660,40 @@ func (p *Pool) Update(committed []*types.Tx) {
 	}
 }
 
+// Remove takes the given transactions out of the pool unless they are
+// reaped (in a block on its way) or still being admitted; their senders'
+// later transactions go back to waiting for the gap. A node that forwarded
+// transactions to a leader which refused them calls it, so that they do
+// not sit in its pool for ever.
+func (p *Pool) Remove(ids []types.Hash) {
+	p.mu.Lock()
+	touched := map[types.Address]*account{}
+	for _, id := range ids {
+		e := p.known[id]
+		if e == nil || e.state == reaped || e.state == admitting {
+			continue
+		}
+		if acct := p.accounts[e.tx.Sender]; acct != nil {
+			touched[e.tx.Sender] = acct
+		}
+		p.drop(e)
+	}
+	promoted := false
+	for a, acct := range touched {
+		if p.resync(acct) {
+			promoted = true
+		}
+		if len(acct.txs) == 0 {
+			delete(p.accounts, a)
+		}
+	}
+	p.queue.maybeCompact()
+	p.mu.Unlock()
+	if promoted {
+		p.signal()
+	}
+}
+
 // ResetReaped makes every reaped transaction that has not been committed
 // reapable again, in nonce order per sender. A consensus engine calls it
 // when the blocks it proposed may never commit: a Raft leader that loses

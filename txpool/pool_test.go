@@ -714,3 +714,27 @@ func TestForgedCopyInFlightDoesNotShutOutGenuine(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRemoveTakesOutAndReopensTheGap(t *testing.T) {
+	a := keyFor(t, crypto.Ed25519, "alice")
+	st := newState()
+	p := newTestPool(t, Config{}, st)
+	a0, a1, a2 := signTx(t, a, 0), signTx(t, a, 1), signTx(t, a, 2)
+	mustAdmit(t, p, a0, a1, a2)
+	reaped := p.Reap(1, 1<<20) // a0, in a block on its way
+	p.Remove([]types.Hash{a0.ID, a1.ID, {9}})
+	if err := checkInvariants(p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Len() != 2 {
+		t.Fatalf("Len %d after removing a1 (a0 is reaped and stays): want 2", p.Len())
+	}
+	if n, _ := p.ReadyLen(); n != 0 {
+		t.Fatalf("%d ready: a2 must wait for the removed a1", n)
+	}
+	commit(p, st, reaped, nil)
+	mustAdmit(t, p, a1) // the gap filled again
+	if got := p.Reap(10, 1<<20); !slices.Equal(ids(got), ids([]*types.Tx{a1, a2})) {
+		t.Fatalf("reaped nonces %v, want 1 and 2", nonces(got))
+	}
+}

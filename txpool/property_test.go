@@ -171,6 +171,17 @@ func TestPoolProperties(t *testing.T) {
 				}
 				p.Update(block)
 			},
+			"remove": func(rt *rapid.T) {
+				// A leader refused some forwarded transactions: they leave
+				// the pool unless in flight; the rest of the model holds.
+				var ids []types.Hash
+				for range rapid.IntRange(1, 3).Draw(rt, "n") {
+					s := rapid.IntRange(0, propSenders-1).Draw(rt, "sender")
+					nonce := st.get(sender(s)) + rapid.Uint64Range(0, 3).Draw(rt, "offset")
+					ids = append(ids, propTx(t, s, nonce, rapid.IntRange(0, 1).Draw(rt, "variant")).ID)
+				}
+				p.Remove(ids)
+			},
 			"lose leadership": func(rt *rapid.T) {
 				// The blocks in flight will never commit (a Raft leader lost
 				// its term before they did): every reaped transaction must
