@@ -235,3 +235,50 @@ func BenchmarkHashSum(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerifyBatchMisses verifies batches of 128 Ed25519 signatures by
+// 4,096 signers in turn through a KeyCache of 32 keys, so that every key
+// misses, as with a million senders: keys from Get (expanded on each miss)
+// and from Reused (left to the batch to decompress).
+func BenchmarkVerifyBatchMisses(b *testing.B) {
+	const n, signers = 128, 4096
+	msgs := make([]signed, signers)
+	for i := range msgs {
+		k := mustKey(b, crypto.Ed25519, uint64(5000+i))
+		msgs[i] = signed{k, k.Public().Bytes(), mustSign(b, k, benchMsg)}
+	}
+	for _, c := range []struct {
+		name string
+		key  func(*crypto.KeyCache, []byte) crypto.PublicKey
+	}{
+		{"get", func(c *crypto.KeyCache, pub []byte) crypto.PublicKey {
+			k, _ := c.Get(crypto.Ed25519, pub)
+			return k
+		}},
+		{"reused", func(c *crypto.KeyCache, pub []byte) crypto.PublicKey { return c.Reused(crypto.Ed25519, pub) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchCores(b, n, func() func() bool {
+				keys := crypto.NewKeyCache(32)
+				items := make([]crypto.Item, n)
+				ok := make([]bool, n)
+				next := 0
+				return func() bool {
+					for i := range items {
+						v := &msgs[next%signers]
+						next++
+						items[i] = crypto.Item{Scheme: crypto.Ed25519, PublicKey: v.pub, Message: benchMsg, Signature: v.sig}
+						items[i].Key = c.key(keys, v.pub)
+					}
+					crypto.VerifyBatch(items, ok)
+					for _, good := range ok {
+						if !good {
+							return false
+						}
+					}
+					return true
+				}
+			})
+		})
+	}
+}

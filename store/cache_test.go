@@ -27,7 +27,20 @@ func TestStateCacheMatchesPebble(t *testing.T) {
 	if s.cache == nil {
 		t.Fatal("cache is off")
 	}
-	key := func(i int) []byte { return fmt.Appendf(nil, "k/%d", i) }
+	// Every third key is too long to be kept inline, and some values are
+	// too long too, so entries move between a shard's two maps.
+	key := func(i int) []byte {
+		if i%3 == 0 {
+			return fmt.Appendf(nil, "k/%d/%s", i, bytes.Repeat([]byte{'x'}, 40))
+		}
+		return fmt.Appendf(nil, "k/%d", i)
+	}
+	value := func(i int, h uint64) []byte {
+		if (i+int(h))%5 == 0 {
+			return fmt.Appendf(nil, "v%d-%d/long-enough-not-inline", i, h)
+		}
+		return fmt.Appendf(nil, "v%d-%d", i, h)
+	}
 	const keys = 300
 	if err := s.CommitBlock(&BlockCommit{Height: 0, Hash: testHash("g"), Tip: Tip{BlockHash: testHash("g")}}); err != nil {
 		t.Fatal(err)
@@ -60,7 +73,7 @@ func TestStateCacheMatchesPebble(t *testing.T) {
 			if rng.IntN(4) == 0 {
 				c.Writes = append(c.Writes, Write{Key: key(i), Delete: true})
 			} else {
-				c.Writes = append(c.Writes, Write{Key: key(i), Value: fmt.Appendf(nil, "v%d-%d", i, h)})
+				c.Writes = append(c.Writes, Write{Key: key(i), Value: value(i, h)})
 			}
 		}
 		c.Tip = Tip{Height: h, BlockHash: c.Hash}
