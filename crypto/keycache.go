@@ -53,10 +53,10 @@ type keyShard struct {
 // (mostly the precomputed table), about 0.4 KiB for SM2 and P-256.
 func NewKeyCache(size int) *KeyCache {
 	c := &KeyCache{seed: maphash.MakeSeed()}
-	// One slot per key the cache holds, rounded up to a power of two:
-	// 8 bytes a slot against 1.7 KiB an expanded key.
-	slots := 32
-	for slots < size {
+	// Two slots per key the cache holds, at least 1,024, rounded up to a
+	// power of two: 8 bytes a slot against 1.7 KiB an expanded key.
+	slots := 1024
+	for slots < 2*size {
 		slots *= 2
 	}
 	c.seen = make([]atomic.Uint64, slots)
@@ -108,9 +108,17 @@ func (c *KeyCache) Reused(s Scheme, pub []byte) PublicKey {
 		// with either hash may be expanded on its first use, which is
 		// harmless.
 		tag := max(h, 1)
-		slot := &c.seen[(h>>32)&uint64(len(c.seen)-1)]
-		if slot.Load() != tag {
-			slot.Store(tag)
+		// Two slots per key, so that two keys sharing one slot do not
+		// evict each other for ever when their uses alternate.
+		mask := uint64(len(c.seen) - 1)
+		s1, s2 := &c.seen[(h>>32)&mask], &c.seen[(h>>16)&mask]
+		if v1, v2 := s1.Load(), s2.Load(); v1 != tag && v2 != tag {
+			switch {
+			case v1 == 0 || v2 != 0:
+				s1.Store(tag)
+			default:
+				s2.Store(tag)
+			}
 			return nil
 		}
 	}
