@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -48,15 +49,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort returns a loopback port that is free now, for a node process
+// to bind shortly after. It draws from below Linux's ephemeral range
+// (32768 and up), where the kernel hands out ports to every other test's
+// listeners and connections, so that one of those cannot take the port in
+// the meantime.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		p := 10000 + rand.IntN(22000)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 10000 and 32000")
+	return 0
 }
 
 // cli runs the accord binary and returns stdout; it fails the test on a

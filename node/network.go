@@ -612,6 +612,12 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 		}
 		resp, err := w.tr.Request(ctx, leader, chNodes, b)
 		if err != nil {
+			// Removing the leader itself drops this node's connection to
+			// it as the change applies here: the answer is lost, not the
+			// change. Look for the change locally before reporting.
+			if w.applied(ctx, c) {
+				return w.memberNames(), nil
+			}
 			return nil, fmt.Errorf("forwarding to leader %s: %w", leader, err)
 		}
 		var out pb.ChangeNodesResponse
@@ -646,6 +652,21 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 		w.confChanged(raft.ConfChange{Type: raft.ConfRemoveNode, ID: c.Id})
 	}
 	return w.memberNames(), nil
+}
+
+// applied reports whether c shows in this node's member list within a
+// few seconds.
+func (w *network) applied(ctx context.Context, c *pb.NodeChange) bool {
+	for range 50 {
+		_, member := w.nodeID(c.Id)
+		if member == (c.Op == "add") {
+			return true
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			return false
+		}
+	}
+	return false
 }
 
 func (w *network) memberNames() []string {
