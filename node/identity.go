@@ -121,28 +121,24 @@ func (n *Node) checkSigner(tx *types.Tx) (any, error) {
 	return m, nil
 }
 
-// BindSigners binds the signers named by certificate among txs, a block
-// received from a peer, to their keys as the state of the last executed
-// block has them at block time at, so that the pool's Verifier can check
-// their signatures with the rest of the block. It is the hook for the
-// multi-node path: call it before Pool.Verifier().Verify. A transaction it
-// cannot bind (unknown, revoked or expired signer) is left unbound and gets
-// an error; execution will judge it INVALID, deterministically, as every
-// node does, and verifies the signature of any transaction still unbound
-// itself. Nothing happens on an open chain.
-func (n *Node) BindSigners(txs []*types.Tx, at uint64) []error {
-	errs := make([]error, len(txs))
+// bindSigners binds the transactions signed by certificate (or its hash)
+// of a block from another node to their keys, as the state of the last
+// executed block has them at block time at, so that the pool's Verifier
+// can check their signatures with the rest of the block. A transaction it
+// cannot bind (unknown, revoked or expired signer) is left unbound:
+// execution judges it INVALID, deterministically, as every node does.
+// Nothing happens on an open chain.
+func (n *Node) bindSigners(txs []*types.Tx, at uint64) {
 	if n.ident == nil {
-		return errs
+		return
 	}
 	reg, err := n.ident.loader.Registry(pendingReader{n})
-	for i, tx := range txs {
-		switch {
-		case err != nil:
-			errs[i] = err
-		case !tx.Bound():
-			_, errs[i] = governance.Sender(reg, tx, at)
+	if err != nil {
+		return // every certificate signer stays unbound: execution decides
+	}
+	for _, tx := range txs {
+		if !tx.Bound() {
+			_, _ = governance.Sender(reg, tx, at)
 		}
 	}
-	return errs
 }

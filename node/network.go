@@ -495,7 +495,7 @@ func (w *network) signalHeads() {
 	w.mu.Unlock()
 }
 
-// verdict counts the reports of height: whether a majority of the voters
+// tally counts the reports of height: whether a majority of the voters
 // (this node included) agrees with this node's hash, or one disagrees.
 func (w *network) tally(height uint64) (mine types.Hash, agreed bool, fork error, missing []string, wake <-chan struct{}) {
 	quorum := w.voters()/2 + 1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -267,19 +268,10 @@ func (r pendingReader) Get(key []byte) ([]byte, error) {
 // a transaction whose signer cannot be bound is left to execution, which
 // judges it INVALID on every node alike. Any bad signature is an error.
 func (n *Node) verifyBlock(txs []*types.Tx, at uint64) error {
-	n.BindSigners(txs, at)
 	bound := txs
-	for i, tx := range txs {
-		if !tx.Bound() {
-			bound = make([]*types.Tx, 0, len(txs))
-			for _, tx := range txs[i:] {
-				if tx.Bound() {
-					bound = append(bound, tx)
-				}
-			}
-			bound = append(txs[:i:i], bound...)
-			break
-		}
+	if n.ident != nil {
+		n.bindSigners(txs, at)
+		bound = slices.DeleteFunc(slices.Clone(txs), func(tx *types.Tx) bool { return !tx.Bound() })
 	}
 	for i, err := range n.pool.Verifier().Verify(bound) {
 		if err != nil {
