@@ -29,6 +29,20 @@ type member struct {
 	cert []byte
 }
 
+// memberClient loads the member key name and a client of the node: what
+// every signing gov and cert command starts from.
+func memberClient(e *env, name string) (*member, *sdk.Client, error) {
+	m, err := loadMember(e, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, c, nil
+}
+
 func loadMember(e *env, name string) (*member, error) {
 	ks, err := keystore.Open(e.keys)
 	if err != nil {
@@ -153,16 +167,12 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := loadMember(e, from)
+			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c, err := e.client()
-			if err != nil {
-				return err
-			}
 			deadline := uint64(time.Now().Add(ttl).UnixMilli())
 			res, err := submitGov(ctx, e, c, m, governance.MethodPropose, governance.Args(governance.ProposeArgs{Change: payload, Deadline: deadline}))
 			if err != nil {
@@ -190,16 +200,12 @@ func govCmd(e *env) *cobra.Command {
 		Short: "Endorse an open proposal; the vote that satisfies its policy executes it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := loadMember(e, from)
+			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c, err := e.client()
-			if err != nil {
-				return err
-			}
 			res, err := castVote(ctx, e, c, m, id)
 			if err != nil {
 				return err
@@ -261,16 +267,12 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := loadMember(e, from)
+			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c, err := e.client()
-			if err != nil {
-				return err
-			}
 			info, err := c.Info(ctx)
 			if err != nil {
 				return err
@@ -442,16 +444,12 @@ func certCmd(e *env) *cobra.Command {
 				}
 				id = ca.Org
 			}
-			m, err := loadMember(e, from)
+			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			c, err := e.client()
-			if err != nil {
-				return err
-			}
 			res, err := submitGov(ctx, e, c, m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
 			if err != nil {
 				return err
