@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +11,7 @@ import (
 	"github.com/accord-chain/accord/internal/cli"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
+	"github.com/accord-chain/accord/node/nodetest"
 )
 
 // startNode runs a fresh single-node chain in this process on a free
@@ -25,44 +22,7 @@ func startNode(t *testing.T) (url, keys string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := res.Nodes[0].Home
-	cfg, err := node.LoadConfig(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.API = "127.0.0.1:0" // Init takes a fixed port; let the kernel pick one
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, node.ConfigFile), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(home, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx, func(addr string) { ready <- addr }) }()
-	select {
-	case addr := <-ready:
-		url = "http://" + addr
-	case err := <-done:
-		n.Close()
-		t.Fatalf("node stopped before listening: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-		if err := n.Close(); err != nil {
-			t.Errorf("closing the node: %v", err)
-		}
-	})
-	return url, res.KeysDir
+	return nodetest.Start(t, res.Nodes[0].Home, nil), res.KeysDir
 }
 
 // checkCounts asserts what any healthy run must show: something committed,

@@ -1,62 +1,17 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/accord-chain/accord/node"
+	"github.com/accord-chain/accord/node/nodetest"
 )
 
-// startNode runs the node in home in this process on a free loopback port
-// and returns its API URL.
-func startNode(t *testing.T, home string) string {
-	t.Helper()
-	cfg, err := node.LoadConfig(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.API = "127.0.0.1:0" // init takes a fixed port; let the kernel pick one
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, node.ConfigFile), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(home, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx, func(addr string) { ready <- addr }) }()
-	var url string
-	select {
-	case addr := <-ready:
-		url = "http://" + addr
-	case err := <-done:
-		n.Close()
-		t.Fatalf("node stopped before listening: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("node: %v", err)
-		}
-		if err := n.Close(); err != nil {
-			t.Errorf("closing the node: %v", err)
-		}
-	})
-	return url
-}
+// startNode runs the node in home in this process and returns its API URL.
+func startNode(t *testing.T, home string) string { return nodetest.Start(t, home, nil) }
 
 // ok runs the command, fails the test unless it exits 0 and returns its
 // standard output.
