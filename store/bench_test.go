@@ -170,3 +170,52 @@ func BenchmarkStateCache(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetAbsentCold reads keys that were never written, each once, from
+// a store holding a million accounts' balances (written in blocks of
+// 10,000, as funding does): the first nonce read of each new sender. With
+// the key filter the read never reaches pebble; "pebble" turns the filter
+// off to show what it saves.
+func BenchmarkGetAbsentCold(b *testing.B) {
+	const accounts = 1 << 20
+	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CommitBlock(genCommit(0)); err != nil {
+		b.Fatal(err)
+	}
+	bal := func(i int) []byte { return fmt.Appendf(nil, "c/token/b/%020d", i) }
+	const per = 10_000
+	for h := uint64(1); h <= accounts/per+1; h++ {
+		c := &BlockCommit{Height: h, Block: []byte("b"), Hash: testHash(h)}
+		c.Tip = Tip{Height: h, BlockHash: c.Hash}
+		for i := int(h-1) * per; i < min(int(h)*per, accounts); i++ {
+			c.Writes = append(c.Writes, Write{Key: bal(i), Value: make([]byte, 8)})
+		}
+		if err := s.CommitBlock(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	filter := s.keys
+	for _, mode := range []string{"filter", "pebble"} {
+		b.Run(mode, func(b *testing.B) {
+			s.keys = filter
+			if mode == "pebble" {
+				s.keys = nil
+			}
+			defer func() { s.keys = filter }()
+			buf := make([]byte, 0, 64)
+			i := 0
+			for b.Loop() {
+				// A fresh key every time, as each new sender's nonce is.
+				buf = fmt.Appendf(buf[:0], "a/n/%s/%020d", mode, i)
+				i++
+				if _, err := s.Get(buf); err != ErrNotFound {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

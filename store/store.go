@@ -26,6 +26,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,7 @@ type Store struct {
 	cur    *readState              // latest committed tip and its snapshot
 	live   map[*readState]struct{} // every readState whose snapshot is open
 	cache  *stateCache             // nil when off; see stateCache for its locking
+	keys   *keyFilter              // every state key written; see keyFilter
 }
 
 // readState is a pebble snapshot of the DB as of a tip. The Store holds one
@@ -196,6 +198,9 @@ func Open(opts Options) (_ *Store, err error) {
 		s.wo = pebble.NoSync
 	}
 	tip, err := s.load()
+	if err == nil {
+		s.keys, err = s.scanKeys()
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -283,11 +288,42 @@ func (s *Store) isEmpty(lower, upper []byte) (bool, error) {
 	return !found, nil
 }
 
+// scanKeys builds the key filter from the state keys on disk.
+func (s *Store) scanKeys() (*keyFilter, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: []byte{prefixState},
+		UpperBound: []byte{prefixStateEnd},
+	})
+	if err != nil {
+		return nil, wrapPebble(err)
+	}
+	// Hash first, size the filter to the count, then add: 8 bytes a key
+	// while it runs, and one part for the whole state.
+	seed := maphash.MakeSeed()
+	var hashes []uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		hashes = append(hashes, maphash.Bytes(seed, it.Key()[1:]))
+	}
+	if err := it.Close(); err != nil {
+		return nil, wrapPebble(err)
+	}
+	f := newKeyFilter(seed, len(hashes))
+	for _, h := range hashes {
+		f.addHash(h)
+	}
+	return f, nil
+}
+
 // publish makes tip, and everything committed so far, what reads see.
 // Called with writeMu held (or from Open), after the commit returned.
 func (s *Store) publish(tip Tip, writes ...Write) {
 	rs := &readState{snap: s.db.NewSnapshot(), tip: tip}
 	rs.refs.Store(1)
+	for _, w := range writes {
+		if !w.Delete {
+			s.keys.add(w.Key)
+		}
+	}
 	s.mu.Lock()
 	if s.cache != nil {
 		for _, w := range writes {
@@ -542,6 +578,9 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 	if s.cache != nil {
 		return s.getCached(key)
 	}
+	if !s.keys.mayContain(key) {
+		return nil, s.absent()
+	}
 	bp := keyBufPool.Get().(*[]byte)
 	k := append(append((*bp)[:0], prefixState), key...)
 	v, err := s.get(k)
@@ -564,6 +603,10 @@ func (s *Store) getCached(key []byte) ([]byte, error) {
 		}
 		return v, nil
 	}
+	if !s.keys.mayContain(key) {
+		// Certain, and cheap to ask again: no cache entry.
+		return nil, ErrNotFound
+	}
 	bp := keyBufPool.Get().(*[]byte)
 	k := append(append((*bp)[:0], prefixState), key...)
 	v, err := getCopy(s.cur.snap, k)
@@ -576,6 +619,17 @@ func (s *Store) getCached(key []byte) ([]byte, error) {
 		s.cache.set(key, nil, true)
 	}
 	return v, err
+}
+
+// absent is Get's answer for a key the filter rules out: ErrNotFound, or
+// ErrClosed once the store is closed, as a pebble read would have said.
+func (s *Store) absent() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return ErrNotFound
 }
 
 // BlockByHeight returns the encoded block at height h, or ErrNotFound (also

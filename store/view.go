@@ -37,6 +37,9 @@ func (v *View) Tip() Tip { return v.tip }
 // Get returns the value of a state key as of the view's tip, or
 // (nil, ErrNotFound). The returned slice is the caller's.
 func (v *View) Get(key []byte) ([]byte, error) {
+	if !v.s.keys.mayContain(key) {
+		return nil, v.absent()
+	}
 	bp := keyBufPool.Get().(*[]byte)
 	k := append(append((*bp)[:0], prefixState), key...)
 	val, err := v.get(k)
@@ -57,6 +60,16 @@ func (v *View) get(k []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	return getCopy(v.rs.snap, k)
+}
+
+// absent is Get's answer for a key the store's filter rules out.
+func (v *View) absent() error {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.rs == nil {
+		return ErrClosed
+	}
+	return v.s.absent()
 }
 
 // Close releases the view. Closing twice, or after the store was closed, is
