@@ -116,11 +116,28 @@ type BlockCommit struct {
 // memTableBytes is pebble's memtable size. Pebble commits a batch larger than
 // about half the memtable as a "flushable batch", which forces a memtable
 // rotation and a flush of its own; with pebble's 4 MiB default that would be
-// every block above 2 MiB. 64 MiB keeps blocks up to ~32 MiB on the ordinary
-// path and makes flushes (and L0 files) rarer. Pebble grows memtables up to
-// this size gradually, and stalls writes at two full ones (its default
-// MemTableStopWritesThreshold), bounding memtable memory at ~128 MiB.
-const memTableBytes = 64 << 20
+// every block above 2 MiB. 128 MiB keeps blocks up to ~64 MiB on the
+// ordinary path, and makes flushes, and the L0 files they leave for
+// compactions to merge, rarer: with a million accounts, compactions are
+// most of the store's CPU, and 128 MiB against 64 MiB cut what they wrote
+// by about a third (BenchmarkStoreLoad, docs/benchmarks.md). Pebble grows
+// memtables up to this size gradually, and stalls writes at two full ones
+// (its default MemTableStopWritesThreshold), bounding memtable memory at
+// ~256 MiB, allocated outside the Go heap.
+const memTableBytes = 128 << 20
+
+// L0 compaction triggers. Pebble compacts L0 into the base level once L0
+// is 4 sublevels deep (L0CompactionThreshold) or holds 500 files. State
+// keys and tx ids are random, so every such compaction rewrites much of the
+// base level: waiting for 8 sublevels merges twice as much L0 per rewrite,
+// while 32 files bound how far L0 can fall behind. Reads pay little for the
+// deeper L0: most state reads end in the state cache or the key filter.
+// Writes stop at 32 sublevels, well past the trigger.
+const (
+	l0CompactionThreshold     = 8
+	l0CompactionFileThreshold = 32
+	l0StopWritesThreshold     = 32
+)
 
 // Store is the block store and state database. All methods are safe for
 // concurrent use, except that CommitBlock is meant to be driven by one
@@ -172,6 +189,10 @@ func Open(opts Options) (_ *Store, err error) {
 		Cache:        cache,
 		Logger:       pebbleLogger{opts.Logger},
 		MemTableSize: memTableBytes,
+
+		L0CompactionThreshold:     l0CompactionThreshold,
+		L0CompactionFileThreshold: l0CompactionFileThreshold,
+		L0StopWritesThreshold:     l0StopWritesThreshold,
 		// Pin the on-disk format instead of following pebble's default, so
 		// that a pebble upgrade never silently ratchets the format (which
 		// would prevent rolling back the binary).
