@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -224,4 +226,51 @@ func BenchmarkGetAbsentCold(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCommitTransfers commits blocks shaped like a busy node's: 2,400
+// transfers, each with a random tx id, a receipt, and three state writes
+// (random keys, sorted, as the executor hands them over), with no fsync, so
+// that the time is the batch's building and its insertion into the
+// memtable. Run with -benchtime 400x or more, so that the memtable holds
+// about a million entries, as it does under load.
+func BenchmarkCommitTransfers(b *testing.B) {
+	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CommitBlock(genCommit(0)); err != nil {
+		b.Fatal(err)
+	}
+	const txs = 2400
+	rng := rand.New(rand.NewPCG(3, 4))
+	block := make([]byte, 250*txs)
+	receipt := make([]byte, 40)
+	v8 := make([]byte, 8)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		h := uint64(i + 1)
+		c := &BlockCommit{Height: h, Hash: testHash("transfers", h), Block: block}
+		c.Tip = Tip{Height: h, BlockHash: c.Hash}
+		for range txs {
+			var id Hash
+			binary.BigEndian.PutUint64(id[:], rng.Uint64())
+			binary.BigEndian.PutUint64(id[8:], rng.Uint64())
+			c.TxIDs = append(c.TxIDs, id)
+			c.Receipts = append(c.Receipts, receipt)
+			for range 3 {
+				c.Writes = append(c.Writes, Write{Key: fmt.Appendf(nil, "c/token/b/%020d", rng.Uint64()), Value: v8})
+			}
+		}
+		slices.SortFunc(c.Writes, func(a, b Write) int { return bytes.Compare(a.Key, b.Key) })
+		b.StartTimer()
+		if err := s.CommitBlock(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*txs)/b.Elapsed().Seconds(), "txs/s")
 }
