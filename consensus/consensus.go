@@ -9,6 +9,7 @@ package consensus
 
 import (
 	"context"
+	"time"
 
 	"github.com/accord-chain/accord/types"
 )
@@ -52,4 +53,33 @@ type Engine interface {
 	Run(ctx context.Context) error
 	// Name is the engine's name as shown in node status, e.g. "solo".
 	Name() string
+}
+
+// Limits are the limits a leader cuts blocks with: at most MaxTxs
+// transactions and MaxBytes of them, and a block at least every Interval
+// while transactions wait.
+type Limits struct {
+	MaxTxs   int
+	MaxBytes int
+	Interval time.Duration
+}
+
+// Live returns the limits to cut the next block with: those live gives
+// where they are valid (at least one transaction; 1 KiB to bytesCap; 1 ms
+// to 10 s), l's otherwise. live, the chain's current parameters, may be nil.
+func (l Limits) Live(live func() (maxTxs, maxBytes int, interval time.Duration), bytesCap int) Limits {
+	if live == nil {
+		return l
+	}
+	n, b, i := live()
+	if n >= 1 {
+		l.MaxTxs = n
+	}
+	if b >= 1024 && b <= bytesCap {
+		l.MaxBytes = b
+	}
+	if i >= time.Millisecond && i <= 10*time.Second {
+		l.Interval = i
+	}
+	return l
 }

@@ -524,21 +524,8 @@ func (e *Engine) leaderReady() bool {
 // limits returns the block limits now: Config.Limits' where it gives
 // valid ones, else the configured.
 func (e *Engine) limits() (maxTxs, maxBytes int, interval time.Duration) {
-	maxTxs, maxBytes, interval = e.cfg.MaxBlockTxs, e.cfg.MaxBlockBytes, e.cfg.BlockInterval
-	if e.cfg.Limits == nil {
-		return
-	}
-	n, b, i := e.cfg.Limits()
-	if n >= 1 {
-		maxTxs = n
-	}
-	if b >= 1024 && b <= maxBlockBytes {
-		maxBytes = b
-	}
-	if i >= time.Millisecond && i <= 10*time.Second {
-		interval = i
-	}
-	return
+	l := consensus.Limits{MaxTxs: e.cfg.MaxBlockTxs, MaxBytes: e.cfg.MaxBlockBytes, Interval: e.cfg.BlockInterval}.Live(e.cfg.Limits, maxBlockBytes)
+	return l.MaxTxs, l.MaxBytes, l.Interval
 }
 
 // proposeBlocks proposes blocks while there are ready transactions, the

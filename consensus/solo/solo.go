@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/accord-chain/accord/consensus"
@@ -92,21 +93,8 @@ func (e *Engine) Name() string { return "solo" }
 // limits returns the block limits now: Config.Limits' where it gives
 // valid ones, else the configured.
 func (e *Engine) limits() (maxTxs, maxBytes int, interval time.Duration) {
-	maxTxs, maxBytes, interval = e.cfg.MaxTxs, e.cfg.MaxBytes, e.cfg.Interval
-	if e.cfg.Limits == nil {
-		return
-	}
-	n, b, i := e.cfg.Limits()
-	if n >= 1 {
-		maxTxs = n
-	}
-	if b >= 1024 {
-		maxBytes = b
-	}
-	if i >= time.Millisecond && i <= 10*time.Second {
-		interval = i
-	}
-	return
+	l := consensus.Limits{MaxTxs: e.cfg.MaxTxs, MaxBytes: e.cfg.MaxBytes, Interval: e.cfg.Interval}.Live(e.cfg.Limits, math.MaxInt)
+	return l.MaxTxs, l.MaxBytes, l.Interval
 }
 
 // Run implements consensus.Engine.
