@@ -646,18 +646,9 @@ func (p *Pool) Update(committed []*types.Tx) {
 			// the block's failure sorts out any that went stale.
 			p.stateErr.Add(1)
 		}
-		if p.resync(acct) {
-			promoted = true
-		}
-		if len(acct.txs) == 0 {
-			delete(p.accounts, a)
-		}
+		promoted = p.resyncAccount(a, acct) || promoted
 	}
-	p.queue.maybeCompact()
-	p.mu.Unlock()
-	if promoted {
-		p.signal()
-	}
+	p.unlockChanged(promoted)
 }
 
 // Remove takes the given transactions out of the pool unless they are
@@ -680,18 +671,9 @@ func (p *Pool) Remove(ids []types.Hash) {
 	}
 	promoted := false
 	for a, acct := range touched {
-		if p.resync(acct) {
-			promoted = true
-		}
-		if len(acct.txs) == 0 {
-			delete(p.accounts, a)
-		}
+		promoted = p.resyncAccount(a, acct) || promoted
 	}
-	p.queue.maybeCompact()
-	p.mu.Unlock()
-	if promoted {
-		p.signal()
-	}
+	p.unlockChanged(promoted)
 }
 
 // ResetReaped makes every reaped transaction that has not been committed
@@ -723,10 +705,24 @@ func (p *Pool) ResetReaped() {
 				e.state = waiting
 			}
 		}
-		if p.resync(acct) {
-			promoted = true
-		}
+		promoted = p.resync(acct) || promoted
 	}
+	p.unlockChanged(promoted)
+}
+
+// resyncAccount resyncs acct and forgets it once it holds nothing; it
+// reports whether anything became ready. p.mu is held.
+func (p *Pool) resyncAccount(a types.Address, acct *account) bool {
+	promoted := p.resync(acct)
+	if len(acct.txs) == 0 {
+		delete(p.accounts, a)
+	}
+	return promoted
+}
+
+// unlockChanged ends a change to the pool: it compacts the ready queue,
+// releases p.mu, and wakes the engine if anything became ready.
+func (p *Pool) unlockChanged(promoted bool) {
 	p.queue.maybeCompact()
 	p.mu.Unlock()
 	if promoted {
