@@ -11,6 +11,30 @@ import (
 	"testing"
 )
 
+// openBench opens a store in a temporary directory, closed when the
+// benchmark ends, with its genesis committed.
+func openBench(b *testing.B, noSync bool) *Store {
+	b.Helper()
+	s, err := Open(Options{Dir: b.TempDir(), NoSync: noSync})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	if err := s.CommitBlock(genCommit(0)); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// incompressible returns 16 MiB of random bytes: blocks, receipts and
+// signatures do not compress, so the benchmarks' stand-ins for them must
+// not either. Slices of the first 8 MiB are up to 8 MiB long.
+func incompressible() []byte {
+	random := make([]byte, 16<<20)
+	_, _ = crand.Read(random)
+	return random
+}
+
 // benchCommit is a block of 1000 state writes (32-byte keys, 100-byte values,
 // like account records), 100 txs with 64-byte receipts and a 16 KiB block.
 func benchCommit(h uint64) *BlockCommit {
@@ -36,14 +60,7 @@ func BenchmarkCommitBlock(b *testing.B) {
 			name = "nosync"
 		}
 		b.Run(name, func(b *testing.B) {
-			s, err := Open(Options{Dir: b.TempDir(), NoSync: noSync})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			if err := s.CommitBlock(genCommit(0)); err != nil {
-				b.Fatal(err)
-			}
+			s := openBench(b, noSync)
 			c := benchCommit(1)
 			b.ReportAllocs()
 			b.SetBytes(int64(commitSize(c)))
@@ -70,14 +87,7 @@ func BenchmarkCommitBlock(b *testing.B) {
 // them to sstables (the block cache is warm: the data set fits).
 func BenchmarkGet(b *testing.B) {
 	const keys = 100_000
-	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CommitBlock(genCommit(0)); err != nil {
-		b.Fatal(err)
-	}
+	s := openBench(b, true)
 	key := func(i int) []byte { return fmt.Appendf(nil, "acct/%08d", i) }
 	for h := uint64(1); h <= keys/1000; h++ {
 		c := &BlockCommit{Height: h, Block: []byte("b"), Hash: testHash(h)}
@@ -183,16 +193,8 @@ func BenchmarkStateCache(b *testing.B) {
 // filter off to show what it saves.
 func BenchmarkGetAbsentCold(b *testing.B) {
 	const accounts, per = 1 << 20, 10_000
-	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CommitBlock(genCommit(0)); err != nil {
-		b.Fatal(err)
-	}
-	random := make([]byte, 16<<20)
-	_, _ = crand.Read(random)
+	s := openBench(b, true)
+	random := incompressible()
 	bal := func(i int) []byte { return fmt.Appendf(nil, "c/token/b/%020d", i) }
 	for h := uint64(1); h <= accounts/per+1; h++ {
 		c := &BlockCommit{Height: h, Hash: testHash(h), Block: random[int(h*7919)%(8<<20):][:250*per]}
@@ -235,14 +237,7 @@ func BenchmarkGetAbsentCold(b *testing.B) {
 // memtable. Run with -benchtime 400x or more, so that the memtable holds
 // about a million entries, as it does under load.
 func BenchmarkCommitTransfers(b *testing.B) {
-	s, err := Open(Options{Dir: b.TempDir(), NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CommitBlock(genCommit(0)); err != nil {
-		b.Fatal(err)
-	}
+	s := openBench(b, true)
 	const txs = 2400
 	rng := rand.New(rand.NewPCG(3, 4))
 	block := make([]byte, 250*txs)

@@ -3,7 +3,6 @@
 package store
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -40,16 +39,9 @@ func BenchmarkStoreLoad(b *testing.B) {
 }
 
 func storeLoad(b *testing.B, accounts, windowBlocks int) {
-	s, err := Open(Options{Dir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CommitBlock(genCommit(0)); err != nil {
-		b.Fatal(err)
-	}
-	random := make([]byte, 16<<20)
-	_, _ = rand.Read(random)
+	s := openBench(b, false)
+	defer s.Close() // before the next iteration opens another
+	random := incompressible()
 	addr := func(i uint64) []byte {
 		h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, i))
 		return h[:20]
