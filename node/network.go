@@ -74,6 +74,20 @@ type head struct {
 	hash   types.Hash
 }
 
+// newNetwork returns n's network state with nothing known yet: no
+// members, heads or hash reports.
+func newNetwork(n *Node) *network {
+	return &network{
+		n:            n,
+		members:      map[uint64]PeerConfig{},
+		heads:        map[string]head{},
+		reports:      map[uint64]map[string]types.Hash{},
+		mine:         map[uint64]types.Hash{},
+		headsChanged: make(chan struct{}),
+		diverge:      make(chan error, 1),
+	}
+}
+
 // openNetwork builds the transport and the Raft engine of a node whose
 // config says consensus "raft".
 func (n *Node) openNetwork() (*network, error) {
@@ -83,15 +97,7 @@ func (n *Node) openNetwork() (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &network{
-		n:            n,
-		members:      map[uint64]PeerConfig{},
-		heads:        map[string]head{},
-		reports:      map[uint64]map[string]types.Hash{},
-		mine:         map[uint64]types.Hash{},
-		headsChanged: make(chan struct{}),
-		diverge:      make(chan error, 1),
-	}
+	w := newNetwork(n)
 	w.ask = w.askHash
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {

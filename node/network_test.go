@@ -17,17 +17,9 @@ import (
 func testNetwork(voters int) *network {
 	n := &Node{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	n.cfg.Raft = &RaftConfig{ID: 1}
-	w := &network{
-		n:            n,
-		members:      map[uint64]PeerConfig{},
-		heads:        map[string]head{},
-		reports:      map[uint64]map[string]types.Hash{},
-		mine:         map[uint64]types.Hash{},
-		diverge:      make(chan error, 1),
-		headsChanged: make(chan struct{}),
-		voters:       func() int { return voters },
-		ask:          func(context.Context, string, uint64) {},
-	}
+	w := newNetwork(n)
+	w.voters = func() int { return voters }
+	w.ask = func(context.Context, string, uint64) {}
 	for i := range voters {
 		w.members[uint64(i+1)] = PeerConfig{ID: uint64(i + 1), NodeID: "node" + string(rune('0'+i))}
 	}
