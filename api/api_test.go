@@ -23,6 +23,7 @@ import (
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/sdk"
@@ -41,7 +42,7 @@ func testNode(t *testing.T) (url string, admin crypto.PrivateKey) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	home := t.TempDir()
-	res, err := node.Init(node.InitOptions{Home: home, ChainID: "api-test", BasePort: port})
+	res, err := provision.Init(provision.Options{Home: home, ChainID: "api-test", BasePort: port})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func testNode(t *testing.T) (url string, admin crypto.PrivateKey) {
 		t.Fatal("node did not start")
 	}
 	ks, _ := keystore.Open(res.KeysDir)
-	k, err := ks.Get(node.AdminKey)
+	k, err := ks.Get(provision.AdminKey)
 	if err != nil {
 		t.Fatal(err)
 	}

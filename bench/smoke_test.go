@@ -9,8 +9,8 @@ import (
 
 	"github.com/accord-chain/accord/bench"
 	"github.com/accord-chain/accord/internal/cli"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/node/nodetest"
 )
 
@@ -18,7 +18,7 @@ import (
 // loopback port and returns its API URL and key folder.
 func startNode(t *testing.T) (url, keys string) {
 	t.Helper()
-	res, err := node.Init(node.InitOptions{Home: t.TempDir()})
+	res, err := provision.Init(provision.Options{Home: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := ks.Get(node.AdminKey)
+	admin, err := ks.Get(provision.AdminKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,10 +41,7 @@ func initTLSNode(t *testing.T, o InitOptions) (*InitResult, string) {
 	t.Helper()
 	o.Home, o.Now = t.TempDir(), time.Now()
 	res := initHome(t, o)
-	if err := makeNetworkCA(o.Home, res.ChainID, o.Now); err != nil {
-		t.Fatal(err)
-	}
-	if err := IssueNodeTLS(o.Home, res.Nodes[0].Home, "node0", o.Now); err != nil {
+	if err := NetworkTLS(o.Home, res.ChainID, res.Nodes[0].Home, "node0", o.Now); err != nil {
 		t.Fatal(err)
 	}
 	return res, o.Home
@@ -85,7 +81,7 @@ func startTLSNode(t *testing.T, o InitOptions, clientAuth string) *tlsNode {
 		t.Fatalf("node stopped before serving: %v", err)
 	}
 	var err error
-	if nd.caPEM, err = os.ReadFile(filepath.Join(NetworkDir(home), networkCACert)); err != nil {
+	if nd.caPEM, err = os.ReadFile(NetworkCACert(home)); err != nil {
 		t.Fatal(err)
 	}
 	if nd.ks, err = keystore.Open(res.KeysDir); err != nil {

@@ -45,7 +45,7 @@ func (c *permChain) issueBy(ca *identity.CA, dir, name string, role identity.Rol
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	serial, err := nextSerial(dir)
+	serial, err := NextSerial(dir)
 	if err != nil {
 		c.t.Fatal(err)
 	}

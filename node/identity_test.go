@@ -334,7 +334,7 @@ func TestOfflineChangeAndFreeze(t *testing.T) {
 	}
 	// Two admins of one organisation count once: 1 of 3.
 	k, _ := c.ks.New("org1-admin2", crypto.P256)
-	if _, err := IssueCert(OrgDir(filepath.Dir(c.res.Nodes[0].Home), 1), c.ks, k.Name, "second admin", identity.Admin, time.Now()); err != nil {
+	if err := IssueCert(OrgDir(filepath.Dir(c.res.Nodes[0].Home), 1), c.ks, k.Name, "second admin", identity.Admin, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	rs := c.block(

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/token"
@@ -32,29 +31,6 @@ func initHome(t *testing.T, o InitOptions) *InitResult {
 		t.Fatal(err)
 	}
 	return res
-}
-
-func TestInitDefaultsAndRefusal(t *testing.T) {
-	home := t.TempDir()
-	res := initHome(t, InitOptions{Home: home, Crypto: crypto.SM2})
-	g, _, err := LoadGenesis(filepath.Join(res.Nodes[0].Home, GenesisFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g.Hash != "sm3" || g.Crypto != "sm2" || g.Token.Issuer != res.Admin || g.ChainID != "accord-dev" {
-		t.Fatalf("genesis for --crypto sm2: %+v", g)
-	}
-	if _, err := Init(InitOptions{Home: home}); !errors.Is(err, ErrInitialised) {
-		t.Fatalf("second init: %v, want ErrInitialised", err)
-	}
-	cfg, err := LoadConfig(res.Nodes[0].Home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, _ := cfg.SoloEngineConfig()
-	if sc.Interval > 200*time.Millisecond || cfg.API != "127.0.0.1:7070" {
-		t.Fatalf("default config: interval %s, api %s", sc.Interval, cfg.API)
-	}
 }
 
 func TestConfigRejectsUnknownFieldsAndBadValues(t *testing.T) {

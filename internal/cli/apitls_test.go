@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/p2p"
 )
@@ -27,18 +28,18 @@ func TestStatusOverMemberTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile := filepath.Join(node.NetworkDir(home), "ca.pem")
-	if err := os.MkdirAll(node.NetworkDir(home), 0o700); err != nil {
+	caFile := filepath.Join(provision.NetworkDir(home), "ca.pem")
+	if err := os.MkdirAll(provision.NetworkDir(home), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(node.NetworkDir(home), "ca.key"), caKey, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(provision.NetworkDir(home), "ca.key"), caKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	nodeHome := node.NodeHome(home, 0)
-	if err := node.IssueNodeTLS(home, nodeHome, "node0", now); err != nil {
+	nodeHome := provision.NodeHome(home, 0)
+	if err := provision.IssueNodeTLS(home, nodeHome, "node0", now); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.OpenWith(nodeHome, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c *node.Config) {

@@ -18,8 +18,8 @@ import (
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/sdk"
 )
 
@@ -413,7 +413,10 @@ func certCmd(e *env) *cobra.Command {
 			} else if !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			res, err := node.IssueCert(org, ks, keyName, name, r, time.Now())
+			res, err := provision.IssueCert(org, ks, keyName, name, r, time.Now())
+			if errors.Is(err, provision.ErrNotOrgDir) {
+				return fmt.Errorf("--org: %w; `accord init --orgs` makes organisation folders", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -476,7 +479,7 @@ func certCmd(e *env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--crypto %q: want sm2 or p256", scheme)
 			}
-			if err := node.NewOrgCA(keyName, org, s, time.Now()); err != nil {
+			if err := provision.NewOrgCA(keyName, org, s, time.Now()); err != nil {
 				return err
 			}
 			v := map[string]string{"org": org, "dir": keyName, "ca": filepath.Join(keyName, "ca.pem")}

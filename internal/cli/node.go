@@ -13,12 +13,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
 )
 
 func initCmd(e *env) *cobra.Command {
 	var (
-		o      node.InitOptions
+		o      provision.Options
 		scheme string
 	)
 	cmd := &cobra.Command{
@@ -34,7 +35,7 @@ func initCmd(e *env) *cobra.Command {
 				return fmt.Errorf("--crypto %q: want ed25519, sm2 or p256", scheme)
 			}
 			o.Crypto = s
-			res, err := node.Init(o)
+			res, err := initNetwork(o)
 			if err != nil {
 				return err
 			}
@@ -98,16 +99,16 @@ func devCmd(e *env) *cobra.Command {
 		Short: "Run a single-node chain on embedded storage, creating it on first use",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !node.Initialised(home) {
-				if _, err := node.Init(node.InitOptions{Home: home}); err != nil {
+			if !provision.Initialised(home) {
+				if _, err := provision.Init(provision.Options{Home: home}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "initialised a new dev chain in %s\n", home)
 			}
-			keys := node.KeysDir(home)
-			return runNode(e, node.NodeHome(home, 0), workers, func(api string) {
+			keys := provision.KeysDir(home)
+			return runNode(e, provision.NodeHome(home, 0), workers, func(api string) {
 				fmt.Fprintf(e.stdout, "Accord dev node running\n  API:       http://%s\n  admin key: %s (name: admin)\n  data:      %s\nPress Ctrl-C to stop.\n",
-					api, filepath.Join(keys, node.AdminKey+".json"), node.NodeHome(home, 0))
+					api, filepath.Join(keys, provision.AdminKey+".json"), provision.NodeHome(home, 0))
 			})
 		},
 	}

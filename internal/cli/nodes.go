@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/sdk"
@@ -31,7 +33,7 @@ func nodeCmd(e *env) *cobra.Command {
 
 func nodeAddCmd(e *env) *cobra.Command {
 	var (
-		o        node.JoinOptions
+		o        provision.JoinOptions
 		prepare  bool
 		existing string
 	)
@@ -50,16 +52,19 @@ prepared home with --home.`,
 				return err
 			}
 			var (
-				home *node.InitNode
+				home *provision.Node
 				self node.PeerConfig
 			)
 			if existing != "" {
-				home, self, err = node.JoiningHome(existing)
+				home, self, err = provision.JoiningHome(existing)
+				if errors.Is(err, provision.ErrNotJoiningHome) {
+					return fmt.Errorf("--home: %w; accord node add --prepare makes one", err)
+				}
 			} else {
-				home, self, err = node.NewJoiningHome(o)
+				home, self, err = provision.NewJoiningHome(o)
 			}
 			if err != nil {
-				return err
+				return withFlag(err, joinFlags)
 			}
 			if prepare {
 				v := struct {
@@ -144,17 +149,17 @@ func nodeRemoveCmd(e *env) *cobra.Command {
 
 // adminAndNode loads the network's admin key and picks the node to talk to.
 func adminAndNode(e *env, network string) (crypto.PrivateKey, string, error) {
-	ks, err := keystore.Open(node.KeysDir(network))
+	ks, err := keystore.Open(provision.KeysDir(network))
 	if err != nil {
 		return nil, "", err
 	}
-	admin, err := ks.Get(node.AdminKey)
+	admin, err := ks.Get(provision.AdminKey)
 	if err != nil {
 		return nil, "", fmt.Errorf("the admin key of %s: %w", network, err)
 	}
 	url := e.node
 	if url == "" {
-		cfg, err := node.LoadConfig(node.NodeHome(network, 0))
+		cfg, err := node.LoadConfig(provision.NodeHome(network, 0))
 		if err != nil {
 			return nil, "", err
 		}

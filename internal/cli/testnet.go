@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
 )
 
@@ -27,7 +28,7 @@ const testnetStartTimeout = 2 * time.Minute
 
 func testnetCmd(e *env) *cobra.Command {
 	var (
-		o       node.InitOptions
+		o       provision.Options
 		scheme  string
 		workers int
 	)
@@ -36,7 +37,7 @@ func testnetCmd(e *env) *cobra.Command {
 		Short: "Run a local Raft network: initialise DIR if needed, start every node as a child process, stop them all on Ctrl-C",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !node.Initialised(o.Home) {
+			if !provision.Initialised(o.Home) {
 				if scheme == "" {
 					scheme = "ed25519"
 					if o.Orgs > 0 {
@@ -51,7 +52,7 @@ func testnetCmd(e *env) *cobra.Command {
 				if o.Nodes < 2 {
 					return fmt.Errorf("--nodes %d: a testnet needs at least 2 nodes (accord dev runs one)", o.Nodes)
 				}
-				if _, err := node.Init(o); err != nil {
+				if _, err := initNetwork(o); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "initialised a %d-node network in %s\n", o.Nodes, o.Home)
@@ -87,7 +88,7 @@ func testnetCmd(e *env) *cobra.Command {
 func networkHomes(dir string) ([]string, error) {
 	var homes []string
 	for i := 0; ; i++ {
-		h := node.NodeHome(dir, i)
+		h := provision.NodeHome(dir, i)
 		if _, err := os.Stat(filepath.Join(h, node.ConfigFile)); err != nil {
 			break
 		}

@@ -1,4 +1,4 @@
-package node
+package provision
 
 import (
 	"encoding/hex"
@@ -14,6 +14,7 @@ import (
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
+	"github.com/accord-chain/accord/node"
 )
 
 // Validity of what Init and IssueCert make.
@@ -22,8 +23,8 @@ const (
 	MemberValidity = 2 * 365 * 24 * time.Hour
 )
 
-// InitOrg describes one organisation made by Init.
-type InitOrg struct {
+// Org describes one organisation made by Init.
+type Org struct {
 	ID     string `json:"id"`
 	Dir    string `json:"dir"`
 	Admin  string `json:"admin"`  // key name in keys_dir
@@ -35,32 +36,27 @@ func OrgDir(home string, i int) string {
 	return filepath.Join(home, "orgs", "org"+strconv.Itoa(i))
 }
 
-// initOrgs makes K organisations for Init: per organisation a CA
-// (DIR/orgs/orgN/ca.pem, ca.key), an admin and a client key in ks with
-// their certificates beside them, and the genesis identity section.
-func initOrgs(o InitOptions, ks *keystore.Store) (*GenesisIdentity, []InitOrg, error) {
-	if o.Orgs < 1 || o.Orgs > 64 {
-		return nil, nil, fmt.Errorf("init: --orgs %d out of range [1, 64]", o.Orgs)
-	}
-	if o.Crypto != crypto.SM2 && o.Crypto != crypto.P256 {
-		return nil, nil, fmt.Errorf("init: --orgs needs --crypto sm2 or p256 for the organisations' CAs, not %s", o.Crypto)
-	}
+// initOrgs makes o.Orgs organisations for Init, o already validated: per
+// organisation a CA (DIR/orgs/orgN/ca.pem, ca.key), an admin and a client
+// key in ks with their certificates beside them, and the genesis identity
+// section.
+func initOrgs(o Options, ks *keystore.Store) (*node.GenesisIdentity, []Org, error) {
 	mode := identity.CertMode
 	if o.Identity != "" {
 		m, err := identity.ParseMode(o.Identity)
 		if err != nil {
-			return nil, nil, fmt.Errorf("init: --identity: %w", err)
+			return nil, nil, fmt.Errorf("provision: %w", err) // Validate refuses it first
 		}
 		mode = m
 	}
-	gi := &GenesisIdentity{
+	gi := &node.GenesisIdentity{
 		Mode: mode.String(),
-		Policies: []GenesisPolicy{
+		Policies: []node.GenesisPolicy{
 			{Method: "token.mint", Policy: "SET(1 of org1; admin)"},
 			{Method: "token.burn", Policy: "SET(1 of org1; admin)"},
 		},
 	}
-	var orgs []InitOrg
+	var orgs []Org
 	for i := 1; i <= o.Orgs; i++ {
 		id := "org" + strconv.Itoa(i)
 		dir := OrgDir(o.Home, i)
@@ -69,20 +65,20 @@ func initOrgs(o InitOptions, ks *keystore.Store) (*GenesisIdentity, []InitOrg, e
 		}
 		caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 		if err != nil {
-			return nil, nil, fmt.Errorf("init: %w", err)
+			return nil, nil, fmt.Errorf("provision: %w", err)
 		}
-		gi.Orgs = append(gi.Orgs, GenesisOrg{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(caPEM)}})
-		org := InitOrg{ID: id, Dir: dir, Admin: id + "-admin", Client: id + "-client"}
+		gi.Orgs = append(gi.Orgs, node.GenesisOrg{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(caPEM)}})
+		org := Org{ID: id, Dir: dir, Admin: id + "-admin", Client: id + "-client"}
 		for _, m := range []struct {
 			name string
 			role identity.Role
 		}{{org.Admin, identity.Admin}, {org.Client, identity.Client}} {
 			k, err := ks.New(m.name, o.Crypto)
 			if err != nil {
-				return nil, nil, fmt.Errorf("init: %w", err)
+				return nil, nil, fmt.Errorf("provision: %w", err)
 			}
 			if mode == identity.KeyMode {
-				gi.Keys = append(gi.Keys, GenesisKey{Org: id, Role: m.role.String(), Name: m.name, Scheme: k.Scheme.String(),
+				gi.Keys = append(gi.Keys, node.GenesisKey{Org: id, Role: m.role.String(), Name: m.name, Scheme: k.Scheme.String(),
 					PublicKey: hex.EncodeToString(k.Private.Public().Bytes())})
 				continue
 			}
@@ -99,21 +95,25 @@ func initOrgs(o InitOptions, ks *keystore.Store) (*GenesisIdentity, []InitOrg, e
 // must not hold one: for Init, and for an organisation about to join.
 func NewOrgCA(dir, id string, scheme crypto.Scheme, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("ca: %w", err)
+		return fmt.Errorf("provision: ca: %w", err)
 	}
 	ca, err := identity.NewCA(id, scheme, now.Add(-time.Minute), CAValidity, nil)
 	if err != nil {
-		return fmt.Errorf("ca: %w", err)
+		return fmt.Errorf("provision: ca: %w", err)
 	}
 	kp, err := identity.KeyPEM(ca.Key)
 	if err != nil {
-		return fmt.Errorf("ca: %w", err)
+		return fmt.Errorf("provision: ca: %w", err)
 	}
 	if err := writeNew(filepath.Join(dir, "ca.key"), kp, 0o600); err != nil {
 		return err
 	}
 	return writeNew(filepath.Join(dir, "ca.pem"), ca.Cert.PEM(), 0o644)
 }
+
+// ErrNotOrgDir is returned by IssueCert for a folder without an
+// organisation's CA (ca.pem and ca.key, as Init and NewOrgCA make them).
+var ErrNotOrgDir = errors.New("not an organisation folder (no ca.pem)")
 
 // IssuedCert is what IssueCert made.
 type IssuedCert struct {
@@ -134,28 +134,28 @@ type IssuedCert struct {
 func IssueCert(orgDir string, ks *keystore.Store, keyName, name string, role identity.Role, now time.Time) (*IssuedCert, error) {
 	cp, err := os.ReadFile(filepath.Join(orgDir, "ca.pem"))
 	if err != nil {
-		return nil, fmt.Errorf("cert: %s is not an organisation folder made by `accord init --orgs`: %w", orgDir, err)
+		return nil, fmt.Errorf("provision: %s: %w: %w", orgDir, ErrNotOrgDir, err)
 	}
 	kp, err := os.ReadFile(filepath.Join(orgDir, "ca.key"))
 	if err != nil {
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	ca, err := identity.LoadCA(cp, kp)
 	if err != nil {
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	k, err := ks.Get(keyName)
 	if err != nil {
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
-	serial, err := nextSerial(orgDir)
+	serial, err := NextSerial(orgDir)
 	if err != nil {
 		return nil, err
 	}
 	nb, na := now.Add(-time.Minute).Truncate(time.Second), now.Add(MemberValidity).Truncate(time.Second)
 	der, err := ca.Issue(name, role, k.Private.Public(), nb, na, serial, nil)
 	if err != nil {
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	if err := ks.PutCert(keyName, der); err != nil {
 		return nil, err
@@ -164,23 +164,25 @@ func IssueCert(orgDir string, ks *keystore.Store, keyName, name string, role ide
 		Address: k.Address.String(), CertFile: ks.CertPath(keyName), NotAfter: na.UTC().Format(time.RFC3339)}, nil
 }
 
-// nextSerial takes the organisation's next certificate serial: the CA has
-// 1, members count up from 2.
-func nextSerial(orgDir string) (*big.Int, error) {
+// NextSerial takes the organisation's next certificate serial from
+// orgDir/serial: the CA has 1, members count up from 2. Whoever issues a
+// certificate with the organisation's CA outside IssueCert takes its
+// serial here, so that serials never repeat.
+func NextSerial(orgDir string) (*big.Int, error) {
 	p := filepath.Join(orgDir, "serial")
 	n := big.NewInt(2)
 	b, err := os.ReadFile(p)
 	switch {
 	case err == nil:
 		if _, ok := n.SetString(strings.TrimSpace(string(b)), 16); !ok || n.Sign() <= 0 {
-			return nil, fmt.Errorf("cert: %s does not hold a hex serial", p)
+			return nil, fmt.Errorf("provision: cert: %s does not hold a hex serial", p)
 		}
 	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	next := new(big.Int).Add(n, big.NewInt(1))
 	if err := os.WriteFile(p, []byte(next.Text(16)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("cert: %w", err)
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	return n, nil
 }

@@ -1,4 +1,4 @@
-package node
+package provision
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/p2p"
 )
 
@@ -16,7 +17,7 @@ const (
 	networkCAKey  = "ca.key"
 )
 
-// Validity of the certificates Init and `accord node add` issue.
+// Validity of the certificates Init and NewJoiningHome issue.
 const (
 	caValidity   = 20 * 365 * 24 * time.Hour
 	nodeValidity = 10 * 365 * 24 * time.Hour
@@ -25,8 +26,13 @@ const (
 // NetworkDir is the folder of a network's CA inside a network folder.
 func NetworkDir(home string) string { return filepath.Join(home, "network") }
 
-// makeNetworkCA creates the network CA unless it exists.
-func makeNetworkCA(home, chainID string, now time.Time) error {
+// NetworkCACert is the path of the network CA's certificate in a network
+// folder.
+func NetworkCACert(home string) string { return filepath.Join(NetworkDir(home), networkCACert) }
+
+// NewNetworkCA creates the network CA of the network folder home unless
+// it exists.
+func NewNetworkCA(home, chainID string, now time.Time) error {
 	dir := NetworkDir(home)
 	if _, err := os.Stat(filepath.Join(dir, networkCAKey)); err == nil {
 		return nil
@@ -48,30 +54,30 @@ func makeNetworkCA(home, chainID string, now time.Time) error {
 // certificate and a certificate for nodeID signed by the network CA of the
 // network folder netHome. Existing files are left alone.
 func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
-	if _, err := os.Stat(filepath.Join(nodeHome, CertFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(nodeHome, node.CertFile)); err == nil {
 		return nil
 	}
 	dir := NetworkDir(netHome)
 	caCert, err := os.ReadFile(filepath.Join(dir, networkCACert))
 	if err != nil {
-		return fmt.Errorf("network CA: %w", err)
+		return fmt.Errorf("provision: network CA: %w", err)
 	}
 	caKey, err := os.ReadFile(filepath.Join(dir, networkCAKey))
 	if err != nil {
-		return fmt.Errorf("network CA key: %w", err)
+		return fmt.Errorf("provision: network CA key: %w", err)
 	}
 	cert, key, err := p2p.IssueNodeCert(caCert, caKey, nodeID, []string{"127.0.0.1", "localhost"}, now, nodeValidity)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(nodeHome, TLSDir), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(nodeHome, node.TLSDir), 0o700); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		name string
 		b    []byte
 		perm os.FileMode
-	}{{CACertFile, caCert, 0o644}, {KeyFile, key, 0o600}, {CertFile, cert, 0o644}} {
+	}{{node.CACertFile, caCert, 0o644}, {node.KeyFile, key, 0o600}, {node.CertFile, cert, 0o644}} {
 		if err := writeNew(filepath.Join(nodeHome, f.name), f.b, f.perm); err != nil {
 			return err
 		}
@@ -83,15 +89,15 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 func writeNew(path string, b []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return fmt.Errorf("init: %w", err)
+		return fmt.Errorf("provision: %w", err)
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("init: %w", err)
+		return fmt.Errorf("provision: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("init: %w", err)
+		return fmt.Errorf("provision: %w", err)
 	}
 	return f.Close()
 }
