@@ -114,3 +114,21 @@ func TestInitOrgsAndCertIssue(t *testing.T) {
 	wantError(t, "--change", "gov", "propose", "--change", "{", "--from", "org1-admin", "--keys", keys)
 	wantError(t, "bad change", "gov", "propose", "--change", `{"kind":"freeze"}`, "--from", "org1-admin", "--keys", keys)
 }
+
+// TestProvisioningErrorsNameFlags checks that what provisioning refuses
+// reaches the user in terms of the flags they typed, not of the fields
+// of provision's options.
+func TestProvisioningErrorsNameFlags(t *testing.T) {
+	home := t.TempDir()
+	wantError(t, "--nodes must be 1 to 64, not 65", "init", "--home", home, "--nodes", "65")
+	wantError(t, "--base-port 65500 leaves no room for 4 nodes", "init", "--home", home, "--nodes", "4", "--base-port", "65500")
+	wantError(t, `--identity "badge" is not cert or key`, "init", "--home", home, "--orgs", "1", "--identity", "badge")
+	wantError(t, "--orgs must be 0 (an open chain) to 64, not 65", "testnet", "--home", home, "--orgs", "65")
+	if code, _, errs := run(t, "init", "--home", home, "--nodes", "2", "--base-port", "9200"); code != 0 {
+		t.Fatalf("init --nodes 2: %s", errs)
+	}
+	wantError(t, "--id 2 is already used in", "node", "add", "--network", home, "--id", "2", "--prepare")
+	wantError(t, "--api \"nohost\" is not HOST:PORT", "node", "add", "--network", home, "--api", "nohost", "--prepare")
+	wantError(t, "accord node add --prepare makes one", "node", "add", "--network", home, "--home", filepath.Join(home, "node0"))
+	wantError(t, "`accord init --orgs` makes organisation folders", "cert", "issue", "--org", home, "--name", "shop", "--key", "admin", "--keys", filepath.Join(home, "keys"))
+}
