@@ -209,25 +209,3 @@ func decodeStrict(b []byte, v any) error {
 	}
 	return nil
 }
-
-// WriteJSON writes v as indented JSON, durably, without replacing an
-// existing file.
-func WriteJSON(path string, v any, perm os.FileMode) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}

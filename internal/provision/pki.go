@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,6 +84,15 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// writeJSON writes v as indented JSON with writeNew.
+func writeJSON(path string, v any, perm os.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("provision: %w", err)
+	}
+	return writeNew(path, append(b, '\n'), perm)
 }
 
 // writeNew creates a file with b, durably; it fails if the file exists.

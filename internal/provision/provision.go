@@ -254,7 +254,7 @@ func Init(o Options) (*Result, error) {
 			name string
 			v    any
 		}{{node.ConfigFile, cfg}, {node.GenesisFile, g}} {
-			if err := node.WriteJSON(filepath.Join(home, f.name), f.v, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
+			if err := writeJSON(filepath.Join(home, f.name), f.v, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 				return nil, fmt.Errorf("provision: %w", err)
 			}
 		}
@@ -368,7 +368,7 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	cfg.Consensus = "raft"
 	cfg.Raft = &node.RaftConfig{ID: o.ID, Join: true, Peers: append(peers, self)}
 	cfg.P2P = &node.P2PConfig{Listen: o.P2P}
-	if err := node.WriteJSON(filepath.Join(home, node.ConfigFile), cfg, 0o600); err != nil {
+	if err := writeJSON(filepath.Join(home, node.ConfigFile), cfg, 0o600); err != nil {
 		return nil, self, err
 	}
 	return &Node{Home: home, API: "http://" + o.API}, self, nil
