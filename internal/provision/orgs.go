@@ -106,9 +106,12 @@ func NewOrgCA(dir, id string, scheme crypto.Scheme, now time.Time) error {
 		return fmt.Errorf("provision: ca: %w", err)
 	}
 	if err := writeNew(filepath.Join(dir, "ca.key"), kp, 0o600); err != nil {
-		return err
+		return fmt.Errorf("provision: ca: %w", err)
 	}
-	return writeNew(filepath.Join(dir, "ca.pem"), ca.Cert.PEM(), 0o644)
+	if err := writeNew(filepath.Join(dir, "ca.pem"), ca.Cert.PEM(), 0o644); err != nil {
+		return fmt.Errorf("provision: ca: %w", err)
+	}
+	return nil
 }
 
 // ErrNotOrgDir is returned by IssueCert for a folder without an
@@ -158,7 +161,7 @@ func IssueCert(orgDir string, ks *keystore.Store, keyName, name string, role ide
 		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	if err := ks.PutCert(keyName, der); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("provision: cert: %w", err)
 	}
 	return &IssuedCert{Org: ca.Cert.Org, Name: name, Role: role.String(), Serial: serial.Text(16), Key: keyName,
 		Address: k.Address.String(), CertFile: ks.CertPath(keyName), NotAfter: na.UTC().Format(time.RFC3339)}, nil

@@ -39,16 +39,19 @@ func NewNetworkCA(home, chainID string, now time.Time) error {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return fmt.Errorf("provision: network CA: %w", err)
 	}
 	cert, key, err := p2p.NewCA(chainID+" network CA", now, caValidity)
 	if err != nil {
-		return err
+		return fmt.Errorf("provision: network CA: %w", err)
 	}
 	if err := writeNew(filepath.Join(dir, networkCAKey), key, 0o600); err != nil {
-		return err
+		return fmt.Errorf("provision: network CA: %w", err)
 	}
-	return writeNew(filepath.Join(dir, networkCACert), cert, 0o644)
+	if err := writeNew(filepath.Join(dir, networkCACert), cert, 0o644); err != nil {
+		return fmt.Errorf("provision: network CA: %w", err)
+	}
+	return nil
 }
 
 // IssueNodeTLS writes a node's TLS material into its home: the network CA
@@ -69,10 +72,10 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 	}
 	cert, key, err := p2p.IssueNodeCert(caCert, caKey, nodeID, []string{"127.0.0.1", "localhost"}, now, nodeValidity)
 	if err != nil {
-		return err
+		return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 	}
 	if err := os.MkdirAll(filepath.Join(nodeHome, node.TLSDir), 0o700); err != nil {
-		return err
+		return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 	}
 	for _, f := range []struct {
 		name string
@@ -80,7 +83,7 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 		perm os.FileMode
 	}{{node.CACertFile, caCert, 0o644}, {node.KeyFile, key, 0o600}, {node.CertFile, cert, 0o644}} {
 		if err := writeNew(filepath.Join(nodeHome, f.name), f.b, f.perm); err != nil {
-			return err
+			return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 		}
 	}
 	return nil
@@ -90,24 +93,25 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 func writeJSON(path string, v any, perm os.FileMode) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
 	return writeNew(path, append(b, '\n'), perm)
 }
 
 // writeNew creates a file with b, durably; it fails if the file exists.
+// Its errors name the file; callers add the prefix.
 func writeNew(path string, b []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
 	return f.Close()
 }

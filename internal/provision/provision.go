@@ -191,7 +191,7 @@ func Init(o Options) (*Result, error) {
 	if o.Nodes > 1 {
 		res.NetworkDir = NetworkDir(o.Home)
 		if err := NewNetworkCA(o.Home, o.ChainID, o.Now); err != nil {
-			return nil, fmt.Errorf("provision: %w", err)
+			return nil, err
 		}
 		for i := 0; i < o.Nodes; i++ {
 			peers = append(peers, node.PeerConfig{
@@ -217,7 +217,7 @@ func Init(o Options) (*Result, error) {
 			cfg.Raft = &node.RaftConfig{ID: peers[i].ID, Peers: peers}
 			cfg.P2P = &node.P2PConfig{Listen: peers[i].P2P}
 			if err := IssueNodeTLS(o.Home, home, name, o.Now); err != nil {
-				return nil, fmt.Errorf("provision: %w", err)
+				return nil, err
 			}
 		}
 		cfgs[i] = cfg
@@ -235,7 +235,7 @@ func Init(o Options) (*Result, error) {
 			org := i%o.Orgs + 1
 			ic, err := IssueCert(OrgDir(o.Home, org), nks, node.NodeKeyFile, name, identity.Consensus, o.Now)
 			if err != nil {
-				return nil, fmt.Errorf("provision: node certificate: %w", err)
+				return nil, err
 			}
 			pemBytes, err := os.ReadFile(ic.CertFile)
 			if err != nil {
@@ -343,14 +343,14 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	home := NodeHome(o.Network, k)
 	self = node.PeerConfig{ID: o.ID, NodeID: "node" + strconv.Itoa(k), P2P: o.P2P, API: o.API}
 	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, self, err
+		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	g, err := os.ReadFile(filepath.Join(NodeHome(o.Network, 0), node.GenesisFile))
 	if err != nil {
-		return nil, self, err
+		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	if err := writeNew(filepath.Join(home, node.GenesisFile), g, 0o600); err != nil {
-		return nil, self, err
+		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	nks, err := keystore.Open(home)
 	if err != nil {
@@ -369,7 +369,7 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	cfg.Raft = &node.RaftConfig{ID: o.ID, Join: true, Peers: append(peers, self)}
 	cfg.P2P = &node.P2PConfig{Listen: o.P2P}
 	if err := writeJSON(filepath.Join(home, node.ConfigFile), cfg, 0o600); err != nil {
-		return nil, self, err
+		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	return &Node{Home: home, API: "http://" + o.API}, self, nil
 }
