@@ -11,6 +11,7 @@ import (
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -109,7 +110,7 @@ func TestCertificateValidityPeriod(t *testing.T) {
 	c.issue(1, "old", identity.Client, now.Add(-2*time.Hour), now.Add(-time.Hour))
 	c.issue(1, "early", identity.Client, now.Add(time.Hour), now.Add(2*time.Hour))
 	for _, name := range []string{"old", "early"} {
-		tx := c.sign(name, token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+		tx := c.sign(name, token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 		c.refuse(tx, "cert_expired")
 		msg := "expired at"
 		if name == "early" {
@@ -131,7 +132,7 @@ func TestUnknownCA(t *testing.T) {
 	}
 	rogueDir := t.TempDir()
 	c.issueBy(rogue, rogueDir, "rogue", identity.Admin, now.Add(-time.Hour), now.Add(time.Hour))
-	tx := c.sign("rogue", token.Name, token.MethodMint, token.MintArgs(c.addr("rogue"), 1000))
+	tx := c.sign("rogue", token.Name, token.MethodMint, tokencall.Mint(c.addr("rogue"), 1000))
 	c.refuse(tx, "unknown_ca")
 	c.invalid("rogue", tx, "no CA of org1 signed it")
 
@@ -147,7 +148,7 @@ func TestUnknownCA(t *testing.T) {
 	} {
 		c.offline(ch, "org1-admin", "org2-admin")
 	}
-	pay := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(pay, "unknown_ca")
 	c.invalid("org1-client", pay, "no CA of org1 signed it")
 }
@@ -182,7 +183,7 @@ func TestWrongRole(t *testing.T) {
 	c.issue(1, "reader", identity.Light, now.Add(-time.Hour), now.Add(time.Hour))
 	c.issue(1, "validator", identity.Consensus, now.Add(-time.Hour), now.Add(time.Hour))
 
-	light := c.sign("reader", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	light := c.sign("reader", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(light, "wrong_role")
 	c.invalid("reader", light, "light member")
 
@@ -195,9 +196,9 @@ func TestWrongRole(t *testing.T) {
 			t.Fatalf("a FAILED transaction of %s did not move its nonce", name)
 		}
 	}
-	fail("validator", c.sign("validator", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1)),
+	fail("validator", c.sign("validator", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1)),
 		"wrong_role", "only admins and clients may")
-	fail("org1-client", c.sign("org1-client", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 1000)),
+	fail("org1-client", c.sign("org1-client", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 1000)),
 		"wrong_role", "whose policy is SET(1 of org1; admin)")
 	serial := certSerial(t, c.ks, "org1-admin")
 	fail("org1-client", c.sign("org1-client", governance.Name, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial})),
@@ -206,7 +207,7 @@ func TestWrongRole(t *testing.T) {
 		t.Fatalf("a client minted %d", b)
 	}
 	// The admin's certificate was not revoked: it still mints.
-	c.want(c.block(c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-admin"), 1)))[0], ok, "")
+	c.want(c.block(c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-admin"), 1)))[0], ok, "")
 }
 
 // TestRemoveKey: in key mode an admin removes a member's key, after which
@@ -227,7 +228,7 @@ func TestRemoveKey(t *testing.T) {
 	c.want(rs[0], failed, "not an admin")
 	c.want(rs[1], failed, "not an admin")
 
-	pay := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(pay, "insufficient_balance") // a member still: only its balance is short
 	c.want(c.block(c.sign("org1-admin", governance.Name, governance.MethodRemoveKey, args))[0], ok, "")
 	c.refuse(pay, "not_registered")
@@ -263,7 +264,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	if err := c.admit(byAdmin); err != nil {
 		t.Fatalf("org1's admin registering its client's certificate: %v", err)
 	}
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 10))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 10))
 	rs = c.block(byAdmin, mint)
 	c.want(rs[0], ok, "")
 	c.want(rs[1], ok, "")
@@ -271,7 +272,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 
 	k, _ := c.ks.Get("org1-client")
 	pay, err := types.SignTxCert(&pb.TxPayload{ChainId: c.res.ChainID, Nonce: c.nonces["org1-client"], ExpiresAt: 1 << 62,
-		Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(c.addr("org2-client"), 4)}, k.Private, nil, h, c.n.hash)
+		Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(c.addr("org2-client"), 4)}, k.Private, nil, h, c.n.hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestGovernanceBlockLimits(t *testing.T) {
 	start := c.n.store.Tip().Height
 	var ids []types.Hash
 	for range 5 {
-		tx := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 1))
+		tx := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 1))
 		if err := c.admit(tx); err != nil {
 			t.Fatal(err)
 		}
@@ -341,11 +342,11 @@ func TestPermissionedChainWithoutIssuer(t *testing.T) {
 	if _, has, err := token.Issuer(stateReader{c.n.store}); has || err != nil {
 		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
 	}
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-client"), 7))
 	if err := c.admit(mint); err != nil {
 		t.Fatalf("a mint the policy allows: %v", err)
 	}
-	bad := c.sign("org2-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	bad := c.sign("org2-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-client"), 7))
 	c.refuse(bad, "policy")
 	rs := c.block(mint, bad)
 	c.want(rs[0], ok, "")

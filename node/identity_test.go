@@ -15,6 +15,7 @@ import (
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
@@ -201,11 +202,11 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	c := newPermChain(t, 4, crypto.SM2, "cert")
 
 	// Minting is org1's admins' by policy; org2's admin may not.
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 100))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 100))
 	if err := c.admit(mint); err != nil {
 		t.Fatalf("admission of org1's mint: %v", err)
 	}
-	bad := c.sign("org2-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-admin"), 100))
+	bad := c.sign("org2-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-admin"), 100))
 	if err := c.admit(bad); !errors.Is(err, identity.ErrPolicy) {
 		t.Fatalf("org2's mint at admission: %v, want ErrPolicy", err)
 	}
@@ -232,7 +233,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	if err := c.ks.PutCert("org5-client", der5); err != nil {
 		t.Fatal(err)
 	}
-	early := c.sign("org5-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	early := c.sign("org5-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(early); !errors.Is(err, identity.ErrUnknownOrg) {
 		t.Fatalf("org5 before it joins: %v, want ErrUnknownOrg", err)
 	}
@@ -275,7 +276,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	}
 	c.want(c.block(vote("org4-admin", "org4-admin"))[0], failed, "proposal closed")
 
-	pay := c.sign("org5-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	pay := c.sign("org5-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(pay); err == nil || !errors.Is(err, token.ErrInsufficient) {
 		t.Fatalf("org5's client after joining: %v, want only insufficient balance", err)
 	}
@@ -288,7 +289,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	rs = c.block(rev, other)
 	c.want(rs[0], ok, "")
 	c.want(rs[1], failed, "not an admin")
-	gone := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org5-client"), 1))
+	gone := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org5-client"), 1))
 	if err := c.admit(gone); !errors.Is(err, identity.ErrRevoked) {
 		t.Fatalf("revoked client at admission: %v, want ErrRevoked", err)
 	}
@@ -347,7 +348,7 @@ func TestOfflineChangeAndFreeze(t *testing.T) {
 	c.want(rs[2], ok, "")
 	c.want(c.block(submit("org3-admin", p.ID, es("org1-admin", "org3-admin")))[0], failed, "already used")
 
-	frozen := c.sign("org2-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	frozen := c.sign("org2-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(frozen); !errors.Is(err, identity.ErrFrozen) {
 		t.Fatalf("frozen sender at admission: %v, want ErrFrozen", err)
 	}
@@ -376,7 +377,7 @@ func TestCertificateHashSigner(t *testing.T) {
 	c.want(c.block(reg)[0], ok, "")
 	k, _ := c.ks.Get("org1-client")
 	tx, err := types.SignTxCert(&pb.TxPayload{ChainId: c.res.ChainID, Nonce: c.nonces["org1-client"], ExpiresAt: 1 << 62,
-		Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, nil, h, c.n.hash)
+		Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(c.addr("org1-admin"), 1)}, k.Private, nil, h, c.n.hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +390,7 @@ func TestCertificateHashSigner(t *testing.T) {
 	c.want(c.block(tx)[0], failed, "insufficient balance")
 	// A plain key is the wrong mode on a certificate chain.
 	plain, _ := types.SignTx(&pb.TxPayload{ChainId: c.res.ChainID, ExpiresAt: 1 << 62, Contract: token.Name, Method: token.MethodTransfer,
-		Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, c.n.hash)
+		Args: tokencall.Transfer(c.addr("org1-admin"), 1)}, k.Private, c.n.hash)
 	if err := c.admit(plain); !errors.Is(err, identity.ErrWrongMode) {
 		t.Fatalf("key signer on a cert chain: %v, want ErrWrongMode", err)
 	}
@@ -399,7 +400,7 @@ func TestCertificateHashSigner(t *testing.T) {
 func TestKeyMode(t *testing.T) {
 	c := newPermChain(t, 2, crypto.P256, "key")
 	k, _ := c.ks.New("shop", crypto.Ed25519)
-	early := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	early := c.sign("shop", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	if err := c.admit(early); !errors.Is(err, identity.ErrUnknownMember) {
 		t.Fatalf("unregistered key: %v, want ErrUnknownMember", err)
 	}
@@ -408,7 +409,7 @@ func TestKeyMode(t *testing.T) {
 	rs := c.block(c.sign("org1-admin", governance.Name, governance.MethodRegisterKey, args), c.sign("org2-admin", governance.Name, governance.MethodRegisterKey, args))
 	c.want(rs[0], failed, "not an admin")
 	c.want(rs[1], ok, "")
-	pay := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("shop", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	if err := c.admit(pay); !errors.Is(err, token.ErrInsufficient) {
 		t.Fatalf("registered key: %v, want only insufficient balance", err)
 	}
