@@ -10,6 +10,7 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
@@ -168,7 +169,7 @@ func (c *permChain) offline(ch governance.Change, admins ...string) {
 		}
 		es = append(es, e...)
 	}
-	tx := c.sign(admins[0], governance.Name, governance.MethodSubmit, governance.Args(governance.SubmitArgs{
+	tx := c.sign(admins[0], governance.Name, governance.MethodSubmit, govcall.Args(govcall.SubmitArgs{
 		Change: b, ID: p.ID, Endorsements: identity.EncodeEndorsements(es)}))
 	c.want(c.block(tx)[0], ok, "")
 }
@@ -201,7 +202,7 @@ func TestWrongRole(t *testing.T) {
 	fail("org1-client", c.sign("org1-client", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 1000)),
 		"wrong_role", "whose policy is SET(1 of org1; admin)")
 	serial := certSerial(t, c.ks, "org1-admin")
-	fail("org1-client", c.sign("org1-client", governance.Name, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial})),
+	fail("org1-client", c.sign("org1-client", governance.Name, governance.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: "org1", Serial: serial})),
 		"not_admin", "not an admin")
 	if b := c.balance("org1-client"); b != 0 {
 		t.Fatalf("a client minted %d", b)
@@ -219,7 +220,7 @@ func TestRemoveKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := governance.Args(governance.KeyArgs{Scheme: k.Scheme.String(), PublicKey: hexKey(k)})
+	args := govcall.Args(govcall.KeyArgs{Scheme: k.Scheme.String(), PublicKey: hexKey(k)})
 	other := c.sign("org2-admin", governance.Name, governance.MethodRemoveKey, args)
 	c.refuse(other, "not_admin")
 	self := c.sign("org1-client", governance.Name, governance.MethodRemoveKey, args)
@@ -247,7 +248,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	if err != nil || der == nil {
 		t.Fatal(err)
 	}
-	args := governance.Args(governance.RegisterCertArgs{Cert: der})
+	args := govcall.Args(govcall.RegisterCertArgs{Cert: der})
 	byOther := c.sign("org2-admin", governance.Name, governance.MethodRegisterCert, args)
 	c.refuse(byOther, "not_admin")
 	byClient := c.sign("org2-client", governance.Name, governance.MethodRegisterCert, args)
