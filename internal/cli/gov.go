@@ -457,6 +457,12 @@ func certCmd(e *env) *cobra.Command {
 				}
 				id = ca.Org
 			}
+			if !identity.ValidOrgID(id) {
+				return fmt.Errorf("--org %q: not an organisation id, nor a folder holding its ca.pem", org)
+			}
+			if strings.Trim(strings.ToLower(serial), "0123456789abcdef") != "" {
+				return fmt.Errorf("--serial %q: want the certificate's serial in hex, as `accord cert issue` printed it", serial)
+			}
 			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err

@@ -120,7 +120,9 @@ func (a KeyArgs) message() proto.Message {
 	return &govpb.KeyArgs{Version: Version, Org: a.Org, Role: a.Role, Name: a.Name, Scheme: a.Scheme, PublicKey: a.PublicKey}
 }
 
-// Args encodes a method's arguments.
+// Args encodes a method's arguments. Their strings must be valid UTF-8,
+// as every string that came through JSON or from this package's decoders
+// is; encoding any other is a caller's bug, and panics.
 func Args(a Arguments) []byte { return types.EncodeCanonical(a.message()) }
 
 // DecodeArgs decodes the arguments of a call into a, one of the
