@@ -21,6 +21,7 @@ import (
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/internal/provision"
@@ -128,7 +129,7 @@ func TestBadInputStatusCodes(t *testing.T) {
 	alice, _ := crypto.GenerateKey(crypto.Ed25519, nil)
 	aliceAddr := types.AddressOf(alice.Scheme(), alice.Public().Bytes())
 	mint := func(nonce uint64, amount uint64) func(p *pb.TxPayload) {
-		return func(p *pb.TxPayload) { p.Nonce, p.Args = nonce, token.MintArgs(aliceAddr, amount) }
+		return func(p *pb.TxPayload) { p.Nonce, p.Args = nonce, tokencall.Mint(aliceAddr, amount) }
 	}
 
 	good := sign(t, admin, mint(0, 100))
@@ -155,7 +156,7 @@ func TestBadInputStatusCodes(t *testing.T) {
 	s, out = submit(t, url, sign(t, alice, mint(0, 1)).Raw)
 	expect("non-issuer mint", 403, "permission_denied", "not the issuer", s, out)
 	s, out = submit(t, url, sign(t, alice, func(p *pb.TxPayload) {
-		p.Method, p.Args = token.MethodTransfer, token.TransferArgs(aliceAddr, 5)
+		p.Method, p.Args = token.MethodTransfer, tokencall.Transfer(aliceAddr, 5)
 	}).Raw)
 	expect("insufficient balance", 400, "failed_precondition", "insufficient balance", s, out)
 	s, out = submit(t, url, sign(t, admin, mint(5000, 1)).Raw)

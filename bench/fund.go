@@ -8,7 +8,7 @@ import (
 	"time"
 
 	apipb "github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
@@ -119,7 +119,7 @@ func (r *runner) distribute(ctx context.Context, addrs []types.Address, need []i
 	// Wave 0: the issuer mints each distributor's share.
 	mint := func(k int) ([]byte, types.Hash, int32, error) {
 		amount := uint64(len(shareOf(k))) * FundAmount
-		raw, id, err := r.chain.sign(r.cfg.Issuer, issuerNonce+uint64(k), token.MethodMint, token.MintArgs(dist.addrs[k], amount))
+		raw, id, err := r.chain.sign(r.cfg.Issuer, issuerNonce+uint64(k), tokencall.MethodMint, tokencall.Mint(dist.addrs[k], amount))
 		return raw, id, 0, err
 	}
 	if err := r.wave(ctx, w, tr, d, mint); err != nil {
@@ -150,7 +150,7 @@ func (r *runner) distribute(ctx context.Context, addrs []types.Address, need []i
 		}
 		pay := func(i int) ([]byte, types.Hash, int32, error) {
 			jb := jobs[i]
-			raw, id, err := r.chain.sign(dist.keys[jb.dist], jb.nonce, token.MethodTransfer, token.TransferArgs(addrs[jb.payer], FundAmount))
+			raw, id, err := r.chain.sign(dist.keys[jb.dist], jb.nonce, tokencall.MethodTransfer, tokencall.Transfer(addrs[jb.payer], FundAmount))
 			return raw, id, jb.dist, err
 		}
 		if err := r.wave(ctx, w, tr, len(jobs), pay); err != nil {

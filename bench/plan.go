@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
@@ -103,7 +103,7 @@ func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []b
 		ChainId:   c.id,
 		Nonce:     nonce,
 		ExpiresAt: c.expires,
-		Contract:  token.Name,
+		Contract:  tokencall.Name,
 		Method:    method,
 		Args:      args,
 	}, key, c.hash)
@@ -124,8 +124,8 @@ func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []ty
 	}
 	err := parallel(ctx, n, prog, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			args := token.TransferArgs(dest[pl.payee[i]], uint64(pl.amount[i]))
-			raw, id, err := ch.sign(keys[pl.payer[i]], pl.nonce[i], token.MethodTransfer, args)
+			args := tokencall.Transfer(dest[pl.payee[i]], uint64(pl.amount[i]))
+			raw, id, err := ch.sign(keys[pl.payer[i]], pl.nonce[i], tokencall.MethodTransfer, args)
 			if err != nil {
 				return err
 			}

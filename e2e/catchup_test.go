@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/sdk"
@@ -154,7 +155,7 @@ func newLoader(t *testing.T, tn *testNet, senders, total int) *loader {
 		var list [][]byte
 		for n := range per {
 			tx, err := types.SignTx(&pb.TxPayload{ChainId: info.ChainID, Nonce: uint64(n), ExpiresAt: exp,
-				Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(addr, 1)}, k, info.Hash)
+				Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(addr, 1)}, k, info.Hash)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/sdk"
@@ -222,7 +222,7 @@ func TestCrashRecovery(t *testing.T) {
 	var pairIDs []types.Hash
 	for n := uint64(0); n < 2; n++ {
 		nonce := n
-		tx, err := c.Sign(ctx, aliceKey.Private, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(mustAddr(t, in.Admin), 600000), Nonce: &nonce})
+		tx, err := c.Sign(ctx, aliceKey.Private, sdk.Call{Contract: "token", Method: "transfer", Args: tokencall.Transfer(mustAddr(t, in.Admin), 600000), Nonce: &nonce})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +371,7 @@ func crashUnderLoad(t *testing.T, node *nodeProc, c *sdk.Client, keys []crypto.P
 			for nonce := first; !stop.Load(); nonce++ {
 				to := accounts[(i+int(nonce))%len(accounts)]
 				n := nonce
-				tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(to, 1+nonce%7), Nonce: &n})
+				tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: tokencall.Transfer(to, 1+nonce%7), Nonce: &n})
 				if err != nil {
 					return
 				}

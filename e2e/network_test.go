@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/sdk"
@@ -318,7 +318,7 @@ func (b *bank) run() {
 				}
 				nonce := acct.Nonce
 				to := b.accounts[r.IntN(len(b.accounts))]
-				tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(to, 1+uint64(r.IntN(9))), Nonce: &nonce})
+				tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: tokencall.Transfer(to, 1+uint64(r.IntN(9))), Nonce: &nonce})
 				if err != nil {
 					continue
 				}
@@ -542,7 +542,7 @@ func submitProbe(tn *testNet, i int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	nonce := uint64(0)
-	tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: token.TransferArgs(types.AddressOf(k.Scheme(), k.Public().Bytes()), 0), Nonce: &nonce})
+	tx, err := c.Sign(ctx, k, sdk.Call{Contract: "token", Method: "transfer", Args: tokencall.Transfer(types.AddressOf(k.Scheme(), k.Public().Bytes()), 0), Nonce: &nonce})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -41,7 +42,7 @@ var benchChain = sync.OnceValues(func() (*exectest.State, map[string][]*types.Tx
 			if name == "hotmerchant" && rng.IntN(5) < 4 {
 				to = accts[1]
 			}
-			txs = append(txs, from.Tx(token.Name, token.MethodTransfer, token.TransferArgs(to.Address, uint64(rng.IntN(1000)+1))))
+			txs = append(txs, from.Tx(token.Name, token.MethodTransfer, tokencall.Transfer(to.Address, uint64(rng.IntN(1000)+1))))
 		}
 		blocks[name] = txs
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -188,7 +189,7 @@ func (w *world) balance(i int) uint64 {
 }
 
 func (w *world) transfer(from, to int, amount uint64) *types.Tx {
-	return w.accts[from].Tx(token.Name, token.MethodTransfer, token.TransferArgs(w.accts[to].Address, amount))
+	return w.accts[from].Tx(token.Name, token.MethodTransfer, tokencall.Transfer(w.accts[to].Address, amount))
 }
 
 func wantStatus(t *testing.T, res *execution.Result, i int, status pb.TxStatus, msgPrefix string) {
@@ -232,8 +233,8 @@ func TestBadNonceIsInvalidAndChangesNothing(t *testing.T) {
 	w := newWorld(t, 2)
 	w.block(w.transfer(0, 1, 1), w.transfer(0, 1, 1)) // nonce of 0 is now 2
 	a := w.accts[0]
-	stale := a.TxWith(&pb.TxPayload{Nonce: 1, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[1].Address, 5)})
-	future := a.TxWith(&pb.TxPayload{Nonce: 3, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[1].Address, 5)})
+	stale := a.TxWith(&pb.TxPayload{Nonce: 1, Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(w.accts[1].Address, 5)})
+	future := a.TxWith(&pb.TxPayload{Nonce: 3, Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(w.accts[1].Address, 5)})
 	before := w.state.Clone()
 	res := w.block(stale, future)
 	wantStatus(t, res, 0, pb.TxStatus_TX_STATUS_INVALID, "nonce 1, expected 2")
@@ -282,7 +283,7 @@ func TestExpiryAndChainID(t *testing.T) {
 	w := newWorld(t, 2)
 	in := w.input()
 	a := w.accts[0]
-	args := token.TransferArgs(w.accts[1].Address, 1)
+	args := tokencall.Transfer(w.accts[1].Address, 1)
 	expired := a.TxWith(&pb.TxPayload{Nonce: 0, ExpiresAt: in.Time - 1, Contract: token.Name, Method: token.MethodTransfer, Args: args})
 	other := a.TxWith(&pb.TxPayload{Nonce: 0, ChainId: "other", Contract: token.Name, Method: token.MethodTransfer, Args: args})
 	atLimit := a.TxWith(&pb.TxPayload{Nonce: 0, ExpiresAt: in.Time, Contract: token.Name, Method: token.MethodTransfer, Args: args})
@@ -408,8 +409,8 @@ func TestHeaderFields(t *testing.T) {
 	genesisHash, genesisState := w.hash, w.stateHash
 	txs := []*types.Tx{
 		w.transfer(0, 1, 10),
-		w.accts[1].TxWith(&pb.TxPayload{Nonce: 7, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[0].Address, 1)}),
-		w.accts[2].Tx(token.Name, token.MethodMint, token.MintArgs(w.accts[2].Address, 1)),
+		w.accts[1].TxWith(&pb.TxPayload{Nonce: 7, Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(w.accts[0].Address, 1)}),
+		w.accts[2].Tx(token.Name, token.MethodMint, tokencall.Mint(w.accts[2].Address, 1)),
 	}
 	in := w.input(txs...)
 	res := w.block(txs...)
@@ -673,9 +674,9 @@ func TestCheckAgreesWithSimulate(t *testing.T) {
 		in       execution.CallInput
 		wantFail string
 	}{
-		{"transfer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[0].Address, 10)}, ""},
-		{"overdraft", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(w.accts[0].Address, 5000)}, "insufficient balance"},
-		{"not issuer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodMint, Args: token.MintArgs(w.accts[1].Address, 1)}, "issuer"},
+		{"transfer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(w.accts[0].Address, 10)}, ""},
+		{"overdraft", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(w.accts[0].Address, 5000)}, "insufficient balance"},
+		{"not issuer", execution.CallInput{Sender: w.accts[1].Address, Contract: token.Name, Method: token.MethodMint, Args: tokencall.Mint(w.accts[1].Address, 1)}, "issuer"},
 		{"unknown contract", execution.CallInput{Sender: w.accts[1].Address, Contract: "nope", Method: "x"}, "unknown contract"},
 		{"contract failure", execution.CallInput{Sender: w.accts[1].Address, Contract: "kv", Method: "fail", Args: []byte("x=1")}, "boom"},
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/types"
@@ -53,7 +54,7 @@ func TestGateVerdicts(t *testing.T) {
 		from := i % 6
 		switch {
 		case i%10 == 3:
-			txs = append(txs, w.accts[from].Tx(token.Name, token.MethodMint, token.MintArgs(w.accts[1].Address, 5)))
+			txs = append(txs, w.accts[from].Tx(token.Name, token.MethodMint, tokencall.Mint(w.accts[1].Address, 5)))
 		default:
 			txs = append(txs, w.transfer(from, (from+1)%6, 1))
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -212,7 +213,7 @@ func (m *metaRun) anyone() int {
 }
 
 func (m *metaRun) transfer(from, to int, amount uint64) *types.Tx {
-	return m.accts[from].Tx(token.Name, token.MethodTransfer, token.TransferArgs(m.accts[to].Address, amount))
+	return m.accts[from].Tx(token.Name, token.MethodTransfer, tokencall.Transfer(m.accts[to].Address, amount))
 }
 
 // withNonce signs a call from a with the given nonce and leaves a's nonce
@@ -271,10 +272,10 @@ func (m *metaRun) tx() *types.Tx {
 		if m.accts[a].Nonce > 0 && m.rng.IntN(2) == 0 {
 			n = m.accts[a].Nonce - 1
 		}
-		return m.withNonce(a, n, &pb.TxPayload{Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(m.accts[merchantIdx].Address, 1)})
+		return m.withNonce(a, n, &pb.TxPayload{Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(m.accts[merchantIdx].Address, 1)})
 	case r < 65: // invalid whatever the state
 		a := m.anyone()
-		body := &pb.TxPayload{Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(m.accts[merchantIdx].Address, 1)}
+		body := &pb.TxPayload{Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(m.accts[merchantIdx].Address, 1)}
 		if m.rng.IntN(2) == 0 {
 			body.ChainId = "other-chain"
 		} else {
@@ -282,13 +283,13 @@ func (m *metaRun) tx() *types.Tx {
 		}
 		return m.withNonce(a, m.accts[a].Nonce, body)
 	case r < 70:
-		return m.accts[issuerIdx].Tx(token.Name, token.MethodMint, token.MintArgs(m.accts[m.anyone()].Address, amount()))
+		return m.accts[issuerIdx].Tx(token.Name, token.MethodMint, tokencall.Mint(m.accts[m.anyone()].Address, amount()))
 	case r < 72:
-		return m.accts[m.anyone()].Tx(token.Name, token.MethodMint, token.MintArgs(m.accts[merchantIdx].Address, amount()))
+		return m.accts[m.anyone()].Tx(token.Name, token.MethodMint, tokencall.Mint(m.accts[merchantIdx].Address, amount()))
 	case r < 75:
-		return m.accts[issuerIdx].Tx(token.Name, token.MethodBurn, token.BurnArgs(amount()*m.rng.Uint64N(20000)))
+		return m.accts[issuerIdx].Tx(token.Name, token.MethodBurn, tokencall.Burn(amount()*m.rng.Uint64N(20000)))
 	case r < 76:
-		return m.accts[m.anyone()].Tx(token.Name, token.MethodBurn, token.BurnArgs(1))
+		return m.accts[m.anyone()].Tx(token.Name, token.MethodBurn, tokencall.Burn(1))
 	case r < 77:
 		return m.accts[m.anyone()].Tx(token.Name, "approve", nil)
 	case r < 78:

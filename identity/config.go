@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/accord-chain/accord/crypto"
+	idpb "github.com/accord-chain/accord/identity/pb"
 	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
 )
 
 // Mode is how a transaction names its signer. A chain fixes it at genesis.
@@ -98,8 +100,9 @@ const (
 	MaxConfigSize = 8 << 20
 	// MaxCAs is the most CA certificates one organisation may list.
 	MaxCAs = 8
-	// ConfigVersion is the encoding version Encode writes; it only goes up.
-	ConfigVersion = 1
+	// ConfigVersion is the version of the Config message Encode writes; it
+	// only goes up (1 was a hand-made encoding).
+	ConfigVersion = 2
 )
 
 // EnsureDefaults fills in the documented defaults.
@@ -246,101 +249,72 @@ func cmpSerial(a, b string) int {
 	return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
 }
 
-// Encode validates c and returns its canonical encoding: a version byte,
-// then every field with sorted lists. Two configurations with the same
-// content encode to the same bytes.
+// Encode validates c and returns its canonical encoding: a Config message
+// (proto/accord/identity/v1) of version ConfigVersion with every list
+// sorted. Two configurations with the same content encode to the same
+// bytes.
 func (c *Config) Encode() ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	cc := c.canonical()
-	e := &enc{}
-	e.byte(ConfigVersion)
-	e.byte(byte(cc.Mode))
-	e.u(uint64(len(cc.Orgs)))
+	m := &idpb.Config{Version: ConfigVersion, Mode: idpb.Mode(cc.Mode), Governance: cc.Governance.proto()}
 	for _, o := range cc.Orgs {
-		e.str(o.ID)
-		e.byte(byte(o.Scheme))
-		e.u(uint64(len(o.CAs)))
-		for _, ca := range o.CAs {
-			e.bytes(ca)
-		}
+		m.Orgs = append(m.Orgs, &idpb.Org{Id: o.ID, Scheme: pb.Scheme(o.Scheme), Cas: o.CAs})
 	}
-	e.u(uint64(len(cc.Revoked)))
 	for _, r := range cc.Revoked {
-		e.str(r.Org)
-		e.str(r.Serial)
+		m.Revoked = append(m.Revoked, &idpb.Revocation{Org: r.Org, Serial: r.Serial})
 	}
-	e.u(uint64(len(cc.Frozen)))
 	for _, a := range cc.Frozen {
-		e.b = append(e.b, a[:]...)
+		m.Frozen = append(m.Frozen, a[:])
 	}
-	cc.Governance.encode(e)
-	e.u(uint64(len(cc.Methods)))
-	for _, m := range cc.Methods {
-		e.str(m.Method)
-		m.Policy.encode(e)
+	for _, mp := range cc.Methods {
+		m.Methods = append(m.Methods, &idpb.MethodPolicy{Method: mp.Method, Policy: mp.Policy.proto()})
 	}
-	if len(e.b) > MaxConfigSize {
-		return nil, fmt.Errorf("%w: encoding is %d bytes, at most %d allowed", ErrBadConfig, len(e.b), MaxConfigSize)
+	b := types.EncodeCanonical(m)
+	if len(b) > MaxConfigSize {
+		return nil, fmt.Errorf("%w: encoding is %d bytes, at most %d allowed", ErrBadConfig, len(b), MaxConfigSize)
 	}
-	return e.b, nil
+	return b, nil
 }
 
 // DecodeConfig decodes and validates an encoding made by Encode. It
-// accepts only canonical encodings (sorted lists, minimal numbers, no
-// trailing bytes), so Encode gives back exactly b.
+// accepts only canonical encodings (sorted lists, no unknown fields, no
+// other version), so Encode gives back exactly b.
 func DecodeConfig(b []byte) (Config, error) {
-	var c Config
 	if len(b) > MaxConfigSize {
-		return c, fmt.Errorf("%w: %d bytes, at most %d allowed", ErrBadConfig, len(b), MaxConfigSize)
+		return Config{}, fmt.Errorf("%w: %d bytes, at most %d allowed", ErrBadConfig, len(b), MaxConfigSize)
 	}
-	d := &dec{b: b}
-	if v := d.byte(); d.err == nil && v != ConfigVersion {
-		return c, fmt.Errorf("%w: encoding version %d, this node knows %d", ErrBadConfig, v, ConfigVersion)
+	var m idpb.Config
+	if err := types.DecodeVersioned(b, &m, ConfigVersion); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrBadConfig, err)
 	}
-	c.Mode = Mode(d.byte())
-	n := d.count()
-	for range n {
-		o := Org{ID: d.str(64), Scheme: crypto.Scheme(d.byte())}
-		k := d.count()
-		if k > MaxCAs {
-			d.fail(errShort)
+	var c Config
+	if m.Mode > 0 && m.Mode <= 255 {
+		c.Mode = Mode(m.Mode)
+	}
+	for _, o := range m.Orgs {
+		c.Orgs = append(c.Orgs, Org{ID: o.Id, Scheme: schemeOf(o.Scheme), CAs: o.Cas})
+	}
+	for _, r := range m.Revoked {
+		c.Revoked = append(c.Revoked, Revocation{Org: r.Org, Serial: r.Serial})
+	}
+	for i, a := range m.Frozen {
+		addr, err := types.AddressFromBytes(a)
+		if err != nil {
+			return Config{}, fmt.Errorf("%w: frozen account %d: %w", ErrBadConfig, i, err)
 		}
-		for range k {
-			if d.err != nil {
-				break
-			}
-			o.CAs = append(o.CAs, bytes.Clone(d.bytes(MaxCertSize)))
+		c.Frozen = append(c.Frozen, addr)
+	}
+	if m.Governance == nil {
+		return Config{}, fmt.Errorf("%w: no governance policy", ErrBadConfig)
+	}
+	c.Governance = policyOf(m.Governance)
+	for _, mp := range m.Methods {
+		if mp.Policy == nil {
+			return Config{}, fmt.Errorf("%w: method %q has no policy", ErrBadConfig, mp.Method)
 		}
-		if d.err != nil {
-			break
-		}
-		c.Orgs = append(c.Orgs, o)
-	}
-	n = d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		c.Revoked = append(c.Revoked, Revocation{Org: d.str(64), Serial: d.str(2 * MaxSerialLen)})
-	}
-	n = d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		if len(d.b) < crypto.AddressSize {
-			d.fail(errShort)
-			break
-		}
-		c.Frozen = append(c.Frozen, types.Address(d.b[:crypto.AddressSize]))
-		d.b = d.b[crypto.AddressSize:]
-	}
-	c.Governance = decodePolicy(d)
-	n = d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		c.Methods = append(c.Methods, MethodPolicy{Method: d.str(129), Policy: decodePolicy(d)})
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail(fmt.Errorf("%d trailing bytes", len(d.b)))
-	}
-	if d.err != nil {
-		return Config{}, fmt.Errorf("%w: %v", ErrBadConfig, d.err)
+		c.Methods = append(c.Methods, MethodPolicy{Method: mp.Method, Policy: policyOf(mp.Policy)})
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/accord-chain/accord/crypto"
+	idpb "github.com/accord-chain/accord/identity/pb"
 	"github.com/accord-chain/accord/types"
 )
 
@@ -60,55 +65,37 @@ func TestConfigEncoding(t *testing.T) {
 			if _, err := NewRegistry(got, crypto.SM3, nil); err != nil {
 				t.Fatalf("NewRegistry(decoded): %v", err)
 			}
-			for name, bad := range map[string][]byte{
-				"empty":     nil,
-				"version":   append([]byte{9}, b[1:]...),
-				"trailing":  append(slices.Clone(b), 0),
-				"truncated": b[:len(b)-1],
+			var m idpb.Config
+			if err := proto.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			reencode := func(change func(*idpb.Config)) []byte {
+				c := proto.Clone(&m).(*idpb.Config)
+				change(c)
+				return types.EncodeCanonical(c)
+			}
+			for name, tc := range map[string]struct {
+				b    []byte
+				want string
+			}{
+				"empty":     {nil, "version 0"},
+				"version":   {reencode(func(c *idpb.Config) { c.Version = 9 }), "version 9, this node knows 2"},
+				"trailing":  {append(slices.Clone(b), 0), "not a valid Config"},
+				"truncated": {b[:len(b)-1], "not a valid Config"},
+				"unknown":   {protowire.AppendVarint(protowire.AppendTag(slices.Clone(b), 99, protowire.VarintType), 1), "fields this node does not know"},
+				"nested unknown": {reencode(func(c *idpb.Config) {
+					c.Orgs[0].ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+				}), "fields this node does not know"},
+				// Two revocations out of order: not canonical.
+				"unsorted":            {reencode(func(c *idpb.Config) { c.Revoked[0], c.Revoked[1] = c.Revoked[1], c.Revoked[0] }), "not canonical"},
+				"hand-made version 1": {append([]byte{1, byte(CertMode)}, b[2:]...), "not a valid Config"},
 			} {
-				if _, err := DecodeConfig(bad); !errors.Is(err, ErrBadConfig) {
-					t.Errorf("%s: DecodeConfig = %v, want ErrBadConfig", name, err)
+				_, err := DecodeConfig(tc.b)
+				if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: DecodeConfig = %v, want ErrBadConfig saying %q", name, err, tc.want)
 				}
 			}
-			// Hand-encode with two revocations out of order: not canonical.
-			e := &enc{}
-			cc := cfg.canonical()
-			cc.Revoked[0], cc.Revoked[1] = cc.Revoked[1], cc.Revoked[0]
-			encodeUnsorted(e, &cc)
-			if _, err := DecodeConfig(e.b); !errors.Is(err, ErrBadConfig) {
-				t.Errorf("unsorted: DecodeConfig = %v, want ErrBadConfig", err)
-			}
 		})
-	}
-}
-
-// encodeUnsorted writes c as Encode does but without sorting.
-func encodeUnsorted(e *enc, c *Config) {
-	e.byte(ConfigVersion)
-	e.byte(byte(c.Mode))
-	e.u(uint64(len(c.Orgs)))
-	for _, o := range c.Orgs {
-		e.str(o.ID)
-		e.byte(byte(o.Scheme))
-		e.u(uint64(len(o.CAs)))
-		for _, ca := range o.CAs {
-			e.bytes(ca)
-		}
-	}
-	e.u(uint64(len(c.Revoked)))
-	for _, r := range c.Revoked {
-		e.str(r.Org)
-		e.str(r.Serial)
-	}
-	e.u(uint64(len(c.Frozen)))
-	for _, a := range c.Frozen {
-		e.b = append(e.b, a[:]...)
-	}
-	c.Governance.encode(e)
-	e.u(uint64(len(c.Methods)))
-	for _, m := range c.Methods {
-		e.str(m.Method)
-		m.Policy.encode(e)
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/crypto"
+	idpb "github.com/accord-chain/accord/identity/pb"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
 )
 
 var sentinels = []error{ErrBadCert, ErrUnknownOrg, ErrUnknownCA, ErrExpired, ErrRevoked, ErrWrongRole, ErrBadConfig}
@@ -81,7 +84,7 @@ func FuzzDecodeConfig(f *testing.F) {
 	cfg.Orgs[0].CAs = nil
 	b, _ := cfg.Encode()
 	f.Add(b)
-	f.Add([]byte{ConfigVersion})
+	f.Add(types.EncodeCanonical(&idpb.Config{Version: ConfigVersion}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cfg, err := DecodeConfig(b)
 		if err != nil {
@@ -116,7 +119,8 @@ func FuzzDecodeEndorsements(f *testing.F) {
 	byKey.Signer = Ref{Scheme: crypto.P256, PublicKey: m.key.Public().Bytes()}
 	f.Add(EncodeEndorsements([]Endorsement{e, byHash, byKey}))
 	f.Add(EncodeEndorsements(nil))
-	f.Add([]byte{WireVersion, 1, refHash})
+	f.Add(types.EncodeCanonical(&idpb.Endorsements{Version: WireVersion, Endorsements: []*idpb.Endorsement{{Signer: &pb.Signer{}}}}))
+	f.Add(types.EncodeCanonical(&idpb.Endorsements{Version: WireVersion + 1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		es, err := DecodeEndorsements(b)
 		if err != nil {
@@ -136,7 +140,7 @@ func FuzzDecodeKey(f *testing.F) {
 	w := newWorld(f, crypto.SM2, 1)
 	f.Add(Key{Org: "org1", Role: Client, Name: "shop", Scheme: crypto.SM2, PublicKey: w.key(crypto.SM2).Public().Bytes()}.Encode())
 	f.Add(Key{Org: "org1", Role: Admin, Name: "a", Scheme: crypto.Ed25519, PublicKey: w.key(crypto.Ed25519).Public().Bytes()}.Encode())
-	f.Add([]byte{WireVersion})
+	f.Add(types.EncodeCanonical(&idpb.Key{Version: WireVersion, Org: "org1", Role: 9}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		k, err := DecodeKey(b)
 		if err != nil {

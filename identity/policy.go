@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	idpb "github.com/accord-chain/accord/identity/pb"
 )
 
 // Rule says how many organisations a policy needs.
@@ -133,33 +135,23 @@ func (p Policy) canonical() Policy {
 	return q
 }
 
-func (p Policy) encode(e *enc) {
-	e.byte(byte(p.Rule))
-	e.u(uint64(len(p.Orgs)))
-	for _, o := range p.Orgs {
-		e.str(o)
-	}
-	e.u(uint64(p.Threshold))
-	e.u(uint64(len(p.Roles)))
+func (p Policy) proto() *idpb.Policy {
+	m := &idpb.Policy{Rule: idpb.Rule(p.Rule), Orgs: p.Orgs, Threshold: uint32(p.Threshold)}
 	for _, r := range p.Roles {
-		e.byte(byte(r))
+		m.Roles = append(m.Roles, idpb.Role(r))
 	}
+	return m
 }
 
-func decodePolicy(d *dec) Policy {
-	p := Policy{Rule: Rule(d.byte())}
-	n := d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		p.Orgs = append(p.Orgs, d.str(64))
+// policyOf converts a decoded policy; numbers out of range become invalid
+// values that validate refuses.
+func policyOf(m *idpb.Policy) Policy {
+	p := Policy{Orgs: m.GetOrgs(), Threshold: int(m.GetThreshold())}
+	if r := m.GetRule(); r > 0 && r <= 255 {
+		p.Rule = Rule(r)
 	}
-	t := d.u()
-	if t > 1<<16 {
-		d.fail(errShort)
-	}
-	p.Threshold = int(t)
-	n = d.count()
-	for i := 0; i < n && d.err == nil; i++ {
-		p.Roles = append(p.Roles, Role(d.byte()))
+	for _, r := range m.GetRoles() {
+		p.Roles = append(p.Roles, roleOf(r))
 	}
 	return p
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/accord-chain/accord/api/memberproof"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
@@ -262,7 +263,7 @@ func TestAPIMembersSM2(t *testing.T) {
 	adminKey, adminCert := nd.key("org1-admin")
 	serial := certSerial(t, nd.ks, "org1-client")
 	tx, err := admin.Sign(ctx, adminKey.Private, sdk.Call{Contract: governance.Name, Method: governance.MethodRevoke,
-		Args: governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial}), Cert: adminCert})
+		Args: govcall.Args(govcall.RevokeArgs{Org: "org1", Serial: serial}), Cert: adminCert})
 	if err != nil {
 		t.Fatal(err)
 	}

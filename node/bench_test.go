@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/types"
@@ -41,14 +42,14 @@ func benchNodeCommit(b *testing.B, scheme crypto.Scheme) {
 		keys[i], _ = crypto.GenerateKey(scheme, nil)
 		addrs[i] = types.AddressOf(scheme, keys[i].Public().Bytes())
 		tx, _ := types.SignTx(&pb.TxPayload{ChainId: "accord-dev", Nonce: uint64(i), ExpiresAt: exp, Contract: token.Name,
-			Method: token.MethodMint, Args: token.MintArgs(addrs[i], 1<<40)}, admin.Private, crypto.SHA256)
+			Method: token.MethodMint, Args: tokencall.Mint(addrs[i], 1<<40)}, admin.Private, crypto.SHA256)
 		fund = append(fund, tx.Raw)
 	}
 	txs := make([][]byte, b.N)
 	for i := range txs {
 		from := i % accounts
 		tx, _ := types.SignTx(&pb.TxPayload{ChainId: "accord-dev", Nonce: uint64(i / accounts), ExpiresAt: exp, Contract: token.Name,
-			Method: token.MethodTransfer, Args: token.TransferArgs(addrs[(i*7+1)%accounts], 1)}, keys[from], crypto.SHA256)
+			Method: token.MethodTransfer, Args: tokencall.Transfer(addrs[(i*7+1)%accounts], 1)}, keys[from], crypto.SHA256)
 		txs[i] = tx.Raw
 	}
 	ctx, cancel := context.WithCancel(context.Background())

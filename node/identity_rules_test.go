@@ -10,7 +10,9 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -109,7 +111,7 @@ func TestCertificateValidityPeriod(t *testing.T) {
 	c.issue(1, "old", identity.Client, now.Add(-2*time.Hour), now.Add(-time.Hour))
 	c.issue(1, "early", identity.Client, now.Add(time.Hour), now.Add(2*time.Hour))
 	for _, name := range []string{"old", "early"} {
-		tx := c.sign(name, token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+		tx := c.sign(name, token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 		c.refuse(tx, "cert_expired")
 		msg := "expired at"
 		if name == "early" {
@@ -131,7 +133,7 @@ func TestUnknownCA(t *testing.T) {
 	}
 	rogueDir := t.TempDir()
 	c.issueBy(rogue, rogueDir, "rogue", identity.Admin, now.Add(-time.Hour), now.Add(time.Hour))
-	tx := c.sign("rogue", token.Name, token.MethodMint, token.MintArgs(c.addr("rogue"), 1000))
+	tx := c.sign("rogue", token.Name, token.MethodMint, tokencall.Mint(c.addr("rogue"), 1000))
 	c.refuse(tx, "unknown_ca")
 	c.invalid("rogue", tx, "no CA of org1 signed it")
 
@@ -147,7 +149,7 @@ func TestUnknownCA(t *testing.T) {
 	} {
 		c.offline(ch, "org1-admin", "org2-admin")
 	}
-	pay := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(pay, "unknown_ca")
 	c.invalid("org1-client", pay, "no CA of org1 signed it")
 }
@@ -167,7 +169,7 @@ func (c *permChain) offline(ch governance.Change, admins ...string) {
 		}
 		es = append(es, e...)
 	}
-	tx := c.sign(admins[0], governance.Name, governance.MethodSubmit, governance.Args(governance.SubmitArgs{
+	tx := c.sign(admins[0], governance.Name, governance.MethodSubmit, govcall.Args(govcall.SubmitArgs{
 		Change: b, ID: p.ID, Endorsements: identity.EncodeEndorsements(es)}))
 	c.want(c.block(tx)[0], ok, "")
 }
@@ -182,7 +184,7 @@ func TestWrongRole(t *testing.T) {
 	c.issue(1, "reader", identity.Light, now.Add(-time.Hour), now.Add(time.Hour))
 	c.issue(1, "validator", identity.Consensus, now.Add(-time.Hour), now.Add(time.Hour))
 
-	light := c.sign("reader", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	light := c.sign("reader", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(light, "wrong_role")
 	c.invalid("reader", light, "light member")
 
@@ -195,18 +197,18 @@ func TestWrongRole(t *testing.T) {
 			t.Fatalf("a FAILED transaction of %s did not move its nonce", name)
 		}
 	}
-	fail("validator", c.sign("validator", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1)),
+	fail("validator", c.sign("validator", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1)),
 		"wrong_role", "only admins and clients may")
-	fail("org1-client", c.sign("org1-client", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 1000)),
+	fail("org1-client", c.sign("org1-client", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 1000)),
 		"wrong_role", "whose policy is SET(1 of org1; admin)")
 	serial := certSerial(t, c.ks, "org1-admin")
-	fail("org1-client", c.sign("org1-client", governance.Name, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial})),
+	fail("org1-client", c.sign("org1-client", governance.Name, governance.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: "org1", Serial: serial})),
 		"not_admin", "not an admin")
 	if b := c.balance("org1-client"); b != 0 {
 		t.Fatalf("a client minted %d", b)
 	}
 	// The admin's certificate was not revoked: it still mints.
-	c.want(c.block(c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-admin"), 1)))[0], ok, "")
+	c.want(c.block(c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-admin"), 1)))[0], ok, "")
 }
 
 // TestRemoveKey: in key mode an admin removes a member's key, after which
@@ -218,7 +220,7 @@ func TestRemoveKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := governance.Args(governance.KeyArgs{Scheme: k.Scheme.String(), PublicKey: hexKey(k)})
+	args := govcall.Args(govcall.KeyArgs{Scheme: k.Scheme.String(), PublicKey: hexKey(k)})
 	other := c.sign("org2-admin", governance.Name, governance.MethodRemoveKey, args)
 	c.refuse(other, "not_admin")
 	self := c.sign("org1-client", governance.Name, governance.MethodRemoveKey, args)
@@ -227,7 +229,7 @@ func TestRemoveKey(t *testing.T) {
 	c.want(rs[0], failed, "not an admin")
 	c.want(rs[1], failed, "not an admin")
 
-	pay := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	c.refuse(pay, "insufficient_balance") // a member still: only its balance is short
 	c.want(c.block(c.sign("org1-admin", governance.Name, governance.MethodRemoveKey, args))[0], ok, "")
 	c.refuse(pay, "not_registered")
@@ -246,7 +248,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	if err != nil || der == nil {
 		t.Fatal(err)
 	}
-	args := governance.Args(governance.RegisterCertArgs{Cert: der})
+	args := govcall.Args(govcall.RegisterCertArgs{Cert: der})
 	byOther := c.sign("org2-admin", governance.Name, governance.MethodRegisterCert, args)
 	c.refuse(byOther, "not_admin")
 	byClient := c.sign("org2-client", governance.Name, governance.MethodRegisterCert, args)
@@ -263,7 +265,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	if err := c.admit(byAdmin); err != nil {
 		t.Fatalf("org1's admin registering its client's certificate: %v", err)
 	}
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 10))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 10))
 	rs = c.block(byAdmin, mint)
 	c.want(rs[0], ok, "")
 	c.want(rs[1], ok, "")
@@ -271,7 +273,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 
 	k, _ := c.ks.Get("org1-client")
 	pay, err := types.SignTxCert(&pb.TxPayload{ChainId: c.res.ChainID, Nonce: c.nonces["org1-client"], ExpiresAt: 1 << 62,
-		Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(c.addr("org2-client"), 4)}, k.Private, nil, h, c.n.hash)
+		Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(c.addr("org2-client"), 4)}, k.Private, nil, h, c.n.hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +297,7 @@ func TestGovernanceBlockLimits(t *testing.T) {
 	start := c.n.store.Tip().Height
 	var ids []types.Hash
 	for range 5 {
-		tx := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 1))
+		tx := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 1))
 		if err := c.admit(tx); err != nil {
 			t.Fatal(err)
 		}
@@ -341,11 +343,11 @@ func TestPermissionedChainWithoutIssuer(t *testing.T) {
 	if _, has, err := token.Issuer(stateReader{c.n.store}); has || err != nil {
 		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
 	}
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-client"), 7))
 	if err := c.admit(mint); err != nil {
 		t.Fatalf("a mint the policy allows: %v", err)
 	}
-	bad := c.sign("org2-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))
+	bad := c.sign("org2-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-client"), 7))
 	c.refuse(bad, "policy")
 	rs := c.block(mint, bad)
 	c.want(rs[0], ok, "")

@@ -14,7 +14,9 @@ import (
 
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
@@ -201,11 +203,11 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	c := newPermChain(t, 4, crypto.SM2, "cert")
 
 	// Minting is org1's admins' by policy; org2's admin may not.
-	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org1-client"), 100))
+	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org1-client"), 100))
 	if err := c.admit(mint); err != nil {
 		t.Fatalf("admission of org1's mint: %v", err)
 	}
-	bad := c.sign("org2-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-admin"), 100))
+	bad := c.sign("org2-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-admin"), 100))
 	if err := c.admit(bad); !errors.Is(err, identity.ErrPolicy) {
 		t.Fatalf("org2's mint at admission: %v, want ErrPolicy", err)
 	}
@@ -232,7 +234,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	if err := c.ks.PutCert("org5-client", der5); err != nil {
 		t.Fatal(err)
 	}
-	early := c.sign("org5-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	early := c.sign("org5-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(early); !errors.Is(err, identity.ErrUnknownOrg) {
 		t.Fatalf("org5 before it joins: %v, want ErrUnknownOrg", err)
 	}
@@ -242,7 +244,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	// Online: org1 proposes, org1, org2 and org3 vote; org2 twice.
 	change := (&governance.Change{Kind: governance.KindAddOrg, Org: "org5", Scheme: "sm2", CAPEM: string(ca5.Cert.PEM())}).Encode()
 	deadline := c.time + 3_600_000
-	prop := c.sign("org1-admin", governance.Name, governance.MethodPropose, governance.Args(governance.ProposeArgs{Change: change, Deadline: deadline}))
+	prop := c.sign("org1-admin", governance.Name, governance.MethodPropose, govcall.Args(govcall.ProposeArgs{Change: change, Deadline: deadline}))
 	if err := c.admit(prop); err != nil {
 		t.Fatalf("admission of a proposal: %v", err)
 	}
@@ -250,9 +252,9 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	p := c.proposal(1)
 	ip := p.Digest(c.res.ChainID)
 	vote := func(voter, from string) *types.Tx {
-		return c.sign(from, governance.Name, governance.MethodVote, governance.Args(governance.VoteArgs{ID: 1, Endorsements: c.endorse(voter, ip)}))
+		return c.sign(from, governance.Name, governance.MethodVote, govcall.Args(govcall.VoteArgs{ID: 1, Endorsements: c.endorse(voter, ip)}))
 	}
-	client := c.sign("org3-client", governance.Name, governance.MethodVote, governance.Args(governance.VoteArgs{ID: 1, Endorsements: c.endorse("org3-client", ip)}))
+	client := c.sign("org3-client", governance.Name, governance.MethodVote, govcall.Args(govcall.VoteArgs{ID: 1, Endorsements: c.endorse("org3-client", ip)}))
 	rs = c.block(vote("org1-admin", "org1-admin"), vote("org2-admin", "org2-admin"), vote("org2-admin", "org2-admin"), client)
 	c.want(rs[0], ok, "")
 	c.want(rs[1], ok, "")
@@ -264,7 +266,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	// A forged vote: org4's admin endorses another change under id 1.
 	forgedP := *ip
 	forgedP.Payload = (&governance.Change{Kind: governance.KindRemoveOrg, Org: "org2"}).Encode()
-	forged := c.sign("org4-admin", governance.Name, governance.MethodVote, governance.Args(governance.VoteArgs{ID: 1, Endorsements: c.endorse("org4-admin", &forgedP)}))
+	forged := c.sign("org4-admin", governance.Name, governance.MethodVote, govcall.Args(govcall.VoteArgs{ID: 1, Endorsements: c.endorse("org4-admin", &forgedP)}))
 	c.want(c.block(forged)[0], failed, "bad endorsement")
 
 	// The third organisation executes it, from the next block on.
@@ -275,7 +277,7 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 	}
 	c.want(c.block(vote("org4-admin", "org4-admin"))[0], failed, "proposal closed")
 
-	pay := c.sign("org5-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	pay := c.sign("org5-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(pay); err == nil || !errors.Is(err, token.ErrInsufficient) {
 		t.Fatalf("org5's client after joining: %v, want only insufficient balance", err)
 	}
@@ -283,12 +285,12 @@ func TestFourOrgsAddAFifth(t *testing.T) {
 
 	// Revocation by org1's admin: its client is refused everywhere.
 	serial := certSerial(t, c.ks, "org1-client")
-	rev := c.sign("org1-admin", governance.Name, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial}))
-	other := c.sign("org2-admin", governance.Name, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: "org1", Serial: serial}))
+	rev := c.sign("org1-admin", governance.Name, governance.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: "org1", Serial: serial}))
+	other := c.sign("org2-admin", governance.Name, governance.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: "org1", Serial: serial}))
 	rs = c.block(rev, other)
 	c.want(rs[0], ok, "")
 	c.want(rs[1], failed, "not an admin")
-	gone := c.sign("org1-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org5-client"), 1))
+	gone := c.sign("org1-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org5-client"), 1))
 	if err := c.admit(gone); !errors.Is(err, identity.ErrRevoked) {
 		t.Fatalf("revoked client at admission: %v, want ErrRevoked", err)
 	}
@@ -330,7 +332,7 @@ func TestOfflineChangeAndFreeze(t *testing.T) {
 		return identity.EncodeEndorsements(all)
 	}
 	submit := func(from string, id uint64, e []byte) *types.Tx {
-		return c.sign(from, governance.Name, governance.MethodSubmit, governance.Args(governance.SubmitArgs{Change: change, ID: id, Deadline: p.Deadline, Endorsements: e}))
+		return c.sign(from, governance.Name, governance.MethodSubmit, govcall.Args(govcall.SubmitArgs{Change: change, ID: id, Deadline: p.Deadline, Endorsements: e}))
 	}
 	// Two admins of one organisation count once: 1 of 3.
 	k, _ := c.ks.New("org1-admin2", crypto.P256)
@@ -347,19 +349,19 @@ func TestOfflineChangeAndFreeze(t *testing.T) {
 	c.want(rs[2], ok, "")
 	c.want(c.block(submit("org3-admin", p.ID, es("org1-admin", "org3-admin")))[0], failed, "already used")
 
-	frozen := c.sign("org2-client", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-client"), 1))
+	frozen := c.sign("org2-client", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-client"), 1))
 	if err := c.admit(frozen); !errors.Is(err, identity.ErrFrozen) {
 		t.Fatalf("frozen sender at admission: %v, want ErrFrozen", err)
 	}
 	c.want(c.block(frozen)[0], invalid, "frozen")
 
 	// Online, past the deadline.
-	prop := c.sign("org1-admin", governance.Name, governance.MethodPropose, governance.Args(governance.ProposeArgs{
+	prop := c.sign("org1-admin", governance.Name, governance.MethodPropose, govcall.Args(govcall.ProposeArgs{
 		Change: (&governance.Change{Kind: governance.KindUnfreeze, Address: target.String()}).Encode(), Deadline: c.time + 1500}))
 	c.want(c.block(prop)[0], ok, "")
 	ip := c.proposal(1).Digest(c.res.ChainID)
 	c.block()
-	late := c.sign("org1-admin", governance.Name, governance.MethodVote, governance.Args(governance.VoteArgs{ID: 1, Endorsements: c.endorse("org1-admin", ip)}))
+	late := c.sign("org1-admin", governance.Name, governance.MethodVote, govcall.Args(govcall.VoteArgs{ID: 1, Endorsements: c.endorse("org1-admin", ip)}))
 	c.want(c.block(late)[0], failed, "proposal expired")
 	if got := c.proposal(1).Status(c.time); got != "expired" {
 		t.Fatalf("status %s, want expired", got)
@@ -372,11 +374,11 @@ func TestCertificateHashSigner(t *testing.T) {
 	c := newPermChain(t, 1, crypto.SM2, "cert")
 	der, _ := c.ks.Cert("org1-client")
 	h := types.Hash(c.n.hash.Sum(der))
-	reg := c.sign("org1-client", governance.Name, governance.MethodRegisterCert, governance.Args(governance.RegisterCertArgs{Cert: der}))
+	reg := c.sign("org1-client", governance.Name, governance.MethodRegisterCert, govcall.Args(govcall.RegisterCertArgs{Cert: der}))
 	c.want(c.block(reg)[0], ok, "")
 	k, _ := c.ks.Get("org1-client")
 	tx, err := types.SignTxCert(&pb.TxPayload{ChainId: c.res.ChainID, Nonce: c.nonces["org1-client"], ExpiresAt: 1 << 62,
-		Contract: token.Name, Method: token.MethodTransfer, Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, nil, h, c.n.hash)
+		Contract: token.Name, Method: token.MethodTransfer, Args: tokencall.Transfer(c.addr("org1-admin"), 1)}, k.Private, nil, h, c.n.hash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +391,7 @@ func TestCertificateHashSigner(t *testing.T) {
 	c.want(c.block(tx)[0], failed, "insufficient balance")
 	// A plain key is the wrong mode on a certificate chain.
 	plain, _ := types.SignTx(&pb.TxPayload{ChainId: c.res.ChainID, ExpiresAt: 1 << 62, Contract: token.Name, Method: token.MethodTransfer,
-		Args: token.TransferArgs(c.addr("org1-admin"), 1)}, k.Private, c.n.hash)
+		Args: tokencall.Transfer(c.addr("org1-admin"), 1)}, k.Private, c.n.hash)
 	if err := c.admit(plain); !errors.Is(err, identity.ErrWrongMode) {
 		t.Fatalf("key signer on a cert chain: %v, want ErrWrongMode", err)
 	}
@@ -399,16 +401,16 @@ func TestCertificateHashSigner(t *testing.T) {
 func TestKeyMode(t *testing.T) {
 	c := newPermChain(t, 2, crypto.P256, "key")
 	k, _ := c.ks.New("shop", crypto.Ed25519)
-	early := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	early := c.sign("shop", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	if err := c.admit(early); !errors.Is(err, identity.ErrUnknownMember) {
 		t.Fatalf("unregistered key: %v, want ErrUnknownMember", err)
 	}
 	c.nonces["shop"] = 0
-	args := governance.Args(governance.KeyArgs{Org: "org2", Role: "client", Name: "shop", Scheme: "ed25519", PublicKey: hexKey(k)})
+	args := govcall.Args(govcall.KeyArgs{Org: "org2", Role: "client", Name: "shop", Scheme: "ed25519", PublicKey: hexKey(k)})
 	rs := c.block(c.sign("org1-admin", governance.Name, governance.MethodRegisterKey, args), c.sign("org2-admin", governance.Name, governance.MethodRegisterKey, args))
 	c.want(rs[0], failed, "not an admin")
 	c.want(rs[1], ok, "")
-	pay := c.sign("shop", token.Name, token.MethodTransfer, token.TransferArgs(c.addr("org1-admin"), 1))
+	pay := c.sign("shop", token.Name, token.MethodTransfer, tokencall.Transfer(c.addr("org1-admin"), 1))
 	if err := c.admit(pay); !errors.Is(err, token.ErrInsufficient) {
 		t.Fatalf("registered key: %v, want only insufficient balance", err)
 	}

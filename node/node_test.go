@@ -12,6 +12,7 @@ import (
 
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/keystore"
@@ -105,8 +106,8 @@ func TestApplyPersistsAcrossReopen(t *testing.T) {
 		return tx
 	}
 	txs := []*types.Tx{
-		sign(admin.Private, 0, token.MethodMint, token.MintArgs(aliceAddr, 500)),
-		sign(alice, 0, token.MethodTransfer, token.TransferArgs(admin.Address, 501)),
+		sign(admin.Private, 0, token.MethodMint, tokencall.Mint(aliceAddr, 500)),
+		sign(alice, 0, token.MethodTransfer, tokencall.Transfer(admin.Address, 501)),
 	}
 	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 1, Time: genesisTip.Time + 1, Txs: txs}); err != nil {
 		t.Fatal(err)

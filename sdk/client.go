@@ -18,7 +18,7 @@ import (
 
 	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
@@ -258,16 +258,16 @@ func (c *Client) Subscribe(ctx context.Context, from uint64, includeTxs bool) (*
 
 // Transfer signs and submits a token transfer.
 func (c *Client) Transfer(ctx context.Context, key crypto.PrivateKey, to types.Address, amount uint64) (types.Hash, error) {
-	return c.call(ctx, key, token.MethodTransfer, token.TransferArgs(to, amount))
+	return c.call(ctx, key, tokencall.MethodTransfer, tokencall.Transfer(to, amount))
 }
 
 // Mint signs and submits a mint by the issuer.
 func (c *Client) Mint(ctx context.Context, key crypto.PrivateKey, to types.Address, amount uint64) (types.Hash, error) {
-	return c.call(ctx, key, token.MethodMint, token.MintArgs(to, amount))
+	return c.call(ctx, key, tokencall.MethodMint, tokencall.Mint(to, amount))
 }
 
 func (c *Client) call(ctx context.Context, key crypto.PrivateKey, method string, args []byte) (types.Hash, error) {
-	tx, err := c.Sign(ctx, key, Call{Contract: token.Name, Method: method, Args: args})
+	tx, err := c.Sign(ctx, key, Call{Contract: tokencall.Name, Method: method, Args: args})
 	if err != nil {
 		return types.Hash{}, err
 	}

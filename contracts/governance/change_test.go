@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 )
@@ -69,11 +71,11 @@ func (c *consortium) org(id string) *identity.Org {
 // apply applies ch and fails the test if it is refused.
 func (c *consortium) apply(t *testing.T, ch Change) {
 	t.Helper()
-	if err := ch.Apply(&c.state); err != nil {
-		t.Fatalf("%s: %v, want it applied", ch.Encode(), err)
+	if err := c.state.Apply(&ch); err != nil {
+		t.Fatalf("%s: %v, want it applied", jsonOf(ch), err)
 	}
 	if _, err := c.state.Config.Encode(); err != nil {
-		t.Fatalf("%s: applied, but the configuration does not encode: %v", ch.Encode(), err)
+		t.Fatalf("%s: applied, but the configuration does not encode: %v", jsonOf(ch), err)
 	}
 }
 
@@ -83,16 +85,21 @@ func (c *consortium) refuse(t *testing.T, ch Change, want string) {
 	t.Helper()
 	before := c.state.clone()
 	before.Config.Orgs = deepOrgs(before.Config.Orgs)
-	err := ch.Apply(&c.state)
+	err := c.state.Apply(&ch)
 	if err == nil {
-		t.Fatalf("%s: applied, want it refused with %q", ch.Encode(), want)
+		t.Fatalf("%s: applied, want it refused with %q", jsonOf(ch), want)
 	}
 	if !errors.Is(err, ErrBadChange) || !strings.Contains(err.Error(), want) {
-		t.Fatalf("%s: %v, want ErrBadChange containing %q", ch.Encode(), err, want)
+		t.Fatalf("%s: %v, want ErrBadChange containing %q", jsonOf(ch), err, want)
 	}
 	if !reflect.DeepEqual(before, c.state) {
-		t.Fatalf("%s: refused (%v), but the state changed", ch.Encode(), err)
+		t.Fatalf("%s: refused (%v), but the state changed", jsonOf(ch), err)
 	}
+}
+
+func jsonOf(ch Change) string {
+	b, _ := json.Marshal(ch)
+	return string(b)
 }
 
 func deepOrgs(orgs []identity.Org) []identity.Org {
@@ -228,7 +235,7 @@ func TestApplySetParams(t *testing.T) {
 		{Params{MaxBlockTxs: 2_000_000}, "max_block_txs"},
 	} {
 		c.refuse(t, Change{Kind: KindSetParams, Params: &tc.p}, tc.want)
-		if _, err := DecodeChange((&Change{Kind: KindSetParams, Params: &tc.p}).Encode()); !errors.Is(err, ErrBadParams) {
+		if _, err := govcall.DecodeChange((&Change{Kind: KindSetParams, Params: &tc.p}).Encode()); !errors.Is(err, ErrBadParams) {
 			t.Fatalf("decoding set_params %+v: %v, want ErrBadParams", tc.p, err)
 		}
 	}

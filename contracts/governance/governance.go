@@ -4,14 +4,19 @@
 //
 // State, within the contract's namespace (see execution.ContractKey):
 //
-//	"config"             identity.Config, canonical encoding (Encode)
-//	"params"             Params, JSON (absent: node defaults)
-//	"nodes"              []Node sorted by id, JSON: the validators
+//	"config"             identity.Config (Encode): an accord.identity.v1.Config
+//	"params"             Params: a Params message (absent: node defaults)
+//	"nodes"              []Node sorted by id: a Nodes message, the validators
 //	"next"               u64 big-endian: the next online proposal id (absent: 1)
 //	"cert/" + hash       DER of a certificate registered on chain
 //	"key/" + address     identity.Key of a key registered on chain (key mode)
-//	"prop/" + u64 id     an online Proposal, JSON
+//	"prop/" + u64 id     an online Proposal: a Proposal message
 //	"applied/" + u64 id  present once the offline change with that id applied
+//
+// The messages are those of proto/accord/governance/v1 and
+// proto/accord/identity/v1, encoded canonically; so are the calls'
+// arguments, which govcall builds and decodes. Decoders refuse versions
+// and fields they do not know.
 //
 // A chain whose genesis has no identity section has none of these: it is
 // open, has no Gate and does not register this contract.
@@ -49,6 +54,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/accord-chain/accord/contracts/governance/govcall"
+	govpb "github.com/accord-chain/accord/contracts/governance/pb"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -57,36 +64,51 @@ import (
 )
 
 // Name is the contract's name in transactions.
-const Name = "gov"
+const Name = govcall.Name
 
-// Methods.
+// Methods; govcall encodes their arguments.
 const (
-	MethodSubmit       = "submit"
-	MethodPropose      = "propose"
-	MethodVote         = "vote"
-	MethodRevoke       = "revoke"
-	MethodRegisterCert = "register_cert"
-	MethodRegisterKey  = "register_key"
-	MethodRemoveKey    = "remove_key"
+	MethodSubmit       = govcall.MethodSubmit
+	MethodPropose      = govcall.MethodPropose
+	MethodVote         = govcall.MethodVote
+	MethodRevoke       = govcall.MethodRevoke
+	MethodRegisterCert = govcall.MethodRegisterCert
+	MethodRegisterKey  = govcall.MethodRegisterKey
+	MethodRemoveKey    = govcall.MethodRemoveKey
 )
 
 // OfflineIDBase is the first id an offline change may use; online
 // proposals are numbered from 1 below it, so the two never collide.
-const OfflineIDBase = 1 << 63
+const OfflineIDBase = govcall.OfflineIDBase
 
 // MaxProposalTTL is the longest a proposal may stay open: 30 days.
-const MaxProposalTTL = 30 * 24 * 3600 * 1000
+const MaxProposalTTL = govcall.MaxProposalTTL
 
-// Proposal is an online proposal as stored.
+// Proposal is an online proposal as stored (a Proposal message of
+// proto/accord/governance/v1).
 type Proposal struct {
-	ID       uint64 `json:"id"`
-	Change   []byte `json:"change"` // Change.Encode
-	Deadline uint64 `json:"deadline"`
-	Proposer string `json:"proposer"` // address
-	Created  uint64 `json:"created"`  // block time
+	ID       uint64
+	Change   []byte // Change.Encode
+	Deadline uint64
+	Proposer string // address
+	Created  uint64 // block time
 	// Votes holds the endorsements received (identity.EncodeEndorsements).
-	Votes    []byte `json:"votes,omitempty"`
-	Executed uint64 `json:"executed,omitempty"` // height at which it applied
+	Votes    []byte
+	Executed uint64 // height at which it applied
+}
+
+func (p *Proposal) encode() []byte {
+	return types.EncodeCanonical(&govpb.Proposal{Version: govcall.Version, Id: p.ID, Change: p.Change, Deadline: p.Deadline,
+		Proposer: p.Proposer, Created: p.Created, Votes: p.Votes, Executed: p.Executed})
+}
+
+func decodeProposal(b []byte) (*Proposal, error) {
+	var m govpb.Proposal
+	if err := types.DecodeVersioned(b, &m, govcall.Version); err != nil {
+		return nil, err
+	}
+	return &Proposal{ID: m.Id, Change: m.Change, Deadline: m.Deadline, Proposer: m.Proposer, Created: m.Created,
+		Votes: m.Votes, Executed: m.Executed}, nil
 }
 
 // Status is "executed", "expired" (at block time now) or "open".
@@ -140,59 +162,6 @@ func (c *Contract) Call(ctx *execution.Context, method string, args []byte) erro
 		execution.ErrUnknownMethod, method)
 }
 
-// SubmitArgs are the arguments of "submit": an offline change.
-type SubmitArgs struct {
-	Change       []byte `json:"change"`
-	ID           uint64 `json:"id"`
-	Deadline     uint64 `json:"deadline,omitempty"`
-	Endorsements []byte `json:"endorsements"` // identity.EncodeEndorsements
-}
-
-// ProposeArgs are the arguments of "propose".
-type ProposeArgs struct {
-	Change   []byte `json:"change"`
-	Deadline uint64 `json:"deadline"`
-}
-
-// VoteArgs are the arguments of "vote": endorsements of the proposal,
-// usually the sender's own.
-type VoteArgs struct {
-	ID           uint64 `json:"id"`
-	Endorsements []byte `json:"endorsements"`
-}
-
-// RevokeArgs are the arguments of "revoke".
-type RevokeArgs struct {
-	Org    string `json:"org"`
-	Serial string `json:"serial"`
-}
-
-// RegisterCertArgs are the arguments of "register_cert".
-type RegisterCertArgs struct {
-	Cert []byte `json:"cert"` // DER
-}
-
-// KeyArgs are the arguments of "register_key" (every field) and
-// "remove_key" (Scheme and PublicKey).
-type KeyArgs struct {
-	Org       string `json:"org,omitempty"`
-	Role      string `json:"role,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Scheme    string `json:"scheme"`
-	PublicKey string `json:"public_key"` // hex
-}
-
-// Args encodes a method's arguments.
-func Args(v any) []byte { return mustJSON(v) }
-
-// DecodeArgs decodes arguments of a call into v, refusing unknown fields.
-func DecodeArgs(b []byte, v any) error {
-	if err := strictJSON(b, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadArgs, err)
-	}
-	return nil
-}
-
 // registry is the configuration as the block has it so far.
 func (c *Contract) registry(ctx *execution.Context) (*identity.Registry, error) {
 	return c.loader.load(ctxGetter{ctx})
@@ -221,8 +190,8 @@ func policy(reg *identity.Registry, ch *Change) identity.Policy {
 }
 
 func (c *Contract) submit(ctx *execution.Context, args []byte) error {
-	var a SubmitArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.SubmitArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	if a.ID < OfflineIDBase {
@@ -234,7 +203,7 @@ func (c *Contract) submit(ctx *execution.Context, args []byte) error {
 	} else if v != nil {
 		return fmt.Errorf("%w: change %d was applied before; endorse it again under a new id", ErrReplay, a.ID)
 	}
-	ch, err := DecodeChange(a.Change)
+	ch, err := govcall.DecodeChange(a.Change)
 	if err != nil {
 		return err
 	}
@@ -265,7 +234,7 @@ func (c *Contract) apply(ctx *execution.Context, ch *Change) error {
 		return err
 	}
 	before := *s
-	if err := ch.Apply(s); err != nil {
+	if err := s.Apply(ch); err != nil {
 		return err
 	}
 	cfg, err := s.Config.Encode()
@@ -274,24 +243,24 @@ func (c *Contract) apply(ctx *execution.Context, ch *Change) error {
 	}
 	ctx.Set([]byte(configKey), cfg)
 	if s.Params != before.Params {
-		ctx.Set([]byte(paramsKey), mustJSON(s.Params))
+		ctx.Set([]byte(paramsKey), types.EncodeCanonical(s.Params.Message()))
 	}
 	if ch.Kind == KindAddNode || ch.Kind == KindRemoveNode || ch.Kind == KindRemoveOrg {
-		ctx.Set([]byte(nodesKey), mustJSON(s.Nodes))
+		ctx.Set([]byte(nodesKey), govcall.EncodeNodes(s.Nodes))
 	}
 	return nil
 }
 
 func (c *Contract) propose(ctx *execution.Context, args []byte) error {
-	var a ProposeArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.ProposeArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	m, err := member(ctx)
 	if err != nil {
 		return err
 	}
-	ch, err := DecodeChange(a.Change)
+	ch, err := govcall.DecodeChange(a.Change)
 	if err != nil {
 		return err
 	}
@@ -311,7 +280,7 @@ func (c *Contract) propose(ctx *execution.Context, args []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := ch.Apply(s); err != nil {
+	if err := s.Apply(ch); err != nil {
 		return err
 	}
 	id, err := nextID(ctxGetter{ctx})
@@ -322,15 +291,15 @@ func (c *Contract) propose(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: online proposal ids are exhausted", ErrBadArgs)
 	}
 	p := &Proposal{ID: id, Change: a.Change, Deadline: a.Deadline, Proposer: ctx.Sender().String(), Created: now}
-	ctx.Set([]byte(idKey(propPfx, id)), mustJSON(p))
+	ctx.Set([]byte(idKey(propPfx, id)), p.encode())
 	ctx.Set([]byte(nextKey), binary.BigEndian.AppendUint64(nil, id+1))
 	ctx.Emit("proposed", attrs("id", strconv.FormatUint(id, 10), "kind", ch.Kind, "deadline", strconv.FormatUint(a.Deadline, 10))...)
 	return nil
 }
 
 func (c *Contract) vote(ctx *execution.Context, args []byte) error {
-	var a VoteArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.VoteArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	p, err := getProposal(ctxGetter{ctx}, a.ID)
@@ -361,7 +330,7 @@ func (c *Contract) vote(ctx *execution.Context, args []byte) error {
 			return fmt.Errorf("%w: votes of proposal %d: %v", execution.ErrCorrupt, p.ID, err)
 		}
 	}
-	ch, err := DecodeChange(p.Change)
+	ch, err := govcall.DecodeChange(p.Change)
 	if err != nil {
 		return fmt.Errorf("%w: change of proposal %d: %v", execution.ErrCorrupt, p.ID, err)
 	}
@@ -408,13 +377,13 @@ func (c *Contract) vote(ctx *execution.Context, args []byte) error {
 	} else if !errors.Is(err, identity.ErrPolicy) {
 		return err
 	}
-	ctx.Set([]byte(idKey(propPfx, p.ID)), mustJSON(p))
+	ctx.Set([]byte(idKey(propPfx, p.ID)), p.encode())
 	return nil
 }
 
 func (c *Contract) revoke(ctx *execution.Context, args []byte) error {
-	var a RevokeArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.RevokeArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	m, err := member(ctx)
@@ -428,8 +397,8 @@ func (c *Contract) revoke(ctx *execution.Context, args []byte) error {
 }
 
 func (c *Contract) registerCert(ctx *execution.Context, args []byte) error {
-	var a RegisterCertArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.RegisterCertArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	m, err := member(ctx)
@@ -462,8 +431,8 @@ func (c *Contract) registerCert(ctx *execution.Context, args []byte) error {
 }
 
 func (c *Contract) key(ctx *execution.Context, method string, args []byte) error {
-	var a KeyArgs
-	if err := DecodeArgs(args, &a); err != nil {
+	var a govcall.KeyArgs
+	if err := govcall.DecodeArgs(args, &a); err != nil {
 		return err
 	}
 	m, err := member(ctx)

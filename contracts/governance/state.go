@@ -3,12 +3,13 @@ package governance
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/accord-chain/accord/contracts/governance/govcall"
+	govpb "github.com/accord-chain/accord/contracts/governance/pb"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -18,12 +19,12 @@ import (
 // Relative keys within the contract's namespace.
 const (
 	configKey  = "config"   // identity.Config.Encode
-	paramsKey  = "params"   // Params, JSON
-	nodesKey   = "nodes"    // []Node sorted by ID, JSON
+	paramsKey  = "params"   // a Params message
+	nodesKey   = "nodes"    // a Nodes message, sorted by ID
 	nextKey    = "next"     // u64 big-endian: the next online proposal id; absent means 1
 	certPfx    = "cert/"    // + certificate hash: the DER of a registered certificate
 	keyPfx     = "key/"     // + 20-byte address: identity.Key.Encode of a registered key
-	propPfx    = "prop/"    // + u64 id: an online Proposal, JSON
+	propPfx    = "prop/"    // + u64 id: an online Proposal message
 	appliedPfx = "applied/" // + u64 id: present once an offline change with that id applied
 )
 
@@ -41,17 +42,17 @@ func Genesis(s State, keys []identity.Key) ([]execution.Write, error) {
 	}
 	ws := []execution.Write{{Key: key(configKey), Value: cfg}}
 	if s.Params != (Params{}) {
-		ws = append(ws, execution.Write{Key: key(paramsKey), Value: mustJSON(s.Params)})
+		ws = append(ws, execution.Write{Key: key(paramsKey), Value: types.EncodeCanonical(s.Params.Message())})
 	}
 	if len(s.Nodes) > 0 {
 		ns := slices.Clone(s.Nodes)
 		slices.SortFunc(ns, func(a, b Node) int { return strings.Compare(a.ID, b.ID) })
 		for i, n := range ns {
-			if !nodeIDRE.MatchString(n.ID) || (i > 0 && ns[i-1].ID == n.ID) {
+			if !govcall.ValidNodeID(n.ID) || (i > 0 && ns[i-1].ID == n.ID) {
 				return nil, fmt.Errorf("governance genesis: node id %q is invalid or listed twice", n.ID)
 			}
 		}
-		ws = append(ws, execution.Write{Key: key(nodesKey), Value: mustJSON(ns)})
+		ws = append(ws, execution.Write{Key: key(nodesKey), Value: govcall.EncodeNodes(ns)})
 	}
 	if len(keys) > 0 {
 		reg, err := identity.NewRegistry(s.Config, crypto.SHA256, nil)
@@ -76,12 +77,13 @@ func idKey(pfx string, id uint64) string {
 	return pfx + string(binary.BigEndian.AppendUint64(nil, id))
 }
 
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("governance: " + err.Error())
+// decodeParams decodes the parameters in state.
+func decodeParams(b []byte) (Params, error) {
+	var m govpb.Params
+	if err := types.DecodeVersioned(b, &m, govcall.Version); err != nil {
+		return Params{}, fmt.Errorf("%w: params: %w", execution.ErrCorrupt, err)
 	}
-	return b
+	return govcall.ParamsOf(&m)
 }
 
 // getter is what reads state: an execution.Context inside a call (so its
@@ -193,16 +195,16 @@ func readState(g getter) (*State, error) {
 		return nil, err
 	}
 	if b != nil {
-		if err := json.Unmarshal(b, &s.Params); err != nil {
-			return nil, fmt.Errorf("%w: params: %v", execution.ErrCorrupt, err)
+		if s.Params, err = decodeParams(b); err != nil {
+			return nil, err
 		}
 	}
 	if b, err = g.Get([]byte(nodesKey)); err != nil {
 		return nil, err
 	}
 	if b != nil {
-		if err := json.Unmarshal(b, &s.Nodes); err != nil {
-			return nil, fmt.Errorf("%w: nodes: %v", execution.ErrCorrupt, err)
+		if s.Nodes, err = govcall.DecodeNodes(b); err != nil {
+			return nil, fmt.Errorf("%w: nodes: %w", execution.ErrCorrupt, err)
 		}
 	}
 	return s, nil
@@ -211,15 +213,11 @@ func readState(g getter) (*State, error) {
 // ReadParams reads the chain parameters alone: zero when governance never
 // set them.
 func ReadParams(state execution.StateReader) (Params, error) {
-	var p Params
 	b, err := stateGetter{state}.Get([]byte(paramsKey))
 	if err != nil || b == nil {
-		return p, err
+		return Params{}, err
 	}
-	if err := json.Unmarshal(b, &p); err != nil {
-		return p, fmt.Errorf("%w: params: %v", execution.ErrCorrupt, err)
-	}
-	return p, nil
+	return decodeParams(b)
 }
 
 // Enabled reports whether state holds an identity configuration: a
@@ -239,11 +237,11 @@ func getProposal(g getter, id uint64) (*Proposal, error) {
 	if err != nil || b == nil {
 		return nil, err
 	}
-	var p Proposal
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%w: proposal %d: %v", execution.ErrCorrupt, id, err)
+	p, err := decodeProposal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: proposal %d: %w", execution.ErrCorrupt, id, err)
 	}
-	return &p, nil
+	return p, nil
 }
 
 // NextProposal is the id the next online proposal will get.

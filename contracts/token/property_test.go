@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -179,7 +180,7 @@ func (m *model) draw(rt *rapid.T, now uint64) propTx {
 	p := propTx{sender: from, comment: method}
 	switch method {
 	case "transfer", "garbage":
-		body.Method, body.Args = token.MethodTransfer, token.TransferArgs(to, amount)
+		body.Method, body.Args = token.MethodTransfer, tokencall.Transfer(to, amount)
 		if method == "garbage" {
 			body.Args = append(body.Args, 0xff)
 		}
@@ -190,9 +191,9 @@ func (m *model) draw(rt *rapid.T, now uint64) propTx {
 		}
 		body.Method, body.Args = token.MethodMint, args
 	case "mint":
-		body.Method, body.Args = token.MethodMint, token.MintArgs(to, amount)
+		body.Method, body.Args = token.MethodMint, tokencall.Mint(to, amount)
 	case "burn":
-		body.Method, body.Args = token.MethodBurn, token.BurnArgs(amount)
+		body.Method, body.Args = token.MethodBurn, tokencall.Burn(amount)
 	}
 	p.tx = acct.TxWith(body)
 

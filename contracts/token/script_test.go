@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -169,7 +170,7 @@ func (s *script) tx(t *testing.T, line string) *types.Tx {
 	case rawArgs != nil:
 		body.Args = rawArgs
 	case body.Method == token.MethodBurn:
-		body.Args = token.BurnArgs(amount)
+		body.Args = tokencall.Burn(amount)
 	case body.Method == token.MethodMint:
 		body.Args = marshalArgs(t, &pb.MintArgs{To: to[:toBytes], Amount: amount})
 	default:

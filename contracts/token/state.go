@@ -8,11 +8,8 @@ import (
 	"math/bits"
 	"slices"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/types"
-	"github.com/accord-chain/accord/types/pb"
 )
 
 // BalanceKey is the full state key of an account's balance.
@@ -97,27 +94,4 @@ func Genesis(issuer types.Address, alloc []Alloc) ([]execution.Write, error) {
 func u64(v uint64) []byte {
 	var b [8]byte
 	return binary.BigEndian.AppendUint64(b[:0], v)
-}
-
-// MintArgs encodes the arguments of "mint".
-func MintArgs(to types.Address, amount uint64) []byte {
-	return marshal(&pb.MintArgs{To: to[:], Amount: amount})
-}
-
-// TransferArgs encodes the arguments of "transfer".
-func TransferArgs(to types.Address, amount uint64) []byte {
-	return marshal(&pb.TransferArgs{To: to[:], Amount: amount})
-}
-
-// BurnArgs encodes the arguments of "burn".
-func BurnArgs(amount uint64) []byte {
-	return marshal(&pb.BurnArgs{Amount: amount})
-}
-
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(fmt.Sprintf("token: encoding %T cannot fail: %v", m, err))
-	}
-	return b
 }

@@ -42,19 +42,20 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
 )
 
 // Name is the contract's name in transactions.
-const Name = "token"
+const Name = tokencall.Name
 
-// Methods.
+// Methods; tokencall encodes their arguments.
 const (
-	MethodMint     = "mint"
-	MethodBurn     = "burn"
-	MethodTransfer = "transfer"
+	MethodMint     = tokencall.MethodMint
+	MethodBurn     = tokencall.MethodBurn
+	MethodTransfer = tokencall.MethodTransfer
 )
 
 // Errors a call fails with, wrapped with detail; a receipt's message starts

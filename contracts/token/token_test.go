@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
@@ -126,12 +127,12 @@ func wantEvent(t *testing.T, r *pb.Receipt, name string, kv ...string) {
 
 func TestMint(t *testing.T) {
 	h := newHarness(t, 2, 0)
-	r, _ := h.call(0, token.MethodMint, token.MintArgs(h.addr(1), 500))
+	r, _ := h.call(0, token.MethodMint, tokencall.Mint(h.addr(1), 500))
 	wantEvent(t, r, "mint", "to", h.addr(1).String(), "amount", "500")
 	if h.balance(1) != 500 || h.supply() != 500 {
 		t.Errorf("after mint: balance %d supply %d, want 500 and 500", h.balance(1), h.supply())
 	}
-	r, _ = h.call(0, token.MethodMint, token.MintArgs(h.addr(0), math.MaxUint64-500))
+	r, _ = h.call(0, token.MethodMint, tokencall.Mint(h.addr(0), math.MaxUint64-500))
 	wantEvent(t, r, "mint", "to", h.addr(0).String(), "amount", strconv.FormatUint(math.MaxUint64-500, 10))
 	if h.supply() != math.MaxUint64 {
 		t.Errorf("supply = %d, want the maximum", h.supply())
@@ -140,13 +141,13 @@ func TestMint(t *testing.T) {
 
 func TestTransfer(t *testing.T) {
 	h := newHarness(t, 3, 0, 100)
-	r, _ := h.call(1, token.MethodTransfer, token.TransferArgs(h.addr(2), 30))
+	r, _ := h.call(1, token.MethodTransfer, tokencall.Transfer(h.addr(2), 30))
 	wantEvent(t, r, "transfer", "from", h.addr(1).String(), "to", h.addr(2).String(), "amount", "30")
 	if h.balance(1) != 70 || h.balance(2) != 30 || h.supply() != 100 {
 		t.Errorf("balances %d, %d supply %d; want 70, 30, 100", h.balance(1), h.balance(2), h.supply())
 	}
 	// Spending everything deletes the balance entry.
-	h.call(1, token.MethodTransfer, token.TransferArgs(h.addr(2), 70))
+	h.call(1, token.MethodTransfer, tokencall.Transfer(h.addr(2), 70))
 	if v, _ := h.state.Get(token.BalanceKey(h.addr(1))); v != nil || h.balance(2) != 100 {
 		t.Errorf("emptied balance stored as %x; receiver has %d, want 100", v, h.balance(2))
 	}
@@ -156,24 +157,24 @@ func TestTransfer(t *testing.T) {
 // balance and emits its event.
 func TestTransferToSelf(t *testing.T) {
 	h := newHarness(t, 2, 0, 100)
-	r, res := h.call(1, token.MethodTransfer, token.TransferArgs(h.addr(1), 100))
+	r, res := h.call(1, token.MethodTransfer, tokencall.Transfer(h.addr(1), 100))
 	wantEvent(t, r, "transfer", "from", h.addr(1).String(), "to", h.addr(1).String(), "amount", "100")
 	if h.balance(1) != 100 || len(res.Writes) != 1 {
 		t.Errorf("self transfer: balance %d with %d writes, want 100 and only the nonce", h.balance(1), len(res.Writes))
 	}
-	if err := h.simulate(1, token.MethodTransfer, token.TransferArgs(h.addr(1), 101)); !errors.Is(err, token.ErrInsufficient) {
+	if err := h.simulate(1, token.MethodTransfer, tokencall.Transfer(h.addr(1), 101)); !errors.Is(err, token.ErrInsufficient) {
 		t.Errorf("self transfer beyond the balance: %v, want %v", err, token.ErrInsufficient)
 	}
 }
 
 func TestBurn(t *testing.T) {
 	h := newHarness(t, 2, 300, 50)
-	r, _ := h.call(0, token.MethodBurn, token.BurnArgs(120))
+	r, _ := h.call(0, token.MethodBurn, tokencall.Burn(120))
 	wantEvent(t, r, "burn", "from", h.addr(0).String(), "amount", "120")
 	if h.balance(0) != 180 || h.supply() != 230 {
 		t.Errorf("after burn: balance %d supply %d, want 180 and 230", h.balance(0), h.supply())
 	}
-	h.call(0, token.MethodBurn, token.BurnArgs(180))
+	h.call(0, token.MethodBurn, tokencall.Burn(180))
 	if v, _ := h.state.Get(token.BalanceKey(h.addr(0))); v != nil || h.supply() != 50 {
 		t.Errorf("burning everything: balance entry %x, supply %d; want deleted and 50", v, h.supply())
 	}
@@ -188,7 +189,7 @@ func TestFailures(t *testing.T) {
 	// State no transaction could make: a balance at the maximum.
 	h.state.Set(token.BalanceKey(big), binaryU64(math.MaxUint64))
 
-	withUnknownField := protowire.AppendVarint(protowire.AppendTag(token.TransferArgs(h.addr(2), 1), 99, protowire.VarintType), 1)
+	withUnknownField := protowire.AppendVarint(protowire.AppendTag(tokencall.Transfer(h.addr(2), 1), 99, protowire.VarintType), 1)
 	shortAddr, _ := proto.Marshal(&pb.TransferArgs{To: make([]byte, 19), Amount: 1})
 	shortMint, _ := proto.Marshal(&pb.MintArgs{To: make([]byte, 21), Amount: 1})
 
@@ -200,22 +201,22 @@ func TestFailures(t *testing.T) {
 		want   error
 		msg    string // the whole message, when it is worth pinning
 	}{
-		{"mint by non-issuer", 1, token.MethodMint, token.MintArgs(h.addr(1), 5), token.ErrNotIssuer,
+		{"mint by non-issuer", 1, token.MethodMint, tokencall.Mint(h.addr(1), 5), token.ErrNotIssuer,
 			"not the issuer: only " + h.addr(0).String() + " may mint, not " + h.addr(1).String()},
-		{"burn by non-issuer", 1, token.MethodBurn, token.BurnArgs(5), token.ErrNotIssuer, ""},
-		{"insufficient", 1, token.MethodTransfer, token.TransferArgs(h.addr(2), 11), token.ErrInsufficient,
+		{"burn by non-issuer", 1, token.MethodBurn, tokencall.Burn(5), token.ErrNotIssuer, ""},
+		{"insufficient", 1, token.MethodTransfer, tokencall.Transfer(h.addr(2), 11), token.ErrInsufficient,
 			"insufficient balance: have 10, need 11"},
-		{"empty sender", 2, token.MethodTransfer, token.TransferArgs(h.addr(1), 1), token.ErrInsufficient,
+		{"empty sender", 2, token.MethodTransfer, tokencall.Transfer(h.addr(1), 1), token.ErrInsufficient,
 			"insufficient balance: have 0, need 1"},
-		{"burn more than held", 0, token.MethodBurn, token.BurnArgs(1001), token.ErrInsufficient,
+		{"burn more than held", 0, token.MethodBurn, tokencall.Burn(1001), token.ErrInsufficient,
 			"insufficient balance: have 1000, need 1001"},
-		{"transfer overflows receiver", 0, token.MethodTransfer, token.TransferArgs(big, 1), token.ErrOverflow, ""},
-		{"mint overflows receiver", 0, token.MethodMint, token.MintArgs(big, 1), token.ErrOverflow, ""},
-		{"mint overflows supply", 0, token.MethodMint, token.MintArgs(h.addr(2), math.MaxUint64-1009), token.ErrOverflow,
+		{"transfer overflows receiver", 0, token.MethodTransfer, tokencall.Transfer(big, 1), token.ErrOverflow, ""},
+		{"mint overflows receiver", 0, token.MethodMint, tokencall.Mint(big, 1), token.ErrOverflow, ""},
+		{"mint overflows supply", 0, token.MethodMint, tokencall.Mint(h.addr(2), math.MaxUint64-1009), token.ErrOverflow,
 			"overflow: supply 1010 plus 18446744073709550606 exceeds 18446744073709551615"},
-		{"transfer 0", 1, token.MethodTransfer, token.TransferArgs(h.addr(2), 0), token.ErrBadAmount, "bad amount: transfer of 0"},
-		{"mint 0", 0, token.MethodMint, token.MintArgs(h.addr(2), 0), token.ErrBadAmount, ""},
-		{"burn 0", 0, token.MethodBurn, token.BurnArgs(0), token.ErrBadAmount, ""},
+		{"transfer 0", 1, token.MethodTransfer, tokencall.Transfer(h.addr(2), 0), token.ErrBadAmount, "bad amount: transfer of 0"},
+		{"mint 0", 0, token.MethodMint, tokencall.Mint(h.addr(2), 0), token.ErrBadAmount, ""},
+		{"burn 0", 0, token.MethodBurn, tokencall.Burn(0), token.ErrBadAmount, ""},
 		{"garbage args", 1, token.MethodTransfer, []byte{0xff, 0xff}, token.ErrBadArgs, "malformed arguments: not a valid TransferArgs message"},
 		{"unknown field", 1, token.MethodTransfer, withUnknownField, token.ErrBadArgs, "malformed arguments: TransferArgs has unknown fields"},
 		{"no args", 1, token.MethodTransfer, nil, token.ErrBadAddress, "bad address: to is 0 bytes, want 20"},
@@ -255,7 +256,7 @@ func TestFailures(t *testing.T) {
 func TestCorruptBalance(t *testing.T) {
 	h := newHarness(t, 2, 10)
 	h.state.Set(token.BalanceKey(h.addr(1)), []byte{1, 2, 3})
-	if err := h.simulate(0, token.MethodTransfer, token.TransferArgs(h.addr(1), 1)); !errors.Is(err, execution.ErrCorrupt) {
+	if err := h.simulate(0, token.MethodTransfer, tokencall.Transfer(h.addr(1), 1)); !errors.Is(err, execution.ErrCorrupt) {
 		t.Errorf("transfer to a 3-byte balance: %v, want %v", err, execution.ErrCorrupt)
 	}
 	if _, err := token.Balance(h.state, h.addr(1)); !errors.Is(err, execution.ErrCorrupt) {
@@ -269,7 +270,7 @@ func TestNoIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := exectest.NewAccount(crypto.Ed25519, 1, chainID, crypto.SHA256)
-	r, err := ex.Simulate(exectest.NewState(), &execution.CallInput{Sender: a.Address, Contract: token.Name, Method: token.MethodMint, Args: token.MintArgs(a.Address, 1)})
+	r, err := ex.Simulate(exectest.NewState(), &execution.CallInput{Sender: a.Address, Contract: token.Name, Method: token.MethodMint, Args: tokencall.Mint(a.Address, 1)})
 	if err != nil || !errors.Is(r.Err, token.ErrNotIssuer) {
 		t.Errorf("mint without an issuer: %v, %v; want %v", r.Err, err, token.ErrNotIssuer)
 	}
@@ -327,13 +328,13 @@ func TestArgsBuilders(t *testing.T) {
 	var ta pb.TransferArgs
 	var ma pb.MintArgs
 	var ba pb.BurnArgs
-	if proto.Unmarshal(token.TransferArgs(to, 3), &ta) != nil || types.Address(ta.To) != to || ta.Amount != 3 {
+	if proto.Unmarshal(tokencall.Transfer(to, 3), &ta) != nil || types.Address(ta.To) != to || ta.Amount != 3 {
 		t.Errorf("TransferArgs decodes to %v", &ta)
 	}
-	if proto.Unmarshal(token.MintArgs(to, 4), &ma) != nil || types.Address(ma.To) != to || ma.Amount != 4 {
+	if proto.Unmarshal(tokencall.Mint(to, 4), &ma) != nil || types.Address(ma.To) != to || ma.Amount != 4 {
 		t.Errorf("MintArgs decodes to %v", &ma)
 	}
-	if proto.Unmarshal(token.BurnArgs(5), &ba) != nil || ba.Amount != 5 {
+	if proto.Unmarshal(tokencall.Burn(5), &ba) != nil || ba.Amount != 5 {
 		t.Errorf("BurnArgs decodes to %v", &ba)
 	}
 }

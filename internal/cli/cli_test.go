@@ -113,6 +113,8 @@ func TestInitOrgsAndCertIssue(t *testing.T) {
 	wantError(t, "--orgs needs --crypto sm2 or p256", "init", "--home", t.TempDir(), "--orgs", "2", "--crypto", "ed25519")
 	wantError(t, "--change", "gov", "propose", "--change", "{", "--from", "org1-admin", "--keys", keys)
 	wantError(t, "bad change", "gov", "propose", "--change", `{"kind":"freeze"}`, "--from", "org1-admin", "--keys", keys)
+	wantError(t, "--serial", "cert", "revoke", "--org", "org1", "--serial", "\xff", "--from", "org1-admin", "--keys", keys)
+	wantError(t, "--org", "cert", "revoke", "--org", "org\xff", "--serial", "3", "--from", "org1-admin", "--keys", keys)
 }
 
 // TestProvisioningErrorsNameFlags checks that what provisioning refuses

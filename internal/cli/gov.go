@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/internal/provision"
@@ -79,7 +79,7 @@ type govResult struct {
 // submitGov signs, submits and waits for one gov call; a failed or
 // invalid receipt is an error after printing.
 func submitGov(ctx context.Context, e *env, c *sdk.Client, m *member, method string, args []byte) (*govResult, error) {
-	tx, err := c.Sign(ctx, m.key.Private, sdk.Call{Contract: governance.Name, Method: method, Args: args, Cert: m.cert})
+	tx, err := c.Sign(ctx, m.key.Private, sdk.Call{Contract: govcall.Name, Method: method, Args: args, Cert: m.cert})
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +127,10 @@ func printGov(e *env, res *govResult) error {
 	return nil
 }
 
-// parseChange reads --change (JSON of governance.Change, any key order)
+// parseChange reads --change (JSON of govcall.Change, any key order)
 // and --ca (a file whose PEM goes into ca_pem), and encodes it canonically.
 func parseChange(js, caFile string) ([]byte, error) {
-	var ch governance.Change
+	var ch govcall.Change
 	d := json.NewDecoder(strings.NewReader(js))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&ch); err != nil {
@@ -147,6 +147,15 @@ func parseChange(js, caFile string) ([]byte, error) {
 		return nil, err
 	}
 	return ch.Encode(), nil
+}
+
+// changeJSON shows an encoded change as the JSON that --change reads.
+func changeJSON(b []byte) (json.RawMessage, error) {
+	ch, err := govcall.DecodeChange(b)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ch)
 }
 
 func govCmd(e *env) *cobra.Command {
@@ -174,7 +183,7 @@ func govCmd(e *env) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			deadline := uint64(time.Now().Add(ttl).UnixMilli())
-			res, err := submitGov(ctx, e, c, m, governance.MethodPropose, governance.Args(governance.ProposeArgs{Change: payload, Deadline: deadline}))
+			res, err := submitGov(ctx, e, c, m, govcall.MethodPropose, govcall.Args(govcall.ProposeArgs{Change: payload, Deadline: deadline}))
 			if err != nil {
 				return err
 			}
@@ -189,7 +198,7 @@ func govCmd(e *env) *cobra.Command {
 			return printGov(e, res)
 		},
 	}
-	propose.Flags().StringVar(&change, "change", "", `the change as JSON, e.g. {"kind":"add_org","org":"org5","scheme":"sm2"} with --ca org5/ca.pem (kinds: `+strings.Join(governance.Kinds(), ", ")+")")
+	propose.Flags().StringVar(&change, "change", "", `the change as JSON, e.g. {"kind":"add_org","org":"org5","scheme":"sm2"} with --ca org5/ca.pem (kinds: `+strings.Join(govcall.Kinds(), ", ")+")")
 	propose.Flags().StringVar(&caFile, "ca", "", "a CA certificate file whose PEM fills ca_pem")
 	propose.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the proposal stays open (at most 720h)")
 	propose.Flags().BoolVar(&vote, "vote", true, "also vote for it as the proposer")
@@ -242,7 +251,11 @@ func govCmd(e *env) *cobra.Command {
 			}
 			views := []view{}
 			for _, p := range r.Proposals {
-				views = append(views, view{ID: p.Id, Status: p.Status, Change: p.Change, Deadline: p.Deadline, Proposer: p.Proposer, Votes: p.Votes, Executed: p.Executed})
+				ch, err := changeJSON(p.Change)
+				if err != nil {
+					return fmt.Errorf("proposal %d: %w", p.Id, err)
+				}
+				views = append(views, view{ID: p.Id, Status: p.Status, Change: ch, Deadline: p.Deadline, Proposer: p.Proposer, Votes: p.Votes, Executed: p.Executed})
 			}
 			var v any = views
 			if id != 0 && len(views) == 1 {
@@ -277,8 +290,8 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if id < governance.OfflineIDBase {
-				return fmt.Errorf("--id %d: offline ids are at least %d; pick a fresh one, e.g. %d", id, uint64(governance.OfflineIDBase), governance.OfflineIDBase|rand.Uint64())
+			if id < govcall.OfflineIDBase {
+				return fmt.Errorf("--id %d: offline ids are at least %d; pick a fresh one, e.g. %d", id, uint64(govcall.OfflineIDBase), govcall.OfflineIDBase|rand.Uint64())
 			}
 			p := &identity.Proposal{ChainID: info.ChainID, ID: id, Payload: payload}
 			en, err := identity.Endorse(m.key.Private, m.ref(), p, info.Hash)
@@ -320,7 +333,7 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := submitGov(ctx, e, c, m, governance.MethodSubmit, governance.Args(governance.SubmitArgs{
+			res, err := submitGov(ctx, e, c, m, govcall.MethodSubmit, govcall.Args(govcall.SubmitArgs{
 				Change: payload, ID: id, Endorsements: identity.EncodeEndorsements(all)}))
 			if err != nil {
 				return err
@@ -360,7 +373,7 @@ func castVote(ctx context.Context, e *env, c *sdk.Client, m *member, id uint64) 
 		return nil, err
 	}
 	if len(r.Proposals) != 1 {
-		return nil, fmt.Errorf("%w: %d", governance.ErrNoProposal, id)
+		return nil, fmt.Errorf("%w: %d", govcall.ErrNoProposal, id)
 	}
 	pv := r.Proposals[0]
 	p := &identity.Proposal{ChainID: info.ChainID, ID: pv.Id, Deadline: pv.Deadline, Payload: pv.Change}
@@ -368,7 +381,7 @@ func castVote(ctx context.Context, e *env, c *sdk.Client, m *member, id uint64) 
 	if err != nil {
 		return nil, err
 	}
-	return submitGov(ctx, e, c, m, governance.MethodVote, governance.Args(governance.VoteArgs{ID: id, Endorsements: identity.EncodeEndorsements([]identity.Endorsement{en})}))
+	return submitGov(ctx, e, c, m, govcall.MethodVote, govcall.Args(govcall.VoteArgs{ID: id, Endorsements: identity.EncodeEndorsements([]identity.Endorsement{en})}))
 }
 
 func certCmd(e *env) *cobra.Command {
@@ -447,13 +460,19 @@ func certCmd(e *env) *cobra.Command {
 				}
 				id = ca.Org
 			}
+			if !identity.ValidOrgID(id) {
+				return fmt.Errorf("--org %q: not an organisation id, nor a folder holding its ca.pem", org)
+			}
+			if strings.Trim(strings.ToLower(serial), "0123456789abcdef") != "" {
+				return fmt.Errorf("--serial %q: want the certificate's serial in hex, as `accord cert issue` printed it", serial)
+			}
 			m, c, err := memberClient(e, from)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := submitGov(ctx, e, c, m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
+			res, err := submitGov(ctx, e, c, m, govcall.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
 			if err != nil {
 				return err
 			}

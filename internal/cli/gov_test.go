@@ -76,10 +76,17 @@ func TestGovOnlineFlow(t *testing.T) {
 		Status   string `json:"status"`
 		Votes    int    `json:"votes"`
 		Executed uint64 `json:"executed"`
+		Change   struct {
+			Kind, Org, Scheme string
+		} `json:"change"`
 	}
 	out = show(id)
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.ID != 1 || shown.Status != "executed" || shown.Votes != 3 || shown.Executed != vote.Height {
 		t.Fatalf("gov show --id 1: %v %s, want executed at height %d with 3 votes", err, out, vote.Height)
+	}
+	// The change is shown as the JSON --change reads, whatever its encoding on chain.
+	if c := shown.Change; c.Kind != "add_org" || c.Org != "org5" || c.Scheme != "sm2" {
+		t.Fatalf("gov show --id 1 shows the change as %+v, want the add_org of org5 (sm2) as JSON", c)
 	}
 	wantError(t, "proposal closed", with("gov", "vote", "--id", id, "--from", "org4-admin")...)
 	wantError(t, "no such proposal", with("gov", "vote", "--id", "9", "--from", "org4-admin")...)
@@ -110,4 +117,40 @@ func TestGovOnlineFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Status != "expired" || shown.Votes != 1 {
 		t.Fatalf("gov show --id 2 after its deadline: %v %s, want expired with the proposer's vote alone", err, out)
 	}
+}
+
+// TestGovOfflineFlow runs the offline walkthrough of docs/identity.md:
+// three admins endorse freezing an account, one transaction applies it,
+// the account can no longer send, and the same id cannot be used again.
+func TestGovOfflineFlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	net := filepath.Join(t.TempDir(), "net")
+	var res struct {
+		KeysDir string `json:"keys_dir"`
+		Nodes   []struct{ Home string }
+	}
+	if err := json.Unmarshal([]byte(ok(t, "init", "--home", net, "--orgs", "4", "-o", "json")), &res); err != nil || len(res.Nodes) != 1 {
+		t.Fatalf("init --orgs 4 -o json: %v %+v", err, res)
+	}
+	url := startNode(t, res.Nodes[0].Home)
+	with := func(args ...string) []string { return append(args, "--keys", res.KeysDir, "--node", url) }
+	target := strings.TrimSpace(ok(t, "keys", "show", "org2-client", "--keys", res.KeysDir, "--address"))
+	ok(t, with("tx", "mint", "--from", "org1-admin", "--to", target, "--amount", "5", "--wait")...)
+
+	change := `{"kind":"freeze","address":"` + target + `"}`
+	const id = "9223372036854775815"
+	submit := with("gov", "submit", "--change", change, "--id", id, "--from", "org4-admin")
+	for _, admin := range []string{"org1-admin", "org2-admin", "org3-admin"} {
+		var e struct{ Endorsement string }
+		out := ok(t, with("gov", "endorse", "--change", change, "--id", id, "--from", admin, "-o", "json")...)
+		if err := json.Unmarshal([]byte(out), &e); err != nil || e.Endorsement == "" {
+			t.Fatalf("gov endorse -o json: %v %s, want an endorsement", err, out)
+		}
+		submit = append(submit, "--endorsement", e.Endorsement)
+	}
+	ok(t, submit...)
+	wantError(t, "frozen", with("tx", "transfer", "--from", "org2-client", "--to", target, "--amount", "1", "--wait")...)
+	wantError(t, "proposal id already used", submit...)
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
@@ -25,9 +25,9 @@ type txResult struct {
 func txCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
 	cmd.AddCommand(
-		tokenTxCmd(e, token.MethodMint, "Mint new units to an address (issuer only)"),
-		tokenTxCmd(e, token.MethodTransfer, "Transfer units to an address"),
-		tokenTxCmd(e, token.MethodBurn, "Burn units from the issuer's own balance (issuer only)"),
+		tokenTxCmd(e, tokencall.MethodMint, "Mint new units to an address (issuer only)"),
+		tokenTxCmd(e, tokencall.MethodTransfer, "Transfer units to an address"),
+		tokenTxCmd(e, tokencall.MethodBurn, "Burn units from the issuer's own balance (issuer only)"),
 	)
 	return cmd
 }
@@ -49,8 +49,8 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			}
 			var args []byte
 			switch method {
-			case token.MethodBurn:
-				args = token.BurnArgs(n)
+			case tokencall.MethodBurn:
+				args = tokencall.Burn(n)
 			default:
 				if to == "" {
 					return fmt.Errorf("--to is required")
@@ -59,10 +59,10 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("--to: %w", err)
 				}
-				if method == token.MethodMint {
-					args = token.MintArgs(addr, n)
+				if method == tokencall.MethodMint {
+					args = tokencall.Mint(addr, n)
 				} else {
-					args = token.TransferArgs(addr, n)
+					args = tokencall.Transfer(addr, n)
 				}
 			}
 			ks, err := keystore.Open(e.keys)
@@ -83,7 +83,7 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: token.Name, Method: method, Args: args, Cert: cert})
+			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: tokencall.Name, Method: method, Args: args, Cert: cert})
 			if err != nil {
 				return err
 			}
@@ -117,18 +117,18 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 		},
 	}
 	def := ""
-	if method != token.MethodTransfer {
+	if method != tokencall.MethodTransfer {
 		def = "admin"
 	}
 	cmd.Flags().StringVar(&from, "from", def, "name of the signing key in --keys")
-	if method != token.MethodBurn {
+	if method != tokencall.MethodBurn {
 		cmd.Flags().StringVar(&to, "to", "", "recipient address (40 hex digits)")
 	}
 	cmd.Flags().StringVar(&amount, "amount", "", "amount in whole units (required)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if the transaction failed")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	_ = cmd.MarkFlagRequired("amount")
-	if method == token.MethodTransfer {
+	if method == tokencall.MethodTransfer {
 		_ = cmd.MarkFlagRequired("from")
 	}
 	nodeFlag(cmd, e)
