@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -79,7 +80,7 @@ func startCmd(e *env) *cobra.Command {
 		Short: "Run a node in the foreground until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runNode(e, home, workers, nil)
+			return runNode(cmd.Context(), e, home, workers, "", nil)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
@@ -90,44 +91,67 @@ func startCmd(e *env) *cobra.Command {
 
 func devCmd(e *env) *cobra.Command {
 	var (
-		home    string
-		workers int
+		home     string
+		workers  int
+		basePort int
+		api      string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a single-node chain on embedded storage, creating it on first use",
-		Args:  cobra.NoArgs,
+		Long: `Run a single-node chain on embedded storage, creating it on first use. Its API listens on
+127.0.0.1:7070 unless --base-port or --api says otherwise (a single node has no node-to-node port).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("base-port") && cmd.Flags().Changed("api") {
+				return fmt.Errorf("--base-port and --api both set the API address: give one")
+			}
+			if cmd.Flags().Changed("base-port") && (basePort < 1024 || basePort > 65535) {
+				return fmt.Errorf("--base-port %d: want a port from 1024 to 65535", basePort)
+			}
 			if !node.Initialised(home) {
-				if _, err := node.Init(node.InitOptions{Home: home}); err != nil {
+				if _, err := node.Init(node.InitOptions{Home: home, BasePort: basePort}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "initialised a new dev chain in %s\n", home)
 			}
+			// The flags apply to this run as well as to a new chain, so
+			// that a chain made on a port now taken can still start.
+			listen := api
+			if cmd.Flags().Changed("base-port") {
+				listen = "127.0.0.1:" + strconv.Itoa(basePort)
+			}
 			keys := node.KeysDir(home)
-			return runNode(e, node.NodeHome(home, 0), workers, func(api string) {
+			return runNode(cmd.Context(), e, node.NodeHome(home, 0), workers, listen, func(api string) {
 				fmt.Fprintf(e.stdout, "Accord dev node running\n  API:       http://%s\n  admin key: %s (name: admin)\n  data:      %s\nPress Ctrl-C to stop.\n",
 					api, filepath.Join(keys, node.AdminKey+".json"), node.NodeHome(home, 0))
 			})
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", DefaultHome(), "chain folder")
+	cmd.Flags().IntVar(&basePort, "base-port", 7070, "API port (127.0.0.1), for a new chain and for this run")
+	cmd.Flags().StringVar(&api, "api", "", "API listen address HOST:PORT for this run (default: the chain's config, 127.0.0.1:7070 when made by dev)")
 	workersFlag(cmd, &workers)
 	return cmd
 }
 
-// runNode opens a node home and runs it until a signal arrives.
-func runNode(e *env, home string, workers int, ready func(api string)) error {
+// runNode opens a node home and runs it until a signal arrives or ctx
+// ends; api, when not empty, replaces the config's API address.
+func runNode(ctx context.Context, e *env, home string, workers int, api string, ready func(api string)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	var adjust func(*node.Config)
-	if workers >= 0 {
-		adjust = func(c *node.Config) { c.ExecutionWorkers, c.Pool.Workers = workers, workers }
+	adjust := func(c *node.Config) {
+		if workers >= 0 {
+			c.ExecutionWorkers, c.Pool.Workers = workers, workers
+		}
+		if api != "" {
+			c.API = api
+		}
 	}
 	n, err := node.OpenWith(home, log, adjust)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := n.Run(ctx, ready)
 	if err := n.Close(); err != nil && runErr == nil {
