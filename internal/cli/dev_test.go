@@ -104,6 +104,10 @@ func TestDevBasePort(t *testing.T) {
 	if err := json.Unmarshal([]byte(ok(t, "status", "--node", url, "-o", "json")), &st); err != nil || st.ChainID != "accord-dev" {
 		t.Fatalf("status of the dev node at %s: %v %+v", url, err, st)
 	}
+	var cfg configView
+	if err := json.Unmarshal([]byte(ok(t, "query", "config", "--node", url, "-o", "json")), &cfg); err != nil || cfg.Permissioned || cfg.ChainID != "accord-dev" || len(cfg.Issuer) != 40 {
+		t.Fatalf("query config of an open chain: %v %+v, want not permissioned, with its issuer", err, cfg)
+	}
 }
 
 // TestEnvNodeAndKeys: ACCORD_NODE and ACCORD_KEYS stand in for --node and

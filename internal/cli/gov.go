@@ -436,13 +436,13 @@ func certCmd(e *env) *cobra.Command {
 		Short: "Revoke one of your organisation's certificates (an admin action; no approval needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id := org
-			if b, err := os.ReadFile(filepath.Join(org, "ca.pem")); err == nil {
-				ca, err := identity.ParseCertPEM(b)
-				if err != nil {
-					return fmt.Errorf("--org: %w", err)
-				}
-				id = ca.Org
+			id, err := orgID(org)
+			if err != nil {
+				return err
+			}
+			sn, err := normalSerial(serial)
+			if err != nil {
+				return fmt.Errorf("--serial: %w", err)
 			}
 			m, c, err := memberClient(e, from)
 			if err != nil {
@@ -450,7 +450,7 @@ func certCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := submitGov(ctx, e, c, m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
+			res, err := submitGov(ctx, e, c, m, governance.MethodRevoke, governance.Args(governance.RevokeArgs{Org: id, Serial: sn}))
 			if err != nil {
 				return err
 			}
@@ -458,7 +458,7 @@ func certCmd(e *env) *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&org, "org", "", "organisation id, or its folder (required)")
-	revoke.Flags().StringVar(&serial, "serial", "", "serial of the certificate, hex (required)")
+	revoke.Flags().StringVar(&serial, "serial", "", "serial of the certificate, hex; OpenSSL's form (upper case, leading zeros, colons) is accepted (required)")
 	revoke.Flags().StringVar(&from, "from", "", "an admin key of the organisation (required)")
 	revoke.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	for _, f := range []string{"org", "serial", "from"} {
@@ -488,6 +488,6 @@ func certCmd(e *env) *cobra.Command {
 	newCA.Flags().StringVar(&scheme, "crypto", "sm2", "CA scheme: sm2 or p256")
 	_ = newCA.MarkFlagRequired("org")
 	_ = newCA.MarkFlagRequired("dir")
-	cmd.AddCommand(issue, revoke, newCA)
+	cmd.AddCommand(issue, revoke, newCA, certListCmd(e))
 	return cmd
 }
