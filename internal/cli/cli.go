@@ -114,7 +114,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		initCmd(e), startCmd(e), devCmd(e),
 		keysCmd(e), txCmd(e), queryCmd(e), statusCmd(e),
 		benchCmd(e), testnetCmd(e), nodeCmd(e),
-		govCmd(e), certCmd(e),
+		govCmd(e), certCmd(e), watchCmd(e),
 	)
 	return root
 }
