@@ -67,6 +67,9 @@ func TestWatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(mint), &m); err != nil {
 		t.Fatal(err)
 	}
+	if out := ok(t, "query", "tx", m.TxID, "--node", url); !strings.Contains(out, "event:    token.mint to="+alice+" amount=100\n") {
+		t.Fatalf("query tx of the mint: %q, want its event as key=value pairs", out)
+	}
 	replay, _, _ := runBackground(t, "watch", "--account", alice, "--from-height", strconv.FormatUint(m.Height, 10), "--node", url, "-o", "json")
 	waitFor(t, "three replayed events naming alice", func() bool { return len(lines(replay)) >= 3 })
 	var names []string
