@@ -259,7 +259,7 @@ func govCmd(e *env) *cobra.Command {
 	show.Flags().Uint64Var(&id, "id", 0, "proposal id (default: every proposal)")
 
 	endorse := &cobra.Command{
-		Use:   "endorse --change JSON --id NONCE --from KEY",
+		Use:   "endorse --change JSON [--id ID] --from KEY",
 		Short: "Endorse a change offline; collect endorsements and pass them to `accord gov submit`",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -277,8 +277,14 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if id < governance.OfflineIDBase {
-				return fmt.Errorf("--id %d: offline ids are at least %d; pick a fresh one, e.g. %d", id, uint64(governance.OfflineIDBase), governance.OfflineIDBase|rand.Uint64())
+			picked := !cmd.Flags().Changed("id")
+			if picked {
+				// The first endorser picks; a random id of 63 bits is
+				// fresh with overwhelming likelihood, and the chain
+				// refuses one applied before.
+				id = governance.OfflineIDBase | rand.Uint64()
+			} else if id < governance.OfflineIDBase {
+				return fmt.Errorf("--id %d: offline ids are at least %d; leave --id out and one is picked for you", id, uint64(governance.OfflineIDBase))
 			}
 			p := &identity.Proposal{ChainID: info.ChainID, ID: id, Payload: payload}
 			en, err := identity.Endorse(m.key.Private, m.ref(), p, info.Hash)
@@ -286,11 +292,18 @@ func govCmd(e *env) *cobra.Command {
 				return err
 			}
 			out := fmt.Sprintf("%x", identity.EncodeEndorsements([]identity.Endorsement{en}))
-			return e.print(map[string]string{"endorsement": out}, func(w io.Writer) { fmt.Fprintln(w, out) })
+			if picked && !e.json() {
+				// Standard output stays the endorsement alone, for scripts.
+				fmt.Fprintf(e.stderr, "picked change id %d: the other endorsers and accord gov submit need --id %d\n", id, id)
+			}
+			return e.print(struct {
+				Endorsement string `json:"endorsement"`
+				ID          uint64 `json:"id"`
+			}{out, id}, func(w io.Writer) { fmt.Fprintln(w, out) })
 		},
 	}
 	submit := &cobra.Command{
-		Use:   "submit --change JSON --id NONCE --endorsement HEX... --from KEY",
+		Use:   "submit --change JSON --id ID --endorsement HEX... --from KEY",
 		Short: "Apply a change endorsed offline in one transaction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -329,13 +342,14 @@ func govCmd(e *env) *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{endorse, submit} {
-		c.Flags().StringVar(&change, "change", "", "the change as JSON (see `accord gov propose --help`)")
+		c.Flags().StringVar(&change, "change", "", "the change as `JSON`, e.g. {\"kind\":\"freeze\",\"address\":\"...\"} (every kind: accord gov propose --help)")
 		c.Flags().StringVar(&caFile, "ca", "", "a CA certificate file whose PEM fills ca_pem")
-		c.Flags().Uint64Var(&id, "id", 0, "the change's id: a fresh number of at least 2^63, the same for every endorser")
 		_ = c.MarkFlagRequired("change")
-		_ = c.MarkFlagRequired("id")
 	}
-	submit.Flags().StringSliceVar(&ends, "endorsement", nil, "an endorsement printed by `accord gov endorse` (repeat)")
+	endorse.Flags().Uint64Var(&id, "id", 0, "the change's id, the same for every endorser: leave it out on the first endorsement and one is picked (at least 2^63) and printed")
+	submit.Flags().Uint64Var(&id, "id", 0, "the change's id, as the endorsers used (required)")
+	_ = submit.MarkFlagRequired("id")
+	submit.Flags().StringSliceVar(&ends, "endorsement", nil, "an endorsement (`HEX`) printed by accord gov endorse (repeat the flag, or separate them with commas)")
 	for _, c := range []*cobra.Command{propose, voteCmd, show, endorse, submit} {
 		if c != show {
 			c.Flags().StringVar(&from, "from", "", "name of the signing key in --keys (required)")
