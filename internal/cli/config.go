@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -274,4 +277,50 @@ func certListCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&org, "org", "", "only this organisation: its id, or its folder")
 	nodeFlag(cmd, e)
 	return cmd
+}
+
+// certSummary names a certificate in a change by what a reader checks.
+type certSummary struct {
+	Org     string `json:"org"`
+	Subject string `json:"subject"`
+	Serial  string `json:"serial"`
+	SHA256  string `json:"sha256"` // of the DER, as `openssl x509 -fingerprint -sha256` prints it, without colons
+}
+
+// summariseChange replaces the PEM certificates of an encoded change
+// (ca_pem, node.cert_pem) by their summaries: a CA's PEM is kilobytes
+// that nobody reads in a listing. A change it cannot read is left as is.
+func summariseChange(b []byte) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	swap := func(m map[string]json.RawMessage, from, to string) bool {
+		var pem string
+		if json.Unmarshal(m[from], &pem) != nil || pem == "" {
+			return false
+		}
+		c, err := identity.ParseCertPEM([]byte(pem))
+		if err != nil {
+			return false
+		}
+		sum := sha256.Sum256(c.Raw)
+		m[to], _ = json.Marshal(certSummary{Org: c.Org, Subject: c.Name, Serial: c.Serial, SHA256: hex.EncodeToString(sum[:])})
+		delete(m, from)
+		return true
+	}
+	changed := swap(m, "ca_pem", "ca")
+	var node map[string]json.RawMessage
+	if json.Unmarshal(m["node"], &node) == nil && swap(node, "cert_pem", "cert") {
+		m["node"], _ = json.Marshal(node)
+		changed = true
+	}
+	if !changed {
+		return b
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
 }

@@ -157,6 +157,7 @@ func govCmd(e *env) *cobra.Command {
 		vote                 bool
 		id                   uint64
 		ends                 []string
+		full                 bool
 	)
 	propose := &cobra.Command{
 		Use:   "propose --change JSON --from KEY",
@@ -242,7 +243,11 @@ func govCmd(e *env) *cobra.Command {
 			}
 			views := []view{}
 			for _, p := range r.Proposals {
-				views = append(views, view{ID: p.Id, Status: p.Status, Change: p.Change, Deadline: p.Deadline, Proposer: p.Proposer, Votes: p.Votes, Executed: p.Executed})
+				ch := json.RawMessage(p.Change)
+				if !full {
+					ch = summariseChange(p.Change)
+				}
+				views = append(views, view{ID: p.Id, Status: p.Status, Change: ch, Deadline: p.Deadline, Proposer: p.Proposer, Votes: p.Votes, Executed: p.Executed})
 			}
 			var v any = views
 			if id != 0 && len(views) == 1 {
@@ -257,6 +262,7 @@ func govCmd(e *env) *cobra.Command {
 		},
 	}
 	show.Flags().Uint64Var(&id, "id", 0, "proposal id (default: every proposal)")
+	show.Flags().BoolVar(&full, "full", false, "show certificates in changes whole (PEM) rather than by subject, serial and hash")
 
 	endorse := &cobra.Command{
 		Use:   "endorse --change JSON [--id ID] --from KEY",

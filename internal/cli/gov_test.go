@@ -81,6 +81,12 @@ func TestGovOnlineFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.ID != 1 || shown.Status != "executed" || shown.Votes != 3 || shown.Executed != vote.Height {
 		t.Fatalf("gov show --id 1: %v %s, want executed at height %d with 3 votes", err, out, vote.Height)
 	}
+	if strings.Contains(out, "CERTIFICATE") || !strings.Contains(out, `"subject": "ca.org5"`) {
+		t.Fatalf("gov show --id 1: %s, want the CA named by subject, serial and hash, not inlined", out)
+	}
+	if full := ok(t, "gov", "show", "--id", id, "--full", "--node", url); !strings.Contains(full, "BEGIN CERTIFICATE") {
+		t.Fatalf("gov show --full: %s, want the CA's PEM", full)
+	}
 	wantError(t, "proposal closed", with("gov", "vote", "--id", id, "--from", "org4-admin")...)
 	wantError(t, "no such proposal", with("gov", "vote", "--id", "9", "--from", "org4-admin")...)
 
