@@ -136,3 +136,31 @@ func TestKeysListWithoutFolder(t *testing.T) {
 	wantError(t, "no key folder at "+keys, "keys", "list", "--keys", keys)
 	wantError(t, "no key folder", "keys", "list", "--keys", keys) // still absent: not created by the first
 }
+
+// TestInitOutputNamesWhoMints: on a permissioned chain init does not
+// call its admin key the issuer, since that key cannot mint there; it
+// names the key that can.
+func TestInitOutputNamesWhoMints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	open := ok(t, "init", "--home", filepath.Join(t.TempDir(), "open"))
+	if !strings.Contains(open, "admin (issuer): ") {
+		t.Fatalf("init of an open chain: %q, want the admin named issuer", open)
+	}
+	net := filepath.Join(t.TempDir(), "net")
+	out := ok(t, "init", "--home", net, "--orgs", "2")
+	if strings.Contains(out, "issuer") || !strings.Contains(out, "cannot mint") || !strings.Contains(out, "--from org1-admin") {
+		t.Fatalf("init --orgs 2: %q, want the admin key not called issuer and org1-admin named for minting", out)
+	}
+	url := startNode(t, node0(net))
+	keys := filepath.Join(net, "keys")
+	to := strings.Repeat("ab", 20)
+	code, _, _ := run(t, "tx", "mint", "--from", "admin", "--to", to, "--amount", "1", "--wait", "--keys", keys, "--node", url)
+	if code == 0 {
+		t.Fatalf("mint by the admin key on a permissioned chain succeeded; init's output says it cannot")
+	}
+	ok(t, "tx", "mint", "--from", "org1-admin", "--to", to, "--amount", "1", "--wait", "--keys", keys, "--node", url)
+}
+
+func node0(net string) string { return filepath.Join(net, "node0") }

@@ -40,7 +40,16 @@ func initCmd(e *env) *cobra.Command {
 				return err
 			}
 			return e.print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "chain %s initialised\nadmin (issuer): %s\nkeys: %s\n", res.ChainID, res.Admin, res.KeysDir)
+				fmt.Fprintf(w, "chain %s initialised\n", res.ChainID)
+				if len(res.Orgs) == 0 {
+					fmt.Fprintf(w, "admin (issuer): %s\n", res.Admin)
+				} else {
+					// On a permissioned chain policies decide who mints,
+					// and the admin key is not a member.
+					fmt.Fprintf(w, "admin: %s (signs node membership changes; it cannot mint: token.mint needs an admin of %s, e.g. --from %s)\n",
+						res.Admin, res.Orgs[0].ID, res.Orgs[0].Admin)
+				}
+				fmt.Fprintf(w, "keys: %s\n", res.KeysDir)
 				for _, org := range res.Orgs {
 					fmt.Fprintf(w, "organisation %s: %s  keys %s, %s\n", org.ID, org.Dir, org.Admin, org.Client)
 				}
