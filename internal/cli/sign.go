@@ -127,6 +127,23 @@ func (o *signOnly) sign(ctx context.Context, e *env, key *keystore.Key, call sdk
 	return enc.Encode(v)
 }
 
+// errNotSignedTx is a file that is not what --sign-only writes.
+var errNotSignedTx = errors.New("not a signed transaction written by --sign-only")
+
+// parseSignedTx reads a --sign-only file: the JSON and its transaction's
+// bytes. It checks the shape only; the node checks the transaction.
+func parseSignedTx(b []byte) (signedTx, []byte, error) {
+	var st signedTx
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, nil, fmt.Errorf("%w: %v", errNotSignedTx, err)
+	}
+	raw, err := hex.DecodeString(st.Tx)
+	if err != nil || len(raw) == 0 {
+		return st, nil, fmt.Errorf("%w: field tx: want the encoded transaction in hex", errNotSignedTx)
+	}
+	return st, raw, nil
+}
+
 func txSendCmd(e *env) *cobra.Command {
 	var (
 		wait    bool
@@ -149,13 +166,9 @@ func txSendCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var st signedTx
-			if err := json.Unmarshal(b, &st); err != nil {
-				return fmt.Errorf("%s: not a signed transaction written by --sign-only: %w", args[0], err)
-			}
-			raw, err := hex.DecodeString(st.Tx)
-			if err != nil || len(raw) == 0 {
-				return fmt.Errorf("%s: field tx: want the encoded transaction in hex", args[0])
+			st, raw, err := parseSignedTx(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
