@@ -90,8 +90,12 @@ func (e *env) print(v any, text func(w io.Writer)) error {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	e := &env{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:           "accord",
-		Short:         "Accord: a permissioned blockchain for consortium ledgers",
+		Use:   "accord",
+		Short: "Accord: a permissioned blockchain for consortium ledgers",
+		Long: `Accord: a permissioned blockchain for consortium ledgers.
+
+Environment: ` + EnvNode + ` replaces the default of --node, and ` + EnvKeys + ` of --keys (a flag on the
+command line wins); ACCORD_HOME is where accord dev keeps its chain (default ~/.accord/dev).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
