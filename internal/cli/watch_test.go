@@ -41,9 +41,17 @@ func TestWatch(t *testing.T) {
 	alice, bob := addr("alice"), addr("bob")
 	wantError(t, "--account", "watch", "--account", "nothex", "--node", url)
 
-	// Follows: started before the transactions.
-	live, liveErr, _ := runBackground(t, "watch", "--contract", "token", "--event", "transfer", "--account", bob, "--node", url, "-o", "json")
-	text, _, _ := runBackground(t, "watch", "--node", url)
+	// Follows: started before the transactions, from the next height, so
+	// that a watch whose stream opens late still sees every block.
+	var st struct {
+		Height uint64 `json:"height"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "status", "--node", url, "-o", "json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	next := strconv.FormatUint(st.Height+1, 10)
+	live, liveErr, _ := runBackground(t, "watch", "--contract", "token", "--event", "transfer", "--account", bob, "--from-height", next, "--node", url, "-o", "json")
+	text, _, _ := runBackground(t, "watch", "--from-height", next, "--node", url)
 	mint := ok(t, append([]string{"tx", "mint", "--to", alice, "--amount", "100", "--wait", "-o", "json"}, k...)...)
 	ok(t, append([]string{"tx", "transfer", "--from", "alice", "--to", bob, "--amount", "7", "--wait"}, k...)...)
 	ok(t, append([]string{"tx", "transfer", "--from", "alice", "--to", alice, "--amount", "1", "--wait"}, k...)...) // not bob's
