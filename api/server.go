@@ -390,6 +390,10 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 // Subscribe implements the service: it replays committed blocks from
 // from_height, then follows new ones.
 func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.SubscribeRequest], stream *connect.ServerStream[pb.SubscribeResponse]) error {
+	f, err := newEventFilter(req.Msg)
+	if err != nil {
+		return err
+	}
 	sub := s.d.Hub.Subscribe(1024)
 	defer s.d.Hub.Unsubscribe(sub)
 	next := req.Msg.FromHeight
@@ -402,7 +406,7 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.Subscrib
 		if err != nil {
 			return internal(err)
 		}
-		if err := stream.Send(subscribeResponse(c, req.Msg.IncludeTxs)); err != nil {
+		if err := s.send(stream, c, req.Msg, f); err != nil {
 			return err
 		}
 	}
@@ -423,11 +427,11 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.Subscrib
 				if err != nil {
 					return internal(err)
 				}
-				if err := stream.Send(subscribeResponse(old, req.Msg.IncludeTxs)); err != nil {
+				if err := s.send(stream, old, req.Msg, f); err != nil {
 					return err
 				}
 			}
-			if err := stream.Send(subscribeResponse(c, req.Msg.IncludeTxs)); err != nil {
+			if err := s.send(stream, c, req.Msg, f); err != nil {
 				return err
 			}
 			next = h + 1

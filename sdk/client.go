@@ -178,22 +178,7 @@ func (c *Client) Sign(ctx context.Context, key crypto.PrivateKey, call Call) (*t
 		}
 		nonce = acct.NextNonce
 	}
-	exp := call.ExpiresAt
-	if exp == 0 {
-		exp = uint64(time.Now().Add(DefaultTTL).UnixMilli())
-	}
-	body := &pb.TxPayload{
-		ChainId:   info.ChainID,
-		Nonce:     nonce,
-		ExpiresAt: exp,
-		Contract:  call.Contract,
-		Method:    call.Method,
-		Args:      call.Args,
-	}
-	if call.Cert != nil || !call.CertHash.IsZero() {
-		return types.SignTxCert(body, key, call.Cert, call.CertHash, info.Hash)
-	}
-	return types.SignTx(body, key, info.Hash)
+	return SignOffline(*info, key, nonce, call)
 }
 
 // Proposal returns online governance proposal id, or every proposal when

@@ -1337,9 +1337,16 @@ func (x *ChangeNodesResponse) GetMembers() []string {
 }
 
 type SubscribeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FromHeight    uint64                 `protobuf:"varint,1,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
-	IncludeTxs    bool                   `protobuf:"varint,2,opt,name=include_txs,json=includeTxs,proto3" json:"include_txs,omitempty"` // include each transaction's result
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	FromHeight uint64                 `protobuf:"varint,1,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	IncludeTxs bool                   `protobuf:"varint,2,opt,name=include_txs,json=includeTxs,proto3" json:"include_txs,omitempty"` // include each transaction's result (implied by a filter)
+	// Filters; each one given must match. contract: the emitting contract's
+	// name; event: the event's name; account: an address (40 hex digits)
+	// that is the transaction's sender or the value of one of the event's
+	// attributes.
+	Contract      string `protobuf:"bytes,3,opt,name=contract,proto3" json:"contract,omitempty"`
+	Event         string `protobuf:"bytes,4,opt,name=event,proto3" json:"event,omitempty"`
+	Account       string `protobuf:"bytes,5,opt,name=account,proto3" json:"account,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1386,6 +1393,27 @@ func (x *SubscribeRequest) GetIncludeTxs() bool {
 		return x.IncludeTxs
 	}
 	return false
+}
+
+func (x *SubscribeRequest) GetContract() string {
+	if x != nil {
+		return x.Contract
+	}
+	return ""
+}
+
+func (x *SubscribeRequest) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
+func (x *SubscribeRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
 }
 
 type TxResult struct {
@@ -1704,6 +1732,550 @@ func (x *GetProposalResponse) GetNextId() uint64 {
 	return 0
 }
 
+type GetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigRequest) Reset() {
+	*x = GetConfigRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigRequest) ProtoMessage() {}
+
+func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{25}
+}
+
+type CAView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Subject       string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`                    // the CA's common name
+	Serial        string                 `protobuf:"bytes,2,opt,name=serial,proto3" json:"serial,omitempty"`                      // lower-case hex
+	NotAfter      uint64                 `protobuf:"varint,3,opt,name=not_after,json=notAfter,proto3" json:"not_after,omitempty"` // unix ms
+	CertHash      string                 `protobuf:"bytes,4,opt,name=cert_hash,json=certHash,proto3" json:"cert_hash,omitempty"`  // the chain hash of its DER
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CAView) Reset() {
+	*x = CAView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CAView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CAView) ProtoMessage() {}
+
+func (x *CAView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CAView.ProtoReflect.Descriptor instead.
+func (*CAView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CAView) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *CAView) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *CAView) GetNotAfter() uint64 {
+	if x != nil {
+		return x.NotAfter
+	}
+	return 0
+}
+
+func (x *CAView) GetCertHash() string {
+	if x != nil {
+		return x.CertHash
+	}
+	return ""
+}
+
+type OrgView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Scheme        string                 `protobuf:"bytes,2,opt,name=scheme,proto3" json:"scheme,omitempty"` // of its CAs: sm2 or p256
+	Cas           []*CAView              `protobuf:"bytes,3,rep,name=cas,proto3" json:"cas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrgView) Reset() {
+	*x = OrgView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrgView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrgView) ProtoMessage() {}
+
+func (x *OrgView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrgView.ProtoReflect.Descriptor instead.
+func (*OrgView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *OrgView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OrgView) GetScheme() string {
+	if x != nil {
+		return x.Scheme
+	}
+	return ""
+}
+
+func (x *OrgView) GetCas() []*CAView {
+	if x != nil {
+		return x.Cas
+	}
+	return nil
+}
+
+type MethodPolicyView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"` // contract.method or contract.*
+	Policy        string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"` // as accord gov propose's set_policy takes it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodPolicyView) Reset() {
+	*x = MethodPolicyView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodPolicyView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodPolicyView) ProtoMessage() {}
+
+func (x *MethodPolicyView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodPolicyView.ProtoReflect.Descriptor instead.
+func (*MethodPolicyView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *MethodPolicyView) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *MethodPolicyView) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+type ChainParams struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MaxBlockTxs     uint64                 `protobuf:"varint,1,opt,name=max_block_txs,json=maxBlockTxs,proto3" json:"max_block_txs,omitempty"`             // 0: each node's own setting
+	MaxBlockBytes   uint64                 `protobuf:"varint,2,opt,name=max_block_bytes,json=maxBlockBytes,proto3" json:"max_block_bytes,omitempty"`       // 0: each node's own setting
+	BlockIntervalMs uint64                 `protobuf:"varint,3,opt,name=block_interval_ms,json=blockIntervalMs,proto3" json:"block_interval_ms,omitempty"` // 0: each node's own setting
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChainParams) Reset() {
+	*x = ChainParams{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChainParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChainParams) ProtoMessage() {}
+
+func (x *ChainParams) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChainParams.ProtoReflect.Descriptor instead.
+func (*ChainParams) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChainParams) GetMaxBlockTxs() uint64 {
+	if x != nil {
+		return x.MaxBlockTxs
+	}
+	return 0
+}
+
+func (x *ChainParams) GetMaxBlockBytes() uint64 {
+	if x != nil {
+		return x.MaxBlockBytes
+	}
+	return 0
+}
+
+func (x *ChainParams) GetBlockIntervalMs() uint64 {
+	if x != nil {
+		return x.BlockIntervalMs
+	}
+	return 0
+}
+
+type ValidatorView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Org           string                 `protobuf:"bytes,2,opt,name=org,proto3" json:"org,omitempty"`
+	Addr          string                 `protobuf:"bytes,3,opt,name=addr,proto3" json:"addr,omitempty"`
+	Key           string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`                         // public key, hex, when listed
+	HasCert       bool                   `protobuf:"varint,5,opt,name=has_cert,json=hasCert,proto3" json:"has_cert,omitempty"` // whether a consensus certificate is listed
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidatorView) Reset() {
+	*x = ValidatorView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidatorView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidatorView) ProtoMessage() {}
+
+func (x *ValidatorView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidatorView.ProtoReflect.Descriptor instead.
+func (*ValidatorView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ValidatorView) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ValidatorView) GetOrg() string {
+	if x != nil {
+		return x.Org
+	}
+	return ""
+}
+
+func (x *ValidatorView) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
+func (x *ValidatorView) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ValidatorView) GetHasCert() bool {
+	if x != nil {
+		return x.HasCert
+	}
+	return false
+}
+
+type RevokedView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Org           string                 `protobuf:"bytes,1,opt,name=org,proto3" json:"org,omitempty"`
+	Serial        string                 `protobuf:"bytes,2,opt,name=serial,proto3" json:"serial,omitempty"` // lower-case hex
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokedView) Reset() {
+	*x = RevokedView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokedView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokedView) ProtoMessage() {}
+
+func (x *RevokedView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokedView.ProtoReflect.Descriptor instead.
+func (*RevokedView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RevokedView) GetOrg() string {
+	if x != nil {
+		return x.Org
+	}
+	return ""
+}
+
+func (x *RevokedView) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+type GetConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        uint64                 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"` // the height the answer was read at
+	ChainId       string                 `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	Hash          string                 `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`                  // sha256 or sm3
+	Issuer        string                 `protobuf:"bytes,4,opt,name=issuer,proto3" json:"issuer,omitempty"`              // the token issuer named in genesis
+	Permissioned  bool                   `protobuf:"varint,5,opt,name=permissioned,proto3" json:"permissioned,omitempty"` // false: an open chain, and the fields below are empty
+	Mode          string                 `protobuf:"bytes,6,opt,name=mode,proto3" json:"mode,omitempty"`                  // cert or key
+	Orgs          []*OrgView             `protobuf:"bytes,7,rep,name=orgs,proto3" json:"orgs,omitempty"`
+	Governance    string                 `protobuf:"bytes,8,opt,name=governance,proto3" json:"governance,omitempty"` // the policy a configuration change must satisfy
+	Policies      []*MethodPolicyView    `protobuf:"bytes,9,rep,name=policies,proto3" json:"policies,omitempty"`
+	Params        *ChainParams           `protobuf:"bytes,10,opt,name=params,proto3" json:"params,omitempty"`
+	Nodes         []*ValidatorView       `protobuf:"bytes,11,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Frozen        []string               `protobuf:"bytes,12,rep,name=frozen,proto3" json:"frozen,omitempty"` // addresses
+	Revoked       []*RevokedView         `protobuf:"bytes,13,rep,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigResponse) Reset() {
+	*x = GetConfigResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigResponse) ProtoMessage() {}
+
+func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetConfigResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetConfigResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetConfigResponse) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetPermissioned() bool {
+	if x != nil {
+		return x.Permissioned
+	}
+	return false
+}
+
+func (x *GetConfigResponse) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetOrgs() []*OrgView {
+	if x != nil {
+		return x.Orgs
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetGovernance() string {
+	if x != nil {
+		return x.Governance
+	}
+	return ""
+}
+
+func (x *GetConfigResponse) GetPolicies() []*MethodPolicyView {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetParams() *ChainParams {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetNodes() []*ValidatorView {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetFrozen() []string {
+	if x != nil {
+		return x.Frozen
+	}
+	return nil
+}
+
+func (x *GetConfigResponse) GetRevoked() []*RevokedView {
+	if x != nil {
+		return x.Revoked
+	}
+	return nil
+}
+
 var File_accord_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_accord_api_v1_api_proto_rawDesc = "" +
@@ -1819,12 +2391,15 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06signer\x18\x02 \x01(\v2\x17.accord.types.v1.SignerR\x06signer\x12\x1c\n" +
 	"\tsignature\x18\x03 \x01(\fR\tsignature\"/\n" +
 	"\x13ChangeNodesResponse\x12\x18\n" +
-	"\amembers\x18\x01 \x03(\tR\amembers\"T\n" +
+	"\amembers\x18\x01 \x03(\tR\amembers\"\xa0\x01\n" +
 	"\x10SubscribeRequest\x12\x1f\n" +
 	"\vfrom_height\x18\x01 \x01(\x04R\n" +
 	"fromHeight\x12\x1f\n" +
 	"\vinclude_txs\x18\x02 \x01(\bR\n" +
-	"includeTxs\"i\n" +
+	"includeTxs\x12\x1a\n" +
+	"\bcontract\x18\x03 \x01(\tR\bcontract\x12\x14\n" +
+	"\x05event\x18\x04 \x01(\tR\x05event\x12\x18\n" +
+	"\aaccount\x18\x05 \x01(\tR\aaccount\"i\n" +
 	"\bTxResult\x12\x13\n" +
 	"\x05tx_id\x18\x01 \x01(\tR\x04txId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\rR\x05index\x122\n" +
@@ -1846,7 +2421,50 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x13GetProposalResponse\x129\n" +
 	"\tproposals\x18\x01 \x03(\v2\x1b.accord.api.v1.ProposalViewR\tproposals\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x17\n" +
-	"\anext_id\x18\x03 \x01(\x04R\x06nextId2\xec\x05\n" +
+	"\anext_id\x18\x03 \x01(\x04R\x06nextId\"\x12\n" +
+	"\x10GetConfigRequest\"t\n" +
+	"\x06CAView\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
+	"\x06serial\x18\x02 \x01(\tR\x06serial\x12\x1b\n" +
+	"\tnot_after\x18\x03 \x01(\x04R\bnotAfter\x12\x1b\n" +
+	"\tcert_hash\x18\x04 \x01(\tR\bcertHash\"Z\n" +
+	"\aOrgView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06scheme\x18\x02 \x01(\tR\x06scheme\x12'\n" +
+	"\x03cas\x18\x03 \x03(\v2\x15.accord.api.v1.CAViewR\x03cas\"B\n" +
+	"\x10MethodPolicyView\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\"\x85\x01\n" +
+	"\vChainParams\x12\"\n" +
+	"\rmax_block_txs\x18\x01 \x01(\x04R\vmaxBlockTxs\x12&\n" +
+	"\x0fmax_block_bytes\x18\x02 \x01(\x04R\rmaxBlockBytes\x12*\n" +
+	"\x11block_interval_ms\x18\x03 \x01(\x04R\x0fblockIntervalMs\"r\n" +
+	"\rValidatorView\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
+	"\x03org\x18\x02 \x01(\tR\x03org\x12\x12\n" +
+	"\x04addr\x18\x03 \x01(\tR\x04addr\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x19\n" +
+	"\bhas_cert\x18\x05 \x01(\bR\ahasCert\"7\n" +
+	"\vRevokedView\x12\x10\n" +
+	"\x03org\x18\x01 \x01(\tR\x03org\x12\x16\n" +
+	"\x06serial\x18\x02 \x01(\tR\x06serial\"\xe9\x03\n" +
+	"\x11GetConfigResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x19\n" +
+	"\bchain_id\x18\x02 \x01(\tR\achainId\x12\x12\n" +
+	"\x04hash\x18\x03 \x01(\tR\x04hash\x12\x16\n" +
+	"\x06issuer\x18\x04 \x01(\tR\x06issuer\x12\"\n" +
+	"\fpermissioned\x18\x05 \x01(\bR\fpermissioned\x12\x12\n" +
+	"\x04mode\x18\x06 \x01(\tR\x04mode\x12*\n" +
+	"\x04orgs\x18\a \x03(\v2\x16.accord.api.v1.OrgViewR\x04orgs\x12\x1e\n" +
+	"\n" +
+	"governance\x18\b \x01(\tR\n" +
+	"governance\x12;\n" +
+	"\bpolicies\x18\t \x03(\v2\x1f.accord.api.v1.MethodPolicyViewR\bpolicies\x122\n" +
+	"\x06params\x18\n" +
+	" \x01(\v2\x1a.accord.api.v1.ChainParamsR\x06params\x122\n" +
+	"\x05nodes\x18\v \x03(\v2\x1c.accord.api.v1.ValidatorViewR\x05nodes\x12\x16\n" +
+	"\x06frozen\x18\f \x03(\tR\x06frozen\x124\n" +
+	"\arevoked\x18\r \x03(\v2\x1a.accord.api.v1.RevokedViewR\arevoked2\xc1\x06\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -1855,7 +2473,8 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"GetAccount\x12 .accord.api.v1.GetAccountRequest\x1a!.accord.api.v1.GetAccountResponse\"\x03\x90\x02\x01\x12J\n" +
 	"\x06Status\x12\x1c.accord.api.v1.StatusRequest\x1a\x1d.accord.api.v1.StatusResponse\"\x03\x90\x02\x01\x12Y\n" +
-	"\vGetProposal\x12!.accord.api.v1.GetProposalRequest\x1a\".accord.api.v1.GetProposalResponse\"\x03\x90\x02\x01\x12P\n" +
+	"\vGetProposal\x12!.accord.api.v1.GetProposalRequest\x1a\".accord.api.v1.GetProposalResponse\"\x03\x90\x02\x01\x12S\n" +
+	"\tGetConfig\x12\x1f.accord.api.v1.GetConfigRequest\x1a .accord.api.v1.GetConfigResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01\x12T\n" +
 	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponseB'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
@@ -1871,7 +2490,7 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
 	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
@@ -1898,44 +2517,60 @@ var file_accord_api_v1_api_proto_goTypes = []any{
 	(*GetProposalRequest)(nil),  // 22: accord.api.v1.GetProposalRequest
 	(*ProposalView)(nil),        // 23: accord.api.v1.ProposalView
 	(*GetProposalResponse)(nil), // 24: accord.api.v1.GetProposalResponse
-	(*pb.Receipt)(nil),          // 25: accord.types.v1.Receipt
-	(*pb.Signer)(nil),           // 26: accord.types.v1.Signer
+	(*GetConfigRequest)(nil),    // 25: accord.api.v1.GetConfigRequest
+	(*CAView)(nil),              // 26: accord.api.v1.CAView
+	(*OrgView)(nil),             // 27: accord.api.v1.OrgView
+	(*MethodPolicyView)(nil),    // 28: accord.api.v1.MethodPolicyView
+	(*ChainParams)(nil),         // 29: accord.api.v1.ChainParams
+	(*ValidatorView)(nil),       // 30: accord.api.v1.ValidatorView
+	(*RevokedView)(nil),         // 31: accord.api.v1.RevokedView
+	(*GetConfigResponse)(nil),   // 32: accord.api.v1.GetConfigResponse
+	(*pb.Receipt)(nil),          // 33: accord.types.v1.Receipt
+	(*pb.Signer)(nil),           // 34: accord.types.v1.Signer
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	25, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	33, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	25, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	33, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
 	15, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
-	26, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	25, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	34, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	33, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 8: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
 	20, // 9: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
 	23, // 10: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
-	0,  // 11: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 12: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 13: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 14: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 15: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 16: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	22, // 17: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	19, // 18: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	17, // 19: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	1,  // 20: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 21: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 22: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 23: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 24: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 25: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	24, // 26: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	21, // 27: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	18, // 28: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	20, // [20:29] is the sub-list for method output_type
-	11, // [11:20] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	26, // 11: accord.api.v1.OrgView.cas:type_name -> accord.api.v1.CAView
+	27, // 12: accord.api.v1.GetConfigResponse.orgs:type_name -> accord.api.v1.OrgView
+	28, // 13: accord.api.v1.GetConfigResponse.policies:type_name -> accord.api.v1.MethodPolicyView
+	29, // 14: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
+	30, // 15: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
+	31, // 16: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
+	0,  // 17: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 18: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 19: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 20: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 21: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 22: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	22, // 23: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	25, // 24: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	19, // 25: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	17, // 26: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	1,  // 27: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 28: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 29: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 30: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 31: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 32: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	24, // 33: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	32, // 34: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	21, // 35: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	18, // 36: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	27, // [27:37] is the sub-list for method output_type
+	17, // [17:27] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -1949,7 +2584,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,13 @@ import (
 
 // DefaultNode is the API URL of the dev node.
 const DefaultNode = "http://127.0.0.1:7070"
+
+// Environment variables that stand in for flags a user would otherwise
+// repeat on every command; a flag given on the command line wins.
+const (
+	EnvNode = "ACCORD_NODE" // --node of every command whose default is DefaultNode
+	EnvKeys = "ACCORD_KEYS" // --keys
+)
 
 // DefaultHome is where `accord dev` keeps its chain: $ACCORD_HOME, or
 // ~/.accord/dev.
@@ -39,9 +47,15 @@ var errSilent = errors.New("")
 
 // Run executes the command line args and returns the exit code.
 func Run(args []string, stdout, stderr io.Writer) int {
+	return RunContext(context.Background(), args, stdout, stderr)
+}
+
+// RunContext is Run with a context whose end stops a running node or
+// stream, as a signal would.
+func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	if err := root.Execute(); err != nil {
+	if err := root.ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errSilent) {
 			msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
 			fmt.Fprintln(stderr, "error: "+msg)
@@ -76,8 +90,12 @@ func (e *env) print(v any, text func(w io.Writer)) error {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	e := &env{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:           "accord",
-		Short:         "Accord: a permissioned blockchain for consortium ledgers",
+		Use:   "accord",
+		Short: "Accord: a permissioned blockchain for consortium ledgers",
+		Long: `Accord: a permissioned blockchain for consortium ledgers.
+
+Environment: ` + EnvNode + ` replaces the default of --node, and ` + EnvKeys + ` of --keys (a flag on the
+command line wins); ACCORD_HOME is where accord dev keeps its chain (default ~/.accord/dev).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -87,6 +105,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 			if (e.tlsCA != "" || e.as != "") && cmd.Flags().Lookup("node") == nil {
 				return fmt.Errorf("--tls-ca and --as apply to commands that take --node; %q does not", cmd.CommandPath())
 			}
+			e.applyEnv(cmd)
 			return nil
 		},
 	}
@@ -99,14 +118,14 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		initCmd(e), startCmd(e), devCmd(e),
 		keysCmd(e), txCmd(e), queryCmd(e), statusCmd(e),
 		benchCmd(e), testnetCmd(e), nodeCmd(e),
-		govCmd(e), certCmd(e),
+		govCmd(e), certCmd(e), watchCmd(e),
 	)
 	return root
 }
 
 // nodeFlag adds --node, and --keys for the key of --as.
 func nodeFlag(cmd *cobra.Command, e *env) {
-	cmd.Flags().StringVar(&e.node, "node", DefaultNode, "node API URL: http://HOST:PORT, or https:// with --tls-ca and --as")
+	cmd.Flags().StringVar(&e.node, "node", DefaultNode, "node API URL: http://HOST:PORT, or https:// with --tls-ca and --as; $"+EnvNode+", when set, replaces the default")
 	keysFlag(cmd, e)
 }
 
@@ -114,7 +133,24 @@ func keysFlag(cmd *cobra.Command, e *env) {
 	if cmd.Flags().Lookup("keys") != nil {
 		return
 	}
-	cmd.Flags().StringVar(&e.keys, "keys", filepath.Join(DefaultHome(), "keys"), "key folder")
+	cmd.Flags().StringVar(&e.keys, "keys", filepath.Join(DefaultHome(), "keys"), "key folder; $"+EnvKeys+", when set, replaces the default")
+}
+
+// applyEnv fills --node and --keys from the environment where cmd takes
+// them and the command line did not give them. Only a --node whose default
+// is DefaultNode takes $ACCORD_NODE: commands that pick their node another
+// way (node add: the network's node0) keep their own default.
+func (e *env) applyEnv(cmd *cobra.Command) {
+	if f := cmd.Flags().Lookup("node"); f != nil && !f.Changed && f.DefValue == DefaultNode {
+		if v := os.Getenv(EnvNode); v != "" {
+			e.node = v
+		}
+	}
+	if f := cmd.Flags().Lookup("keys"); f != nil && !f.Changed {
+		if v := os.Getenv(EnvKeys); v != "" {
+			e.keys = v
+		}
+	}
 }
 
 // client returns the SDK client of --node: over TLS trusting --tls-ca,

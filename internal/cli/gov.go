@@ -166,6 +166,7 @@ func govCmd(e *env) *cobra.Command {
 		vote                 bool
 		id                   uint64
 		ends                 []string
+		full                 bool
 	)
 	propose := &cobra.Command{
 		Use:   "propose --change JSON --from KEY",
@@ -255,6 +256,9 @@ func govCmd(e *env) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("proposal %d: %w", p.Id, err)
 				}
+				if !full {
+					ch = summariseChange(ch)
+				}
 				views = append(views, view{ID: p.Id, Status: p.Status, Change: ch, Deadline: p.Deadline, Proposer: p.Proposer, Votes: p.Votes, Executed: p.Executed})
 			}
 			var v any = views
@@ -270,9 +274,10 @@ func govCmd(e *env) *cobra.Command {
 		},
 	}
 	show.Flags().Uint64Var(&id, "id", 0, "proposal id (default: every proposal)")
+	show.Flags().BoolVar(&full, "full", false, "show certificates in changes whole (PEM) rather than by subject, serial and hash")
 
 	endorse := &cobra.Command{
-		Use:   "endorse --change JSON --id NONCE --from KEY",
+		Use:   "endorse --change JSON [--id ID] --from KEY",
 		Short: "Endorse a change offline; collect endorsements and pass them to `accord gov submit`",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -290,8 +295,14 @@ func govCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if id < govcall.OfflineIDBase {
-				return fmt.Errorf("--id %d: offline ids are at least %d; pick a fresh one, e.g. %d", id, uint64(govcall.OfflineIDBase), govcall.OfflineIDBase|rand.Uint64())
+			picked := !cmd.Flags().Changed("id")
+			if picked {
+				// The first endorser picks; a random id of 63 bits is
+				// fresh with overwhelming likelihood, and the chain
+				// refuses one applied before.
+				id = govcall.OfflineIDBase | rand.Uint64()
+			} else if id < govcall.OfflineIDBase {
+				return fmt.Errorf("--id %d: offline ids are at least %d; leave --id out and one is picked for you", id, uint64(govcall.OfflineIDBase))
 			}
 			p := &identity.Proposal{ChainID: info.ChainID, ID: id, Payload: payload}
 			en, err := identity.Endorse(m.key.Private, m.ref(), p, info.Hash)
@@ -299,11 +310,18 @@ func govCmd(e *env) *cobra.Command {
 				return err
 			}
 			out := fmt.Sprintf("%x", identity.EncodeEndorsements([]identity.Endorsement{en}))
-			return e.print(map[string]string{"endorsement": out}, func(w io.Writer) { fmt.Fprintln(w, out) })
+			if picked && !e.json() {
+				// Standard output stays the endorsement alone, for scripts.
+				fmt.Fprintf(e.stderr, "picked change id %d: the other endorsers and accord gov submit need --id %d\n", id, id)
+			}
+			return e.print(struct {
+				Endorsement string `json:"endorsement"`
+				ID          uint64 `json:"id"`
+			}{out, id}, func(w io.Writer) { fmt.Fprintln(w, out) })
 		},
 	}
 	submit := &cobra.Command{
-		Use:   "submit --change JSON --id NONCE --endorsement HEX... --from KEY",
+		Use:   "submit --change JSON --id ID --endorsement HEX... --from KEY",
 		Short: "Apply a change endorsed offline in one transaction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -342,13 +360,14 @@ func govCmd(e *env) *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{endorse, submit} {
-		c.Flags().StringVar(&change, "change", "", "the change as JSON (see `accord gov propose --help`)")
+		c.Flags().StringVar(&change, "change", "", "the change as `JSON`, e.g. {\"kind\":\"freeze\",\"address\":\"...\"} (every kind: accord gov propose --help)")
 		c.Flags().StringVar(&caFile, "ca", "", "a CA certificate file whose PEM fills ca_pem")
-		c.Flags().Uint64Var(&id, "id", 0, "the change's id: a fresh number of at least 2^63, the same for every endorser")
 		_ = c.MarkFlagRequired("change")
-		_ = c.MarkFlagRequired("id")
 	}
-	submit.Flags().StringSliceVar(&ends, "endorsement", nil, "an endorsement printed by `accord gov endorse` (repeat)")
+	endorse.Flags().Uint64Var(&id, "id", 0, "the change's id, the same for every endorser: leave it out on the first endorsement and one is picked (at least 2^63) and printed")
+	submit.Flags().Uint64Var(&id, "id", 0, "the change's id, as the endorsers used (required)")
+	_ = submit.MarkFlagRequired("id")
+	submit.Flags().StringSliceVar(&ends, "endorsement", nil, "an endorsement (`HEX`) printed by accord gov endorse (repeat the flag, or separate them with commas)")
 	for _, c := range []*cobra.Command{propose, voteCmd, show, endorse, submit} {
 		if c != show {
 			c.Flags().StringVar(&from, "from", "", "name of the signing key in --keys (required)")
@@ -452,19 +471,16 @@ func certCmd(e *env) *cobra.Command {
 		Short: "Revoke one of your organisation's certificates (an admin action; no approval needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id := org
-			if b, err := os.ReadFile(filepath.Join(org, "ca.pem")); err == nil {
-				ca, err := identity.ParseCertPEM(b)
-				if err != nil {
-					return fmt.Errorf("--org: %w", err)
-				}
-				id = ca.Org
+			id, err := orgID(org)
+			if err != nil {
+				return err
+			}
+			sn, err := normalSerial(serial)
+			if err != nil {
+				return fmt.Errorf("--serial: %w", err)
 			}
 			if !identity.ValidOrgID(id) {
 				return fmt.Errorf("--org %q: not an organisation id, nor a folder holding its ca.pem", org)
-			}
-			if strings.Trim(strings.ToLower(serial), "0123456789abcdef") != "" {
-				return fmt.Errorf("--serial %q: want the certificate's serial in hex, as `accord cert issue` printed it", serial)
 			}
 			m, c, err := memberClient(e, from)
 			if err != nil {
@@ -472,7 +488,7 @@ func certCmd(e *env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			res, err := submitGov(ctx, e, c, m, govcall.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: id, Serial: strings.ToLower(serial)}))
+			res, err := submitGov(ctx, e, c, m, govcall.MethodRevoke, govcall.Args(govcall.RevokeArgs{Org: id, Serial: sn}))
 			if err != nil {
 				return err
 			}
@@ -480,7 +496,7 @@ func certCmd(e *env) *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&org, "org", "", "organisation id, or its folder (required)")
-	revoke.Flags().StringVar(&serial, "serial", "", "serial of the certificate, hex (required)")
+	revoke.Flags().StringVar(&serial, "serial", "", "serial of the certificate, hex; OpenSSL's form (upper case, leading zeros, colons) is accepted (required)")
 	revoke.Flags().StringVar(&from, "from", "", "an admin key of the organisation (required)")
 	revoke.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	for _, f := range []string{"org", "serial", "from"} {
@@ -510,6 +526,6 @@ func certCmd(e *env) *cobra.Command {
 	newCA.Flags().StringVar(&scheme, "crypto", "sm2", "CA scheme: sm2 or p256")
 	_ = newCA.MarkFlagRequired("org")
 	_ = newCA.MarkFlagRequired("dir")
-	cmd.AddCommand(issue, revoke, newCA)
+	cmd.AddCommand(issue, revoke, newCA, certListCmd(e))
 	return cmd
 }

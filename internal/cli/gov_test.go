@@ -88,6 +88,12 @@ func TestGovOnlineFlow(t *testing.T) {
 	if c := shown.Change; c.Kind != "add_org" || c.Org != "org5" || c.Scheme != "sm2" {
 		t.Fatalf("gov show --id 1 shows the change as %+v, want the add_org of org5 (sm2) as JSON", c)
 	}
+	if strings.Contains(out, "CERTIFICATE") || !strings.Contains(out, `"subject": "ca.org5"`) {
+		t.Fatalf("gov show --id 1: %s, want the CA named by subject, serial and hash, not inlined", out)
+	}
+	if full := ok(t, "gov", "show", "--id", id, "--full", "--node", url); !strings.Contains(full, "BEGIN CERTIFICATE") {
+		t.Fatalf("gov show --full: %s, want the CA's PEM", full)
+	}
 	wantError(t, "proposal closed", with("gov", "vote", "--id", id, "--from", "org4-admin")...)
 	wantError(t, "no such proposal", with("gov", "vote", "--id", "9", "--from", "org4-admin")...)
 

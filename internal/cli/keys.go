@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +52,13 @@ func keysCmd(e *env) *cobra.Command {
 		Short: "List keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Listing must not create the folder: a mistyped --keys
+			// would otherwise look like an empty key folder.
+			if _, err := os.Stat(e.keys); errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("no key folder at %s: create a key there with `accord keys new NAME --keys %s`, or point --keys (or $%s) at an existing folder", e.keys, e.keys, EnvKeys)
+			} else if err != nil {
+				return err
+			}
 			ks, err := keystore.Open(e.keys)
 			if err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -40,7 +41,16 @@ func initCmd(e *env) *cobra.Command {
 				return err
 			}
 			return e.print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "chain %s initialised\nadmin (issuer): %s\nkeys: %s\n", res.ChainID, res.Admin, res.KeysDir)
+				fmt.Fprintf(w, "chain %s initialised\n", res.ChainID)
+				if len(res.Orgs) == 0 {
+					fmt.Fprintf(w, "admin (issuer): %s\n", res.Admin)
+				} else {
+					// On a permissioned chain policies decide who mints,
+					// and the admin key is not a member.
+					fmt.Fprintf(w, "admin: %s (signs node membership changes; it cannot mint: token.mint needs an admin of %s, e.g. --from %s)\n",
+						res.Admin, res.Orgs[0].ID, res.Orgs[0].Admin)
+				}
+				fmt.Fprintf(w, "keys: %s\n", res.KeysDir)
 				for _, org := range res.Orgs {
 					fmt.Fprintf(w, "organisation %s: %s  keys %s, %s\n", org.ID, org.Dir, org.Admin, org.Client)
 				}
@@ -80,7 +90,7 @@ func startCmd(e *env) *cobra.Command {
 		Short: "Run a node in the foreground until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runNode(e, home, workers, nil)
+			return runNode(cmd.Context(), e, home, workers, "", nil)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
@@ -91,44 +101,67 @@ func startCmd(e *env) *cobra.Command {
 
 func devCmd(e *env) *cobra.Command {
 	var (
-		home    string
-		workers int
+		home     string
+		workers  int
+		basePort int
+		api      string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run a single-node chain on embedded storage, creating it on first use",
-		Args:  cobra.NoArgs,
+		Long: `Run a single-node chain on embedded storage, creating it on first use. Its API listens on
+127.0.0.1:7070 unless --base-port or --api says otherwise (a single node has no node-to-node port).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("base-port") && cmd.Flags().Changed("api") {
+				return fmt.Errorf("--base-port and --api both set the API address: give one")
+			}
+			if cmd.Flags().Changed("base-port") && (basePort < 1024 || basePort > 65535) {
+				return fmt.Errorf("--base-port %d: want a port from 1024 to 65535", basePort)
+			}
 			if !provision.Initialised(home) {
-				if _, err := provision.Init(provision.Options{Home: home}); err != nil {
+				if _, err := provision.Init(provision.Options{Home: home, BasePort: basePort}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "initialised a new dev chain in %s\n", home)
 			}
+			// The flags apply to this run as well as to a new chain, so
+			// that a chain made on a port now taken can still start.
+			listen := api
+			if cmd.Flags().Changed("base-port") {
+				listen = "127.0.0.1:" + strconv.Itoa(basePort)
+			}
 			keys := provision.KeysDir(home)
-			return runNode(e, provision.NodeHome(home, 0), workers, func(api string) {
+			return runNode(cmd.Context(), e, provision.NodeHome(home, 0), workers, listen, func(api string) {
 				fmt.Fprintf(e.stdout, "Accord dev node running\n  API:       http://%s\n  admin key: %s (name: admin)\n  data:      %s\nPress Ctrl-C to stop.\n",
 					api, filepath.Join(keys, provision.AdminKey+".json"), provision.NodeHome(home, 0))
 			})
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", DefaultHome(), "chain folder")
+	cmd.Flags().IntVar(&basePort, "base-port", 7070, "API port (127.0.0.1), for a new chain and for this run")
+	cmd.Flags().StringVar(&api, "api", "", "API listen address HOST:PORT for this run (default: the chain's config, 127.0.0.1:7070 when made by dev)")
 	workersFlag(cmd, &workers)
 	return cmd
 }
 
-// runNode opens a node home and runs it until a signal arrives.
-func runNode(e *env, home string, workers int, ready func(api string)) error {
+// runNode opens a node home and runs it until a signal arrives or ctx
+// ends; api, when not empty, replaces the config's API address.
+func runNode(ctx context.Context, e *env, home string, workers int, api string, ready func(api string)) error {
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	var adjust func(*node.Config)
-	if workers >= 0 {
-		adjust = func(c *node.Config) { c.ExecutionWorkers, c.Pool.Workers = workers, workers }
+	adjust := func(c *node.Config) {
+		if workers >= 0 {
+			c.ExecutionWorkers, c.Pool.Workers = workers, workers
+		}
+		if api != "" {
+			c.API = api
+		}
 	}
 	n, err := node.OpenWith(home, log, adjust)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := n.Run(ctx, ready)
 	if err := n.Close(); err != nil && runErr == nil {

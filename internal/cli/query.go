@@ -76,8 +76,8 @@ func queryCmd(e *env) *cobra.Command {
 				if v.Message != "" {
 					fmt.Fprintf(w, "reason:   %s\n", v.Message)
 				}
-				for _, ev := range v.Events {
-					fmt.Fprintf(w, "event:    %s.%s %v\n", ev.Contract, ev.Name, ev.Attributes)
+				for _, ev := range r.Receipt.Events {
+					fmt.Fprintf(w, "event:    %s.%s %s\n", ev.Contract, ev.Name, attrText(ev.Attributes))
 				}
 			})
 		},
@@ -116,7 +116,7 @@ func queryCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{account, tx, block} {
+	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e)} {
 		nodeFlag(c, e)
 		cmd.AddCommand(c)
 	}

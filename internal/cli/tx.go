@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +27,7 @@ func txCmd(e *env) *cobra.Command {
 		tokenTxCmd(e, tokencall.MethodMint, "Mint new units to an address (issuer only)"),
 		tokenTxCmd(e, tokencall.MethodTransfer, "Transfer units to an address"),
 		tokenTxCmd(e, tokencall.MethodBurn, "Burn units from the issuer's own balance (issuer only)"),
+		txSendCmd(e),
 	)
 	return cmd
 }
@@ -37,6 +37,7 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 		from, to, amount string
 		wait             bool
 		timeout          time.Duration
+		so               signOnly
 	)
 	cmd := &cobra.Command{
 		Use:   method,
@@ -79,11 +80,18 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			call := sdk.Call{Contract: tokencall.Name, Method: method, Args: args, Cert: cert}
+			if so.on && wait {
+				return fmt.Errorf("--wait waits for a sent transaction: with --sign-only, wait when sending it (accord tx send FILE --wait)")
+			}
+			if so.on || so.changed() {
+				return so.sign(ctx, e, key, call)
+			}
 			c, err := e.client()
 			if err != nil {
 				return err
 			}
-			tx, err := c.Sign(ctx, key.Private, sdk.Call{Contract: tokencall.Name, Method: method, Args: args, Cert: cert})
+			tx, err := c.Sign(ctx, key.Private, call)
 			if err != nil {
 				return err
 			}
@@ -91,29 +99,7 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := txResult{TxID: id.String(), Status: "submitted"}
-			if wait {
-				r, err := c.Wait(ctx, id)
-				if err != nil {
-					return err
-				}
-				res.Height, res.Status, res.Message = r.Height, statusName(r.Receipt.Status), r.Receipt.Message
-			}
-			if err := e.print(res, func(w io.Writer) {
-				fmt.Fprintf(w, "tx_id:  %s\nstatus: %s\n", res.TxID, res.Status)
-				if res.Height > 0 {
-					fmt.Fprintf(w, "height: %d\n", res.Height)
-				}
-				if res.Message != "" {
-					fmt.Fprintf(w, "reason: %s\n", res.Message)
-				}
-			}); err != nil {
-				return err
-			}
-			if wait && res.Status != "ok" {
-				return fmt.Errorf("transaction %s %s: %s", res.TxID, res.Status, res.Message)
-			}
-			return nil
+			return finishTx(ctx, e, c, id, wait)
 		},
 	}
 	def := ""
@@ -127,6 +113,7 @@ func tokenTxCmd(e *env, method, short string) *cobra.Command {
 	cmd.Flags().StringVar(&amount, "amount", "", "amount in whole units (required)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if the transaction failed")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	so.flags(cmd)
 	_ = cmd.MarkFlagRequired("amount")
 	if method == tokencall.MethodTransfer {
 		_ = cmd.MarkFlagRequired("from")

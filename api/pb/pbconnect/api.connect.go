@@ -51,6 +51,8 @@ const (
 	NodeServiceStatusProcedure = "/accord.api.v1.NodeService/Status"
 	// NodeServiceGetProposalProcedure is the fully-qualified name of the NodeService's GetProposal RPC.
 	NodeServiceGetProposalProcedure = "/accord.api.v1.NodeService/GetProposal"
+	// NodeServiceGetConfigProcedure is the fully-qualified name of the NodeService's GetConfig RPC.
+	NodeServiceGetConfigProcedure = "/accord.api.v1.NodeService/GetConfig"
 	// NodeServiceSubscribeProcedure is the fully-qualified name of the NodeService's Subscribe RPC.
 	NodeServiceSubscribeProcedure = "/accord.api.v1.NodeService/Subscribe"
 	// NodeServiceChangeNodesProcedure is the fully-qualified name of the NodeService's ChangeNodes RPC.
@@ -69,8 +71,14 @@ type NodeServiceClient interface {
 	Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error)
 	// GetProposal reads online governance proposals (a permissioned chain).
 	GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error)
+	// GetConfig reads the chain's configuration as of the last block: on a
+	// permissioned chain its organisations, CAs, policies, parameters,
+	// validators, frozen accounts and revoked certificates.
+	GetConfig(context.Context, *connect.Request[pb.GetConfigRequest]) (*connect.Response[pb.GetConfigResponse], error)
 	// Subscribe streams every committed block from from_height on (0: the next
-	// one), each with the results of its transactions.
+	// one), each with the results of its transactions. With a filter (contract,
+	// event, account) it streams only the blocks with a matching event, each
+	// with only its transactions that have one and only their matching events.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest]) (*connect.ServerStreamForClient[pb.SubscribeResponse], error)
 	// ChangeNodes adds a node to the network or removes one (Raft only). The
 	// change must be signed by the chain's admin key; any node forwards it to
@@ -136,6 +144,13 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getConfig: connect.NewClient[pb.GetConfigRequest, pb.GetConfigResponse](
+			httpClient,
+			baseURL+NodeServiceGetConfigProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetConfig")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		subscribe: connect.NewClient[pb.SubscribeRequest, pb.SubscribeResponse](
 			httpClient,
 			baseURL+NodeServiceSubscribeProcedure,
@@ -160,6 +175,7 @@ type nodeServiceClient struct {
 	getAccount  *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
 	status      *connect.Client[pb.StatusRequest, pb.StatusResponse]
 	getProposal *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
+	getConfig   *connect.Client[pb.GetConfigRequest, pb.GetConfigResponse]
 	subscribe   *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
 	changeNodes *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
 }
@@ -199,6 +215,11 @@ func (c *nodeServiceClient) GetProposal(ctx context.Context, req *connect.Reques
 	return c.getProposal.CallUnary(ctx, req)
 }
 
+// GetConfig calls accord.api.v1.NodeService.GetConfig.
+func (c *nodeServiceClient) GetConfig(ctx context.Context, req *connect.Request[pb.GetConfigRequest]) (*connect.Response[pb.GetConfigResponse], error) {
+	return c.getConfig.CallUnary(ctx, req)
+}
+
 // Subscribe calls accord.api.v1.NodeService.Subscribe.
 func (c *nodeServiceClient) Subscribe(ctx context.Context, req *connect.Request[pb.SubscribeRequest]) (*connect.ServerStreamForClient[pb.SubscribeResponse], error) {
 	return c.subscribe.CallServerStream(ctx, req)
@@ -221,8 +242,14 @@ type NodeServiceHandler interface {
 	Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error)
 	// GetProposal reads online governance proposals (a permissioned chain).
 	GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error)
+	// GetConfig reads the chain's configuration as of the last block: on a
+	// permissioned chain its organisations, CAs, policies, parameters,
+	// validators, frozen accounts and revoked certificates.
+	GetConfig(context.Context, *connect.Request[pb.GetConfigRequest]) (*connect.Response[pb.GetConfigResponse], error)
 	// Subscribe streams every committed block from from_height on (0: the next
-	// one), each with the results of its transactions.
+	// one), each with the results of its transactions. With a filter (contract,
+	// event, account) it streams only the blocks with a matching event, each
+	// with only its transactions that have one and only their matching events.
 	Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error
 	// ChangeNodes adds a node to the network or removes one (Raft only). The
 	// change must be signed by the chain's admin key; any node forwards it to
@@ -284,6 +311,13 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceGetConfigHandler := connect.NewUnaryHandler(
+		NodeServiceGetConfigProcedure,
+		svc.GetConfig,
+		connect.WithSchema(nodeServiceMethods.ByName("GetConfig")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	nodeServiceSubscribeHandler := connect.NewServerStreamHandler(
 		NodeServiceSubscribeProcedure,
 		svc.Subscribe,
@@ -312,6 +346,8 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceStatusHandler.ServeHTTP(w, r)
 		case NodeServiceGetProposalProcedure:
 			nodeServiceGetProposalHandler.ServeHTTP(w, r)
+		case NodeServiceGetConfigProcedure:
+			nodeServiceGetConfigHandler.ServeHTTP(w, r)
 		case NodeServiceSubscribeProcedure:
 			nodeServiceSubscribeHandler.ServeHTTP(w, r)
 		case NodeServiceChangeNodesProcedure:
@@ -351,6 +387,10 @@ func (UnimplementedNodeServiceHandler) Status(context.Context, *connect.Request[
 
 func (UnimplementedNodeServiceHandler) GetProposal(context.Context, *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetProposal is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetConfig(context.Context, *connect.Request[pb.GetConfigRequest]) (*connect.Response[pb.GetConfigResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetConfig is not implemented"))
 }
 
 func (UnimplementedNodeServiceHandler) Subscribe(context.Context, *connect.Request[pb.SubscribeRequest], *connect.ServerStream[pb.SubscribeResponse]) error {
