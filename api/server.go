@@ -341,7 +341,7 @@ func (s *Server) GetAccount(_ context.Context, req *connect.Request[pb.GetAccoun
 	}
 	v := s.d.Store.View()
 	defer v.Close()
-	sr := StateReader{v}
+	sr := v.State()
 	bal, err := token.Balance(sr, addr)
 	if err != nil {
 		return nil, internal(err)
@@ -477,18 +477,6 @@ func subscribeResponse(c *Committed, withTxs bool) *pb.SubscribeResponse {
 		}
 	}
 	return out
-}
-
-// StateReader adapts a store view to execution.StateReader.
-type StateReader struct{ V *store.View }
-
-// Get implements execution.StateReader.
-func (r StateReader) Get(key []byte) ([]byte, error) {
-	v, err := r.V.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
 }
 
 func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
