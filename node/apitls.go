@@ -61,7 +61,7 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 	if c == nil {
 		return nil, nil, nil
 	}
-	if c.ClientAuth == ClientAuthMember && n.ident == nil {
+	if c.ClientAuth == ClientAuthMember && n.signers == nil {
 		return nil, nil, errors.New("config: api_tls.client_auth member needs a permissioned chain (genesis identity section); this chain is open: use client_auth none")
 	}
 	certFile, keyFile := c.Cert, c.Key
@@ -91,11 +91,11 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 // checkAPIMember judges an API client's certificate against committed
 // state now: any role may use the API.
 func (n *Node) checkAPIMember(der []byte) (identity.Member, error) {
-	reg, err := n.admissionRegistry()
+	reg, err := n.chain.Registry()
 	if err != nil {
 		return identity.Member{}, err
 	}
-	return reg.VerifyCert(der, uint64(time.Now().UnixMilli()))
+	return reg.VerifyCert(der, uint64(n.clock.Now().UnixMilli()))
 }
 
 // apiServer returns the API's HTTP server: HTTP/2 over TLS when tlsCfg is

@@ -34,32 +34,3 @@ func FuzzParseGenesis(f *testing.F) {
 		}
 	})
 }
-
-func FuzzDecodeRaws(f *testing.F) {
-	f.Add(encodeRaws(nil))
-	f.Add(encodeRaws([][]byte{{1, 2, 3}, {}, []byte("tx")}))
-	f.Add([]byte{0, 0, 0, 9, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		items, err := decodeRaws(b)
-		if err != nil {
-			return
-		}
-		if again := encodeRaws(items); string(again) != string(b) {
-			t.Fatalf("decode then encode changed the bytes")
-		}
-	})
-}
-
-func FuzzDecodeVerdicts(f *testing.F) {
-	f.Add(encodeVerdicts([]verdict{{}, {code: 8, reason: "pool_full", msg: "pool full"}}), 2)
-	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 1, 0}, 1)
-	f.Fuzz(func(t *testing.T, b []byte, want int) {
-		vs, err := decodeVerdicts(b, want)
-		if err != nil {
-			return
-		}
-		if again := encodeVerdicts(vs); string(again) != string(b) {
-			t.Fatalf("decode then encode changed the bytes")
-		}
-	})
-}

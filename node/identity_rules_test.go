@@ -80,7 +80,7 @@ func (c *permChain) refuse(tx *types.Tx, want string) {
 // nonce is the committed nonce of key name's account.
 func (c *permChain) nonce(name string) uint64 {
 	c.t.Helper()
-	n, err := execution.Nonce(stateReader{c.n.store}, c.addr(name))
+	n, err := execution.Nonce(c.n.store.State(), c.addr(name))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	c.want(rs[0], failed, "may register only its own certificate")
 	c.want(rs[1], failed, "may register only its own certificate")
 	h := types.Hash(c.n.hash.Sum(der))
-	if got, _ := governance.RegisteredCert(stateReader{c.n.store}, h); got != nil {
+	if got, _ := governance.RegisteredCert(c.n.store.State(), h); got != nil {
 		t.Fatal("a refused registration registered the certificate")
 	}
 
@@ -289,7 +289,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 func TestGovernanceBlockLimits(t *testing.T) {
 	c := newPermChain(t, 2, crypto.P256, "cert")
 	c.offline(governance.Change{Kind: governance.KindSetParams, Params: &governance.Params{MaxBlockTxs: 2}}, "org1-admin", "org2-admin")
-	if p, err := governance.ReadParams(stateReader{c.n.store}); err != nil || p.MaxBlockTxs != 2 {
+	if p, err := governance.ReadParams(c.n.store.State()); err != nil || p.MaxBlockTxs != 2 {
 		t.Fatalf("params after set_params: %+v %v", p, err)
 	}
 	start := c.n.store.Tip().Height
@@ -338,7 +338,7 @@ func TestGovernanceBlockLimits(t *testing.T) {
 // token.issuer out; the mint policy alone decides who mints.
 func TestPermissionedChainWithoutIssuer(t *testing.T) {
 	c := newPermChainWith(t, 2, crypto.SM2, "cert", func(g *Genesis) { g.Token.Issuer = "" })
-	if _, has, err := token.Issuer(stateReader{c.n.store}); has || err != nil {
+	if _, has, err := token.Issuer(c.n.store.State()); has || err != nil {
 		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
 	}
 	mint := c.sign("org1-admin", token.Name, token.MethodMint, token.MintArgs(c.addr("org2-client"), 7))

@@ -119,10 +119,10 @@ func (c *permChain) block(txs ...*types.Tx) []*pb.Receipt {
 	}
 	c.height++
 	c.time += 1000
-	if err := c.n.Apply(context.Background(), &consensus.Proposal{Height: c.height, Time: c.time, Txs: fresh}); err != nil {
+	if err := c.n.chain.Apply(context.Background(), &consensus.Proposal{Height: c.height, Time: c.time, Txs: fresh}); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.n.Flush(); err != nil {
+	if err := c.n.chain.Flush(); err != nil {
 		c.t.Fatal(err)
 	}
 	c.n.pool.Update(fresh)
@@ -156,7 +156,7 @@ func (c *permChain) addr(name string) types.Address {
 }
 
 func (c *permChain) balance(name string) uint64 {
-	b, err := token.Balance(stateReader{c.n.store}, c.addr(name))
+	b, err := token.Balance(c.n.store.State(), c.addr(name))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func (c *permChain) endorse(name string, p *identity.Proposal) []byte {
 }
 
 func (c *permChain) proposal(id uint64) *governance.Proposal {
-	p, err := governance.GetProposal(stateReader{c.n.store}, id)
+	p, err := governance.GetProposal(c.n.store.State(), id)
 	if err != nil || p == nil {
 		c.t.Fatalf("proposal %d: %v %v", id, p, err)
 	}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/p2p"
+	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
 
 // On a permissioned chain nodes prove to each other that they are
@@ -55,7 +55,7 @@ func (n *Node) memberIdentity(nodeID string) (*p2p.Identity, error) {
 			if err != nil {
 				return nil, err
 			}
-			return encodeRaws([][]byte{cert, sig}), nil
+			return p2ppb.Marshal(&p2ppb.MemberProof{Version: p2ppb.Version, Certificate: cert, Signature: sig}), nil
 		},
 		Check: func(peer string, proof, binding []byte) error {
 			return n.checkMemberProof(peer, proof, memberProofMessage(chain, binding))
@@ -77,15 +77,15 @@ var errNotNode = errors.New("not a node of this chain")
 
 // checkMemberProof judges a peer's proof against committed state.
 func (n *Node) checkMemberProof(peer string, proof, msg []byte) error {
-	parts, err := decodeRaws(proof)
-	if err != nil || len(parts) != 2 {
-		return fmt.Errorf("malformed member proof")
+	var p p2ppb.MemberProof
+	if err := p2ppb.Decode(proof, &p); err != nil {
+		return fmt.Errorf("member proof: %w", err)
 	}
-	reg, err := n.admissionRegistry()
+	reg, err := n.chain.Registry()
 	if err != nil {
 		return err
 	}
-	m, err := reg.VerifyCert(parts[0], uint64(time.Now().UnixMilli()))
+	m, err := reg.VerifyCert(p.Certificate, uint64(n.clock.Now().UnixMilli()))
 	if err != nil {
 		return err
 	}
@@ -95,10 +95,10 @@ func (n *Node) checkMemberProof(peer string, proof, msg []byte) error {
 	if m.Name != peer {
 		return fmt.Errorf("%w: its member certificate names %q, its TLS certificate %q", errNotNode, m.Name, peer)
 	}
-	if err := m.Verify(msg, parts[1]); err != nil {
+	if err := m.Verify(msg, p.Signature); err != nil {
 		return fmt.Errorf("member proof signature: %w", err)
 	}
-	st, err := governance.ReadState(stateReader{n.store})
+	st, err := governance.ReadState(n.store.State())
 	if err != nil {
 		return err
 	}
@@ -116,17 +116,17 @@ var errNotGoverned = errors.New("membership change not approved by governance")
 // approved a membership change: a node joins Raft only once an add_node
 // change listing it has been applied, and leaves only once remove_node
 // took it off the list. Open chains leave membership to the admin key.
-func (n *Node) governedNodeChange(c *apipb.NodeChange, w *network) error {
-	if n.ident == nil {
+func (n *Node) governedNodeChange(c *apipb.NodeChange, nodeID func(uint64) (string, bool)) error {
+	if n.signers == nil {
 		return nil
 	}
-	st, err := governance.ReadState(stateReader{n.store})
+	st, err := governance.ReadState(n.store.State())
 	if err != nil {
 		return err
 	}
 	name := c.NodeId
 	if c.Op == "remove" {
-		name, _ = w.nodeID(c.Id)
+		name, _ = nodeID(c.Id)
 	}
 	listed := slices.ContainsFunc(st.Nodes, func(x governance.Node) bool { return x.ID == name })
 	switch {
