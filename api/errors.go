@@ -79,16 +79,3 @@ func Classify(err error) (connect.Code, string) {
 	}
 	return connect.CodeInternal, "internal"
 }
-
-// ReasonCode is the API code of a reason string Classify returns (the
-// first row of the table that has it); CodeInternal for a reason it does
-// not know. Nodes use it to turn the reason a leader sent back into the
-// API's error.
-func ReasonCode(reason string) connect.Code {
-	for _, r := range reasons {
-		if r.reason == reason {
-			return r.code
-		}
-	}
-	return connect.CodeInternal
-}

@@ -2,9 +2,12 @@ package chain
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -118,4 +121,77 @@ func (c *Chain) Admit(tx *types.Tx) error {
 		return err
 	}
 	return failure
+}
+
+// ErrNotNode is a peer whose certificate is valid but names no consensus
+// member the chain knows as a node.
+var ErrNotNode = errors.New("not a node of this chain")
+
+// ErrNotGoverned is a membership change the chain's governance has not
+// approved.
+var ErrNotGoverned = errors.New("membership change not approved by governance")
+
+// CheckMember judges an API client's member certificate against committed
+// state at the clock's time: any role may use the API.
+func (c *Chain) CheckMember(cert []byte) (identity.Member, error) {
+	reg, err := c.Registry()
+	if err != nil {
+		return identity.Member{}, err
+	}
+	return reg.VerifyCert(cert, uint64(c.cfg.Clock.Now().UnixMilli()))
+}
+
+// CheckNode judges a peer's member proof against committed state at the
+// clock's time: cert must be a valid consensus certificate naming peer,
+// sig its key's signature of msg, and, when the configuration lists
+// nodes, peer of its organisation must be listed.
+func (c *Chain) CheckNode(peer string, cert, msg, sig []byte) error {
+	m, err := c.CheckMember(cert)
+	if err != nil {
+		return err
+	}
+	if m.Role != identity.Consensus {
+		return fmt.Errorf("%w: its certificate's role is %s, not consensus", ErrNotNode, m.Role)
+	}
+	if m.Name != peer {
+		return fmt.Errorf("%w: its member certificate names %q, its TLS certificate %q", ErrNotNode, m.Name, peer)
+	}
+	if err := m.Verify(msg, sig); err != nil {
+		return fmt.Errorf("member proof signature: %w", err)
+	}
+	st, err := governance.ReadState(c.cfg.Store.State())
+	if err != nil {
+		return err
+	}
+	if len(st.Nodes) > 0 && !slices.ContainsFunc(st.Nodes, func(x governance.Node) bool { return x.ID == peer && x.Org == m.Org }) {
+		return fmt.Errorf("%w: %s of %s is not among the chain's nodes (governance adds nodes with add_node)", ErrNotNode, peer, m.Org)
+	}
+	return nil
+}
+
+// GovernedNodeChange checks, on a permissioned chain, that governance has
+// approved a membership change: a node joins Raft only once an add_node
+// change listing it has been applied, and leaves only once remove_node
+// took it off the list. nodeID names a member by Raft id. Open chains
+// leave membership to the admin key.
+func (c *Chain) GovernedNodeChange(ch *pb.NodeChange, nodeID func(uint64) (string, bool)) error {
+	if c.cfg.Signers == nil {
+		return nil
+	}
+	st, err := governance.ReadState(c.cfg.Store.State())
+	if err != nil {
+		return err
+	}
+	name, op := ch.NodeId, ch.Op
+	if op == "remove" {
+		name, _ = nodeID(ch.Id)
+	}
+	listed := slices.ContainsFunc(st.Nodes, func(x governance.Node) bool { return x.ID == name })
+	switch {
+	case op == "add" && !listed:
+		return fmt.Errorf("%w: node %s is not on the chain's node list; propose an add_node change first (accord gov propose)", ErrNotGoverned, name)
+	case op == "remove" && listed:
+		return fmt.Errorf("%w: node %s is still on the chain's node list; propose a remove_node change first (accord gov propose)", ErrNotGoverned, name)
+	}
+	return nil
 }

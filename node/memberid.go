@@ -2,12 +2,8 @@ package node
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"slices"
 
-	apipb "github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/p2p"
@@ -71,69 +67,11 @@ func memberProofMessage(chainID string, binding []byte) []byte {
 	return append(m, binding...)
 }
 
-// errNotNode is a peer whose certificate is valid but names no consensus
-// member the chain knows as a node.
-var errNotNode = errors.New("not a node of this chain")
-
 // checkMemberProof judges a peer's proof against committed state.
 func (n *Node) checkMemberProof(peer string, proof, msg []byte) error {
 	var p p2ppb.MemberProof
 	if err := p2ppb.Decode(proof, &p); err != nil {
 		return fmt.Errorf("member proof: %w", err)
 	}
-	reg, err := n.chain.Registry()
-	if err != nil {
-		return err
-	}
-	m, err := reg.VerifyCert(p.Certificate, uint64(n.clock.Now().UnixMilli()))
-	if err != nil {
-		return err
-	}
-	if m.Role != identity.Consensus {
-		return fmt.Errorf("%w: its certificate's role is %s, not consensus", errNotNode, m.Role)
-	}
-	if m.Name != peer {
-		return fmt.Errorf("%w: its member certificate names %q, its TLS certificate %q", errNotNode, m.Name, peer)
-	}
-	if err := m.Verify(msg, p.Signature); err != nil {
-		return fmt.Errorf("member proof signature: %w", err)
-	}
-	st, err := governance.ReadState(n.store.State())
-	if err != nil {
-		return err
-	}
-	if len(st.Nodes) > 0 && !slices.ContainsFunc(st.Nodes, func(x governance.Node) bool { return x.ID == peer && x.Org == m.Org }) {
-		return fmt.Errorf("%w: %s of %s is not among the chain's nodes (governance adds nodes with add_node)", errNotNode, peer, m.Org)
-	}
-	return nil
-}
-
-// errNotGoverned is a membership change the chain's governance has not
-// approved.
-var errNotGoverned = errors.New("membership change not approved by governance")
-
-// governedNodeChange checks, on a permissioned chain, that governance has
-// approved a membership change: a node joins Raft only once an add_node
-// change listing it has been applied, and leaves only once remove_node
-// took it off the list. Open chains leave membership to the admin key.
-func (n *Node) governedNodeChange(c *apipb.NodeChange, nodeID func(uint64) (string, bool)) error {
-	if n.signers == nil {
-		return nil
-	}
-	st, err := governance.ReadState(n.store.State())
-	if err != nil {
-		return err
-	}
-	name := c.NodeId
-	if c.Op == "remove" {
-		name, _ = nodeID(c.Id)
-	}
-	listed := slices.ContainsFunc(st.Nodes, func(x governance.Node) bool { return x.ID == name })
-	switch {
-	case c.Op == "add" && !listed:
-		return fmt.Errorf("%w: node %s is not on the chain's node list; propose an add_node change first (accord gov propose)", errNotGoverned, name)
-	case c.Op == "remove" && listed:
-		return fmt.Errorf("%w: node %s is still on the chain's node list; propose a remove_node change first (accord gov propose)", errNotGoverned, name)
-	}
-	return nil
+	return n.chain.CheckNode(peer, p.Certificate, msg, p.Signature)
 }

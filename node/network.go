@@ -88,7 +88,7 @@ func (n *Node) openNetwork(w *network) error {
 		return err
 	}
 	*w = network{log: n.log, self: rc.ID, hash: n.hash, chainID: n.genesis.ChainID, issuer: n.issuer,
-		store: n.store, pool: n.pool, chain: n.chain, clock: n.clock, govern: n.governedNodeChange,
+		store: n.store, pool: n.pool, chain: n.chain, clock: n.clock, govern: n.chain.GovernedNodeChange,
 		members: map[uint64]PeerConfig{}}
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {

@@ -2,9 +2,6 @@ package node
 
 import (
 	"fmt"
-	"strings"
-
-	"connectrpc.com/connect"
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
@@ -23,7 +20,7 @@ func encodeVerdicts(errs []error) []byte {
 	for i, err := range errs {
 		vs[i] = &p2ppb.Verdict{}
 		if err != nil {
-			vs[i].Reason = wireReason(api.Classify(err))
+			vs[i].Reason = api.WireReason(err)
 			vs[i].Message = err.Error()
 		}
 	}
@@ -45,42 +42,13 @@ func decodeVerdicts(b []byte, want int) ([]error, error) {
 		if v.Reason == p2ppb.Reason_REASON_ADMITTED {
 			continue
 		}
-		code, reason, err := apiReason(v.Reason)
+		refusal, err := api.Refusal(v.Reason, v.Message)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &api.RemoteError{Code: code, Reason: reason, Msg: v.Message}
+		out[i] = refusal
 	}
 	return out, nil
-}
-
-// wireReason is Accord's reason on the wire for the API's classification
-// of a refusal.
-func wireReason(code connect.Code, reason string) p2ppb.Reason {
-	if reason == "not_registered" && code == connect.CodeInvalidArgument {
-		return p2ppb.Reason_REASON_UNBOUND // the API's reason of two errors
-	}
-	if v, ok := p2ppb.Reason_value["REASON_"+strings.ToUpper(reason)]; ok && v != 0 {
-		return p2ppb.Reason(v)
-	}
-	return p2ppb.Reason_REASON_INTERNAL
-}
-
-// apiReason is the API's code and reason string of a refusal's reason on
-// the wire.
-func apiReason(r p2ppb.Reason) (connect.Code, string, error) {
-	switch r {
-	case p2ppb.Reason_REASON_UNBOUND:
-		return connect.CodeInvalidArgument, "not_registered", nil
-	case p2ppb.Reason_REASON_NOT_REGISTERED:
-		return connect.CodePermissionDenied, "not_registered", nil
-	}
-	name, ok := p2ppb.Reason_name[int32(r)]
-	if !ok || r == p2ppb.Reason_REASON_ADMITTED {
-		return 0, "", fmt.Errorf("%w: verdict reason %d is unknown to this node (run the same release on every node)", p2ppb.ErrMalformed, r)
-	}
-	reason := strings.ToLower(strings.TrimPrefix(name, "REASON_"))
-	return api.ReasonCode(reason), reason, nil
 }
 
 // decodeHashReport reads a peer's hash of a block; ok is false if the
