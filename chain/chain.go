@@ -38,6 +38,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
@@ -81,16 +83,16 @@ type Config struct {
 	Fetcher Fetcher
 	Clock   clock.Clock
 	Log     *slog.Logger
-	// Observe, if set, is told of each committed block: the time of the
-	// block before it and when its Apply began (for metrics).
-	Observe func(p *consensus.Proposal, prevTime uint64, start time.Time)
+	// Metrics, if set, gets the metrics of committed blocks.
+	Metrics prometheus.Registerer
 }
 
 // Chain is the committed-block path of one node. It implements
 // consensus.Applier and raft.Applier.
 type Chain struct {
-	cfg   Config
-	agree *agreement // nil on a single node
+	cfg     Config
+	agree   *agreement // nil on a single node
+	metrics *metrics   // nil without Config.Metrics
 
 	mu      sync.RWMutex
 	pending []*pendingBlock // executed, not yet committed, in height order
@@ -123,6 +125,9 @@ func New(cfg Config) *Chain {
 	c := &Chain{cfg: cfg, exec: cfg.Store.Tip()}
 	if cfg.Peers != nil {
 		c.agree = newAgreement(cfg.Peers, cfg.Clock)
+	}
+	if cfg.Metrics != nil {
+		c.metrics = newMetrics(cfg.Metrics, c.exec.Height)
 	}
 	c.drain = sync.NewCond(&c.mu)
 	c.queue = make(chan *pendingBlock, maxPending-1)
@@ -299,31 +304,54 @@ func (c *Chain) fail(err error) {
 
 // commit writes one executed block in one atomic, synced batch.
 func (c *Chain) commit(b *pendingBlock) error {
-	p, res := b.p, b.res
-	ids := make([]store.Hash, len(p.Txs))
-	for i, tx := range p.Txs {
+	ids := make([]store.Hash, len(b.p.Txs))
+	for i, tx := range b.p.Txs {
 		ids[i] = store.Hash(tx.ID)
 	}
-	err := c.cfg.Store.CommitBlock(&store.BlockCommit{
-		Unsynced: b.unsynced,
-		Height:   p.Height,
+	if err := c.cfg.Store.CommitBlock(blockCommit(b.p.Height, b.p.Time, b.res, ids, b.unsynced)); err != nil {
+		return fmt.Errorf("commit block %d: %w", b.p.Height, err)
+	}
+	return nil
+}
+
+// blockCommit is the store's write of an executed block.
+func blockCommit(height, time uint64, res *execution.Result, ids []store.Hash, unsynced bool) *store.BlockCommit {
+	writes := make([]store.Write, len(res.Writes))
+	for i, w := range res.Writes {
+		writes[i] = store.Write{Key: w.Key, Value: w.Value, Delete: w.Delete}
+	}
+	return &store.BlockCommit{
+		Unsynced: unsynced,
+		Height:   height,
 		Block:    res.Block,
 		Hash:     store.Hash(res.Hash),
 		TxIDs:    ids,
 		Receipts: res.EncodedReceipts,
-		Writes:   StoreWrites(res.Writes),
+		Writes:   writes,
 		Tip: store.Tip{
-			Height:       p.Height,
-			Time:         p.Time,
+			Height:       height,
+			Time:         time,
 			BlockHash:    store.Hash(res.Hash),
 			WriteSetHash: store.Hash(res.WriteSetHash),
 			StateHash:    store.Hash(res.StateHash),
 		},
-	})
-	if err != nil {
-		return fmt.Errorf("commit block %d: %w", p.Height, err)
 	}
-	return nil
+}
+
+// CommitGenesis makes block 0 of an empty store: no transactions, the
+// genesis state (writes) as its writes, at time t. The genesis document
+// doc is recorded first, under the store meta entry meta: a crash before
+// the block commits leaves an empty chain that the next start initialises
+// again.
+func CommitGenesis(s *store.Store, exec *execution.Executor, t uint64, writes []execution.Write, meta string, doc []byte) error {
+	res, err := exec.Genesis(t, writes)
+	if err != nil {
+		return err
+	}
+	if err := s.PutMeta(meta, doc); err != nil {
+		return err
+	}
+	return s.CommitBlock(blockCommit(0, t, res, nil, false))
 }
 
 // publish tells the pool and the subscribers of a committed block.
@@ -334,18 +362,9 @@ func (c *Chain) publish(b *pendingBlock) {
 		tids[i] = tx.ID
 	}
 	c.cfg.Hub.Publish(&api.Committed{Header: b.res.Header, Hash: b.res.Hash, TxIDs: tids, Receipts: b.res.Receipts})
-	if c.cfg.Observe != nil {
-		c.cfg.Observe(b.p, b.prevTime, b.start)
+	if c.metrics != nil {
+		c.metrics.observe(b.p, b.prevTime, b.start, c.cfg.Clock.Now())
 	}
-}
-
-// StoreWrites converts execution's writes to the store's.
-func StoreWrites(ws []execution.Write) []store.Write {
-	out := make([]store.Write, len(ws))
-	for i, w := range ws {
-		out[i] = store.Write{Key: w.Key, Value: w.Value, Delete: w.Delete}
-	}
-	return out
 }
 
 // Last implements consensus.Applier: the last executed block.

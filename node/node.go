@@ -129,7 +129,7 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	}
 	n.metrics = NewMetrics(n)
 	cc := chain.Config{Hash: h, Store: n.store, Exec: n.exec, Pool: n.pool, Hub: n.hub, Signers: n.signers,
-		Clock: n.clock, Log: n.log, Observe: n.metrics.observeBlock}
+		Clock: n.clock, Log: n.log, Metrics: n.metrics.reg}
 	if cfg.Consensus == "raft" {
 		// The chain and the network know each other: the chain reports
 		// hashes through it, its servers answer from the chain.
@@ -186,28 +186,7 @@ func (n *Node) initState(gbytes []byte) error {
 		return err
 	}
 	writes = append(writes, gov...)
-	res, err := n.exec.Genesis(n.genesis.Time, writes)
-	if err != nil {
-		return err
-	}
-	// The document goes first: a crash before the block commits leaves an
-	// empty chain that the next start initialises again.
-	if err := n.store.PutMeta(genesisMeta, gbytes); err != nil {
-		return err
-	}
-	return n.store.CommitBlock(&store.BlockCommit{
-		Height: 0,
-		Block:  res.Block,
-		Hash:   store.Hash(res.Hash),
-		Writes: chain.StoreWrites(res.Writes),
-		Tip: store.Tip{
-			Height:       0,
-			Time:         n.genesis.Time,
-			BlockHash:    store.Hash(res.Hash),
-			WriteSetHash: store.Hash(res.WriteSetHash),
-			StateHash:    store.Hash(res.StateHash),
-		},
-	})
+	return chain.CommitGenesis(n.store, n.exec, n.genesis.Time, writes, genesisMeta, gbytes)
 }
 
 // Run serves the API and runs consensus until ctx is cancelled. It returns
