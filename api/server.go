@@ -17,6 +17,7 @@ import (
 
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -41,6 +42,9 @@ type Deps struct {
 	Hub       *Hub
 	// Network is nil on a single node.
 	Network Network
+	// Clock judges how old a signed membership change is; nil is
+	// clock.Real.
+	Clock clock.Clock
 }
 
 // Server implements pbconnect.NodeServiceHandler.
@@ -51,7 +55,12 @@ type Server struct {
 var _ pbconnect.NodeServiceHandler = (*Server)(nil)
 
 // New returns a server over d.
-func New(d Deps) *Server { return &Server{d: d} }
+func New(d Deps) *Server {
+	if d.Clock == nil {
+		d.Clock = clock.Real
+	}
+	return &Server{d: d}
+}
 
 // Handler mounts the service, /healthz and the given metrics handler on one
 // mux. /healthz names the chain, which a client needs before it can make a

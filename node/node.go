@@ -218,6 +218,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Store:     n.store,
 		Hub:       n.hub,
 		Network:   n.apiNetwork(),
+		Clock:     n.clock,
 	})
 	handler := srv.Handler(n.metrics.Handler())
 	if n.cfg.Pprof {
