@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -285,15 +286,7 @@ func (w *network) Peers() []*pb.PeerStatus {
 			LastError: p.LastError,
 		})
 	}
-	slices.SortFunc(out, func(a, b *pb.PeerStatus) int {
-		switch {
-		case a.NodeId < b.NodeId:
-			return -1
-		case a.NodeId > b.NodeId:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *pb.PeerStatus) int { return strings.Compare(a.NodeId, b.NodeId) })
 	return out
 }
 

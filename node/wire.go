@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/accord-chain/accord/api"
@@ -85,6 +86,10 @@ func peerOf(m *p2ppb.Member) (PeerConfig, error) {
 func encodeMember(p PeerConfig) []byte { return p2ppb.Marshal(memberMsg(p)) }
 
 func decodeMember(b []byte) (PeerConfig, error) {
+	var p PeerConfig
+	if legacyJSON(b, '{', &p) {
+		return peerOf(memberMsg(p))
+	}
 	var m p2ppb.Member
 	if err := p2ppb.Decode(b, &m); err != nil {
 		return PeerConfig{}, err
@@ -103,7 +108,13 @@ func encodeMembers(list []PeerConfig) []byte {
 
 func decodeMembers(b []byte) ([]PeerConfig, error) {
 	var m p2ppb.Members
-	if err := p2ppb.Decode(b, &m); err != nil {
+	var list []PeerConfig
+	if legacyJSON(b, '[', &list) {
+		m.Members = make([]*p2ppb.Member, len(list))
+		for i, p := range list {
+			m.Members[i] = memberMsg(p)
+		}
+	} else if err := p2ppb.Decode(b, &m); err != nil {
 		return nil, err
 	}
 	out := make([]PeerConfig, len(m.Members))
@@ -115,6 +126,13 @@ func decodeMembers(b []byte) ([]PeerConfig, error) {
 		out[i] = p
 	}
 	return out, nil
+}
+
+// legacyJSON reads the JSON that releases before p2p/pb wrote for members
+// (Raft log entries and stored lists of networks made by them). A protobuf
+// message here never starts with { or [ (field 15 or 11 of wire type 3).
+func legacyJSON(b []byte, open byte, v any) bool {
+	return len(b) > 0 && b[0] == open && json.Unmarshal(b, v) == nil
 }
 
 // encodeNodeChange forwards a signed membership change to the leader.
