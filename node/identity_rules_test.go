@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
@@ -117,6 +118,25 @@ func TestCertificateValidityPeriod(t *testing.T) {
 		}
 		c.invalid(name, tx, msg)
 	}
+}
+
+// TestAdmissionJudgesCertificatesOnTheNodesClock: admission judges a
+// certificate's validity at the time of the clock the node was given: the
+// same certificate admits before the clock passes its expiry and is
+// refused (cert_expired) after, with no real time passing.
+func TestAdmissionJudgesCertificatesOnTheNodesClock(t *testing.T) {
+	now := time.Now()
+	fake := clock.NewFake(now)
+	c := newPermChainClock(t, 1, crypto.P256, "cert", nil, fake)
+	c.issue(1, "brief", identity.Admin, now.Add(-time.Hour), now.Add(time.Hour))
+	mint := func() *types.Tx {
+		return c.sign("brief", token.Name, token.MethodMint, token.MintArgs(c.addr("brief"), 1))
+	}
+	if err := c.admit(mint()); err != nil {
+		t.Fatalf("within its validity on the node's clock: %v", err)
+	}
+	fake.Advance(2 * time.Hour)
+	c.refuse(mint(), "cert_expired")
 }
 
 // TestUnknownCA: a certificate that claims an organisation of the chain

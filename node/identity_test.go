@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
@@ -47,6 +48,12 @@ func newPermChain(t *testing.T, orgs int, scheme crypto.Scheme, mode string) *pe
 // genesis document before the node opens.
 func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis)) *permChain {
 	t.Helper()
+	return newPermChainClock(t, orgs, scheme, mode, edit, clock.Real)
+}
+
+// newPermChainClock is newPermChainWith with the node on the clock clk.
+func newPermChainClock(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis), clk clock.Clock) *permChain {
+	t.Helper()
 	res := initHome(t, InitOptions{Crypto: scheme, Orgs: orgs, Identity: mode, Now: time.Now()})
 	if edit != nil {
 		path := filepath.Join(res.Nodes[0].Home, GenesisFile)
@@ -63,7 +70,7 @@ func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string,
 			t.Fatal(err)
 		}
 	}
-	n, err := Open(res.Nodes[0].Home, quiet)
+	n, err := openWith(res.Nodes[0].Home, quiet, nil, clk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,6 +77,11 @@ func Open(home string, log *slog.Logger) (*Node, error) {
 // OpenWith is Open with a function that may adjust the loaded config (for
 // command-line overrides) before it is validated again and used.
 func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error) {
+	return openWith(home, log, adjust, clock.Real)
+}
+
+// openWith is OpenWith on the clock clk.
+func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clock) (*Node, error) {
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -100,7 +105,7 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, nodeKey: nk.Private, log: log, hub: api.NewHub(), clock: clock.Real}
+	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, nodeKey: nk.Private, log: log, hub: api.NewHub(), clock: clk}
 	if cfg.NodeID == "" {
 		n.cfg.NodeID = nk.Address.String()[:16]
 	}
