@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,21 +63,11 @@ func (w *network) confChanged(cc raft.ConfChange) {
 		list = append(list, p)
 	}
 	w.mu.Unlock()
-	slices.SortFunc(list, func(a, b PeerConfig) int { return cmpU64(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b PeerConfig) int { return cmp.Compare(a.ID, b.ID) })
 	if err := w.store.PutMeta(peersMeta, encodeMembers(list)); err != nil {
 		w.log.Error("storing the member list", "err", err)
 	}
 	w.log.Info("membership changed", "type", cc.Type, "id", cc.ID, "members", len(list))
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ChangeNodes implements api.Network.
