@@ -154,7 +154,7 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 	}
 	sc, _ := cfg.SoloEngineConfig()
 	sc.Limits = n.chain.Limits()
-	n.engine, err = solo.New(sc, n.pool, n.chain, n.nodeID[:], n.clock.Now)
+	n.engine, err = solo.New(sc, n.pool, n.chain, n.nodeID[:], n.clock)
 	if err != nil {
 		n.Close()
 		return nil, err
