@@ -19,7 +19,7 @@ import (
 // clients are checked with, and the block limits governance set. Each is
 // cached until the next block commits.
 
-// ErrOpenChain is asked of the identity registry on a chain without one.
+// ErrOpenChain: an open chain has no identity registry to judge by.
 var ErrOpenChain = errors.New("this chain is open: it has no identity registry")
 
 // committedViews caches what is read of committed state, by height.
