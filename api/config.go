@@ -19,7 +19,7 @@ func (s *Server) GetConfig(_ context.Context, _ *connect.Request[pb.GetConfigReq
 	v := s.d.Store.View()
 	defer v.Close()
 	out := &pb.GetConfigResponse{Height: v.Tip().Height, ChainId: s.d.ChainID, Hash: s.d.Hash.String(), Issuer: s.d.Issuer.String()}
-	st, err := governance.ReadState(stateView{v})
+	st, err := governance.ReadState(v.State())
 	if errors.Is(err, governance.ErrNotIdentity) {
 		return connect.NewResponse(out), nil // an open chain
 	}

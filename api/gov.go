@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"connectrpc.com/connect"
@@ -10,7 +9,6 @@ import (
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/identity"
-	"github.com/accord-chain/accord/store"
 )
 
 // maxListedProposals bounds a GetProposal listing.
@@ -20,7 +18,7 @@ const maxListedProposals = 1000
 func (s *Server) GetProposal(_ context.Context, req *connect.Request[pb.GetProposalRequest]) (*connect.Response[pb.GetProposalResponse], error) {
 	v := s.d.Store.View()
 	defer v.Close()
-	st := stateView{v}
+	st := v.State()
 	if on, err := governance.Enabled(st); err != nil {
 		return nil, internal(err)
 	} else if !on {
@@ -55,15 +53,4 @@ func (s *Server) GetProposal(_ context.Context, req *connect.Request[pb.GetPropo
 			Created: p.Created, Executed: p.Executed, Status: p.Status(tip.Time), Votes: uint32(votes)})
 	}
 	return connect.NewResponse(out), nil
-}
-
-// stateView reads state through a store view, absent keys as nil.
-type stateView struct{ v *store.View }
-
-func (r stateView) Get(key []byte) ([]byte, error) {
-	b, err := r.v.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return b, err
 }

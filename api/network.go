@@ -63,7 +63,7 @@ func (s *Server) ChangeNodes(ctx context.Context, req *connect.Request[pb.Change
 	if s.d.Network == nil {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("this node runs %s consensus: membership changes need raft", s.d.Consensus))
 	}
-	c, err := VerifyNodeChange(req.Msg, s.d.ChainID, s.d.Issuer, time.Now())
+	c, err := VerifyNodeChange(req.Msg, s.d.ChainID, s.d.Issuer, s.d.Clock.Now())
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -41,6 +42,9 @@ type Deps struct {
 	Hub       *Hub
 	// Network is nil on a single node.
 	Network Network
+	// Clock judges how old a signed membership change is; nil is
+	// clock.Real.
+	Clock clock.Clock
 }
 
 // Server implements pbconnect.NodeServiceHandler.
@@ -51,7 +55,12 @@ type Server struct {
 var _ pbconnect.NodeServiceHandler = (*Server)(nil)
 
 // New returns a server over d.
-func New(d Deps) *Server { return &Server{d: d} }
+func New(d Deps) *Server {
+	if d.Clock == nil {
+		d.Clock = clock.Real
+	}
+	return &Server{d: d}
+}
 
 // Handler mounts the service, /healthz and the given metrics handler on one
 // mux. /healthz names the chain, which a client needs before it can make a
@@ -341,7 +350,7 @@ func (s *Server) GetAccount(_ context.Context, req *connect.Request[pb.GetAccoun
 	}
 	v := s.d.Store.View()
 	defer v.Close()
-	sr := StateReader{v}
+	sr := v.State()
 	bal, err := token.Balance(sr, addr)
 	if err != nil {
 		return nil, internal(err)
@@ -481,18 +490,6 @@ func subscribeResponse(c *Committed, withTxs bool) *pb.SubscribeResponse {
 		}
 	}
 	return out
-}
-
-// StateReader adapts a store view to execution.StateReader.
-type StateReader struct{ V *store.View }
-
-// Get implements execution.StateReader.
-func (r StateReader) Get(key []byte) ([]byte, error) {
-	v, err := r.V.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
 }
 
 func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/accord-chain/accord/api"
-	"github.com/accord-chain/accord/identity"
 )
 
 // APITLSConfig is the api_tls section of config.json.
@@ -61,7 +60,7 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 	if c == nil {
 		return nil, nil, nil
 	}
-	if c.ClientAuth == ClientAuthMember && n.ident == nil {
+	if c.ClientAuth == ClientAuthMember && n.signers == nil {
 		return nil, nil, errors.New("config: api_tls.client_auth member needs a permissioned chain (genesis identity section); this chain is open: use client_auth none")
 	}
 	certFile, keyFile := c.Cert, c.Key
@@ -83,19 +82,9 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 		NextProtos: []string{http2.NextProtoTLS, "http/1.1"},
 	}
 	if c.ClientAuth == ClientAuthMember {
-		members = api.NewMembers(n.genesis.ChainID, n.checkAPIMember)
+		members = api.NewMembers(n.genesis.ChainID, n.chain.CheckMember)
 	}
 	return cfg, members, nil
-}
-
-// checkAPIMember judges an API client's certificate against committed
-// state now: any role may use the API.
-func (n *Node) checkAPIMember(der []byte) (identity.Member, error) {
-	reg, err := n.admissionRegistry()
-	if err != nil {
-		return identity.Member{}, err
-	}
-	return reg.VerifyCert(der, uint64(time.Now().UnixMilli()))
 }
 
 // apiServer returns the API's HTTP server: HTTP/2 over TLS when tlsCfg is

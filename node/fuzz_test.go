@@ -2,7 +2,13 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
+	"slices"
 	"testing"
+
+	apipb "github.com/accord-chain/accord/api/pb"
+	p2ppb "github.com/accord-chain/accord/p2p/pb"
+	"github.com/accord-chain/accord/txpool"
 )
 
 // FuzzParseConfig: any bytes give a config that validates, or an error;
@@ -35,31 +41,45 @@ func FuzzParseGenesis(f *testing.F) {
 	})
 }
 
-func FuzzDecodeRaws(f *testing.F) {
-	f.Add(encodeRaws(nil))
-	f.Add(encodeRaws([][]byte{{1, 2, 3}, {}, []byte("tx")}))
-	f.Add([]byte{0, 0, 0, 9, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		items, err := decodeRaws(b)
-		if err != nil {
-			return
+// FuzzDecodeWire: the node's readers of node-to-node messages (verdicts,
+// hash reports, members, forwarded changes) refuse any bytes they cannot
+// use with p2ppb.ErrMalformed, never a panic; what they accept encodes
+// back to the same values.
+func FuzzDecodeWire(f *testing.F) {
+	f.Add(uint8(0), encodeVerdicts([]error{nil, txpool.ErrPoolFull}))
+	f.Add(uint8(1), p2ppb.Marshal(&p2ppb.HashReport{Version: p2ppb.Version, Height: 3, Hash: make([]byte, 32)}))
+	f.Add(uint8(2), encodeMembers([]PeerConfig{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}}))
+	f.Add(uint8(3), encodeMember(PeerConfig{ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}))
+	f.Add(uint8(4), encodeNodeChange(&apipb.ChangeNodesRequest{Change: []byte{1}}))
+	f.Fuzz(func(t *testing.T, kind uint8, b []byte) {
+		var err error
+		switch kind % 5 {
+		case 0:
+			var vs []error
+			if vs, err = decodeVerdicts(b, 2); err == nil {
+				_, err = decodeVerdicts(encodeVerdicts(vs), 2)
+			}
+		case 1:
+			_, _, _, err = decodeHashReport(b)
+		case 2:
+			var ps []PeerConfig
+			if ps, err = decodeMembers(b); err == nil {
+				if again, err2 := decodeMembers(encodeMembers(ps)); err2 != nil || !slices.Equal(again, ps) {
+					t.Fatalf("members changed on the way back: %v %v", again, err2)
+				}
+			}
+		case 3:
+			var p PeerConfig
+			if p, err = decodeMember(b); err == nil {
+				if again, err2 := decodeMember(encodeMember(p)); err2 != nil || again != p {
+					t.Fatalf("member changed on the way back: %v %v", again, err2)
+				}
+			}
+		case 4:
+			_, err = decodeNodeChange(b)
 		}
-		if again := encodeRaws(items); string(again) != string(b) {
-			t.Fatalf("decode then encode changed the bytes")
-		}
-	})
-}
-
-func FuzzDecodeVerdicts(f *testing.F) {
-	f.Add(encodeVerdicts([]verdict{{}, {code: 8, reason: "pool_full", msg: "pool full"}}), 2)
-	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 1, 0}, 1)
-	f.Fuzz(func(t *testing.T, b []byte, want int) {
-		vs, err := decodeVerdicts(b, want)
-		if err != nil {
-			return
-		}
-		if again := encodeVerdicts(vs); string(again) != string(b) {
-			t.Fatalf("decode then encode changed the bytes")
+		if err != nil && !errors.Is(err, p2ppb.ErrMalformed) {
+			t.Fatalf("refused without ErrMalformed: %v", err)
 		}
 	})
 }

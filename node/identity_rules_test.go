@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/contracts/token"
@@ -82,7 +83,7 @@ func (c *permChain) refuse(tx *types.Tx, want string) {
 // nonce is the committed nonce of key name's account.
 func (c *permChain) nonce(name string) uint64 {
 	c.t.Helper()
-	n, err := execution.Nonce(stateReader{c.n.store}, c.addr(name))
+	n, err := execution.Nonce(c.n.store.State(), c.addr(name))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -119,6 +120,25 @@ func TestCertificateValidityPeriod(t *testing.T) {
 		}
 		c.invalid(name, tx, msg)
 	}
+}
+
+// TestAdmissionJudgesCertificatesOnTheNodesClock: admission judges a
+// certificate's validity at the time of the clock the node was given: the
+// same certificate admits before the clock passes its expiry and is
+// refused (cert_expired) after, with no real time passing.
+func TestAdmissionJudgesCertificatesOnTheNodesClock(t *testing.T) {
+	now := time.Now()
+	fake := clock.NewFake(now)
+	c := newPermChainClock(t, 1, crypto.P256, "cert", nil, fake)
+	c.issue(1, "brief", identity.Admin, now.Add(-time.Hour), now.Add(time.Hour))
+	mint := func() *types.Tx {
+		return c.sign("brief", token.Name, token.MethodMint, tokencall.Mint(c.addr("brief"), 1))
+	}
+	if err := c.admit(mint()); err != nil {
+		t.Fatalf("within its validity on the node's clock: %v", err)
+	}
+	fake.Advance(2 * time.Hour)
+	c.refuse(mint(), "cert_expired")
 }
 
 // TestUnknownCA: a certificate that claims an organisation of the chain
@@ -257,7 +277,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 	c.want(rs[0], failed, "may register only its own certificate")
 	c.want(rs[1], failed, "may register only its own certificate")
 	h := types.Hash(c.n.hash.Sum(der))
-	if got, _ := governance.RegisteredCert(stateReader{c.n.store}, h); got != nil {
+	if got, _ := governance.RegisteredCert(c.n.store.State(), h); got != nil {
 		t.Fatal("a refused registration registered the certificate")
 	}
 
@@ -291,7 +311,7 @@ func TestRegisterCertByAdmin(t *testing.T) {
 func TestGovernanceBlockLimits(t *testing.T) {
 	c := newPermChain(t, 2, crypto.P256, "cert")
 	c.offline(governance.Change{Kind: governance.KindSetParams, Params: &governance.Params{MaxBlockTxs: 2}}, "org1-admin", "org2-admin")
-	if p, err := governance.ReadParams(stateReader{c.n.store}); err != nil || p.MaxBlockTxs != 2 {
+	if p, err := governance.ReadParams(c.n.store.State()); err != nil || p.MaxBlockTxs != 2 {
 		t.Fatalf("params after set_params: %+v %v", p, err)
 	}
 	start := c.n.store.Tip().Height
@@ -340,7 +360,7 @@ func TestGovernanceBlockLimits(t *testing.T) {
 // token.issuer out; the mint policy alone decides who mints.
 func TestPermissionedChainWithoutIssuer(t *testing.T) {
 	c := newPermChainWith(t, 2, crypto.SM2, "cert", func(g *Genesis) { g.Token.Issuer = "" })
-	if _, has, err := token.Issuer(stateReader{c.n.store}); has || err != nil {
+	if _, has, err := token.Issuer(c.n.store.State()); has || err != nil {
 		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
 	}
 	mint := c.sign("org1-admin", token.Name, token.MethodMint, tokencall.Mint(c.addr("org2-client"), 7))

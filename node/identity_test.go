@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/governance/govcall"
@@ -49,6 +50,12 @@ func newPermChain(t *testing.T, orgs int, scheme crypto.Scheme, mode string) *pe
 // genesis document before the node opens.
 func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis)) *permChain {
 	t.Helper()
+	return newPermChainClock(t, orgs, scheme, mode, edit, clock.Real)
+}
+
+// newPermChainClock is newPermChainWith with the node on the clock clk.
+func newPermChainClock(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis), clk clock.Clock) *permChain {
+	t.Helper()
 	res := initHome(t, InitOptions{Crypto: scheme, Orgs: orgs, Identity: mode, Now: time.Now()})
 	if edit != nil {
 		path := filepath.Join(res.Nodes[0].Home, GenesisFile)
@@ -65,7 +72,7 @@ func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string,
 			t.Fatal(err)
 		}
 	}
-	n, err := Open(res.Nodes[0].Home, quiet)
+	n, err := openWith(res.Nodes[0].Home, quiet, nil, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,10 +128,10 @@ func (c *permChain) block(txs ...*types.Tx) []*pb.Receipt {
 	}
 	c.height++
 	c.time += 1000
-	if err := c.n.Apply(context.Background(), &consensus.Proposal{Height: c.height, Time: c.time, Txs: fresh}); err != nil {
+	if err := c.n.chain.Apply(context.Background(), &consensus.Proposal{Height: c.height, Time: c.time, Txs: fresh}); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.n.Flush(); err != nil {
+	if err := c.n.chain.Flush(); err != nil {
 		c.t.Fatal(err)
 	}
 	c.n.pool.Update(fresh)
@@ -158,7 +165,7 @@ func (c *permChain) addr(name string) types.Address {
 }
 
 func (c *permChain) balance(name string) uint64 {
-	b, err := token.Balance(stateReader{c.n.store}, c.addr(name))
+	b, err := token.Balance(c.n.store.State(), c.addr(name))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -182,7 +189,7 @@ func (c *permChain) endorse(name string, p *identity.Proposal) []byte {
 }
 
 func (c *permChain) proposal(id uint64) *governance.Proposal {
-	p, err := governance.GetProposal(stateReader{c.n.store}, id)
+	p, err := governance.GetProposal(c.n.store.State(), id)
 	if err != nil || p == nil {
 		c.t.Fatalf("proposal %d: %v %v", id, p, err)
 	}

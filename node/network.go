@@ -2,42 +2,40 @@ package node
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/consensus"
+	"github.com/accord-chain/accord/chain"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
+	p2ppb "github.com/accord-chain/accord/p2p/pb"
+	"github.com/accord-chain/accord/store"
+	"github.com/accord-chain/accord/txpool"
 	"github.com/accord-chain/accord/types"
 )
 
 // The node-to-node channels. Raft messages are one-way; the others are
-// requests answered by the peer.
+// requests answered by the peer. Payloads other than Raft's are the
+// messages of proto/accord/p2p/v1.
 const (
 	chRaft  p2p.Channel = 1 // raft.Engine messages
-	chTxs   p2p.Channel = 2 // request: transactions a follower admitted, for the leader
-	chHead  p2p.Channel = 3 // message: a node's hash of a block it executed
-	chSync  p2p.Channel = 4 // request: committed blocks from a height
-	chNodes p2p.Channel = 5 // request: a signed ChangeNodesRequest, for the leader
-	chHash  p2p.Channel = 6 // request: a node's hash of the block at a height
+	chTxs   p2p.Channel = 2 // request: TxBatch a follower admitted, for the leader; reply Verdicts
+	chHead  p2p.Channel = 3 // message: HashReport of a block a node executed
+	chSync  p2p.Channel = 4 // request: SyncRequest; reply SyncReply
+	chNodes p2p.Channel = 5 // request: NodeChange, for the leader; reply NodeChangeReply
+	chHash  p2p.Channel = 6 // request: HashRequest; reply HashReport
 )
-
-// peersMeta is the store meta entry holding the network's current members
-// (JSON []PeerConfig), rewritten on every membership change.
-const peersMeta = "raft_peers"
 
 // Limits of the block-sync protocol.
 const (
@@ -45,67 +43,59 @@ const (
 	syncMaxBytes  = 16 << 20
 )
 
-// headsKept is how many of its own recent block hashes a node keeps to
-// compare with what peers report.
-const headsKept = 1024
+// hashes is what the p2p side needs of the chain: where peers' block
+// hashes go and where this node's come from. *chain.Chain implements it.
+type hashes interface {
+	Report(from string, height uint64, hash types.Hash)
+	HashAt(height uint64) (types.Hash, bool, error)
+	PeerHeight(peer string) uint64
+	Forget(peer string)
+}
 
-// network is a Raft node's view of the others: the transport, the engine,
-// the member list, and what peers said of their chains. It implements
-// api.Network, raft.Transport and the block sync side of raft.Applier.
+// network is a Raft node's p2p side: the transport adapter for the
+// engine, forwarding to the leader, the member list and its changes, and
+// the servers of hashes and block sync. It implements api.Network,
+// raft.Transport, chain.Peers and chain.Fetcher. It is given what it
+// needs; it holds no Node.
 type network struct {
-	n   *Node
-	tr  *p2p.Transport
-	eng *raft.Engine
+	tr       *p2p.Transport
+	eng      *raft.Engine
+	log      *slog.Logger
+	self     uint64 // this node's Raft id
+	selfName string // this node's node id
+	hash     crypto.Hash
+	chainID  string
+	issuer   types.Address
+	store    *store.Store // the stored member list; blocks for sync
+	pool     *txpool.Pool
+	chain    hashes
+	clock    clock.Clock
+	// govern checks that governance approved a membership change; nodeID
+	// names a member by Raft id.
+	govern func(c *pb.NodeChange, nodeID func(uint64) (string, bool)) error
 
 	mu      sync.Mutex
-	members map[uint64]PeerConfig            // current members by Raft id, this node included
-	heads   map[string]head                  // newest head each peer reported, by node id
-	reports map[uint64]map[string]types.Hash // recent heights: each peer's hash
-	mine    map[uint64]types.Hash            // this node's recent block hashes by height
-	// headsChanged is closed (and replaced) whenever a hash is reported.
-	headsChanged chan struct{}
-	ask          func(ctx context.Context, peer string, height uint64) // askHash; tests replace it
-	diverge      chan error                                            // receives when this node's results differ from the network's
-	voters       func() int                                            // how many nodes vote (the engine's view)
+	members map[uint64]PeerConfig // current members by Raft id, this node included
 }
 
-type head struct {
-	height uint64
-	hash   types.Hash
-}
-
-// newNetwork returns n's network state with nothing known yet: no
-// members, heads or hash reports.
-func newNetwork(n *Node) *network {
-	return &network{
-		n:            n,
-		members:      map[uint64]PeerConfig{},
-		heads:        map[string]head{},
-		reports:      map[uint64]map[string]types.Hash{},
-		mine:         map[uint64]types.Hash{},
-		headsChanged: make(chan struct{}),
-		diverge:      make(chan error, 1),
-	}
-}
-
-// openNetwork builds the transport and the Raft engine of a node whose
-// config says consensus "raft".
-func (n *Node) openNetwork() (*network, error) {
+// openNetwork completes w (made by Open, the chain's Peers) with the
+// transport and the Raft engine of a node whose config says consensus
+// "raft".
+func (n *Node) openNetwork(w *network) error {
 	cfg := n.cfg
 	rc := *cfg.Raft
 	tlsMat, err := loadTLS(n.home, cfg.P2P)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w := newNetwork(n)
-	w.ask = w.askHash
+	*w = network{log: n.log, self: rc.ID, hash: n.hash, chainID: n.genesis.ChainID, issuer: n.issuer,
+		store: n.store, pool: n.pool, chain: n.chain, clock: n.clock, govern: n.chain.GovernedNodeChange,
+		members: map[uint64]PeerConfig{}}
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {
-		var stored []PeerConfig
-		if err := json.Unmarshal(b, &stored); err != nil {
-			return nil, fmt.Errorf("stored member list: %w", err)
+		if peers, err = decodeMembers(b); err != nil {
+			return fmt.Errorf("stored member list: %w", err)
 		}
-		peers = stored
 	}
 	for _, p := range peers {
 		w.members[p.ID] = p
@@ -118,37 +108,37 @@ func (n *Node) openNetwork() (*network, error) {
 		// The certificate's name is the node's name on the network.
 		n.cfg.NodeID = self.NodeID
 	}
+	w.selfName = self.NodeID
 	pc := p2p.Config{ID: self.NodeID, Listen: cfg.P2P.Listen, TLS: tlsMat, Logger: n.log.With("part", "p2p")}
-	if n.ident != nil {
+	if n.signers != nil {
 		if pc.Identity, err = n.memberIdentity(self.NodeID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	w.tr, err = p2p.New(pc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range w.members {
 		if p.ID != rc.ID {
 			if err := w.tr.AddPeer(p.NodeID, p.P2P); err != nil {
 				w.tr.Close()
-				return nil, err
+				return err
 			}
 		}
 	}
 	ec, err := raftEngineConfig(rc, n.home, n.hash)
 	if err != nil {
 		w.tr.Close()
-		return nil, err
+		return err
 	}
 	ec.Logger = n.log.With("part", "raft")
-	w.voters = func() int { return len(w.eng.Status().Voters) }
 	ec.OnConfChange = w.confChanged
-	ec.Limits = n.blockLimits() // governance's block limits; nil on an open chain
-	w.eng, err = raft.New(ec, n.pool, raftApplier{n, w}, w, []byte(self.NodeID), time.Now)
+	ec.Limits = n.chain.Limits() // governance's block limits; nil on an open chain
+	w.eng, err = raft.New(ec, n.pool, n.chain, w, []byte(self.NodeID), n.clock)
 	if err != nil {
 		w.tr.Close()
-		return nil, err
+		return err
 	}
 	w.tr.Handle(chRaft, func(from string, _ p2p.Channel, payload []byte) {
 		if err := w.eng.Receive(payload); err != nil {
@@ -160,7 +150,7 @@ func (n *Node) openNetwork() (*network, error) {
 	w.tr.HandleRequest(chSync, w.serveSync)
 	w.tr.HandleRequest(chNodes, w.serveNodes)
 	w.tr.HandleRequest(chHash, w.serveHash)
-	return w, nil
+	return nil
 }
 
 func loadTLS(home string, c *P2PConfig) (p2p.TLS, error) {
@@ -252,61 +242,6 @@ func (w *network) Send(to uint64, msg []byte) {
 	}
 }
 
-// confChanged keeps the transport's peers and the stored member list in
-// step with the Raft configuration.
-func (w *network) confChanged(cc raft.ConfChange) {
-	w.mu.Lock()
-	switch cc.Type {
-	case raft.ConfAddNode:
-		if _, known := w.members[cc.ID]; known && len(cc.Context) == 0 {
-			// A founding member (the network's first configuration
-			// carries no addresses: they are in the config file).
-			w.mu.Unlock()
-			return
-		}
-		var p PeerConfig
-		if err := json.Unmarshal(cc.Context, &p); err != nil || p.ID != cc.ID {
-			w.mu.Unlock()
-			w.n.log.Error("membership change without a usable address", "id", cc.ID, "err", err)
-			return
-		}
-		w.members[p.ID] = p
-		if p.ID != w.n.cfg.Raft.ID {
-			if err := w.tr.AddPeer(p.NodeID, p.P2P); err != nil {
-				w.n.log.Warn("adding peer", "node", p.NodeID, "err", err)
-			}
-		}
-	case raft.ConfRemoveNode:
-		p, ok := w.members[cc.ID]
-		delete(w.members, cc.ID)
-		if ok && p.ID != w.n.cfg.Raft.ID {
-			w.tr.RemovePeer(p.NodeID)
-			delete(w.heads, p.NodeID)
-		}
-	}
-	list := make([]PeerConfig, 0, len(w.members))
-	for _, p := range w.members {
-		list = append(list, p)
-	}
-	w.mu.Unlock()
-	slices.SortFunc(list, func(a, b PeerConfig) int { return cmpU64(a.ID, b.ID) })
-	b, _ := json.Marshal(list)
-	if err := w.n.store.PutMeta(peersMeta, b); err != nil {
-		w.n.log.Error("storing the member list", "err", err)
-	}
-	w.n.log.Info("membership changed", "type", cc.Type, "id", cc.ID, "members", len(list))
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // Leader implements api.Network.
 func (w *network) Leader() (string, uint64) {
 	st := w.eng.Status()
@@ -341,27 +276,17 @@ func (w *network) Available() error {
 // Peers implements api.Network.
 func (w *network) Peers() []*pb.PeerStatus {
 	ps := w.tr.Peers()
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	out := make([]*pb.PeerStatus, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, &pb.PeerStatus{
 			NodeId:    p.ID,
 			Address:   p.Addr,
 			Connected: p.Connected,
-			Height:    w.heads[p.ID].height,
+			Height:    w.chain.PeerHeight(p.ID),
 			LastError: p.LastError,
 		})
 	}
-	slices.SortFunc(out, func(a, b *pb.PeerStatus) int {
-		switch {
-		case a.NodeId < b.NodeId:
-			return -1
-		case a.NodeId > b.NodeId:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *pb.PeerStatus) int { return strings.Compare(a.NodeId, b.NodeId) })
 	return out
 }
 
@@ -389,7 +314,7 @@ func (w *network) Forward(ctx context.Context, raws [][]byte) ([]error, error) {
 	if err != nil || self {
 		return errs, err
 	}
-	resp, err := w.tr.Request(ctx, leader, chTxs, encodeRaws(raws))
+	resp, err := w.tr.Request(ctx, leader, chTxs, p2ppb.Marshal(&p2ppb.TxBatch{Version: p2ppb.Version, Txs: raws}))
 	if err != nil {
 		return nil, fmt.Errorf("%w: forwarding to leader %s: %v", api.ErrNoQuorum, leader, err)
 	}
@@ -399,325 +324,114 @@ func (w *network) Forward(ctx context.Context, raws [][]byte) ([]error, error) {
 	}
 	var refused []types.Hash
 	for i, v := range verdicts {
-		if v.reason != "" {
-			errs[i] = &api.RemoteError{Code: v.code, Reason: v.reason, Msg: v.msg}
-			if id, err := types.TxID(raws[i], w.n.hash); err == nil {
+		if v != nil {
+			errs[i] = v
+			if id, err := types.TxID(raws[i], w.hash); err == nil {
 				refused = append(refused, id)
 			}
 		}
 	}
 	// What the leader refused would never leave this node's pool otherwise.
-	w.n.pool.Remove(refused)
+	w.pool.Remove(refused)
 	return errs, nil
 }
 
 // serveTxs admits transactions a follower forwarded and answers with a
 // verdict for each.
 func (w *network) serveTxs(_ context.Context, from string, _ p2p.Channel, payload []byte) ([]byte, error) {
-	raws, err := decodeRaws(payload)
-	if err != nil {
+	var batch p2ppb.TxBatch
+	if err := p2ppb.Decode(payload, &batch); err != nil {
 		return nil, err
 	}
-	res := w.n.pool.Submit(raws)
-	vs := make([]verdict, len(res))
+	res := w.pool.Submit(batch.Txs)
+	errs := make([]error, len(res))
 	for i, r := range res {
-		if r.Err == nil || errors.Is(r.Err, errDuplicate) {
-			continue
+		if r.Err != nil && !errors.Is(r.Err, txpool.ErrDuplicate) {
+			errs[i] = r.Err
 		}
-		code, reason := api.Classify(r.Err)
-		vs[i] = verdict{code: code, reason: reason, msg: r.Err.Error()}
 	}
-	return encodeVerdicts(vs), nil
+	return encodeVerdicts(errs), nil
 }
 
-// The agreement check. After executing a block a node tells its peers the
-// block's hash (which covers its write set), and it commits the block (the
-// moment it becomes visible through the API) only once a majority of the
-// voters, itself included, computed the same hash. If a majority computed
-// another one, this node's state has forked from theirs: it stops, naming
-// the height, without ever serving the block. Hashes a node missed (it
-// restarted, or a message was dropped) it asks its peers for.
-
-// executed records this node's hash of a block it has just executed and
-// tells the peers.
-func (w *network) executed(height uint64, hash types.Hash) {
-	w.mu.Lock()
-	w.mine[height] = hash
-	delete(w.mine, height-headsKept)
-	names := w.peerNamesLocked()
-	w.mu.Unlock()
-	msg := make([]byte, 8+32)
-	binary.BigEndian.PutUint64(msg, height)
-	copy(msg[8:], hash[:])
-	for _, name := range names {
+// Announce implements chain.Peers.
+func (w *network) Announce(height uint64, hash types.Hash) {
+	msg := p2ppb.Marshal(&p2ppb.HashReport{Version: p2ppb.Version, Height: height, Hash: hash[:]})
+	for _, name := range w.Others() {
 		_ = w.tr.Send(name, chHead, msg) // a lost one is asked for again
 	}
-	w.signalHeads()
 }
 
-func (w *network) peerNamesLocked() []string {
+// Others implements chain.Peers.
+func (w *network) Others() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	names := make([]string, 0, len(w.members))
 	for _, p := range w.members {
-		if p.ID != w.n.cfg.Raft.ID {
+		if p.ID != w.self {
 			names = append(names, p.NodeID)
 		}
 	}
 	return names
 }
 
-// onHead records a peer's hash of a block.
+// Voters implements chain.Peers: the engine's view.
+func (w *network) Voters() int { return len(w.eng.Status().Voters) }
+
+// onHead takes a peer's hash of a block to the chain.
 func (w *network) onHead(from string, _ p2p.Channel, payload []byte) {
-	if len(payload) != 40 {
-		w.n.log.Debug("bad head message", "from", from, "len", len(payload))
+	height, hash, ok, err := decodeHashReport(payload)
+	if err != nil || !ok {
+		w.log.Debug("bad head message", "from", from, "err", err)
 		return
 	}
-	var hash types.Hash
-	height := binary.BigEndian.Uint64(payload)
-	copy(hash[:], payload[8:])
-	w.report(from, height, hash)
+	w.chain.Report(from, height, hash)
 }
 
-func (w *network) report(from string, height uint64, hash types.Hash) {
-	w.mu.Lock()
-	if h := w.heads[from]; height > h.height {
-		w.heads[from] = head{height: height, hash: hash}
-	}
-	r := w.reports[height]
-	if r == nil {
-		r = map[string]types.Hash{}
-		w.reports[height] = r
-		delete(w.reports, height-headsKept)
-	}
-	r[from] = hash
-	w.mu.Unlock()
-	w.signalHeads()
-}
-
-// signalHeads wakes every confirm waiting for reports.
-func (w *network) signalHeads() {
-	w.mu.Lock()
-	close(w.headsChanged)
-	w.headsChanged = make(chan struct{})
-	w.mu.Unlock()
-}
-
-// tally counts the reports of height: whether a majority of the voters
-// (this node included) agrees with this node's hash, or one disagrees.
-func (w *network) tally(height uint64) (mine types.Hash, agreed bool, fork error, missing []string, wake <-chan struct{}) {
-	quorum := w.voters()/2 + 1
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	wake = w.headsChanged
-	mine, ok := w.mine[height]
-	if !ok {
-		return mine, false, nil, nil, wake
-	}
-	same := 1
-	others := map[types.Hash]int{}
-	reports := w.reports[height]
-	for _, name := range w.peerNamesLocked() {
-		h, ok := reports[name]
-		switch {
-		case !ok:
-			missing = append(missing, name)
-		case h == mine:
-			same++
-		default:
-			others[h]++
-		}
-	}
-	for hash, k := range others {
-		if k >= quorum {
-			return mine, false, fmt.Errorf("block %d: this node computed block hash %s but %d other nodes computed %s: its state differs from the network's; it stops rather than serve a fork", height, mine, k, hash), nil, wake
-		}
-	}
-	return mine, same >= quorum, nil, missing, wake
-}
-
-// confirm waits until a majority agrees with this node's hash of the block
-// at height, asking peers for hashes it has not heard. It returns the
-// divergence error if a majority computed another hash, or ctx's error.
-func (w *network) confirm(ctx context.Context, height uint64) error {
-	ask := time.NewTimer(200 * time.Millisecond)
-	defer ask.Stop()
-	for {
-		_, agreed, fork, missing, wake := w.tally(height)
-		if fork != nil {
-			select {
-			case w.diverge <- fork:
-			default:
-			}
-			return fork
-		}
-		if agreed {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wake:
-		case <-ask.C:
-			for _, name := range missing {
-				go w.ask(ctx, name, height)
-			}
-			ask.Reset(250 * time.Millisecond)
-		}
-	}
-}
-
-// askHash asks a peer for its hash of the block at height.
-func (w *network) askHash(ctx context.Context, peer string, height uint64) {
-	req := make([]byte, 8)
-	binary.BigEndian.PutUint64(req, height)
+// AskHash implements chain.Peers.
+func (w *network) AskHash(ctx context.Context, peer string, height uint64) (types.Hash, bool) {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	resp, err := w.tr.Request(rctx, peer, chHash, req)
-	if err != nil || len(resp) != 32 {
-		return // not there yet, or unreachable: asked again later
+	resp, err := w.tr.Request(rctx, peer, chHash, p2ppb.Marshal(&p2ppb.HashRequest{Version: p2ppb.Version, Height: height}))
+	if err != nil {
+		return types.Hash{}, false // unreachable: asked again later
 	}
-	w.report(peer, height, types.Hash(resp))
+	got, hash, ok, err := decodeHashReport(resp)
+	if err != nil || !ok || got != height {
+		return types.Hash{}, false // not there yet, or a bad answer
+	}
+	return hash, true
 }
 
-// serveHash answers with this node's hash of the block at a height, from
-// what it executed or what it committed; nothing if it has neither yet.
+// serveHash answers with this node's hash of the block at a height;
+// an empty hash if it has none yet.
 func (w *network) serveHash(_ context.Context, _ string, _ p2p.Channel, payload []byte) ([]byte, error) {
-	if len(payload) != 8 {
-		return nil, errors.New("bad hash request")
+	var req p2ppb.HashRequest
+	if err := p2ppb.Decode(payload, &req); err != nil {
+		return nil, err
 	}
-	height := binary.BigEndian.Uint64(payload)
-	w.mu.Lock()
-	h, ok := w.mine[height]
-	w.mu.Unlock()
+	h, ok, err := w.chain.HashAt(req.Height)
+	if err != nil {
+		return nil, err
+	}
+	rep := &p2ppb.HashReport{Version: p2ppb.Version, Height: req.Height}
 	if ok {
-		return h[:], nil
+		rep.Hash = h[:]
 	}
-	if height > w.n.store.Tip().Height {
-		return nil, nil
-	}
-	raw, err := w.n.store.BlockByHeight(height)
-	if err != nil {
-		return nil, err
-	}
-	b, err := types.DecodeBlock(raw, w.n.hash)
-	if err != nil {
-		return nil, err
-	}
-	return b.Hash[:], nil
-}
-
-// ChangeNodes implements api.Network.
-func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error) {
-	leader, self, err := w.leaderName()
-	if err != nil {
-		return nil, err
-	}
-	if !self {
-		b, err := proto.Marshal(req)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := w.tr.Request(ctx, leader, chNodes, b)
-		if err != nil {
-			// Removing the leader itself drops this node's connection to
-			// it as the change applies here: the answer is lost, not the
-			// change. Look for the change locally before reporting.
-			if w.applied(ctx, c) {
-				return w.memberNames(), nil
-			}
-			return nil, fmt.Errorf("forwarding to leader %s: %w", leader, err)
-		}
-		var out pb.ChangeNodesResponse
-		if err := proto.Unmarshal(resp, &out); err != nil {
-			return nil, fmt.Errorf("leader %s: %w", leader, err)
-		}
-		return out.Members, nil
-	}
-	if err := w.n.governedNodeChange(c, w); err != nil {
-		return nil, err
-	}
-	switch c.Op {
-	case "add":
-		if _, ok := w.nodeID(c.Id); ok {
-			return nil, fmt.Errorf("node %d is already a member", c.Id)
-		}
-		p := PeerConfig{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress}
-		b, _ := json.Marshal(p)
-		if err := w.eng.AddNode(ctx, c.Id, b); err != nil {
-			return nil, err
-		}
-		// Applied; recording it again here (it is idempotent) makes the
-		// answer include it whichever goroutine ran the callback first.
-		w.confChanged(raft.ConfChange{Type: raft.ConfAddNode, ID: c.Id, Context: b})
-	case "remove":
-		if _, ok := w.nodeID(c.Id); !ok {
-			return nil, fmt.Errorf("node %d is not a member", c.Id)
-		}
-		if err := w.eng.RemoveNode(ctx, c.Id); err != nil {
-			return nil, err
-		}
-		w.confChanged(raft.ConfChange{Type: raft.ConfRemoveNode, ID: c.Id})
-	}
-	return w.memberNames(), nil
-}
-
-// applied reports whether c shows in this node's member list within a
-// few seconds.
-func (w *network) applied(ctx context.Context, c *pb.NodeChange) bool {
-	for range 50 {
-		_, member := w.nodeID(c.Id)
-		if member == (c.Op == "add") {
-			return true
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			return false
-		}
-	}
-	return false
-}
-
-func (w *network) memberNames() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]string, 0, len(w.members))
-	for _, p := range w.members {
-		out = append(out, p.NodeID)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// serveNodes carries out a membership change another node forwarded.
-func (w *network) serveNodes(ctx context.Context, from string, _ p2p.Channel, payload []byte) ([]byte, error) {
-	var req pb.ChangeNodesRequest
-	if err := proto.Unmarshal(payload, &req); err != nil {
-		return nil, err
-	}
-	c, err := api.VerifyNodeChange(&req, w.n.genesis.ChainID, w.n.issuer, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	if _, self, err := w.leaderName(); err != nil || !self {
-		return nil, errors.New("not the leader (any more); retry")
-	}
-	members, err := w.ChangeNodes(ctx, &req, c)
-	if err != nil {
-		return nil, err
-	}
-	return proto.Marshal(&pb.ChangeNodesResponse{Members: members})
+	return p2ppb.Marshal(rep), nil
 }
 
 // serveSync answers a block-sync request: the committed blocks from the
 // requested height on, as many as fit the limits.
 func (w *network) serveSync(_ context.Context, from string, _ p2p.Channel, payload []byte) ([]byte, error) {
-	if len(payload) != 8 {
-		return nil, errors.New("bad sync request")
+	var req p2ppb.SyncRequest
+	if err := p2ppb.Decode(payload, &req); err != nil {
+		return nil, err
 	}
-	start := binary.BigEndian.Uint64(payload)
-	tip := w.n.store.Tip().Height
+	tip := w.store.Tip().Height
 	var blocks [][]byte
 	size := 0
-	for h := start; h <= tip && len(blocks) < syncMaxBlocks; h++ {
-		b, err := w.n.store.BlockByHeight(h)
+	for h := req.FromHeight; h <= tip && len(blocks) < syncMaxBlocks; h++ {
+		b, err := w.store.BlockByHeight(h)
 		if err != nil {
 			return nil, fmt.Errorf("block %d: %w", h, err)
 		}
@@ -727,162 +441,28 @@ func (w *network) serveSync(_ context.Context, from string, _ p2p.Channel, paylo
 		size += len(b)
 		blocks = append(blocks, b)
 	}
-	return encodeRaws(blocks), nil
+	return p2ppb.Marshal(&p2ppb.SyncReply{Version: p2ppb.Version, Blocks: blocks}), nil
 }
 
-// syncTo fetches, verifies, executes and commits blocks from peers until
-// this node's chain reaches height. Each block is executed here; the
-// result must give the block hash the peer sent, or the node stops. A
-// fetcher requests the next run of blocks while the previous one is
-// applied, and the signatures of a whole run are verified in one batch
-// over every core.
-func (w *network) syncTo(ctx context.Context, height uint64, want types.Hash, from uint64) error {
-	n := w.n
-	ctx, cancel := context.WithCancel(ctx)
+// FetchBlocks implements chain.Fetcher.
+func (w *network) FetchBlocks(ctx context.Context, from, next uint64) (string, [][]byte, error) {
+	src, ok := w.nodeID(from)
+	if !ok || src == w.selfName {
+		if src, ok = w.anyPeer(); !ok {
+			return "", nil, chain.ErrNoPeer
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	runs := make(chan syncRun, 2)
-	start, _ := n.Last()
-	go w.fetchBlocks(ctx, start+1, height, from, runs)
-	for {
-		if last, _ := n.Last(); last >= height {
-			break
-		}
-		var run syncRun
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case run = <-runs:
-		}
-		if run.err != nil {
-			return fmt.Errorf("block sync from %s: %w", run.src, run.err)
-		}
-		if err := w.applyRun(ctx, run); err != nil {
-			return fmt.Errorf("block sync from %s: %w", run.src, err)
-		}
+	resp, err := w.tr.Request(rctx, src, chSync, p2ppb.Marshal(&p2ppb.SyncRequest{Version: p2ppb.Version, FromHeight: next}))
+	if err != nil {
+		return src, nil, err
 	}
-	if h, _ := n.Last(); h == height {
-		n.pipe.mu.RLock()
-		got := types.Hash(n.pipe.exec.BlockHash)
-		n.pipe.mu.RUnlock()
-		if got != want {
-			return fmt.Errorf("block sync: block %d hashes to %s here, the snapshot says %s", height, got, want)
-		}
+	var rep p2ppb.SyncReply
+	if err := p2ppb.Decode(resp, &rep); err != nil {
+		return src, nil, fmt.Errorf("%w: %w", chain.ErrBadReply, err)
 	}
-	return nil
-}
-
-// syncRun is one fetched run of consecutive blocks, decoded.
-type syncRun struct {
-	src    string
-	blocks []*types.Block
-	err    error // fatal: the run is malformed
-}
-
-// fetchBlocks requests runs of blocks from next until height, from the
-// node from (or any connected peer), and hands them over in order. A
-// failed request is retried; a malformed answer ends the fetch.
-func (w *network) fetchBlocks(ctx context.Context, next, height, from uint64, out chan<- syncRun) {
-	n := w.n
-	for next <= height && ctx.Err() == nil {
-		src, ok := w.nodeID(from)
-		if !ok || src == n.cfg.NodeID {
-			if src, ok = w.anyPeer(); !ok {
-				if !sleepCtx(ctx, 500*time.Millisecond) {
-					return
-				}
-				continue
-			}
-		}
-		req := make([]byte, 8)
-		binary.BigEndian.PutUint64(req, next)
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := w.tr.Request(rctx, src, chSync, req)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				n.log.Warn("block sync request failed; retrying", "peer", src, "from_height", next, "err", err)
-				sleepCtx(ctx, 500*time.Millisecond)
-			}
-			continue
-		}
-		run := syncRun{src: src}
-		raws, err := decodeRaws(resp)
-		for _, raw := range raws {
-			if err != nil {
-				break
-			}
-			var b *types.Block
-			if b, err = types.DecodeBlock(raw, n.hash); err == nil && b.Header.Height != next+uint64(len(run.blocks)) {
-				err = fmt.Errorf("got block %d, want %d", b.Header.Height, next+uint64(len(run.blocks)))
-			}
-			run.blocks = append(run.blocks, b)
-		}
-		if err != nil {
-			run.err = err
-			select {
-			case out <- run:
-			case <-ctx.Done():
-			}
-			return
-		}
-		if len(run.blocks) == 0 {
-			sleepCtx(ctx, 200*time.Millisecond) // the peer is behind too
-			continue
-		}
-		next += uint64(len(run.blocks))
-		select {
-		case out <- run:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
-}
-
-// applyRun verifies every signature of a run in one batch, then executes
-// and commits its blocks in order, each of which must reproduce its hash.
-// One fsync covers the run: the blocks before the last are durable with
-// it, and a crash before it loses only blocks that peers still have.
-func (w *network) applyRun(ctx context.Context, run syncRun) error {
-	n := w.n
-	// On a permissioned chain signers bind to their keys against the state
-	// before each block, so there apply verifies block by block.
-	if n.ident == nil {
-		var txs []*types.Tx
-		for _, b := range run.blocks {
-			txs = append(txs, b.Txs...)
-		}
-		for i, err := range n.pool.Verifier().Verify(txs) {
-			if err != nil {
-				return fmt.Errorf("transaction %s: %w", txs[i].ID, err)
-			}
-		}
-	}
-	for i, b := range run.blocks {
-		last, _ := n.Last()
-		if b.Header.Height != last+1 {
-			return fmt.Errorf("got block %d, want %d", b.Header.Height, last+1)
-		}
-		p := &consensus.Proposal{Height: b.Header.Height, Time: b.Header.Time, Proposer: b.Header.Proposer, Txs: b.Txs}
-		if err := n.apply(ctx, p, applyOpts{unsynced: i < len(run.blocks)-1, verified: n.ident == nil, synced: true}); err != nil {
-			return err
-		}
-		n.pipe.mu.RLock()
-		got := types.Hash(n.pipe.exec.BlockHash)
-		n.pipe.mu.RUnlock()
-		if got != b.Hash {
-			return fmt.Errorf("block %d: executing it here gives hash %s, the peer's block is %s", p.Height, got, b.Hash)
-		}
-	}
-	return nil
+	return src, rep.Blocks, nil
 }
 
 func (w *network) anyPeer() (string, bool) {
@@ -892,28 +472,4 @@ func (w *network) anyPeer() (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// raftApplier is the node as raft.Applier.
-type raftApplier struct {
-	*Node
-	w *network
-}
-
-// Durable implements raft.Applier.
-func (a raftApplier) Durable() (uint64, [32]byte) {
-	t := a.store.Tip()
-	return t.Height, t.BlockHash
-}
-
-// SyncTo implements raft.Applier.
-func (a raftApplier) SyncTo(ctx context.Context, height uint64, hash [32]byte, from uint64) error {
-	return a.w.syncTo(ctx, height, types.Hash(hash), from)
-}
-
-// verdict is the leader's answer for one forwarded transaction.
-type verdict struct {
-	code   connect.Code
-	reason string
-	msg    string
 }

@@ -1,7 +1,9 @@
 // Package node assembles a running node from its parts: storage, execution,
-// the transaction pool, a consensus engine and the API. It is the only
-// package that knows every part; it owns their lifecycle and the path of a
-// committed block from the engine to storage and subscribers.
+// the transaction pool, the chain (the path of a committed block), a
+// consensus engine, the p2p side of a network and the API. It is the only
+// package that knows every part; it opens them, connects them, runs them
+// and closes them, and does nothing else: what a block goes through is
+// chain's, what a message means is p2p/pb's.
 package node
 
 import (
@@ -21,8 +23,11 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/chain"
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/consensus/solo"
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -51,13 +56,13 @@ type Node struct {
 	exec    *execution.Executor
 	pool    *txpool.Pool
 	engine  consensus.Engine
+	chain   *chain.Chain
 	net     *network // nil unless consensus is raft
 	hub     *api.Hub
 	metrics *Metrics
+	clock   clock.Clock
 
-	pipe pipeline
-
-	ident *identityState // nil on an open chain
+	signers *governance.Loader // nil on an open chain
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -72,6 +77,11 @@ func Open(home string, log *slog.Logger) (*Node, error) {
 // OpenWith is Open with a function that may adjust the loaded config (for
 // command-line overrides) before it is validated again and used.
 func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error) {
+	return openWith(home, log, adjust, clock.Real)
+}
+
+// openWith is OpenWith on the clock clk.
+func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clock) (*Node, error) {
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -95,7 +105,7 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
-	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, nodeKey: nk.Private, log: log, hub: api.NewHub()}
+	n := &Node{home: home, cfg: cfg, genesis: g, hash: h, issuer: issuer, nodeID: nk.Address, nodeKey: nk.Private, log: log, hub: api.NewHub(), clock: clk}
 	if cfg.NodeID == "" {
 		n.cfg.NodeID = nk.Address.String()[:16]
 	}
@@ -117,17 +127,25 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 		return nil, err
 	}
 	pc, _ := cfg.PoolEngineConfig()
-	n.pool, err = txpool.New(pc, g.ChainID, h, nonceState{n.store}, time.Now)
+	n.pool, err = txpool.New(pc, g.ChainID, h, nonceState{n.store}, n.clock.Now)
 	if err != nil {
 		n.store.Close()
 		return nil, err
 	}
-	n.pool.SetCheck(n.admissionCheck)
-	n.startPipeline()
 	n.metrics = NewMetrics(n)
+	cc := chain.Config{Hash: h, Store: n.store, Exec: n.exec, Pool: n.pool, Hub: n.hub, Signers: n.signers,
+		Clock: n.clock, Log: n.log, Metrics: n.metrics.reg}
 	if cfg.Consensus == "raft" {
-		n.net, err = n.openNetwork()
-		if err != nil {
+		// The chain and the network know each other: the chain reports
+		// hashes through it, its servers answer from the chain.
+		n.net = &network{}
+		cc.Peers, cc.Fetcher = n.net, n.net
+	}
+	n.chain = chain.New(cc)
+	n.pool.SetCheck(n.chain.Admit)
+	if n.net != nil {
+		if err := n.openNetwork(n.net); err != nil {
+			n.net = nil
 			n.Close()
 			return nil, err
 		}
@@ -135,8 +153,8 @@ func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error
 		return n, nil
 	}
 	sc, _ := cfg.SoloEngineConfig()
-	sc.Limits = n.blockLimits()
-	n.engine, err = solo.New(sc, n.pool, n, n.nodeID[:], time.Now)
+	sc.Limits = n.chain.Limits()
+	n.engine, err = solo.New(sc, n.pool, n.chain, n.nodeID[:], n.clock)
 	if err != nil {
 		n.Close()
 		return nil, err
@@ -173,36 +191,7 @@ func (n *Node) initState(gbytes []byte) error {
 		return err
 	}
 	writes = append(writes, gov...)
-	res, err := n.exec.Genesis(n.genesis.Time, writes)
-	if err != nil {
-		return err
-	}
-	// The document goes first: a crash before the block commits leaves an
-	// empty chain that the next start initialises again.
-	if err := n.store.PutMeta(genesisMeta, gbytes); err != nil {
-		return err
-	}
-	return n.store.CommitBlock(&store.BlockCommit{
-		Height: 0,
-		Block:  res.Block,
-		Hash:   store.Hash(res.Hash),
-		Writes: storeWrites(res.Writes),
-		Tip: store.Tip{
-			Height:       0,
-			Time:         n.genesis.Time,
-			BlockHash:    store.Hash(res.Hash),
-			WriteSetHash: store.Hash(res.WriteSetHash),
-			StateHash:    store.Hash(res.StateHash),
-		},
-	})
-}
-
-func storeWrites(ws []execution.Write) []store.Write {
-	out := make([]store.Write, len(ws))
-	for i, w := range ws {
-		out[i] = store.Write{Key: w.Key, Value: w.Value, Delete: w.Delete}
-	}
-	return out
+	return chain.CommitGenesis(n.store, n.exec, n.genesis.Time, writes, genesisMeta, gbytes)
 }
 
 // Run serves the API and runs consensus until ctx is cancelled. It returns
@@ -234,6 +223,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Store:     n.store,
 		Hub:       n.hub,
 		Network:   n.apiNetwork(),
+		Clock:     n.clock,
 	})
 	handler := srv.Handler(n.metrics.Handler())
 	if n.cfg.Pprof {
@@ -254,10 +244,10 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		}
 	}()
 	go func() { engineErr <- n.engine.Run(ctx) }()
-	var diverged chan error
+	var diverged <-chan error
 	netDone := make(chan error, 1)
 	if n.net != nil {
-		diverged = n.net.diverge
+		diverged = n.chain.Diverged()
 		go func() { netDone <- n.net.run(ctx) }()
 	} else {
 		netDone <- nil
@@ -273,8 +263,8 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 	case runErr = <-httpErr:
 	case runErr = <-engineErr:
 		engineDone = true
-	case <-n.pipe.failed:
-		runErr = n.Flush()
+	case <-n.chain.Failed():
+		runErr = n.chain.Flush()
 	case runErr = <-diverged:
 	}
 	if runErr != nil {
@@ -298,7 +288,10 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 
 // Close releases the node's resources. Call it after Run returns.
 func (n *Node) Close() error {
-	perr := n.stopPipeline()
+	var perr error
+	if n.chain != nil {
+		perr = n.chain.Close()
+	}
 	if n.net != nil {
 		n.net.close()
 	}
@@ -323,20 +316,9 @@ func (n *Node) apiNetwork() api.Network {
 // Home is the node's home folder.
 func (n *Node) Home() string { return n.home }
 
-// stateReader adapts the store to execution.StateReader.
-type stateReader struct{ s *store.Store }
-
-func (r stateReader) Get(key []byte) ([]byte, error) {
-	v, err := r.s.Get(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
-}
-
 // nonceState adapts the store to txpool.State.
 type nonceState struct{ s *store.Store }
 
 func (r nonceState) Nonce(a types.Address) (uint64, error) {
-	return execution.Nonce(stateReader(r), a)
+	return execution.Nonce(r.s.State(), a)
 }

@@ -109,13 +109,13 @@ func TestApplyPersistsAcrossReopen(t *testing.T) {
 		sign(admin.Private, 0, token.MethodMint, tokencall.Mint(aliceAddr, 500)),
 		sign(alice, 0, token.MethodTransfer, tokencall.Transfer(admin.Address, 501)),
 	}
-	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 1, Time: genesisTip.Time + 1, Txs: txs}); err != nil {
+	if err := n.chain.Apply(context.Background(), &consensus.Proposal{Height: 1, Time: genesisTip.Time + 1, Txs: txs}); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Apply(context.Background(), &consensus.Proposal{Height: 3, Time: genesisTip.Time + 2}); err == nil {
+	if err := n.chain.Apply(context.Background(), &consensus.Proposal{Height: 3, Time: genesisTip.Time + 2}); err == nil {
 		t.Fatal("a proposal that skips a height was applied")
 	}
-	if err := n.Flush(); err != nil {
+	if err := n.chain.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	tip := n.store.Tip()
@@ -131,8 +131,8 @@ func TestApplyPersistsAcrossReopen(t *testing.T) {
 	if got := n.store.Tip(); got != tip {
 		t.Fatalf("reopened tip %+v, want %+v", got, tip)
 	}
-	bal, _ := token.Balance(stateReader{n.store}, aliceAddr)
-	nonce, _ := execution.Nonce(stateReader{n.store}, aliceAddr)
+	bal, _ := token.Balance(n.store.State(), aliceAddr)
+	nonce, _ := execution.Nonce(n.store.State(), aliceAddr)
 	if bal != 500 || nonce != 1 {
 		t.Fatalf("alice after reopen: balance %d nonce %d, want 500 and 1 (failed transfer moves only the nonce)", bal, nonce)
 	}

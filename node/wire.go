@@ -1,117 +1,149 @@
 package node
 
 import (
-	"encoding/binary"
-	"errors"
+	"encoding/json"
 	"fmt"
 
-	"connectrpc.com/connect"
-
-	"github.com/accord-chain/accord/txpool"
+	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/api/pb"
+	p2ppb "github.com/accord-chain/accord/p2p/pb"
+	"github.com/accord-chain/accord/types"
 )
 
-// Encodings of the node-to-node requests (see network.go). Every decoder
-// here reads bytes from another node and is fuzzed.
+// Conversions between the node's values and the node-to-node messages of
+// p2p/pb. Every decoder reads bytes from another node (or a Raft entry
+// another node proposed) through p2ppb.Decode, which is fuzzed.
 
-// maxWireItems bounds the count field of a list before anything is
-// allocated for it.
-const maxWireItems = 1 << 20
-
-var errWire = errors.New("malformed node-to-node message")
-
-var errDuplicate = txpool.ErrDuplicate
-
-// encodeRaws frames a list of byte strings: a 4-byte count, then each as a
-// 4-byte length and its bytes (big-endian).
-func encodeRaws(items [][]byte) []byte {
-	n := 4
-	for _, it := range items {
-		n += 4 + len(it)
+// encodeVerdicts answers a TxBatch: a nil error is an admitted
+// transaction, any other its reason.
+func encodeVerdicts(errs []error) []byte {
+	vs := make([]*p2ppb.Verdict, len(errs))
+	for i, err := range errs {
+		vs[i] = &p2ppb.Verdict{}
+		if err != nil {
+			vs[i].Reason = api.WireReason(err)
+			vs[i].Message = err.Error()
+		}
 	}
-	b := make([]byte, 4, n)
-	binary.BigEndian.PutUint32(b, uint32(len(items)))
-	for _, it := range items {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(it)))
-		b = append(b, it...)
-	}
-	return b
+	return p2ppb.Marshal(&p2ppb.Verdicts{Version: p2ppb.Version, Verdicts: vs})
 }
 
-// decodeRaws is the inverse of encodeRaws. The items alias b.
-func decodeRaws(b []byte) ([][]byte, error) {
-	if len(b) < 4 {
-		return nil, fmt.Errorf("%w: short list", errWire)
-	}
-	count := binary.BigEndian.Uint32(b)
-	b = b[4:]
-	// Each item takes at least its 4-byte length.
-	if count > maxWireItems || uint64(count)*4 > uint64(len(b)) {
-		return nil, fmt.Errorf("%w: list of %d items in %d bytes", errWire, count, len(b))
-	}
-	out := make([][]byte, 0, count)
-	for range count {
-		if len(b) < 4 {
-			return nil, fmt.Errorf("%w: truncated item length", errWire)
-		}
-		l := binary.BigEndian.Uint32(b)
-		b = b[4:]
-		if uint64(l) > uint64(len(b)) {
-			return nil, fmt.Errorf("%w: item of %d bytes, %d left", errWire, l, len(b))
-		}
-		out = append(out, b[:l:l])
-		b = b[l:]
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the list", errWire, len(b))
-	}
-	return out, nil
-}
-
-// encodeVerdicts frames verdicts as a list: an empty item for an admitted
-// transaction, else a code byte, the reason, a zero byte and the message.
-func encodeVerdicts(vs []verdict) []byte {
-	items := make([][]byte, len(vs))
-	for i, v := range vs {
-		if v.reason == "" {
-			continue
-		}
-		it := make([]byte, 0, 2+len(v.reason)+len(v.msg))
-		it = append(it, byte(v.code))
-		it = append(it, v.reason...)
-		it = append(it, 0)
-		items[i] = append(it, v.msg...)
-	}
-	return encodeRaws(items)
-}
-
-// decodeVerdicts is the inverse of encodeVerdicts; want is the number of
-// transactions asked about.
-func decodeVerdicts(b []byte, want int) ([]verdict, error) {
-	items, err := decodeRaws(b)
-	if err != nil {
+// decodeVerdicts reads the leader's answer to want transactions: nil for
+// an admitted one, else an *api.RemoteError.
+func decodeVerdicts(b []byte, want int) ([]error, error) {
+	var m p2ppb.Verdicts
+	if err := p2ppb.Decode(b, &m); err != nil {
 		return nil, err
 	}
-	if len(items) != want {
-		return nil, fmt.Errorf("%w: %d verdicts for %d transactions", errWire, len(items), want)
+	if len(m.Verdicts) != want {
+		return nil, fmt.Errorf("%w: %d verdicts for %d transactions", p2ppb.ErrMalformed, len(m.Verdicts), want)
 	}
-	out := make([]verdict, len(items))
-	for i, it := range items {
-		if len(it) == 0 {
+	out := make([]error, want)
+	for i, v := range m.Verdicts {
+		if v.Reason == p2ppb.Reason_REASON_ADMITTED {
 			continue
 		}
-		code := connect.Code(it[0])
-		if code == 0 || code > connect.CodeUnauthenticated {
-			return nil, fmt.Errorf("%w: verdict code %d", errWire, it[0])
+		refusal, err := api.Refusal(v.Reason, v.Message)
+		if err != nil {
+			return nil, err
 		}
-		rest := it[1:]
-		k := 0
-		for k < len(rest) && rest[k] != 0 {
-			k++
-		}
-		if k == 0 || k == len(rest) {
-			return nil, fmt.Errorf("%w: verdict without a reason", errWire)
-		}
-		out[i] = verdict{code: code, reason: string(rest[:k]), msg: string(rest[k+1:])}
+		out[i] = refusal
 	}
 	return out, nil
+}
+
+// decodeHashReport reads a peer's hash of a block; ok is false if the
+// peer has none yet.
+func decodeHashReport(b []byte) (height uint64, hash types.Hash, ok bool, err error) {
+	var m p2ppb.HashReport
+	if err := p2ppb.Decode(b, &m); err != nil {
+		return 0, hash, false, err
+	}
+	switch len(m.Hash) {
+	case 0:
+		return m.Height, hash, false, nil
+	case len(hash):
+		return m.Height, types.Hash(m.Hash), true, nil
+	}
+	return 0, hash, false, fmt.Errorf("%w: block hash of %d bytes", p2ppb.ErrMalformed, len(m.Hash))
+}
+
+func memberMsg(p PeerConfig) *p2ppb.Member {
+	return &p2ppb.Member{Version: p2ppb.Version, Id: p.ID, NodeId: p.NodeID, P2P: p.P2P, Api: p.API}
+}
+
+func peerOf(m *p2ppb.Member) (PeerConfig, error) {
+	if m.GetVersion() != p2ppb.Version {
+		return PeerConfig{}, fmt.Errorf("%w: member version %d", p2ppb.ErrMalformed, m.GetVersion())
+	}
+	if m.Id == 0 || m.NodeId == "" || m.P2P == "" {
+		return PeerConfig{}, fmt.Errorf("%w: a member needs a Raft id, a node id and a p2p address", p2ppb.ErrMalformed)
+	}
+	return PeerConfig{ID: m.Id, NodeID: m.NodeId, P2P: m.P2P, API: m.Api}, nil
+}
+
+// encodeMember is the context of a Raft change that adds p.
+func encodeMember(p PeerConfig) []byte { return p2ppb.Marshal(memberMsg(p)) }
+
+func decodeMember(b []byte) (PeerConfig, error) {
+	var p PeerConfig
+	if legacyJSON(b, '{', &p) {
+		return peerOf(memberMsg(p))
+	}
+	var m p2ppb.Member
+	if err := p2ppb.Decode(b, &m); err != nil {
+		return PeerConfig{}, err
+	}
+	return peerOf(&m)
+}
+
+// encodeMembers is the stored member list.
+func encodeMembers(list []PeerConfig) []byte {
+	m := &p2ppb.Members{Version: p2ppb.Version, Members: make([]*p2ppb.Member, len(list))}
+	for i, p := range list {
+		m.Members[i] = memberMsg(p)
+	}
+	return p2ppb.Marshal(m)
+}
+
+func decodeMembers(b []byte) ([]PeerConfig, error) {
+	var m p2ppb.Members
+	var list []PeerConfig
+	if legacyJSON(b, '[', &list) {
+		m.Members = make([]*p2ppb.Member, len(list))
+		for i, p := range list {
+			m.Members[i] = memberMsg(p)
+		}
+	} else if err := p2ppb.Decode(b, &m); err != nil {
+		return nil, err
+	}
+	out := make([]PeerConfig, len(m.Members))
+	for i, x := range m.Members {
+		p, err := peerOf(x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// legacyJSON reads the JSON that releases before p2p/pb wrote for members
+// (Raft log entries and stored lists of networks made by them). A protobuf
+// message here never starts with { or [ (field 15 or 11 of wire type 3).
+func legacyJSON(b []byte, open byte, v any) bool {
+	return len(b) > 0 && b[0] == open && json.Unmarshal(b, v) == nil
+}
+
+// encodeNodeChange forwards a signed membership change to the leader.
+func encodeNodeChange(req *pb.ChangeNodesRequest) []byte {
+	return p2ppb.Marshal(&p2ppb.NodeChange{Version: p2ppb.Version, Change: req.Change, Signer: req.Signer, Signature: req.Signature})
+}
+
+func decodeNodeChange(b []byte) (*pb.ChangeNodesRequest, error) {
+	var m p2ppb.NodeChange
+	if err := p2ppb.Decode(b, &m); err != nil {
+		return nil, err
+	}
+	return &pb.ChangeNodesRequest{Change: m.Change, Signer: m.Signer, Signature: m.Signature}, nil
 }

@@ -33,6 +33,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/types"
 )
@@ -69,7 +70,7 @@ type Engine struct {
 	app      Applier
 	tr       Transport
 	proposer []byte
-	now      func() time.Time
+	clock    clock.Clock
 	log      *slog.Logger
 	st       *storage
 	rn       *etcdraft.RawNode // raft goroutine only
@@ -104,7 +105,7 @@ type Engine struct {
 	appliedHeight  uint64
 	proposedHeight uint64
 	waitingSince   time.Time
-	blockTimer     *time.Timer
+	blockTimer     clock.Timer
 	snapIndex      uint64
 	blocks         []blockAt // block entries applied since snapIndex
 	confs          []confAt  // membership since snapIndex, oldest first
@@ -178,9 +179,10 @@ func (q *applyQueue) take() []applyItem {
 
 // New opens the Raft log in cfg.Dir and returns an engine ready to Run. An
 // empty log is bootstrapped with cfg.Peers unless cfg.Join. proposer is this
-// node's id as written into the blocks it proposes; now is the clock for
-// block times (time.Now in production).
-func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, now func() time.Time) (*Engine, error) {
+// node's id as written into the blocks it proposes; clk is the engine's
+// clock: block times, the Raft tick and the block interval (clock.Real in
+// production, when nil).
+func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, clk clock.Clock) (*Engine, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -188,8 +190,8 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 	if len(proposer) > maxProposerLen {
 		return nil, fmt.Errorf("raft: proposer id of %d bytes exceeds %d", len(proposer), maxProposerLen)
 	}
-	if now == nil {
-		now = time.Now
+	if clk == nil {
+		clk = clock.Real
 	}
 	log := cfg.Logger.With("raft_id", cfg.ID)
 	st, err := openStorage(cfg.Dir, log)
@@ -237,7 +239,7 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 		}
 	}
 	e := &Engine{
-		cfg: cfg, pool: pool, app: app, tr: tr, proposer: slices.Clone(proposer), now: now, log: log,
+		cfg: cfg, pool: pool, app: app, tr: tr, proposer: slices.Clone(proposer), clock: clk, log: log,
 		st: st, rn: rn,
 		recvc:    make(chan *raftpb.Message, recvQueue),
 		ackc:     make(chan applyAck, 64),
@@ -249,7 +251,7 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 		stopped:  make(chan struct{}),
 		closed:   make(chan struct{}),
 		own:      make(map[*byte][]*types.Tx),
-		ccSeq:    uint64(time.Now().UnixNano()), // only matches local waiters
+		ccSeq:    uint64(clk.Now().UnixNano()), // only matches local waiters
 	}
 	snap, err := st.mem.Snapshot()
 	if err != nil {
@@ -422,9 +424,9 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 func (e *Engine) loop(ctx context.Context) error {
-	ticker := time.NewTicker(e.cfg.TickInterval)
+	ticker := e.clock.NewTicker(e.cfg.TickInterval)
 	defer ticker.Stop()
-	e.blockTimer = time.NewTimer(time.Hour)
+	e.blockTimer = e.clock.NewTimer(time.Hour)
 	e.blockTimer.Stop()
 	defer e.blockTimer.Stop()
 	for {
@@ -441,7 +443,7 @@ func (e *Engine) loop(ctx context.Context) error {
 			return nil
 		case err := <-e.applyErr:
 			return err
-		case <-ticker.C:
+		case <-ticker.C():
 			e.rn.Tick()
 		case m := <-e.recvc:
 			e.step(m)
@@ -473,7 +475,7 @@ func (e *Engine) loop(ctx context.Context) error {
 		case id := <-e.unreachc:
 			e.rn.ReportUnreachable(id)
 		case <-e.pool.Ready():
-		case <-e.blockTimer.C:
+		case <-e.blockTimer.C():
 		}
 		e.refresh()
 		e.proposeBlocks()
@@ -547,11 +549,11 @@ func (e *Engine) proposeBlocks() {
 		}
 		if n < maxTxs && size < maxBytes {
 			if e.waitingSince.IsZero() {
-				e.waitingSince = time.Now()
+				e.waitingSince = e.clock.Now()
 				e.blockTimer.Reset(interval)
 				return
 			}
-			if wait := interval - time.Since(e.waitingSince); wait > 0 {
+			if wait := interval - e.clock.Now().Sub(e.waitingSince); wait > 0 {
 				return
 			}
 		}
@@ -561,7 +563,7 @@ func (e *Engine) proposeBlocks() {
 			return
 		}
 		height := max(e.proposedHeight, e.appliedHeight) + 1
-		data := encodeBlock(height, uint64(e.now().UnixMilli()), e.proposer, txs)
+		data := encodeBlock(height, uint64(e.clock.Now().UnixMilli()), e.proposer, txs)
 		if err := e.rn.Propose(data); err != nil {
 			e.log.Warn("block proposal dropped; its transactions return to the pool", "height", height, "err", err)
 			e.pool.ResetReaped()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
@@ -414,21 +415,29 @@ func (c *cluster) config(id uint64, join bool) Config {
 	return cfg
 }
 
+// monoClock is a real clock whose Now is now.
+type monoClock struct {
+	clock.Clock
+	now func() time.Time
+}
+
+func (m monoClock) Now() time.Time { return m.now() }
+
 func (c *cluster) start(id uint64, join bool) {
 	c.t.Helper()
 	n := c.nodes[id]
-	var clock sync.Mutex
+	var mu sync.Mutex
 	var last time.Time
 	now := func() time.Time { // a clock that may run slow but never fails
-		clock.Lock()
-		defer clock.Unlock()
+		mu.Lock()
+		defer mu.Unlock()
 		last = last.Add(time.Millisecond)
 		if t := time.Now(); t.After(last) {
 			last = t
 		}
 		return last
 	}
-	e, err := New(c.config(id, join), n.pool, n.app, c.net.transport(id), []byte{byte(id)}, now)
+	e, err := New(c.config(id, join), n.pool, n.app, c.net.transport(id), []byte{byte(id)}, monoClock{clock.Real, now})
 	if err != nil {
 		c.t.Fatalf("node %d: New: %v", id, err)
 	}

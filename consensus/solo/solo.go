@@ -13,6 +13,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 )
 
@@ -74,17 +75,21 @@ type Engine struct {
 	pool     consensus.Mempool
 	app      consensus.Applier
 	proposer []byte
-	now      func() time.Time
+	clock    clock.Clock
 }
 
-// New returns a solo engine. now is the clock for block times (time.Now in
-// production); block times never go backwards whatever it returns.
-func New(cfg Config, pool consensus.Mempool, app consensus.Applier, proposer []byte, now func() time.Time) (*Engine, error) {
+// New returns a solo engine. clk is the clock for block times and the
+// block interval (clock.Real in production, when nil); block times never
+// go backwards whatever it says.
+func New(cfg Config, pool consensus.Mempool, app consensus.Applier, proposer []byte, clk clock.Clock) (*Engine, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, pool: pool, app: app, proposer: proposer, now: now}, nil
+	if clk == nil {
+		clk = clock.Real
+	}
+	return &Engine{cfg: cfg, pool: pool, app: app, proposer: proposer, clock: clk}, nil
 }
 
 // Name implements consensus.Engine.
@@ -100,13 +105,13 @@ func (e *Engine) limits() (maxTxs, maxBytes int, interval time.Duration) {
 // Run implements consensus.Engine.
 func (e *Engine) Run(ctx context.Context) error {
 	_, _, interval := e.limits()
-	timer := time.NewTimer(interval)
+	timer := e.clock.NewTimer(interval)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-timer.C:
+		case <-timer.C():
 			if err := e.cut(ctx); err != nil {
 				return err
 			}
@@ -137,7 +142,7 @@ func (e *Engine) cut(ctx context.Context) error {
 		return nil
 	}
 	height, last := e.app.Last()
-	t := uint64(e.now().UnixMilli())
+	t := uint64(e.clock.Now().UnixMilli())
 	if t <= last {
 		t = last + 1
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/types"
 )
@@ -77,10 +78,18 @@ func (a *fakeApp) Last() (uint64, uint64) {
 	return a.height, a.time
 }
 
+// nowClock is a real clock whose Now is now.
+type nowClock struct {
+	clock.Clock
+	now func() time.Time
+}
+
+func (c nowClock) Now() time.Time { return c.now() }
+
 func run(t *testing.T, cfg Config, now func() time.Time) (*fakePool, *fakeApp, func()) {
 	t.Helper()
 	pool, app := newFakePool(), &fakeApp{seen: make(chan struct{}, 1000)}
-	e, err := New(cfg, pool, app, []byte("node"), now)
+	e, err := New(cfg, pool, app, []byte("node"), nowClock{clock.Real, now})
 	if err != nil {
 		t.Fatal(err)
 	}
