@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -248,6 +249,9 @@ func describeArgs(contract, method string, args []byte) string {
 // GetBlock implements the service.
 func (s *Server) GetBlock(_ context.Context, req *connect.Request[pb.GetBlockRequest]) (*connect.Response[pb.GetBlockResponse], error) {
 	m := req.Msg
+	if err := oneSelector(m); err != nil {
+		return nil, err
+	}
 	var (
 		raw    []byte
 		height uint64
@@ -303,6 +307,26 @@ func (s *Server) GetBlock(_ context.Context, req *connect.Request[pb.GetBlockReq
 		out.Receipts = append(out.Receipts, r)
 	}
 	return connect.NewResponse(out), nil
+}
+
+// oneSelector refuses a GetBlock request that names a block more than one
+// way: answering by one selector and ignoring the other would hand the
+// client a block it may not have meant.
+func oneSelector(m *pb.GetBlockRequest) error {
+	var given []string
+	if m.Height > 0 {
+		given = append(given, "height")
+	}
+	if m.Hash != "" {
+		given = append(given, "hash")
+	}
+	if m.Latest {
+		given = append(given, "latest")
+	}
+	if len(given) > 1 {
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("give exactly one of height, hash or latest; this request gives %s", strings.Join(given, " and ")))
+	}
+	return nil
 }
 
 func blockName(m *pb.GetBlockRequest) string {
