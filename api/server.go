@@ -416,6 +416,12 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.SubscribeRequest], stream *connect.ServerStream[pb.SubscribeResponse]) error {
 	sub := s.d.Hub.Subscribe(1024)
 	defer s.d.Hub.Unsubscribe(sub)
+	// Send the headers now: a client may wait for them to know that every
+	// block committed from here on will reach it, before it sends a
+	// transaction.
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
 	next := req.Msg.FromHeight
 	tip := s.d.Store.Tip().Height
 	if next == 0 {
@@ -433,6 +439,11 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.Subscrib
 	for {
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// The client's deadline (Connect-Timeout-Ms, grpc-timeout):
+				// say so, rather than end as if the stream were complete.
+				return connect.NewError(connect.CodeDeadlineExceeded, errors.New("the subscription's deadline passed"))
+			}
 			return nil
 		case c, ok := <-sub.C:
 			if !ok {
