@@ -61,7 +61,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	// Compressing small answers costs the node more CPU than it saves on
 	// loopback or a LAN; large ones (blocks, subscriptions) still compress.
-	opts := append(jsonCodecs(), connect.WithReadMaxBytes(64<<20), connect.WithCompressMinBytes(64<<10))
+	opts := append(jsonCodecs(), connect.WithReadMaxBytes(MaxBodyBytes), connect.WithCompressMinBytes(64<<10))
 	path, h := pbconnect.NewNodeServiceHandler(s, opts...)
 	mux.Handle(path, h)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -113,6 +113,9 @@ func (s *Server) SubmitTxs(ctx context.Context, req *connect.Request[pb.SubmitTx
 	}
 	if n > MaxBatch {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("batch of %d transactions exceeds %d", n, MaxBatch))
+	}
+	if err := batchSize(req.Msg.Txs); err != nil {
+		return nil, err
 	}
 	if err := s.available(); err != nil {
 		return nil, err
