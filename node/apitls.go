@@ -105,6 +105,10 @@ func apiServer(h http.Handler, tlsCfg *tls.Config, members *api.Members) *http.S
 	srv := api.DefaultLimits().Server(h)
 	if tlsCfg == nil {
 		srv.Handler = h2c.NewHandler(srv.Handler, &http2.Server{})
+		// h2c serves HTTP/2 here. Left nil, Serve would set up HTTP/2 over
+		// TLS too and set srv.TLSConfig, which apiURL reads to tell the
+		// two kinds of server apart: it logged https for a plain node.
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 		return srv
 	}
 	srv.TLSConfig = tlsCfg
