@@ -210,40 +210,70 @@ func TestSlowConnectionsDoNotLockOutTheAPI(t *testing.T) {
 }
 
 // TestStalledSubscriberIsDropped checks that a subscriber that stops
-// reading is dropped once a write to it blocks for StreamWriteTimeout.
+// reading is dropped once a write to it blocks for StreamWriteTimeout, over
+// HTTP/1.1 (Connect) and h2c (gRPC).
 func TestStalledSubscriberIsDropped(t *testing.T) {
-	addr, hub := limitedServer(t, api.Limits{StreamWriteTimeout: 300 * time.Millisecond})
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	for name, open := range map[string]func(t *testing.T, addr string){
+		"HTTP/1.1": func(t *testing.T, addr string) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			msg := []byte(`{"include_txs":true}`)
+			env := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(msg)))
+			env = append(env, msg...)
+			fmt.Fprintf(c, "POST /accord.api.v1.NodeService/Subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\nContent-Length: %d\r\n\r\n", len(env))
+			if _, err := c.Write(env); err != nil {
+				t.Fatal(err)
+			}
+			// The stream opens; from here the client reads nothing.
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("Subscribe: %v %v", resp, err)
+			}
+		},
+		"h2c": func(t *testing.T, addr string) {
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			// Uncompressed, so that the blocks fill the flow-control window.
+			s, err := pbconnect.NewNodeServiceClient(h2cClient(), "http://"+addr, connect.WithGRPC(), connect.WithAcceptCompression("gzip", nil, nil)).
+				Subscribe(ctx, connect.NewRequest(&apipb.SubscribeRequest{IncludeTxs: true}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			// Never Receive: the transport stops granting flow-control window.
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr, hub := limitedServer(t, api.Limits{StreamWriteTimeout: 300 * time.Millisecond})
+			open(t, addr)
+			waitFor(t, "the subscription to register", func() bool { return hub.Len() == 1 })
+			// Blocks of about 1 MB each, until the buffers between the two
+			// are full and a write blocks.
+			ids := make([]types.Hash, 5000)
+			receipts := make([]*typespb.Receipt, len(ids))
+			for i := range ids {
+				ids[i][0], ids[i][1] = byte(i), byte(i>>8)
+				receipts[i] = &typespb.Receipt{}
+			}
+			for h := uint64(1); h <= 200 && hub.Len() > 0; h++ {
+				hub.Publish(&api.Committed{Header: &typespb.Header{Height: h}, TxIDs: ids, Receipts: receipts})
+			}
+			waitFor(t, "the stalled subscriber to be dropped", func() bool { return hub.Len() == 0 })
+		})
 	}
-	defer c.Close()
-	msg := []byte(`{"include_txs":true}`)
-	env := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(msg)))
-	env = append(env, msg...)
-	fmt.Fprintf(c, "POST /accord.api.v1.NodeService/Subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\nContent-Length: %d\r\n\r\n", len(env))
-	if _, err := c.Write(env); err != nil {
-		t.Fatal(err)
-	}
-	// The stream opens; from here the client reads nothing.
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("Subscribe: %v %v", resp, err)
-	}
-	waitFor(t, "the subscription to register", func() bool { return hub.Len() == 1 })
+}
 
-	// Blocks of about 1 MB each, until the socket buffers are full and a
-	// write blocks.
-	ids := make([]types.Hash, 5000)
-	receipts := make([]*typespb.Receipt, len(ids))
-	for i := range ids {
-		ids[i][0], ids[i][1] = byte(i), byte(i>>8)
-		receipts[i] = &typespb.Receipt{}
-	}
-	for h := uint64(1); h <= 200 && hub.Len() > 0; h++ {
-		hub.Publish(&api.Committed{Header: &typespb.Header{Height: h}, TxIDs: ids, Receipts: receipts})
-	}
-	waitFor(t, "the stalled subscriber to be dropped", func() bool { return hub.Len() == 0 })
+// h2cClient speaks HTTP/2 without TLS, as gRPC clients of a plain node do.
+func h2cClient() *http.Client {
+	return &http.Client{Transport: &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}}
 }
 
 // TestQuietSubscriberOutlivesTimeouts checks that a subscription waiting
@@ -261,13 +291,7 @@ func TestQuietSubscriberOutlivesTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h1.Close()
-	h2 := &http.Client{Transport: &http2.Transport{
-		AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
-	grpc, err := pbconnect.NewNodeServiceClient(h2, "http://"+addr, connect.WithGRPC()).Subscribe(ctx, connect.NewRequest(&apipb.SubscribeRequest{}))
+	grpc, err := pbconnect.NewNodeServiceClient(h2cClient(), "http://"+addr, connect.WithGRPC()).Subscribe(ctx, connect.NewRequest(&apipb.SubscribeRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}
