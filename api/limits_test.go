@@ -280,7 +280,7 @@ func h2cClient() *http.Client {
 // for blocks longer than every server timeout stays open, over HTTP/1.1
 // (Connect) and h2c (gRPC).
 func TestQuietSubscriberOutlivesTimeouts(t *testing.T) {
-	const timeout = 200 * time.Millisecond
+	const timeout = 500 * time.Millisecond
 	addr, hub := limitedServer(t, api.Limits{
 		ReadHeaderTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, IdleTimeout: timeout, StreamWriteTimeout: timeout,
 	})
