@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"connectrpc.com/connect"
 
@@ -69,7 +70,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	// Compressing small answers costs the node more CPU than it saves on
 	// loopback or a LAN; large ones (blocks, subscriptions) still compress.
-	opts := append(jsonCodecs(), connect.WithReadMaxBytes(64<<20), connect.WithCompressMinBytes(64<<10))
+	opts := append(jsonCodecs(), connect.WithReadMaxBytes(MaxBodyBytes), connect.WithCompressMinBytes(64<<10))
 	path, h := pbconnect.NewNodeServiceHandler(s, opts...)
 	mux.Handle(path, h)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -121,6 +122,9 @@ func (s *Server) SubmitTxs(ctx context.Context, req *connect.Request[pb.SubmitTx
 	}
 	if n > MaxBatch {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("batch of %d transactions exceeds %d", n, MaxBatch))
+	}
+	if err := batchSize(req.Msg.Txs); err != nil {
+		return nil, err
 	}
 	if err := s.available(); err != nil {
 		return nil, err
@@ -257,6 +261,9 @@ func describeArgs(contract, method string, args []byte) string {
 // GetBlock implements the service.
 func (s *Server) GetBlock(_ context.Context, req *connect.Request[pb.GetBlockRequest]) (*connect.Response[pb.GetBlockResponse], error) {
 	m := req.Msg
+	if err := oneSelector(m); err != nil {
+		return nil, err
+	}
 	var (
 		raw    []byte
 		height uint64
@@ -312,6 +319,26 @@ func (s *Server) GetBlock(_ context.Context, req *connect.Request[pb.GetBlockReq
 		out.Receipts = append(out.Receipts, r)
 	}
 	return connect.NewResponse(out), nil
+}
+
+// oneSelector refuses a GetBlock request that names a block more than one
+// way: answering by one selector and ignoring the other would hand the
+// client a block it may not have meant.
+func oneSelector(m *pb.GetBlockRequest) error {
+	var given []string
+	if m.Height > 0 {
+		given = append(given, "height")
+	}
+	if m.Hash != "" {
+		given = append(given, "hash")
+	}
+	if m.Latest {
+		given = append(given, "latest")
+	}
+	if len(given) > 1 {
+		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("give exactly one of height, hash or latest; this request gives %s", strings.Join(given, " and ")))
+	}
+	return nil
 }
 
 func blockName(m *pb.GetBlockRequest) string {
@@ -405,6 +432,12 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.Subscrib
 	}
 	sub := s.d.Hub.Subscribe(1024)
 	defer s.d.Hub.Unsubscribe(sub)
+	// Send the headers now: a client may wait for them to know that every
+	// block committed from here on will reach it, before it sends a
+	// transaction.
+	if err := stream.Send(nil); err != nil {
+		return err
+	}
 	next := req.Msg.FromHeight
 	tip := s.d.Store.Tip().Height
 	if next == 0 {
@@ -422,6 +455,11 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[pb.Subscrib
 	for {
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// The client's deadline (Connect-Timeout-Ms, grpc-timeout):
+				// say so, rather than end as if the stream were complete.
+				return connect.NewError(connect.CodeDeadlineExceeded, errors.New("the subscription's deadline passed"))
+			}
 			return nil
 		case c, ok := <-sub.C:
 			if !ok {

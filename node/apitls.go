@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
@@ -88,22 +87,33 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 }
 
 // apiServer returns the API's HTTP server: HTTP/2 over TLS when tlsCfg is
-// set (HTTP/1.1 too), plain h2c otherwise.
+// set (HTTP/1.1 too), plain h2c otherwise, with the API's limits on
+// request bodies, timeouts and streams (api.DefaultLimits).
 func apiServer(h http.Handler, tlsCfg *tls.Config, members *api.Members) *http.Server {
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	srv := api.DefaultLimits().Server(h)
 	if tlsCfg == nil {
-		srv.Handler = h2c.NewHandler(h, &http2.Server{})
+		srv.Handler = h2c.NewHandler(srv.Handler, &http2.Server{})
+		// h2c serves HTTP/2 here. Left nil, Serve would set up HTTP/2 over
+		// TLS too and set srv.TLSConfig, which apiURL reads to tell the
+		// two kinds of server apart: it logged https for a plain node.
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 		return srv
 	}
-	srv.Handler, srv.TLSConfig = h, tlsCfg
+	srv.TLSConfig = tlsCfg
 	if members != nil {
-		srv.Handler, srv.ConnContext = members.Handler(h), members.ConnContext
+		srv.Handler, srv.ConnContext = members.Handler(srv.Handler), members.ConnContext
 	}
 	return srv
 }
 
-// serveAPI serves srv on ln until it is shut down.
+// serveAPI serves srv on ln until it is shut down, at most
+// api.DefaultLimits().MaxConns connections at once.
 func serveAPI(srv *http.Server, ln net.Listener) error {
+	// Go raises the soft limit at start already on most systems; this makes
+	// sure, before the connection cap is derived from it. Without it the
+	// cap follows the lower limit.
+	_, _ = api.RaiseFileLimit()
+	ln = api.DefaultLimits().Listener(ln)
 	if srv.TLSConfig != nil {
 		return srv.ServeTLS(ln, "", "")
 	}

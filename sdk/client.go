@@ -233,9 +233,37 @@ func (c *Client) Wait(ctx context.Context, id types.Hash) (*apipb.GetTxResponse,
 }
 
 // Subscribe streams committed blocks from height from (0: the next one).
+// It returns once the node has opened the stream, so every block committed
+// after it returns reaches the stream: subscribe, then send. ctx bounds the
+// whole subscription; cancel it, or let its deadline pass, to end it.
 func (c *Client) Subscribe(ctx context.Context, from uint64, includeTxs bool) (*connect.ServerStreamForClient[apipb.SubscribeResponse], error) {
 	s, err := c.rpc.Subscribe(ctx, connect.NewRequest(&apipb.SubscribeRequest{FromHeight: from, IncludeTxs: includeTxs}))
 	if err != nil {
+		return nil, wrap(c.url, err)
+	}
+	conn, err := s.Conn()
+	if err != nil {
+		return nil, wrap(c.url, err)
+	}
+	// Blocks until the node sends the stream's headers, or the request
+	// fails: ctx ends, or the node cannot be reached.
+	hdr := conn.ResponseHeader()
+	if err := ctx.Err(); err != nil {
+		_ = s.Close()
+		code := connect.CodeCanceled
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = connect.CodeDeadlineExceeded
+		}
+		return nil, connect.NewError(code, fmt.Errorf("subscribing at %s: %w", c.url, err))
+	}
+	if hdr.Get("Content-Type") == "" {
+		// No response: the first Receive reports why.
+		s.Receive()
+		err := s.Err()
+		_ = s.Close()
+		if err == nil {
+			err = fmt.Errorf("node at %s closed the subscription without answering", c.url)
+		}
 		return nil, wrap(c.url, err)
 	}
 	return s, nil

@@ -235,6 +235,13 @@ func checkInvariants(p *Pool) error {
 		return fmt.Errorf("ready %d/%dB, entries say %d/%dB", p.readyCount, p.readyBytes, readyN, readyB)
 	case p.count > p.cfg.MaxTxs || p.bytes > p.cfg.MaxBytes:
 		return fmt.Errorf("over capacity: %d txs, %d bytes", p.count, p.bytes)
+	case len(p.expiry) != p.count:
+		return fmt.Errorf("expiry heap holds %d entries, the pool %d", len(p.expiry), p.count)
+	}
+	for i, e := range p.expiry {
+		if e.heapIdx != i || e.state == dropped || p.known[e.tx.ID] != e {
+			return fmt.Errorf("expiry heap slot %d: entry at index %d, state %v, known: %v", i, e.heapIdx, e.state, p.known[e.tx.ID] == e)
+		}
 	}
 	// The queue's live slots are the ready entries, once each, and each
 	// sender's come in nonce order.

@@ -8,10 +8,13 @@
 // transactions, write state or block a caller. A full pool rejects with
 // ErrPoolFull so that back-pressure reaches the client. Time and committed
 // nonces come from the caller (the clock and State passed to New).
+// Transactions that expire while pooled are dropped at the next Submit,
+// Reap or Update, so that none reaches a block only to fail there.
 package txpool
 
 import (
 	"bytes"
+	"container/heap"
 	"errors"
 	"fmt"
 	"sync"
@@ -59,10 +62,11 @@ type Result struct {
 
 // entry is one pooled transaction.
 type entry struct {
-	tx    *types.Tx
-	nonce uint64
-	seq   uint64 // ready-queue ticket while ready; see readyQueue
-	state entryState
+	tx      *types.Tx
+	nonce   uint64
+	seq     uint64 // ready-queue ticket while ready; see readyQueue
+	heapIdx int    // position in Pool.expiry; -1 when not in it
+	state   entryState
 }
 
 type entryState uint8
@@ -125,6 +129,7 @@ type Pool struct {
 	known      map[types.Hash]*entry
 	accounts   map[types.Address]*account
 	queue      readyQueue
+	expiry     expiryHeap
 	count      int   // transactions held
 	bytes      int64 // their encoded size
 	readyCount int
@@ -133,6 +138,7 @@ type Pool struct {
 	admitted atomic.Uint64
 	rejected [NumReasons]atomic.Uint64
 	stateErr atomic.Uint64
+	expired  atomic.Uint64
 }
 
 // New returns a pool for the chain chainID, whose transaction ids are made
@@ -325,6 +331,8 @@ func (p *Pool) admit(txs []*types.Tx, res []Result, rej *rejections) {
 	pos := make([]int, 0, len(txs))
 	var fresh []types.Address
 	p.mu.Lock()
+	// Expired transactions give back their room before this call needs it.
+	p.expire(p.nowMillis())
 	for i, tx := range txs {
 		if tx == nil {
 			continue
@@ -345,7 +353,7 @@ func (p *Pool) admit(txs []*types.Tx, res []Result, rej *rejections) {
 			rej[ReasonPoolFull]++
 			continue
 		}
-		e := &entry{tx: tx, nonce: tx.Nonce(), state: admitting}
+		e := &entry{tx: tx, nonce: tx.Nonce(), state: admitting, heapIdx: -1}
 		if old == nil {
 			p.known[tx.ID] = e
 		}
@@ -380,7 +388,9 @@ func (p *Pool) admit(txs []*types.Tx, res []Result, rej *rejections) {
 	}
 	errs := p.verifier.Verify(vtxs)
 
-	// Stage 2, under the lock: nonce rules and capacity.
+	// Stage 2, under the lock: nonce rules and capacity. Admitted
+	// transactions are stamped with the time, for the commit latency metric.
+	received := p.now().UnixNano()
 	promoted := false
 	admitted := 0
 	p.mu.Lock()
@@ -402,7 +412,7 @@ func (p *Pool) admit(txs []*types.Tx, res []Result, rej *rejections) {
 		default:
 			var r Reason
 			var up bool
-			up, r, err = p.insert(e, reads)
+			up, r, err = p.insert(e, reads, received)
 			promoted = promoted || up
 			if err != nil {
 				rej[r]++
@@ -448,7 +458,7 @@ func (p *Pool) full(size int) error {
 // insert applies the nonce rules and capacity to the entry of a verified
 // transaction whose id no other verified entry holds, and pools it. It
 // reports whether the ready queue grew. p.mu held.
-func (p *Pool) insert(e *entry, reads map[types.Address]nonceRead) (bool, Reason, error) {
+func (p *Pool) insert(e *entry, reads map[types.Address]nonceRead, received int64) (bool, Reason, error) {
 	tx := e.tx
 	acct := p.accounts[tx.Sender]
 	isNew := acct == nil
@@ -495,6 +505,8 @@ func (p *Pool) insert(e *entry, reads map[types.Address]nonceRead) (bool, Reason
 	}
 
 	e.state = waiting
+	tx.Received = received
+	heap.Push(&p.expiry, e)
 	acct.txs = append(acct.txs, nil)
 	copy(acct.txs[i+1:], acct.txs[i:])
 	acct.txs[i] = e
@@ -539,6 +551,9 @@ func (p *Pool) drop(e *entry) {
 		p.unready(e, dropped)
 	}
 	e.state = dropped
+	if e.heapIdx >= 0 {
+		heap.Remove(&p.expiry, e.heapIdx)
+	}
 	delete(p.known, e.tx.ID)
 	p.count--
 	p.bytes -= int64(len(e.tx.Raw))
@@ -563,6 +578,8 @@ func (p *Pool) Reap(maxTxs, maxBytes int) []*types.Tx {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// An expired transaction would only fail in the block.
+	p.expire(p.nowMillis())
 	out := make([]*types.Tx, 0, min(maxTxs, p.readyCount))
 	bytes := 0
 	for len(out) < maxTxs {
@@ -648,6 +665,7 @@ func (p *Pool) Update(committed []*types.Tx) {
 		}
 		promoted = p.resyncAccount(a, acct) || promoted
 	}
+	p.expire(p.nowMillis())
 	p.unlockChanged(promoted)
 }
 

@@ -58,6 +58,7 @@ type Stats struct {
 	StateErrors uint64             // failed State reads, in Submit or Update
 	Verified    uint64             // signatures checked
 	CacheHits   uint64             // signatures found verified before
+	Expired     uint64             // dropped from the pool on expiring before a block took them
 }
 
 // Stats returns the pool's counters.
@@ -66,6 +67,7 @@ func (p *Pool) Stats() Stats {
 	s := Stats{
 		Admitted:    p.admitted.Load(),
 		StateErrors: p.stateErr.Load(),
+		Expired:     p.expired.Load(),
 		Verified:    v.Verified,
 		CacheHits:   v.CacheHits,
 	}
