@@ -24,6 +24,10 @@ var (
 	ErrLeaderChanged = errors.New("raft: leadership changed before the membership change applied")
 	// ErrRemoved: this node was removed from the cluster; Run returns it.
 	ErrRemoved = errors.New("raft: this node was removed from the cluster")
+	// ErrIDUsed: AddNode was given a Raft id the cluster used before. A
+	// removed node's id never comes back (its old log and vote could break
+	// an election); give the new node an id above Status().MaxID.
+	ErrIDUsed = errors.New("raft: this Raft id was used before and is never reused")
 	// ErrStopped: the engine is not running (Run returned or never started).
 	ErrStopped = errors.New("raft: engine stopped")
 	// ErrBadMessage: bytes given to Receive are not a Raft message a peer may send.

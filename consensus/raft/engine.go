@@ -59,6 +59,10 @@ type Status struct {
 	SnapshotIndex uint64
 	Voters        []uint64 // sorted
 	Removed       bool     // this node was removed from the cluster
+	// MaxID is the highest Raft id the cluster ever used. Ids are never
+	// reused: a new node needs a higher one, and an id at or below it that
+	// is not a voter belongs to a node that was removed.
+	MaxID uint64
 }
 
 // Engine is the Raft consensus engine. Create it with New, start it with Run,
@@ -79,6 +83,7 @@ type Engine struct {
 	confc    chan confReq
 	reqc     chan request
 	unreachc chan uint64
+	evictc   chan struct{}
 	q        applyQueue
 	applyErr chan error
 
@@ -112,6 +117,7 @@ type Engine struct {
 	pendingCC      uint64
 	pendingDone    chan error
 	removed        bool
+	maxID          uint64 // highest Raft id ever used (Status.MaxID)
 }
 
 type blockAt struct{ index, height uint64 }
@@ -244,6 +250,7 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 		confc:    make(chan confReq),
 		reqc:     make(chan request),
 		unreachc: make(chan uint64, 64),
+		evictc:   make(chan struct{}, 1),
 		q:        applyQueue{signal: make(chan struct{}, 1)},
 		applyErr: make(chan error, 1),
 		stopped:  make(chan struct{}),
@@ -263,6 +270,15 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 	e.appliedIndex = e.snapIndex
 	e.appliedTerm = snap.GetMetadata().GetTerm()
 	e.confs = []confAt{{index: e.snapIndex, cs: cs}}
+	e.noteIDs(cs)
+	if fresh && !cfg.Join {
+		e.maxID = max(e.maxID, slices.Max(cfg.Peers))
+	}
+	if !etcdraft.IsEmptySnap(snap) {
+		if sd, err := decodeSnapData(snap.GetData()); err == nil {
+			e.maxID = max(e.maxID, sd.MaxID)
+		}
+	}
 	e.appliedHeight, _ = app.Last()
 	if !etcdraft.IsEmptySnap(snap) {
 		e.q.push(applyItem{snap: snap, startup: true})
@@ -376,6 +392,26 @@ func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
 	}
 }
 
+// MarkRemoved tells the engine that the cluster removed this node, as a
+// peer's committed membership shows, although this node never applied its
+// removal (the leader dropped it first, so the entry never reached it). Run
+// then returns ErrRemoved. Never blocks.
+func (e *Engine) MarkRemoved() {
+	select {
+	case e.evictc <- struct{}{}:
+	default:
+	}
+}
+
+// noteIDs raises maxID to cover every id in cs.
+func (e *Engine) noteIDs(cs *raftpb.ConfState) {
+	for _, ids := range [][]uint64{cs.GetVoters(), cs.GetVotersOutgoing(), cs.GetLearners(), cs.GetLearnersNext()} {
+		for _, id := range ids {
+			e.maxID = max(e.maxID, id)
+		}
+	}
+}
+
 // Status reports the engine's current view; safe to call at any time.
 func (e *Engine) Status() Status {
 	e.statusMu.Lock()
@@ -461,6 +497,7 @@ func (e *Engine) loop(ctx context.Context) error {
 		case r := <-e.confc:
 			cs := e.rn.ApplyConfChange(r.cc)
 			e.confs = append(e.confs, confAt{index: r.index, cs: cs})
+			e.maxID = max(e.maxID, r.cc.GetNodeId())
 			r.reply <- cs
 			if r.cc.GetId() == e.pendingCC && e.pendingDone != nil {
 				// Report now: removing the leader makes it step down at once.
@@ -472,6 +509,9 @@ func (e *Engine) loop(ctx context.Context) error {
 			e.propose(r)
 		case id := <-e.unreachc:
 			e.rn.ReportUnreachable(id)
+		case <-e.evictc:
+			e.log.Warn("a peer reports that the cluster removed this node")
+			e.removed = true
 		case <-e.pool.Ready():
 		case <-e.blockTimer.C:
 		}
@@ -584,6 +624,16 @@ func (e *Engine) propose(r request) {
 		r.accepted <- ErrBusy
 		return
 	}
+	if cc.GetType() == raftpb.ConfChangeAddNode && cc.GetNodeId() <= e.maxID {
+		// Also what makes a replayed signed "add" request fail: its id
+		// is used once it was applied.
+		if slices.Contains(e.confs[len(e.confs)-1].cs.GetVoters(), cc.GetNodeId()) {
+			r.accepted <- fmt.Errorf("raft: node %d is already a voter", cc.GetNodeId())
+			return
+		}
+		r.accepted <- fmt.Errorf("%w: node %d; the next free id is %d", ErrIDUsed, cc.GetNodeId(), e.maxID+1)
+		return
+	}
 	if cc.GetType() == raftpb.ConfChangeRemoveNode {
 		voters := e.confs[len(e.confs)-1].cs.GetVoters()
 		if len(voters) == 1 && voters[0] == cc.GetNodeId() {
@@ -629,6 +679,10 @@ func (e *Engine) handleReady() error {
 				e.snapIndex = md.GetIndex()
 				e.blocks = nil
 				e.confs = []confAt{{index: md.GetIndex(), cs: md.GetConfState()}}
+				e.noteIDs(md.GetConfState())
+				if sd, err := decodeSnapData(snap.GetData()); err == nil {
+					e.maxID = max(e.maxID, sd.MaxID)
+				}
 				e.q.push(applyItem{snap: snap})
 			}
 			for _, r := range m.GetResponses() {
@@ -710,7 +764,7 @@ func (e *Engine) maybeCompact() error {
 			k = i
 		}
 	}
-	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash})); err != nil {
+	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash, MaxID: e.maxID})); err != nil {
 		return err
 	}
 	e.log.Debug("raft log compacted", "index", idx, "durable_height", dh)
@@ -731,6 +785,7 @@ func (e *Engine) publish() {
 	e.status = Status{
 		ID: e.cfg.ID, Leader: e.lead.Load(), State: e.state.String(), Term: e.term, Commit: e.commit,
 		Height: e.appliedHeight, SnapshotIndex: e.snapIndex, Voters: voters, Removed: e.removed,
+		MaxID: e.maxID,
 	}
 	e.statusMu.Unlock()
 }
