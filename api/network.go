@@ -46,6 +46,9 @@ type Network interface {
 	// VerifyNodeChange accepted (c is req's decoded change), forwarding it
 	// to the leader if need be, and returns the voters' node ids after it.
 	ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error)
+	// Members returns the voters by Raft id, from this node's committed
+	// member list, and the highest Raft id the network ever used.
+	Members() (members []*pb.Member, maxID uint64)
 }
 
 // RemoteError is a transaction refused by the leader a node forwarded it

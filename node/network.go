@@ -160,6 +160,7 @@ func (n *Node) openNetwork() (*network, error) {
 	w.tr.HandleRequest(chSync, w.serveSync)
 	w.tr.HandleRequest(chNodes, w.serveNodes)
 	w.tr.HandleRequest(chHash, w.serveHash)
+	w.tr.HandleRequest(chRemoved, w.serveRemoved)
 	return w, nil
 }
 
@@ -226,7 +227,10 @@ func raftEngineConfig(rc RaftConfig, home string, h crypto.Hash) (raft.Config, e
 }
 
 // run runs the transport until ctx ends.
-func (w *network) run(ctx context.Context) error { return w.tr.Run(ctx) }
+func (w *network) run(ctx context.Context) error {
+	go w.watchRemoval(ctx)
+	return w.tr.Run(ctx)
+}
 
 func (w *network) close() {
 	w.eng.Close()
@@ -258,9 +262,10 @@ func (w *network) confChanged(cc raft.ConfChange) {
 	w.mu.Lock()
 	switch cc.Type {
 	case raft.ConfAddNode:
-		if _, known := w.members[cc.ID]; known && len(cc.Context) == 0 {
+		if len(cc.Context) == 0 {
 			// A founding member (the network's first configuration
-			// carries no addresses: they are in the config file).
+			// carries no addresses: they are in the config file). One
+			// missing from the member list was removed later in the log.
 			w.mu.Unlock()
 			return
 		}
