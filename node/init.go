@@ -212,17 +212,24 @@ func Init(o InitOptions) (*InitResult, error) {
 // JoinOptions configures NewJoiningHome.
 type JoinOptions struct {
 	Network string // the network folder Init made (required)
-	ID      uint64 // Raft id; default: one above every id the folder's nodes use
-	API     string // API address; default: node0's port + 10 per node
-	P2P     string // node-to-node address; default: the port after the API's
-	Now     time.Time
+	// Members is the network's committed member list, from a running
+	// node (StatusResponse.members): the new node dials them. Required.
+	Members []PeerConfig
+	// ID is the new node's Raft id (required): above every id the network
+	// ever used (StatusResponse.max_raft_id), since ids are never reused.
+	// It also names the node and its folder: id N is node N-1, as Init
+	// numbers them, so names are never reused either.
+	ID  uint64
+	API string // API address; default: node0's port + 10 per node
+	P2P string // node-to-node address; default: the port after the API's
+	Now time.Time
 }
 
 // NewJoiningHome creates the home of a node to be added to a running
-// network: the next nodeK folder, with the network's genesis, a node key,
+// network: the folder node<ID-1>, with the network's genesis, a node key,
 // a certificate from the network CA, and a config that joins (raft.join)
-// and lists the folder's other nodes as peers to dial. It returns the new
-// node's entry; `accord node add` then asks the network to admit it.
+// and lists the members as peers to dial. It returns the new node's entry;
+// `accord node add` then asks the network to admit it.
 func NewJoiningHome(o JoinOptions) (*InitNode, PeerConfig, error) {
 	var self PeerConfig
 	if o.Now.IsZero() {
@@ -235,35 +242,20 @@ func NewJoiningHome(o JoinOptions) (*InitNode, PeerConfig, error) {
 	if first.Consensus != "raft" {
 		return nil, self, fmt.Errorf("%s is a single-node chain: nodes can join a raft network only", o.Network)
 	}
-	seen := map[uint64]PeerConfig{}
-	k := 0
-	for ; ; k++ {
-		cfg, err := LoadConfig(NodeHome(o.Network, k))
-		if errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, self, err
-		}
-		for _, p := range cfg.Raft.Peers {
-			seen[p.ID] = p
-		}
+	if o.ID == 0 || len(o.Members) == 0 {
+		return nil, self, errors.New("a joining node needs its Raft id and the network's member list, from a running node")
 	}
+	k := int(o.ID - 1)
+	name := "node" + strconv.Itoa(k)
 	var peers []PeerConfig
-	maxID := uint64(0)
-	for _, p := range seen {
-		maxID = max(maxID, p.ID)
-	}
-	for id := uint64(1); id <= maxID; id++ {
-		if p, ok := seen[id]; ok {
-			peers = append(peers, p)
+	for _, p := range o.Members {
+		if p.ID == o.ID || p.NodeID == name {
+			return nil, self, fmt.Errorf("raft id %d or name %s is already a member of the network (%s, id %d)", o.ID, name, p.NodeID, p.ID)
 		}
+		peers = append(peers, p)
 	}
-	if o.ID == 0 {
-		o.ID = maxID + 1
-	}
-	if _, taken := seen[o.ID]; taken {
-		return nil, self, fmt.Errorf("raft id %d is already used in %s", o.ID, o.Network)
+	if _, err := os.Stat(NodeHome(o.Network, k)); err == nil {
+		return nil, self, fmt.Errorf("%s already exists: raft id %d belongs to it; give another --id, or remove the folder if it is a failed attempt", NodeHome(o.Network, k), o.ID)
 	}
 	host, port0, err := splitPort(first.API)
 	if err != nil {
@@ -280,7 +272,7 @@ func NewJoiningHome(o JoinOptions) (*InitNode, PeerConfig, error) {
 		o.P2P = h + ":" + strconv.Itoa(p+1)
 	}
 	home := NodeHome(o.Network, k)
-	self = PeerConfig{ID: o.ID, NodeID: "node" + strconv.Itoa(k), P2P: o.P2P, API: o.API}
+	self = PeerConfig{ID: o.ID, NodeID: name, P2P: o.P2P, API: o.API}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, self, err
 	}

@@ -669,8 +669,8 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 // few seconds.
 func (w *network) applied(ctx context.Context, c *pb.NodeChange) bool {
 	for range 50 {
-		_, member := w.nodeID(c.Id)
-		if member == (c.Op == "add") {
+		name, member := w.nodeID(c.Id)
+		if c.Op == "add" && member && name == c.NodeId || c.Op == "remove" && !member {
 			return true
 		}
 		if !sleepCtx(ctx, 100*time.Millisecond) {
