@@ -141,24 +141,32 @@ func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]node.PeerConfi
 }
 
 // checkAdmitted confirms an admission in the network's member list: the
-// answer's voters name the node, and its Raft id is the node's.
+// answer's voters name the node, and the node asked lists its Raft id as
+// the node's once it has applied the change (a follower may apply it a
+// moment after the leader answered).
 func checkAdmitted(ctx context.Context, c *sdk.Client, self node.PeerConfig, members []string) error {
 	if !slices.Contains(members, self.NodeID) {
 		return fmt.Errorf("the network answered, but its members (%s) do not include %s: it was not admitted", strings.Join(members, ", "), self.NodeID)
 	}
-	st, err := c.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("confirming the admission: %w", err)
-	}
-	for _, m := range st.Members {
-		if m.Id == self.ID {
-			if m.NodeId != self.NodeID {
+	for {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("confirming the admission: %w", err)
+		}
+		for _, m := range st.Members {
+			if m.Id == self.ID && m.NodeId != self.NodeID {
 				return fmt.Errorf("raft id %d belongs to %s, not %s: it was not admitted", self.ID, m.NodeId, self.NodeID)
 			}
-			return nil
+			if m.Id == self.ID {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("raft id %d is not in the network's member list: %s was not admitted", self.ID, self.NodeID)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("raft id %d is not in the network's member list: %s was not admitted", self.ID, self.NodeID)
 }
 
 func nodeRemoveCmd(e *env) *cobra.Command {
