@@ -16,8 +16,9 @@ var (
 	// ErrNotLeader: only the leader accepts membership changes; ask
 	// Status().Leader and retry there.
 	ErrNotLeader = errors.New("raft: this node is not the leader")
-	// ErrBusy: the leader is still catching up on its predecessor's entries or
-	// another membership change is in flight; retry shortly.
+	// ErrBusy: the leader was still catching up on its predecessor's
+	// entries, or another membership change was in flight, until the
+	// caller's context ended (AddNode and RemoveNode wait for them).
 	ErrBusy = errors.New("raft: leader busy with a previous membership change or catching up")
 	// ErrLeaderChanged: leadership moved while a membership change was in
 	// flight; it may or may not be applied, so check Status().Voters.

@@ -39,10 +39,11 @@ import (
 
 // Raft tuning that is not worth a Config field.
 const (
-	maxSizePerMsg        = 1 << 20  // entries per MsgApp (one entry always fits)
-	maxInflightMsgs      = 64       // MsgApps in flight to one follower
-	maxCommittedPerReady = 64 << 20 // committed entry bytes awaiting application
-	recvQueue            = 1024     // received messages waiting for the raft goroutine
+	maxSizePerMsg        = 1 << 20               // entries per MsgApp (one entry always fits)
+	maxInflightMsgs      = 64                    // MsgApps in flight to one follower
+	maxCommittedPerReady = 64 << 20              // committed entry bytes awaiting application
+	recvQueue            = 1024                  // received messages waiting for the raft goroutine
+	busyRetry            = 20 * time.Millisecond // membership change retry while the leader is busy
 )
 
 // Status is a snapshot of the engine's view of the cluster.
@@ -354,8 +355,9 @@ func (e *Engine) ReportUnreachable(id uint64) {
 
 // AddNode makes id a voter. context travels with the change to every node's
 // Config.OnConfChange (for example the node's address). It returns once the
-// change is applied here, ErrNotLeader on a follower, or ErrBusy while a
-// previous change is in flight.
+// change is applied here, ErrNotLeader on a follower, ErrIDUsed for an id
+// the cluster used before, or ErrBusy if a previous change is still in
+// flight (or the leader still catching up) when ctx ends: it waits for them.
 func (e *Engine) AddNode(ctx context.Context, id uint64, context []byte) error {
 	return e.changeConf(ctx, &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: &id, Context: context})
 }
@@ -371,16 +373,32 @@ func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
 	if cc.GetNodeId() == 0 {
 		return errors.New("raft: node id must be non-zero")
 	}
-	r := request{cc: cc, accepted: make(chan error, 1), done: make(chan error, 1)}
-	select {
-	case e.reqc <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.stopped:
-		return ErrStopped
-	}
-	if err := <-r.accepted; err != nil {
-		return err
+	var r request
+	for {
+		r = request{cc: cc, accepted: make(chan error, 1), done: make(chan error, 1)}
+		select {
+		case e.reqc <- r:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.stopped:
+			return ErrStopped
+		}
+		err := <-r.accepted
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrBusy) {
+			return err
+		}
+		// The previous change is being acknowledged, or a new leader is
+		// applying its predecessor's entries: both end shortly.
+		select {
+		case <-time.After(busyRetry):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%v)", ErrBusy, ctx.Err())
+		case <-e.stopped:
+			return ErrStopped
+		}
 	}
 	select {
 	case err := <-r.done:
