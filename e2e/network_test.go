@@ -746,13 +746,22 @@ func TestNetworkMembership(t *testing.T) {
 	})
 
 	// Restore, as docs/operations.md says: the removed node comes back
-	// under a new id, starting from its old chain data.
+	// under a new id, starting from its old chain data, kept aside before
+	// its folder was deleted. The missing folder changes nothing: the id
+	// comes from the network's member list (5, not the live node3's 4).
+	backup := filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(backup, os.DirFS(filepath.Join(tn.homes[v], "data"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(tn.homes[v]); err != nil {
+		t.Fatal(err)
+	}
 	api, p2pAddr = "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
 	out, _ = cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(3), "-o", "json")
-	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 5 || len(added.Members) != 4 {
-		t.Fatalf("node add (restore) -o json: %v %q", err, out)
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 5 || added.NodeID != "node4" || len(added.Members) != 4 {
+		t.Fatalf("node add (restore) -o json: %v %q; want node4 with id 5 and four members", err, out)
 	}
-	if err := os.CopyFS(filepath.Join(added.Home, "data"), os.DirFS(filepath.Join(tn.homes[v], "data"))); err != nil {
+	if err := os.CopyFS(filepath.Join(added.Home, "data"), os.DirFS(backup)); err != nil {
 		t.Fatal(err)
 	}
 	tn.homes = append(tn.homes, added.Home)

@@ -622,6 +622,11 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 			return nil, err
 		}
 		resp, err := w.tr.Request(ctx, leader, chNodes, b)
+		if refused := (*p2p.RemoteError)(nil); errors.As(err, &refused) {
+			// The leader answered: a refusal is final, whatever the
+			// member list here says.
+			return nil, fmt.Errorf("leader %s: %s", leader, refused.Msg)
+		}
 		if err != nil {
 			// Removing the leader itself drops this node's connection to
 			// it as the change applies here: the answer is lost, not the
