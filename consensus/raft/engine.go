@@ -119,6 +119,7 @@ type Engine struct {
 	pendingDone    chan error
 	removed        bool
 	maxID          uint64 // highest Raft id ever used (Status.MaxID)
+	snapMaxID      uint64 // maxID as of snapIndex
 }
 
 type blockAt struct{ index, height uint64 }
@@ -271,15 +272,11 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, n
 	e.appliedIndex = e.snapIndex
 	e.appliedTerm = snap.GetMetadata().GetTerm()
 	e.confs = []confAt{{index: e.snapIndex, cs: cs}}
-	e.noteIDs(cs)
-	if fresh && !cfg.Join {
-		e.maxID = max(e.maxID, slices.Max(cfg.Peers))
-	}
-	if !etcdraft.IsEmptySnap(snap) {
-		if sd, err := decodeSnapData(snap.GetData()); err == nil {
-			e.maxID = max(e.maxID, sd.MaxID)
-		}
-	}
+	// MaxID and the voters describe one log prefix (the snapshot's here,
+	// then each applied change), so that together they never show a member
+	// as removed.
+	e.snapMaxID = max(maxIDIn(cs), snapMaxID(snap))
+	e.maxID = e.snapMaxID
 	e.appliedHeight, _ = app.Last()
 	if !etcdraft.IsEmptySnap(snap) {
 		e.q.push(applyItem{snap: snap, startup: true})
@@ -421,13 +418,28 @@ func (e *Engine) MarkRemoved() {
 	}
 }
 
-// noteIDs raises maxID to cover every id in cs.
-func (e *Engine) noteIDs(cs *raftpb.ConfState) {
+// maxIDIn returns the highest id cs names.
+func maxIDIn(cs *raftpb.ConfState) uint64 {
+	var m uint64
 	for _, ids := range [][]uint64{cs.GetVoters(), cs.GetVotersOutgoing(), cs.GetLearners(), cs.GetLearnersNext()} {
 		for _, id := range ids {
-			e.maxID = max(e.maxID, id)
+			m = max(m, id)
 		}
 	}
+	return m
+}
+
+// snapMaxID returns the highest id used up to a snapshot's index: its data
+// says (version 2), and its ConfState's ids are used too.
+func snapMaxID(snap *raftpb.Snapshot) uint64 {
+	m := maxIDIn(snap.GetMetadata().GetConfState())
+	if etcdraft.IsEmptySnap(snap) {
+		return m
+	}
+	if sd, err := decodeSnapData(snap.GetData()); err == nil {
+		m = max(m, sd.MaxID)
+	}
+	return m
 }
 
 // Status reports the engine's current view; safe to call at any time.
@@ -697,10 +709,8 @@ func (e *Engine) handleReady() error {
 				e.snapIndex = md.GetIndex()
 				e.blocks = nil
 				e.confs = []confAt{{index: md.GetIndex(), cs: md.GetConfState()}}
-				e.noteIDs(md.GetConfState())
-				if sd, err := decodeSnapData(snap.GetData()); err == nil {
-					e.maxID = max(e.maxID, sd.MaxID)
-				}
+				e.snapMaxID = snapMaxID(snap)
+				e.maxID = max(e.maxID, e.snapMaxID)
 				e.q.push(applyItem{snap: snap})
 			}
 			for _, r := range m.GetResponses() {
@@ -782,9 +792,14 @@ func (e *Engine) maybeCompact() error {
 			k = i
 		}
 	}
-	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash, MaxID: e.maxID})); err != nil {
+	maxAt := e.snapMaxID // the highest id used up to idx
+	for _, c := range e.confs[:k+1] {
+		maxAt = max(maxAt, maxIDIn(c.cs))
+	}
+	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash, MaxID: maxAt})); err != nil {
 		return err
 	}
+	e.snapMaxID = maxAt
 	e.log.Debug("raft log compacted", "index", idx, "durable_height", dh)
 	e.snapIndex = idx
 	e.confs = e.confs[k:]

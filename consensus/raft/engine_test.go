@@ -356,3 +356,53 @@ func TestMarkRemovedStopsTheNode(t *testing.T) {
 		t.Fatalf("leader status %+v, want MaxID 3 and %d gone", s, f)
 	}
 }
+
+// Status's MaxID and Voters describe the same log prefix: a node restarting
+// from a snapshot taken before node 4 was added (its block store lagged)
+// must not show 4 as used while 4 is not among its voters, which would
+// call a live member removed.
+func TestRestartedMaxIDMatchesItsVoters(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.SnapshotEntries = 5; cfg.MaxBlockTxs = 5 })
+	lead := c.leader()
+	var f uint64
+	for _, id := range c.ids {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	app := c.nodes[f].app
+	app.mu.Lock()
+	app.lag = 1 << 20 // nothing becomes durable on f unless the test says so
+	app.mu.Unlock()
+	txs := testTxs(t, 40)
+	c.submit(txs[:20]) // blocks 1-4
+	c.waitCommitted(txs[:20])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.add(4)
+	c.start(4, true)
+	if err := c.nodes[lead].eng.AddNode(ctx, 4, []byte("n4")); err != nil {
+		t.Fatalf("AddNode(4): %v", err)
+	}
+	c.waitFor("node 4 among f's voters", func() bool { return slices.Contains(c.nodes[f].eng.Status().Voters, 4) })
+	// Blocks up to 3 durable on f: its next compaction stops before block
+	// 4's entry, so before the addition of node 4.
+	app.mu.Lock()
+	app.durable = 3
+	app.mu.Unlock()
+	before := c.nodes[f].eng.Status().SnapshotIndex
+	c.submit(txs[20:])
+	c.waitCommitted(txs)
+	c.waitFor("f to compact", func() bool { return c.nodes[f].eng.Status().SnapshotIndex > before })
+	c.stop(f)
+	n := c.nodes[f]
+	e, err := New(c.config(f, false), n.pool, n.app, c.net.transport(f), []byte{byte(f)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if s := e.Status(); s.MaxID >= 4 && !slices.Contains(s.Voters, 4) {
+		t.Fatalf("restarted node: MaxID %d with voters %v: node 4 would look removed", s.MaxID, s.Voters)
+	}
+}
