@@ -90,7 +90,7 @@ have an add_node change approved (accord gov propose), then admit the prepared h
 				err = checkAdmitted(ctx, c, self, members)
 			}
 			if err != nil {
-				return fmt.Errorf("admitting %s (home %s made; remove it or retry): %w", self.NodeID, home.Home, err)
+				return fmt.Errorf("admitting %s (its home %s is made: retry with --home %s, or delete it): %w", self.NodeID, home.Home, home.Home, err)
 			}
 			v := struct {
 				Home    string   `json:"home"`
