@@ -23,7 +23,9 @@ var ErrNoQuorum = errors.New("no quorum: this node cannot reach a majority of th
 var ErrBadNodeChange = errors.New("bad node change")
 
 // MaxClockSkew bounds how far a NodeChange's time may be from the node's
-// clock: a signed change cannot be replayed long after it was made.
+// clock. A change replayed within it does nothing: Raft ids are never
+// reused, so an add is refused once its id was used (a member, or removed)
+// and a remove once the id is gone; a change takes effect at most once.
 const MaxClockSkew = 5 * time.Minute
 
 // Network is what the API needs from a multi-node network. Solo nodes have
@@ -46,6 +48,9 @@ type Network interface {
 	// VerifyNodeChange accepted (c is req's decoded change), forwarding it
 	// to the leader if need be, and returns the voters' node ids after it.
 	ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error)
+	// Members returns the voters by Raft id, from this node's committed
+	// member list, and the highest Raft id the network ever used.
+	Members() (members []*pb.Member, maxID uint64)
 }
 
 // RemoteError is a transaction refused by the leader a node forwarded it

@@ -397,13 +397,16 @@ func (s *Server) GetAccount(_ context.Context, req *connect.Request[pb.GetAccoun
 func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*connect.Response[pb.StatusResponse], error) {
 	tip := s.d.Store.Tip()
 	var (
-		leader string
-		term   uint64
-		peers  []*pb.PeerStatus
+		leader  string
+		term    uint64
+		peers   []*pb.PeerStatus
+		members []*pb.Member
+		maxID   uint64
 	)
 	if s.d.Network != nil {
 		leader, term = s.d.Network.Leader()
 		peers = s.d.Network.Peers()
+		members, maxID = s.d.Network.Members()
 	}
 	return connect.NewResponse(&pb.StatusResponse{
 		ChainId:       s.d.ChainID,
@@ -420,6 +423,8 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 		Leader:        leader,
 		Term:          term,
 		Peers:         peers,
+		Members:       members,
+		MaxRaftId:     maxID,
 	}), nil
 }
 

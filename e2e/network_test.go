@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/keystore"
@@ -653,7 +654,10 @@ func (p *proxy) setCut(cut bool) {
 // TestNetworkMembership adds a fourth node to a running network of three
 // with `accord node add`, checks that it catches up and takes
 // transactions, then removes one of the first three with `accord node
-// remove`: the removed node stops, and the rest go on.
+// remove` while it is cut off, so that it never receives its removal: it
+// still learns of it from its peers and stops, and the rest go on. Then it
+// restores the removed node under a new id, and replays signed changes,
+// which take effect only once.
 func TestNetworkMembership(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a network of processes")
@@ -664,7 +668,9 @@ func TestNetworkMembership(t *testing.T) {
 	b := newBank(tn, 3) // some history for the new node to catch up on
 
 	api, p2pAddr := "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
-	out, _ := cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(1), "-o", "json")
+	// No --node: the change goes to node0's API, which is not the default
+	// port.
+	out, _ := cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "-o", "json")
 	var added struct {
 		Home    string   `json:"home"`
 		ID      uint64   `json:"id"`
@@ -707,34 +713,55 @@ func TestNetworkMembership(t *testing.T) {
 	b.minted += 5
 	b.mu.Unlock()
 
-	// Remove node1 (Raft id 2); the workload stays off it.
-	b.setDown(1, true)
-	out, _ = cli(t, false, "node", "remove", "--network", tn.dir, "--id", "2", "--node", tn.url(0), "-o", "json")
-	if !strings.Contains(out, `"removed": 2`) {
+	// Remove a follower v of the first three while it is cut off: the
+	// leader drops it before the removal reaches it. The workload stays
+	// off it.
+	v := 1
+	if tn.leader(all, 60*time.Second) == 1 {
+		v = 2
+	}
+	b.setDown(v, true)
+	tn.isolate(v, true)
+	out, _ = cli(t, false, "node", "remove", "--network", tn.dir, "--id", strconv.Itoa(v+1), "-o", "json")
+	if !strings.Contains(out, fmt.Sprintf(`"removed": %d`, v+1)) {
 		t.Fatalf("node remove -o json: %s", out)
 	}
+	tn.isolate(v, false)
 	select {
-	case <-tn.procs[1].done:
+	case <-tn.procs[v].done:
 	case <-time.After(60 * time.Second):
 		t.Fatal("the removed node did not stop")
 	}
-	if log := tn.procs[1].log.String(); !strings.Contains(log, "removed") {
-		t.Fatalf("the removed node's log does not say it was removed:\n%s", log)
+	if log := tn.procs[v].log.String(); !strings.Contains(log, "removed from the cluster") {
+		t.Fatalf("the removed node's log does not say it was removed from the cluster:\n%s", log)
 	}
-	rest := []int{0, 2, 3}
+	// It never starts again.
+	if _, stderr := cli(t, true, "start", "--home", tn.homes[v]); !strings.Contains(stderr, "removed from the cluster") {
+		t.Fatalf("accord start of the removed node: %q, want a refusal", stderr)
+	}
+	rest := without(all, v)
 	n := b.ackedCount()
 	waitFor(t, "transfers committing after the removal", 60*time.Second, func() (bool, string) {
 		return b.ackedCount() >= n+20, strconv.Itoa(b.ackedCount())
 	})
 
 	// Restore, as docs/operations.md says: the removed node comes back
-	// under a new id, starting from its old chain data.
-	api, p2pAddr = "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
-	out, _ = cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(2), "-o", "json")
-	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 5 || len(added.Members) != 4 {
-		t.Fatalf("node add (restore) -o json: %v %q", err, out)
+	// under a new id, starting from its old chain data, kept aside before
+	// its folder was deleted. The missing folder changes nothing: the id
+	// comes from the network's member list (5, not the live node3's 4).
+	backup := filepath.Join(t.TempDir(), "data")
+	if err := os.CopyFS(backup, os.DirFS(filepath.Join(tn.homes[v], "data"))); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.CopyFS(filepath.Join(added.Home, "data"), os.DirFS(filepath.Join(tn.homes[1], "data"))); err != nil {
+	if err := os.RemoveAll(tn.homes[v]); err != nil {
+		t.Fatal(err)
+	}
+	api, p2pAddr = "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
+	out, _ = cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--node", tn.url(3), "-o", "json")
+	if err := json.Unmarshal([]byte(out), &added); err != nil || added.ID != 5 || added.NodeID != "node4" || len(added.Members) != 4 {
+		t.Fatalf("node add (restore) -o json: %v %q; want node4 with id 5 and four members", err, out)
+	}
+	if err := os.CopyFS(filepath.Join(added.Home, "data"), os.DirFS(backup)); err != nil {
 		t.Fatal(err)
 	}
 	tn.homes = append(tn.homes, added.Home)
@@ -742,8 +769,63 @@ func TestNetworkMembership(t *testing.T) {
 	tn.procs = append(tn.procs, nil)
 	tn.start(4)
 	rest = append(rest, 4)
-	tn.caughtUp(4, []int{0, 2, 3}, 60*time.Second)
+	tn.caughtUp(4, without(rest, 4), 60*time.Second)
 	b.halt()
 	tn.converged(rest, 60*time.Second)
 	b.check(rest)
+	if log := tn.procs[4].log.String(); strings.Contains(log, "level=ERROR") {
+		t.Fatalf("the restored node logged an error:\n%s", log)
+	}
+
+	// Signed changes replayed within their time window do nothing: an
+	// added node's id, once removed, never comes back.
+	replayOnce(t, tn, ks)
+}
+
+// replayOnce admits a node that never runs, removes it, then sends both
+// signed requests again: each must be refused.
+func replayOnce(t *testing.T, tn *testNet, ks *keystore.Store) {
+	t.Helper()
+	admin, err := ks.Get("admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := sdk.New(tn.url(0))
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.MaxRaftId + 1
+	add, err := sdk.SignNodeChange(admin.Private, &apipb.NodeChange{ChainId: st.ChainId, Op: "add", Id: id,
+		NodeId: fmt.Sprintf("node%d", id-1), P2PAddress: "127.0.0.1:1", ApiAddress: "127.0.0.1:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove, err := sdk.SignNodeChange(admin.Private, &apipb.NodeChange{ChainId: st.ChainId, Op: "remove", Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendNodeChange(ctx, add); err != nil {
+		t.Fatalf("adding node %d: %v", id, err)
+	}
+	if _, err := c.SendNodeChange(ctx, remove); err != nil {
+		t.Fatalf("removing node %d: %v", id, err)
+	}
+	if members, err := c.SendNodeChange(ctx, add); err == nil || !strings.Contains(err.Error(), "never reused") {
+		t.Fatalf("replayed add of node %d: members %v, err %v; want a refusal", id, members, err)
+	}
+	if members, err := c.SendNodeChange(ctx, remove); err == nil || !strings.Contains(err.Error(), "not a member") {
+		t.Fatalf("replayed removal of node %d: members %v, err %v; want a refusal", id, members, err)
+	}
+	st, err = c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range st.Members {
+		if m.Id == id {
+			t.Fatalf("node %d is a member after the replays: %v", id, st.Members)
+		}
+	}
 }

@@ -51,9 +51,11 @@ func FuzzDecodeWire(f *testing.F) {
 	f.Add(uint8(2), encodeMembers([]PeerConfig{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}}))
 	f.Add(uint8(3), encodeMember(PeerConfig{ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}))
 	f.Add(uint8(4), encodeNodeChange(&apipb.ChangeNodesRequest{Change: []byte{1}}))
+	f.Add(uint8(5), encodeRemovedQuery(2))
+	f.Add(uint8(6), encodeRemovedAnswer(true))
 	f.Fuzz(func(t *testing.T, kind uint8, b []byte) {
 		var err error
-		switch kind % 5 {
+		switch kind % 7 {
 		case 0:
 			var vs []error
 			if vs, err = decodeVerdicts(b, 2); err == nil {
@@ -77,6 +79,20 @@ func FuzzDecodeWire(f *testing.F) {
 			}
 		case 4:
 			_, err = decodeNodeChange(b)
+		case 5:
+			var id uint64
+			if id, err = decodeRemovedQuery(b); err == nil {
+				if again, err2 := decodeRemovedQuery(encodeRemovedQuery(id)); err2 != nil || again != id {
+					t.Fatalf("removal query changed on the way back: %d %v", again, err2)
+				}
+			}
+		case 6:
+			var removed bool
+			if removed, err = decodeRemovedAnswer(b); err == nil {
+				if again, err2 := decodeRemovedAnswer(encodeRemovedAnswer(removed)); err2 != nil || again != removed {
+					t.Fatalf("removal answer changed on the way back: %v %v", again, err2)
+				}
+			}
 		}
 		if err != nil && !errors.Is(err, p2ppb.ErrMalformed) {
 			t.Fatalf("refused without ErrMalformed: %v", err)

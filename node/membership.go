@@ -29,9 +29,10 @@ func (w *network) confChanged(cc raft.ConfChange) {
 	w.mu.Lock()
 	switch cc.Type {
 	case raft.ConfAddNode:
-		if _, known := w.members[cc.ID]; known && len(cc.Context) == 0 {
+		if len(cc.Context) == 0 {
 			// A founding member (the network's first configuration
-			// carries no addresses: they are in the config file).
+			// carries no addresses: they are in the config file). One
+			// missing from the member list was removed later in the log.
 			w.mu.Unlock()
 			return
 		}
@@ -78,6 +79,11 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 	}
 	if !self {
 		resp, err := w.tr.Request(ctx, leader, chNodes, encodeNodeChange(req))
+		if refused := (*p2p.RemoteError)(nil); errors.As(err, &refused) {
+			// The leader answered: a refusal is final, whatever the
+			// member list here says.
+			return nil, fmt.Errorf("leader %s: %s", leader, refused.Msg)
+		}
 		if err != nil {
 			// Removing the leader itself drops this node's connection to
 			// it as the change applies here: the answer is lost, not the
@@ -125,8 +131,8 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 // few seconds.
 func (w *network) applied(ctx context.Context, c *pb.NodeChange) bool {
 	for range 50 {
-		_, member := w.nodeID(c.Id)
-		if member == (c.Op == "add") {
+		name, member := w.nodeID(c.Id)
+		if c.Op == "add" && member && name == c.NodeId || c.Op == "remove" && !member {
 			return true
 		}
 		if !clock.Sleep(w.clock, 100*time.Millisecond, ctx.Done()) {

@@ -150,6 +150,7 @@ func (n *Node) openNetwork(w *network) error {
 	w.tr.HandleRequest(chSync, w.serveSync)
 	w.tr.HandleRequest(chNodes, w.serveNodes)
 	w.tr.HandleRequest(chHash, w.serveHash)
+	w.tr.HandleRequest(chRemoved, w.serveRemoved)
 	return nil
 }
 
@@ -216,7 +217,10 @@ func raftEngineConfig(rc RaftConfig, home string, h crypto.Hash) (raft.Config, e
 }
 
 // run runs the transport until ctx ends.
-func (w *network) run(ctx context.Context) error { return w.tr.Run(ctx) }
+func (w *network) run(ctx context.Context) error {
+	go w.watchRemoval(ctx)
+	return w.tr.Run(ctx)
+}
 
 func (w *network) close() {
 	w.eng.Close()

@@ -147,3 +147,33 @@ func decodeNodeChange(b []byte) (*pb.ChangeNodesRequest, error) {
 	}
 	return &pb.ChangeNodesRequest{Change: m.Change, Signer: m.Signer, Signature: m.Signature}, nil
 }
+
+func encodeRemovedQuery(id uint64) []byte {
+	return p2ppb.Marshal(&p2ppb.RemovedQuery{Version: p2ppb.Version, RaftId: id})
+}
+
+// decodeRemovedQuery reads a peer's question whether it was removed: its
+// Raft id.
+func decodeRemovedQuery(b []byte) (uint64, error) {
+	var m p2ppb.RemovedQuery
+	if err := p2ppb.Decode(b, &m); err != nil {
+		return 0, err
+	}
+	if m.RaftId == 0 {
+		return 0, fmt.Errorf("%w: removal query for raft id 0", p2ppb.ErrMalformed)
+	}
+	return m.RaftId, nil
+}
+
+func encodeRemovedAnswer(removed bool) []byte {
+	return p2ppb.Marshal(&p2ppb.RemovedAnswer{Version: p2ppb.Version, Removed: removed})
+}
+
+// decodeRemovedAnswer reads a peer's answer to a removal query.
+func decodeRemovedAnswer(b []byte) (bool, error) {
+	var m p2ppb.RemovedAnswer
+	if err := p2ppb.Decode(b, &m); err != nil {
+		return false, err
+	}
+	return m.Removed, nil
+}

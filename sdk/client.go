@@ -311,6 +311,21 @@ func (c *Client) ChangeNodes(ctx context.Context, admin crypto.PrivateKey, chang
 		}
 		change.ChainId = info.ChainID
 	}
+	req, err := SignNodeChange(admin, change)
+	if err != nil {
+		return nil, err
+	}
+	return c.SendNodeChange(ctx, req)
+}
+
+// SignNodeChange signs a membership change with the chain admin's key,
+// filling in Version and Time when zero; change.ChainId must be set. A
+// signed change takes effect at most once: an added node's Raft id is never
+// used again, and a removed one never comes back.
+func SignNodeChange(admin crypto.PrivateKey, change *apipb.NodeChange) (*apipb.ChangeNodesRequest, error) {
+	if change.ChainId == "" {
+		return nil, errors.New("sign node change: chain id missing")
+	}
 	if change.Version == 0 {
 		change.Version = 1
 	}
@@ -325,11 +340,17 @@ func (c *Client) ChangeNodes(ctx context.Context, admin crypto.PrivateKey, chang
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.rpc.ChangeNodes(ctx, connect.NewRequest(&apipb.ChangeNodesRequest{
+	return &apipb.ChangeNodesRequest{
 		Change:    body,
 		Signer:    &pb.Signer{Scheme: pb.Scheme(admin.Scheme()), Identity: &pb.Signer_PublicKey{PublicKey: admin.Public().Bytes()}},
 		Signature: sig,
-	}))
+	}, nil
+}
+
+// SendNodeChange sends a signed membership change (SignNodeChange) and
+// returns the voters' node ids after it.
+func (c *Client) SendNodeChange(ctx context.Context, req *apipb.ChangeNodesRequest) ([]string, error) {
+	r, err := c.rpc.ChangeNodes(ctx, connect.NewRequest(req))
 	if err != nil {
 		return nil, wrap(c.url, err)
 	}

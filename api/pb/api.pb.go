@@ -920,9 +920,13 @@ type StatusResponse struct {
 	PoolSize      uint64                 `protobuf:"varint,9,opt,name=pool_size,json=poolSize,proto3" json:"pool_size,omitempty"`
 	Issuer        string                 `protobuf:"bytes,10,opt,name=issuer,proto3" json:"issuer,omitempty"` // address named in genesis
 	LastBlockTime uint64                 `protobuf:"varint,11,opt,name=last_block_time,json=lastBlockTime,proto3" json:"last_block_time,omitempty"`
-	Leader        string                 `protobuf:"bytes,12,opt,name=leader,proto3" json:"leader,omitempty"` // node_id of the Raft leader; empty when none is known (or solo)
-	Peers         []*PeerStatus          `protobuf:"bytes,13,rep,name=peers,proto3" json:"peers,omitempty"`   // the other nodes of the network (Raft)
-	Term          uint64                 `protobuf:"varint,14,opt,name=term,proto3" json:"term,omitempty"`    // Raft term
+	Leader        string                 `protobuf:"bytes,12,opt,name=leader,proto3" json:"leader,omitempty"`   // node_id of the Raft leader; empty when none is known (or solo)
+	Peers         []*PeerStatus          `protobuf:"bytes,13,rep,name=peers,proto3" json:"peers,omitempty"`     // the other nodes of the network (Raft)
+	Term          uint64                 `protobuf:"varint,14,opt,name=term,proto3" json:"term,omitempty"`      // Raft term
+	Members       []*Member              `protobuf:"bytes,15,rep,name=members,proto3" json:"members,omitempty"` // the voters, by Raft id, from the committed member list (Raft)
+	// The highest Raft id the network ever used (Raft). Ids are never reused:
+	// a new node takes a higher one.
+	MaxRaftId     uint64 `protobuf:"varint,16,opt,name=max_raft_id,json=maxRaftId,proto3" json:"max_raft_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1055,6 +1059,89 @@ func (x *StatusResponse) GetTerm() uint64 {
 	return 0
 }
 
+func (x *StatusResponse) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetMaxRaftId() uint64 {
+	if x != nil {
+		return x.MaxRaftId
+	}
+	return 0
+}
+
+// Member is one voter of a Raft network.
+type Member struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                      // Raft id
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"` // its name (its certificate's common name)
+	P2PAddress    string                 `protobuf:"bytes,3,opt,name=p2p_address,json=p2pAddress,proto3" json:"p2p_address,omitempty"`
+	ApiAddress    string                 `protobuf:"bytes,4,opt,name=api_address,json=apiAddress,proto3" json:"api_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Member) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Member) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *Member) GetP2PAddress() string {
+	if x != nil {
+		return x.P2PAddress
+	}
+	return ""
+}
+
+func (x *Member) GetApiAddress() string {
+	if x != nil {
+		return x.ApiAddress
+	}
+	return ""
+}
+
 type PeerStatus struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
@@ -1068,7 +1155,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1167,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1180,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PeerStatus) GetNodeId() string {
@@ -1148,7 +1235,7 @@ type NodeChange struct {
 
 func (x *NodeChange) Reset() {
 	*x = NodeChange{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +1247,7 @@ func (x *NodeChange) String() string {
 func (*NodeChange) ProtoMessage() {}
 
 func (x *NodeChange) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +1260,7 @@ func (x *NodeChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeChange.ProtoReflect.Descriptor instead.
 func (*NodeChange) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NodeChange) GetVersion() uint32 {
@@ -1243,7 +1330,7 @@ type ChangeNodesRequest struct {
 
 func (x *ChangeNodesRequest) Reset() {
 	*x = ChangeNodesRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1342,7 @@ func (x *ChangeNodesRequest) String() string {
 func (*ChangeNodesRequest) ProtoMessage() {}
 
 func (x *ChangeNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1355,7 @@ func (x *ChangeNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeNodesRequest.ProtoReflect.Descriptor instead.
 func (*ChangeNodesRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ChangeNodesRequest) GetChange() []byte {
@@ -1301,7 +1388,7 @@ type ChangeNodesResponse struct {
 
 func (x *ChangeNodesResponse) Reset() {
 	*x = ChangeNodesResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1400,7 @@ func (x *ChangeNodesResponse) String() string {
 func (*ChangeNodesResponse) ProtoMessage() {}
 
 func (x *ChangeNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1413,7 @@ func (x *ChangeNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeNodesResponse.ProtoReflect.Descriptor instead.
 func (*ChangeNodesResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ChangeNodesResponse) GetMembers() []string {
@@ -1353,7 +1440,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[19]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1452,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[19]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1465,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubscribeRequest) GetFromHeight() uint64 {
@@ -1427,7 +1514,7 @@ type TxResult struct {
 
 func (x *TxResult) Reset() {
 	*x = TxResult{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[20]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1526,7 @@ func (x *TxResult) String() string {
 func (*TxResult) ProtoMessage() {}
 
 func (x *TxResult) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[20]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1539,7 @@ func (x *TxResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxResult.ProtoReflect.Descriptor instead.
 func (*TxResult) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TxResult) GetTxId() string {
@@ -1486,7 +1573,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[21]
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1585,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[21]
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1598,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubscribeResponse) GetHeader() *HeaderView {
@@ -1537,7 +1624,7 @@ type GetProposalRequest struct {
 
 func (x *GetProposalRequest) Reset() {
 	*x = GetProposalRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1636,7 @@ func (x *GetProposalRequest) String() string {
 func (*GetProposalRequest) ProtoMessage() {}
 
 func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1649,7 @@ func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalRequest.ProtoReflect.Descriptor instead.
 func (*GetProposalRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetProposalRequest) GetId() uint64 {
@@ -1588,7 +1675,7 @@ type ProposalView struct {
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1687,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1700,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ProposalView) GetId() uint64 {
@@ -1683,7 +1770,7 @@ type GetProposalResponse struct {
 
 func (x *GetProposalResponse) Reset() {
 	*x = GetProposalResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1782,7 @@ func (x *GetProposalResponse) String() string {
 func (*GetProposalResponse) ProtoMessage() {}
 
 func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1795,7 @@ func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalResponse.ProtoReflect.Descriptor instead.
 func (*GetProposalResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetProposalResponse) GetProposals() []*ProposalView {
@@ -1740,7 +1827,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1752,7 +1839,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1765,7 +1852,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 type CAView struct {
@@ -1780,7 +1867,7 @@ type CAView struct {
 
 func (x *CAView) Reset() {
 	*x = CAView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1879,7 @@ func (x *CAView) String() string {
 func (*CAView) ProtoMessage() {}
 
 func (x *CAView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1892,7 @@ func (x *CAView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CAView.ProtoReflect.Descriptor instead.
 func (*CAView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CAView) GetSubject() string {
@@ -1847,7 +1934,7 @@ type OrgView struct {
 
 func (x *OrgView) Reset() {
 	*x = OrgView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +1946,7 @@ func (x *OrgView) String() string {
 func (*OrgView) ProtoMessage() {}
 
 func (x *OrgView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +1959,7 @@ func (x *OrgView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrgView.ProtoReflect.Descriptor instead.
 func (*OrgView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OrgView) GetId() string {
@@ -1906,7 +1993,7 @@ type MethodPolicyView struct {
 
 func (x *MethodPolicyView) Reset() {
 	*x = MethodPolicyView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2005,7 @@ func (x *MethodPolicyView) String() string {
 func (*MethodPolicyView) ProtoMessage() {}
 
 func (x *MethodPolicyView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2018,7 @@ func (x *MethodPolicyView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodPolicyView.ProtoReflect.Descriptor instead.
 func (*MethodPolicyView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *MethodPolicyView) GetMethod() string {
@@ -1959,7 +2046,7 @@ type ChainParams struct {
 
 func (x *ChainParams) Reset() {
 	*x = ChainParams{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2058,7 @@ func (x *ChainParams) String() string {
 func (*ChainParams) ProtoMessage() {}
 
 func (x *ChainParams) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2071,7 @@ func (x *ChainParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainParams.ProtoReflect.Descriptor instead.
 func (*ChainParams) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ChainParams) GetMaxBlockTxs() uint64 {
@@ -2021,7 +2108,7 @@ type ValidatorView struct {
 
 func (x *ValidatorView) Reset() {
 	*x = ValidatorView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2120,7 @@ func (x *ValidatorView) String() string {
 func (*ValidatorView) ProtoMessage() {}
 
 func (x *ValidatorView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2133,7 @@ func (x *ValidatorView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatorView.ProtoReflect.Descriptor instead.
 func (*ValidatorView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ValidatorView) GetId() string {
@@ -2094,7 +2181,7 @@ type RevokedView struct {
 
 func (x *RevokedView) Reset() {
 	*x = RevokedView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2193,7 @@ func (x *RevokedView) String() string {
 func (*RevokedView) ProtoMessage() {}
 
 func (x *RevokedView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2206,7 @@ func (x *RevokedView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokedView.ProtoReflect.Descriptor instead.
 func (*RevokedView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RevokedView) GetOrg() string {
@@ -2157,7 +2244,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	mi := &file_accord_api_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2169,7 +2256,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	mi := &file_accord_api_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2182,7 +2269,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetConfigResponse) GetHeight() uint64 {
@@ -2348,7 +2435,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x1d\n" +
 	"\n" +
 	"next_nonce\x18\x05 \x01(\x04R\tnextNonce\"\x0f\n" +
-	"\rStatusRequest\"\xb5\x03\n" +
+	"\rStatusRequest\"\x86\x04\n" +
 	"\x0eStatusResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12&\n" +
@@ -2365,7 +2452,16 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x0flast_block_time\x18\v \x01(\x04R\rlastBlockTime\x12\x16\n" +
 	"\x06leader\x18\f \x01(\tR\x06leader\x12/\n" +
 	"\x05peers\x18\r \x03(\v2\x19.accord.api.v1.PeerStatusR\x05peers\x12\x12\n" +
-	"\x04term\x18\x0e \x01(\x04R\x04term\"\x94\x01\n" +
+	"\x04term\x18\x0e \x01(\x04R\x04term\x12/\n" +
+	"\amembers\x18\x0f \x03(\v2\x15.accord.api.v1.MemberR\amembers\x12\x1e\n" +
+	"\vmax_raft_id\x18\x10 \x01(\x04R\tmaxRaftId\"s\n" +
+	"\x06Member\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x1f\n" +
+	"\vp2p_address\x18\x03 \x01(\tR\n" +
+	"p2pAddress\x12\x1f\n" +
+	"\vapi_address\x18\x04 \x01(\tR\n" +
+	"apiAddress\"\x94\x01\n" +
 	"\n" +
 	"PeerStatus\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
@@ -2490,7 +2586,7 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
 	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
@@ -2507,70 +2603,72 @@ var file_accord_api_v1_api_proto_goTypes = []any{
 	(*GetAccountResponse)(nil),  // 12: accord.api.v1.GetAccountResponse
 	(*StatusRequest)(nil),       // 13: accord.api.v1.StatusRequest
 	(*StatusResponse)(nil),      // 14: accord.api.v1.StatusResponse
-	(*PeerStatus)(nil),          // 15: accord.api.v1.PeerStatus
-	(*NodeChange)(nil),          // 16: accord.api.v1.NodeChange
-	(*ChangeNodesRequest)(nil),  // 17: accord.api.v1.ChangeNodesRequest
-	(*ChangeNodesResponse)(nil), // 18: accord.api.v1.ChangeNodesResponse
-	(*SubscribeRequest)(nil),    // 19: accord.api.v1.SubscribeRequest
-	(*TxResult)(nil),            // 20: accord.api.v1.TxResult
-	(*SubscribeResponse)(nil),   // 21: accord.api.v1.SubscribeResponse
-	(*GetProposalRequest)(nil),  // 22: accord.api.v1.GetProposalRequest
-	(*ProposalView)(nil),        // 23: accord.api.v1.ProposalView
-	(*GetProposalResponse)(nil), // 24: accord.api.v1.GetProposalResponse
-	(*GetConfigRequest)(nil),    // 25: accord.api.v1.GetConfigRequest
-	(*CAView)(nil),              // 26: accord.api.v1.CAView
-	(*OrgView)(nil),             // 27: accord.api.v1.OrgView
-	(*MethodPolicyView)(nil),    // 28: accord.api.v1.MethodPolicyView
-	(*ChainParams)(nil),         // 29: accord.api.v1.ChainParams
-	(*ValidatorView)(nil),       // 30: accord.api.v1.ValidatorView
-	(*RevokedView)(nil),         // 31: accord.api.v1.RevokedView
-	(*GetConfigResponse)(nil),   // 32: accord.api.v1.GetConfigResponse
-	(*pb.Receipt)(nil),          // 33: accord.types.v1.Receipt
-	(*pb.Signer)(nil),           // 34: accord.types.v1.Signer
+	(*Member)(nil),              // 15: accord.api.v1.Member
+	(*PeerStatus)(nil),          // 16: accord.api.v1.PeerStatus
+	(*NodeChange)(nil),          // 17: accord.api.v1.NodeChange
+	(*ChangeNodesRequest)(nil),  // 18: accord.api.v1.ChangeNodesRequest
+	(*ChangeNodesResponse)(nil), // 19: accord.api.v1.ChangeNodesResponse
+	(*SubscribeRequest)(nil),    // 20: accord.api.v1.SubscribeRequest
+	(*TxResult)(nil),            // 21: accord.api.v1.TxResult
+	(*SubscribeResponse)(nil),   // 22: accord.api.v1.SubscribeResponse
+	(*GetProposalRequest)(nil),  // 23: accord.api.v1.GetProposalRequest
+	(*ProposalView)(nil),        // 24: accord.api.v1.ProposalView
+	(*GetProposalResponse)(nil), // 25: accord.api.v1.GetProposalResponse
+	(*GetConfigRequest)(nil),    // 26: accord.api.v1.GetConfigRequest
+	(*CAView)(nil),              // 27: accord.api.v1.CAView
+	(*OrgView)(nil),             // 28: accord.api.v1.OrgView
+	(*MethodPolicyView)(nil),    // 29: accord.api.v1.MethodPolicyView
+	(*ChainParams)(nil),         // 30: accord.api.v1.ChainParams
+	(*ValidatorView)(nil),       // 31: accord.api.v1.ValidatorView
+	(*RevokedView)(nil),         // 32: accord.api.v1.RevokedView
+	(*GetConfigResponse)(nil),   // 33: accord.api.v1.GetConfigResponse
+	(*pb.Receipt)(nil),          // 34: accord.types.v1.Receipt
+	(*pb.Signer)(nil),           // 35: accord.types.v1.Signer
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	33, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	34, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	33, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
-	15, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
-	34, // 6: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	33, // 7: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
-	9,  // 8: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
-	20, // 9: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
-	23, // 10: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
-	26, // 11: accord.api.v1.OrgView.cas:type_name -> accord.api.v1.CAView
-	27, // 12: accord.api.v1.GetConfigResponse.orgs:type_name -> accord.api.v1.OrgView
-	28, // 13: accord.api.v1.GetConfigResponse.policies:type_name -> accord.api.v1.MethodPolicyView
-	29, // 14: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
-	30, // 15: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
-	31, // 16: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
-	0,  // 17: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 18: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 19: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 20: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 21: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 22: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	22, // 23: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	25, // 24: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
-	19, // 25: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	17, // 26: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	1,  // 27: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 28: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 29: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 30: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 31: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 32: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	24, // 33: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	32, // 34: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
-	21, // 35: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	18, // 36: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	27, // [27:37] is the sub-list for method output_type
-	17, // [17:27] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	34, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	16, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
+	15, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
+	35, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	34, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	9,  // 9: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
+	21, // 10: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
+	24, // 11: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
+	27, // 12: accord.api.v1.OrgView.cas:type_name -> accord.api.v1.CAView
+	28, // 13: accord.api.v1.GetConfigResponse.orgs:type_name -> accord.api.v1.OrgView
+	29, // 14: accord.api.v1.GetConfigResponse.policies:type_name -> accord.api.v1.MethodPolicyView
+	30, // 15: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
+	31, // 16: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
+	32, // 17: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
+	0,  // 18: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 19: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 20: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 21: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 22: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 23: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	23, // 24: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	26, // 25: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	20, // 26: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	18, // 27: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	1,  // 28: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 29: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 30: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 31: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 32: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 33: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	25, // 34: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	33, // 35: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	22, // 36: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	19, // 37: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	28, // [28:38] is the sub-list for method output_type
+	18, // [18:28] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -2584,7 +2682,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

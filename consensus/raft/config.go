@@ -16,14 +16,19 @@ var (
 	// ErrNotLeader: only the leader accepts membership changes; ask
 	// Status().Leader and retry there.
 	ErrNotLeader = errors.New("raft: this node is not the leader")
-	// ErrBusy: the leader is still catching up on its predecessor's entries or
-	// another membership change is in flight; retry shortly.
+	// ErrBusy: the leader was still catching up on its predecessor's
+	// entries, or another membership change was in flight, until the
+	// caller's context ended (AddNode and RemoveNode wait for them).
 	ErrBusy = errors.New("raft: leader busy with a previous membership change or catching up")
 	// ErrLeaderChanged: leadership moved while a membership change was in
 	// flight; it may or may not be applied, so check Status().Voters.
 	ErrLeaderChanged = errors.New("raft: leadership changed before the membership change applied")
 	// ErrRemoved: this node was removed from the cluster; Run returns it.
 	ErrRemoved = errors.New("raft: this node was removed from the cluster")
+	// ErrIDUsed: AddNode was given a Raft id the cluster used before. A
+	// removed node's id never comes back (its old log and vote could break
+	// an election); give the new node an id above Status().MaxID.
+	ErrIDUsed = errors.New("raft: this Raft id was used before and is never reused")
 	// ErrStopped: the engine is not running (Run returned or never started).
 	ErrStopped = errors.New("raft: engine stopped")
 	// ErrBadMessage: bytes given to Receive are not a Raft message a peer may send.

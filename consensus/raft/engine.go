@@ -40,10 +40,11 @@ import (
 
 // Raft tuning that is not worth a Config field.
 const (
-	maxSizePerMsg        = 1 << 20  // entries per MsgApp (one entry always fits)
-	maxInflightMsgs      = 64       // MsgApps in flight to one follower
-	maxCommittedPerReady = 64 << 20 // committed entry bytes awaiting application
-	recvQueue            = 1024     // received messages waiting for the raft goroutine
+	maxSizePerMsg        = 1 << 20               // entries per MsgApp (one entry always fits)
+	maxInflightMsgs      = 64                    // MsgApps in flight to one follower
+	maxCommittedPerReady = 64 << 20              // committed entry bytes awaiting application
+	recvQueue            = 1024                  // received messages waiting for the raft goroutine
+	busyRetry            = 20 * time.Millisecond // membership change retry while the leader is busy
 )
 
 // Status is a snapshot of the engine's view of the cluster.
@@ -60,6 +61,10 @@ type Status struct {
 	SnapshotIndex uint64
 	Voters        []uint64 // sorted
 	Removed       bool     // this node was removed from the cluster
+	// MaxID is the highest Raft id the cluster ever used. Ids are never
+	// reused: a new node needs a higher one, and an id at or below it that
+	// is not a voter belongs to a node that was removed.
+	MaxID uint64
 }
 
 // Engine is the Raft consensus engine. Create it with New, start it with Run,
@@ -80,6 +85,7 @@ type Engine struct {
 	confc    chan confReq
 	reqc     chan request
 	unreachc chan uint64
+	evictc   chan struct{}
 	q        applyQueue
 	applyErr chan error
 
@@ -113,6 +119,8 @@ type Engine struct {
 	pendingCC      uint64
 	pendingDone    chan error
 	removed        bool
+	maxID          uint64 // highest Raft id ever used (Status.MaxID)
+	snapMaxID      uint64 // maxID as of snapIndex
 }
 
 type blockAt struct{ index, height uint64 }
@@ -246,6 +254,7 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 		confc:    make(chan confReq),
 		reqc:     make(chan request),
 		unreachc: make(chan uint64, 64),
+		evictc:   make(chan struct{}, 1),
 		q:        applyQueue{signal: make(chan struct{}, 1)},
 		applyErr: make(chan error, 1),
 		stopped:  make(chan struct{}),
@@ -265,6 +274,11 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 	e.appliedIndex = e.snapIndex
 	e.appliedTerm = snap.GetMetadata().GetTerm()
 	e.confs = []confAt{{index: e.snapIndex, cs: cs}}
+	// MaxID and the voters describe one log prefix (the snapshot's here,
+	// then each applied change), so that together they never show a member
+	// as removed.
+	e.snapMaxID = max(maxIDIn(cs), snapMaxID(snap))
+	e.maxID = e.snapMaxID
 	e.appliedHeight, _ = app.Last()
 	if !etcdraft.IsEmptySnap(snap) {
 		e.q.push(applyItem{snap: snap, startup: true})
@@ -340,8 +354,9 @@ func (e *Engine) ReportUnreachable(id uint64) {
 
 // AddNode makes id a voter. context travels with the change to every node's
 // Config.OnConfChange (for example the node's address). It returns once the
-// change is applied here, ErrNotLeader on a follower, or ErrBusy while a
-// previous change is in flight.
+// change is applied here, ErrNotLeader on a follower, ErrIDUsed for an id
+// the cluster used before, or ErrBusy if a previous change is still in
+// flight (or the leader still catching up) when ctx ends: it waits for them.
 func (e *Engine) AddNode(ctx context.Context, id uint64, context []byte) error {
 	return e.changeConf(ctx, &raftpb.ConfChange{Type: raftpb.ConfChangeAddNode.Enum(), NodeId: &id, Context: context})
 }
@@ -357,16 +372,32 @@ func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
 	if cc.GetNodeId() == 0 {
 		return errors.New("raft: node id must be non-zero")
 	}
-	r := request{cc: cc, accepted: make(chan error, 1), done: make(chan error, 1)}
-	select {
-	case e.reqc <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.stopped:
-		return ErrStopped
-	}
-	if err := <-r.accepted; err != nil {
-		return err
+	var r request
+	for {
+		r = request{cc: cc, accepted: make(chan error, 1), done: make(chan error, 1)}
+		select {
+		case e.reqc <- r:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.stopped:
+			return ErrStopped
+		}
+		err := <-r.accepted
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrBusy) {
+			return err
+		}
+		// The previous change is being acknowledged, or a new leader is
+		// applying its predecessor's entries: both end shortly.
+		select {
+		case <-time.After(busyRetry):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%v)", ErrBusy, ctx.Err())
+		case <-e.stopped:
+			return ErrStopped
+		}
 	}
 	select {
 	case err := <-r.done:
@@ -376,6 +407,41 @@ func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
 	case <-e.stopped:
 		return ErrStopped
 	}
+}
+
+// MarkRemoved tells the engine that the cluster removed this node, as a
+// peer's committed membership shows, although this node never applied its
+// removal (the leader dropped it first, so the entry never reached it). Run
+// then returns ErrRemoved. Never blocks.
+func (e *Engine) MarkRemoved() {
+	select {
+	case e.evictc <- struct{}{}:
+	default:
+	}
+}
+
+// maxIDIn returns the highest id cs names.
+func maxIDIn(cs *raftpb.ConfState) uint64 {
+	var m uint64
+	for _, ids := range [][]uint64{cs.GetVoters(), cs.GetVotersOutgoing(), cs.GetLearners(), cs.GetLearnersNext()} {
+		for _, id := range ids {
+			m = max(m, id)
+		}
+	}
+	return m
+}
+
+// snapMaxID returns the highest id used up to a snapshot's index: its data
+// says (version 2), and its ConfState's ids are used too.
+func snapMaxID(snap *raftpb.Snapshot) uint64 {
+	m := maxIDIn(snap.GetMetadata().GetConfState())
+	if etcdraft.IsEmptySnap(snap) {
+		return m
+	}
+	if sd, err := decodeSnapData(snap.GetData()); err == nil {
+		m = max(m, sd.MaxID)
+	}
+	return m
 }
 
 // Status reports the engine's current view; safe to call at any time.
@@ -463,6 +529,7 @@ func (e *Engine) loop(ctx context.Context) error {
 		case r := <-e.confc:
 			cs := e.rn.ApplyConfChange(r.cc)
 			e.confs = append(e.confs, confAt{index: r.index, cs: cs})
+			e.maxID = max(e.maxID, r.cc.GetNodeId())
 			r.reply <- cs
 			if r.cc.GetId() == e.pendingCC && e.pendingDone != nil {
 				// Report now: removing the leader makes it step down at once.
@@ -474,6 +541,9 @@ func (e *Engine) loop(ctx context.Context) error {
 			e.propose(r)
 		case id := <-e.unreachc:
 			e.rn.ReportUnreachable(id)
+		case <-e.evictc:
+			e.log.Warn("a peer reports that the cluster removed this node")
+			e.removed = true
 		case <-e.pool.Ready():
 		case <-e.blockTimer.C():
 		}
@@ -586,6 +656,16 @@ func (e *Engine) propose(r request) {
 		r.accepted <- ErrBusy
 		return
 	}
+	if cc.GetType() == raftpb.ConfChangeAddNode && cc.GetNodeId() <= e.maxID {
+		// Also what makes a replayed signed "add" request fail: its id
+		// is used once it was applied.
+		if slices.Contains(e.confs[len(e.confs)-1].cs.GetVoters(), cc.GetNodeId()) {
+			r.accepted <- fmt.Errorf("raft: node %d is already a voter", cc.GetNodeId())
+			return
+		}
+		r.accepted <- fmt.Errorf("%w: node %d; the next free id is %d", ErrIDUsed, cc.GetNodeId(), e.maxID+1)
+		return
+	}
 	if cc.GetType() == raftpb.ConfChangeRemoveNode {
 		voters := e.confs[len(e.confs)-1].cs.GetVoters()
 		if len(voters) == 1 && voters[0] == cc.GetNodeId() {
@@ -631,6 +711,8 @@ func (e *Engine) handleReady() error {
 				e.snapIndex = md.GetIndex()
 				e.blocks = nil
 				e.confs = []confAt{{index: md.GetIndex(), cs: md.GetConfState()}}
+				e.snapMaxID = snapMaxID(snap)
+				e.maxID = max(e.maxID, e.snapMaxID)
 				e.q.push(applyItem{snap: snap})
 			}
 			for _, r := range m.GetResponses() {
@@ -712,9 +794,14 @@ func (e *Engine) maybeCompact() error {
 			k = i
 		}
 	}
-	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash})); err != nil {
+	maxAt := e.snapMaxID // the highest id used up to idx
+	for _, c := range e.confs[:k+1] {
+		maxAt = max(maxAt, maxIDIn(c.cs))
+	}
+	if err := e.st.compact(idx, e.confs[k].cs, encodeSnapData(snapData{Height: dh, Hash: dhash, MaxID: maxAt})); err != nil {
 		return err
 	}
+	e.snapMaxID = maxAt
 	e.log.Debug("raft log compacted", "index", idx, "durable_height", dh)
 	e.snapIndex = idx
 	e.confs = e.confs[k:]
@@ -733,6 +820,7 @@ func (e *Engine) publish() {
 	e.status = Status{
 		ID: e.cfg.ID, Leader: e.lead.Load(), State: e.state.String(), Term: e.term, Commit: e.commit,
 		Height: e.appliedHeight, SnapshotIndex: e.snapIndex, Voters: voters, Removed: e.removed,
+		MaxID: e.maxID,
 	}
 	e.statusMu.Unlock()
 }

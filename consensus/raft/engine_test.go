@@ -272,3 +272,137 @@ func TestBadConfigAndMessages(t *testing.T) {
 		}
 	}
 }
+
+// A Raft id is used once: after node 4 is removed, adding 4 again (for
+// example by replaying the signed request that first added it) is refused,
+// also on a node whose log was compacted past both changes, which knows the
+// id only from its snapshot.
+func TestRemovedIDIsNeverReused(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.SnapshotEntries = 5; cfg.MaxBlockTxs = 5 })
+	lead := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.add(4)
+	c.start(4, true)
+	if err := c.nodes[lead].eng.AddNode(ctx, 4, []byte("n4")); err != nil {
+		t.Fatalf("AddNode(4): %v", err)
+	}
+	if err := c.nodes[lead].eng.RemoveNode(ctx, 4); err != nil {
+		t.Fatalf("RemoveNode(4): %v", err)
+	}
+	c.stop(4)
+	removedAt := c.nodes[lead].eng.Status().Applied
+	if err := c.nodes[lead].eng.AddNode(ctx, 4, []byte("n4")); !errors.Is(err, ErrIDUsed) {
+		t.Fatalf("AddNode(4) after its removal: %v, want ErrIDUsed", err)
+	}
+	if err := c.nodes[lead].eng.AddNode(ctx, 2, []byte("n2")); err == nil || errors.Is(err, ErrIDUsed) {
+		t.Fatalf("AddNode(2), a voter: %v, want already a voter", err)
+	}
+
+	var f uint64
+	for _, id := range c.running() {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	txs := testTxs(t, 60)
+	c.submit(txs)
+	c.waitCommitted(txs, c.running()...)
+	c.waitFor("a follower to compact past the removal", func() bool {
+		return c.nodes[f].eng.Status().SnapshotIndex > removedAt
+	})
+	c.stop(f)
+	c.start(f, false)
+	if got := c.nodes[f].eng.Status().MaxID; got != 4 {
+		t.Fatalf("restarted node %d: MaxID %d, want 4 (from its snapshot)", f, got)
+	}
+}
+
+// A node the leader dropped before it applied its own removal stops once
+// told (MarkRemoved), with ErrRemoved.
+func TestMarkRemovedStopsTheNode(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	lead := c.leader()
+	var f uint64
+	for _, id := range c.ids {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	others := slices.DeleteFunc(slices.Clone(c.ids), func(id uint64) bool { return id == f })
+	c.net.partition([]uint64{f}, others, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.nodes[lead].eng.RemoveNode(ctx, f); err != nil {
+		t.Fatalf("RemoveNode(%d): %v", f, err)
+	}
+	c.net.partition([]uint64{f}, others, false)
+	if s := c.nodes[f].eng.Status(); s.Removed || !slices.Contains(s.Voters, f) {
+		t.Fatalf("node %d applied its removal through a partition: %+v", f, s)
+	}
+	c.nodes[f].eng.MarkRemoved()
+	select {
+	case err := <-c.nodes[f].done:
+		c.nodes[f].done <- err
+		if !errors.Is(err, ErrRemoved) {
+			t.Fatalf("Run after MarkRemoved: %v, want ErrRemoved", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("node kept running after MarkRemoved")
+	}
+	if s := c.nodes[lead].eng.Status(); s.MaxID != 3 || slices.Contains(s.Voters, f) {
+		t.Fatalf("leader status %+v, want MaxID 3 and %d gone", s, f)
+	}
+}
+
+// Status's MaxID and Voters describe the same log prefix: a node restarting
+// from a snapshot taken before node 4 was added (its block store lagged)
+// must not show 4 as used while 4 is not among its voters, which would
+// call a live member removed.
+func TestRestartedMaxIDMatchesItsVoters(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.SnapshotEntries = 5; cfg.MaxBlockTxs = 5 })
+	lead := c.leader()
+	var f uint64
+	for _, id := range c.ids {
+		if id != lead {
+			f = id
+			break
+		}
+	}
+	app := c.nodes[f].app
+	app.mu.Lock()
+	app.lag = 1 << 20 // nothing becomes durable on f unless the test says so
+	app.mu.Unlock()
+	txs := testTxs(t, 40)
+	c.submit(txs[:20]) // blocks 1-4
+	c.waitCommitted(txs[:20])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.add(4)
+	c.start(4, true)
+	if err := c.nodes[lead].eng.AddNode(ctx, 4, []byte("n4")); err != nil {
+		t.Fatalf("AddNode(4): %v", err)
+	}
+	c.waitFor("node 4 among f's voters", func() bool { return slices.Contains(c.nodes[f].eng.Status().Voters, 4) })
+	// Blocks up to 3 durable on f: its next compaction stops before block
+	// 4's entry, so before the addition of node 4.
+	app.mu.Lock()
+	app.durable = 3
+	app.mu.Unlock()
+	before := c.nodes[f].eng.Status().SnapshotIndex
+	c.submit(txs[20:])
+	c.waitCommitted(txs)
+	c.waitFor("f to compact", func() bool { return c.nodes[f].eng.Status().SnapshotIndex > before })
+	c.stop(f)
+	n := c.nodes[f]
+	e, err := New(c.config(f, false), n.pool, n.app, c.net.transport(f), []byte{byte(f)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if s := e.Status(); s.MaxID >= 4 && !slices.Contains(s.Voters, 4) {
+		t.Fatalf("restarted node: MaxID %d with voters %v: node 4 would look removed", s.MaxID, s.Voters)
+	}
+}

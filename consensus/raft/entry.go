@@ -11,7 +11,7 @@ import (
 // Versions only go up; decoders reject versions they do not know.
 const (
 	blockVersion    = 1
-	snapDataVersion = 1
+	snapDataVersion = 2 // 2 added MaxID; 1 is still read
 
 	maxProposerLen = 256
 	// maxBlockBytes bounds a block entry's transactions (Config.MaxBlockBytes).
@@ -94,18 +94,22 @@ func decodeBlock(data []byte) (block, error) {
 }
 
 // snapData is the application part of a Raft snapshot: a durable block the
-// snapshot's index covers. Encoded as version (1 byte) ‖ uvarint height ‖
-// 32-byte block hash.
+// snapshot's index covers, and the highest Raft id the cluster ever used (ids
+// are never reused, and the snapshot's ConfState names only the current
+// voters). Encoded as version (1 byte) ‖ uvarint height ‖ 32-byte block hash
+// ‖ uvarint max id; version 1 lacks the max id (read as 0).
 type snapData struct {
 	Height uint64
 	Hash   [32]byte
+	MaxID  uint64
 }
 
 func encodeSnapData(s snapData) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+32)
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+32)
 	b = append(b, snapDataVersion)
 	b = binary.AppendUvarint(b, s.Height)
-	return append(b, s.Hash[:]...)
+	b = append(b, s.Hash[:]...)
+	return binary.AppendUvarint(b, s.MaxID)
 }
 
 func decodeSnapData(data []byte) (snapData, error) {
@@ -113,18 +117,33 @@ func decodeSnapData(data []byte) (snapData, error) {
 	if len(data) == 0 {
 		return s, fmt.Errorf("%w: empty snapshot data", ErrBadEntry)
 	}
-	if data[0] != snapDataVersion {
-		return s, fmt.Errorf("%w: snapshot version %d (this node knows %d): upgrade the node", ErrBadEntry, data[0], snapDataVersion)
+	if data[0] != 1 && data[0] != snapDataVersion {
+		return s, fmt.Errorf("%w: snapshot version %d (this node knows 1 to %d): upgrade the node", ErrBadEntry, data[0], snapDataVersion)
 	}
 	r := reader{b: data[1:]}
 	s.Height = r.uvarint()
 	if r.err != nil {
 		return snapData{}, r.err
 	}
-	if len(r.b) != 32 {
+	if data[0] == 1 {
+		if len(r.b) != 32 {
+			return snapData{}, fmt.Errorf("%w: snapshot block hash of %d bytes, want 32", ErrBadEntry, len(r.b))
+		}
+		copy(s.Hash[:], r.b)
+		return s, nil
+	}
+	if len(r.b) < 32 {
 		return snapData{}, fmt.Errorf("%w: snapshot block hash of %d bytes, want 32", ErrBadEntry, len(r.b))
 	}
 	copy(s.Hash[:], r.b)
+	r.b = r.b[32:]
+	s.MaxID = r.uvarint()
+	switch {
+	case r.err != nil:
+		return snapData{}, r.err
+	case len(r.b) != 0:
+		return snapData{}, fmt.Errorf("%w: %d bytes after the snapshot's max id", ErrBadEntry, len(r.b))
+	}
 	return s, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/accord-chain/accord/internal/provision"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -129,8 +131,15 @@ func TestProvisioningErrorsNameFlags(t *testing.T) {
 	if code, _, errs := run(t, "init", "--home", home, "--nodes", "2", "--base-port", "9200"); code != 0 {
 		t.Fatalf("init --nodes 2: %s", errs)
 	}
-	wantError(t, "--id 2 is already used in", "node", "add", "--network", home, "--id", "2", "--prepare")
-	wantError(t, "--api \"nohost\" is not HOST:PORT", "node", "add", "--network", home, "--api", "nohost", "--prepare")
+	// node add takes the member list and the highest Raft id from a running
+	// node, so with none running it stops there, saying so.
+	wantError(t, "reading the member list: cannot reach node at http://127.0.0.1:9200", "node", "add", "--network", home, "--id", "2", "--prepare")
+	for field, want := range map[string]string{"JoinOptions.ID": "--id 2 is already a member", "JoinOptions.API": "--api \"nohost\" is not HOST:PORT"} {
+		msg := strings.TrimPrefix(want, joinFlags[field]+" ")
+		if got := withFlag(&provision.FieldError{Field: field, Msg: msg}, joinFlags).Error(); got != want {
+			t.Errorf("%s error restated as %q, want %q", field, got, want)
+		}
+	}
 	wantError(t, "accord node add --prepare makes one", "node", "add", "--network", home, "--home", filepath.Join(home, "node0"))
 	wantError(t, "`accord init --orgs` makes organisation folders", "cert", "issue", "--org", home, "--name", "shop", "--key", "admin", "--keys", filepath.Join(home, "keys"))
 }

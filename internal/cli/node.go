@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
@@ -148,6 +150,9 @@ func devCmd(e *env) *cobra.Command {
 // runNode opens a node home and runs it until a signal arrives or ctx
 // ends; api, when not empty, replaces the config's API address.
 func runNode(ctx context.Context, e *env, home string, workers int, api string, ready func(api string)) error {
+	if err := node.CheckNotRemoved(home); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	adjust := func(c *node.Config) {
 		if workers >= 0 {
@@ -164,6 +169,13 @@ func runNode(ctx context.Context, e *env, home string, workers int, api string, 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := n.Run(ctx, ready)
+	if errors.Is(runErr, raft.ErrRemoved) {
+		// Never again under this id: accord start and accord testnet
+		// refuse the home from now on.
+		if err := node.MarkRemoved(home, runErr); err != nil {
+			log.Warn("could not mark the home as removed", "err", err)
+		}
+	}
 	if err := n.Close(); err != nil && runErr == nil {
 		runErr = err
 	}

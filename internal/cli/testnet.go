@@ -11,7 +11,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -57,9 +59,12 @@ func testnetCmd(e *env) *cobra.Command {
 				}
 				fmt.Fprintf(e.stderr, "initialised a %d-node network in %s\n", o.Nodes, o.Home)
 			}
-			homes, err := networkHomes(o.Home)
+			homes, skipped, err := networkHomes(o.Home)
 			if err != nil {
 				return err
+			}
+			for _, h := range skipped {
+				fmt.Fprintf(e.stderr, "not starting %s: removed from the cluster (see %s)\n", h, filepath.Join(h, node.RemovedFile))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -83,21 +88,38 @@ func testnetCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// networkHomes lists the node homes of a network folder: node0, node1, ...
-// up to the first missing one.
-func networkHomes(dir string) ([]string, error) {
-	var homes []string
-	for i := 0; ; i++ {
-		h := provision.NodeHome(dir, i)
-		if _, err := os.Stat(filepath.Join(h, node.ConfigFile)); err != nil {
-			break
+// networkHomes lists the node homes of a network folder (nodeK folders
+// with a config, in order of K; a missing K is no end, since a folder may
+// have been deleted), leaving out those of nodes the network removed, which
+// must never start again; it names those in skipped.
+func networkHomes(dir string) (homes, skipped []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ks []int
+	for _, de := range entries {
+		k, err := strconv.Atoi(strings.TrimPrefix(de.Name(), "node"))
+		if !de.IsDir() || !strings.HasPrefix(de.Name(), "node") || err != nil || k < 0 || provision.NodeHome(dir, k) != filepath.Join(dir, de.Name()) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, de.Name(), node.ConfigFile)); err == nil {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	for _, k := range ks {
+		h := provision.NodeHome(dir, k)
+		if node.CheckNotRemoved(h) != nil {
+			skipped = append(skipped, h)
+			continue
 		}
 		homes = append(homes, h)
 	}
 	if len(homes) == 0 {
-		return nil, fmt.Errorf("%s holds no node homes", dir)
+		return nil, skipped, fmt.Errorf("%s holds no node homes that may start", dir)
 	}
-	return homes, nil
+	return homes, skipped, nil
 }
 
 // child is one node process of a testnet.
@@ -150,8 +172,8 @@ func runTestnet(ctx context.Context, e *env, dir string, homes []string, workers
 	}
 	if err := e.print(map[string]any{"network": dir, "workers": workers, "nodes": results}, func(w io.Writer) {
 		fmt.Fprintf(w, "Accord testnet of %d nodes running (%s), %d worker(s) each\n", len(children), dir, workers)
-		for i, c := range children {
-			fmt.Fprintf(w, "  node%d  API %s  log %s\n", i, c.api, filepath.Join(c.home, "node.log"))
+		for _, c := range children {
+			fmt.Fprintf(w, "  %s  API %s  log %s\n", filepath.Base(c.home), c.api, filepath.Join(c.home, "node.log"))
 		}
 		fmt.Fprintln(w, "Press Ctrl-C to stop every node.")
 	}); err != nil {
@@ -178,7 +200,7 @@ func runTestnet(ctx context.Context, e *env, dir string, homes []string, workers
 			return nil
 		case i := <-exited:
 			alive--
-			fmt.Fprintf(e.stderr, "node%d exited: %v (see %s)\n", i, exitText(children[i]), filepath.Join(children[i].home, "node.log"))
+			fmt.Fprintf(e.stderr, "%s exited: %v (see %s)\n", filepath.Base(children[i].home), exitText(children[i]), filepath.Join(children[i].home, "node.log"))
 		}
 	}
 	return errors.New("every node exited")
@@ -242,11 +264,11 @@ func stopChildren(e *env, children []*child) {
 		}
 	}
 	deadline := time.Now().Add(grace)
-	for i, c := range children {
+	for _, c := range children {
 		select {
 		case <-c.done:
 		case <-time.After(time.Until(deadline)):
-			fmt.Fprintf(e.stderr, "node%d did not stop in %s; killing it\n", i, grace)
+			fmt.Fprintf(e.stderr, "%s did not stop in %s; killing it\n", filepath.Base(c.home), grace)
 			_ = c.cmd.Process.Kill()
 			<-c.done
 		}

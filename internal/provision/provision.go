@@ -266,10 +266,17 @@ func Init(o Options) (*Result, error) {
 // JoinOptions configures NewJoiningHome.
 type JoinOptions struct {
 	Network string // the network folder Init made (required)
-	ID      uint64 // Raft id; default: one above every id the folder's nodes use
-	API     string // API address; default: node0's port + 10 per node
-	P2P     string // node-to-node address; default: the port after the API's
-	Now     time.Time
+	// Members is the network's committed member list, from a running
+	// node (StatusResponse.members): the new node dials them. Required.
+	Members []node.PeerConfig
+	// ID is the new node's Raft id (required): above every id the network
+	// ever used (StatusResponse.max_raft_id), since ids are never reused.
+	// It also names the node and its folder: id N is node N-1, as Init
+	// numbers them, so names are never reused either.
+	ID  uint64
+	API string // API address; default: node0's port + 10 per node
+	P2P string // node-to-node address; default: the port after the API's
+	Now time.Time
 }
 
 // ErrNotJoiningHome is returned by JoiningHome for a home that
@@ -277,9 +284,9 @@ type JoinOptions struct {
 var ErrNotJoiningHome = errors.New("not a node home made to join a network")
 
 // NewJoiningHome creates the home of a node to be added to a running
-// network: the next nodeK folder, with the network's genesis, a node key,
+// network: the folder node<ID-1>, with the network's genesis, a node key,
 // a certificate from the network CA, and a config that joins (raft.join)
-// and lists the folder's other nodes as peers to dial. It returns the new
+// and lists the members as peers to dial. It returns the new
 // node's entry; the network must then be asked to admit it.
 func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	var self node.PeerConfig
@@ -296,35 +303,23 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	if first.Consensus != "raft" {
 		return nil, self, fmt.Errorf("provision: %s is a single-node chain: nodes can join a raft network only", o.Network)
 	}
-	seen := map[uint64]node.PeerConfig{}
-	k := 0
-	for ; ; k++ {
-		cfg, err := node.LoadConfig(NodeHome(o.Network, k))
-		if errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			return nil, self, err
-		}
-		for _, p := range cfg.Raft.Peers {
-			seen[p.ID] = p
-		}
-	}
-	var peers []node.PeerConfig
-	maxID := uint64(0)
-	for _, p := range seen {
-		maxID = max(maxID, p.ID)
-	}
-	for id := uint64(1); id <= maxID; id++ {
-		if p, ok := seen[id]; ok {
-			peers = append(peers, p)
-		}
-	}
 	if o.ID == 0 {
-		o.ID = maxID + 1
+		return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: "is required: one above the network's max_raft_id, from a running node"}
 	}
-	if _, taken := seen[o.ID]; taken {
-		return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: fmt.Sprintf("%d is already used in %s", o.ID, o.Network)}
+	if len(o.Members) == 0 {
+		return nil, self, &FieldError{Field: "JoinOptions.Members", Msg: "is required: the network's member list, from a running node"}
+	}
+	k := int(o.ID - 1)
+	name := "node" + strconv.Itoa(k)
+	var peers []node.PeerConfig
+	for _, p := range o.Members {
+		if p.ID == o.ID || p.NodeID == name {
+			return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: fmt.Sprintf("%d (name %s) is already a member of the network (%s, id %d)", o.ID, name, p.NodeID, p.ID)}
+		}
+		peers = append(peers, p)
+	}
+	if _, err := os.Stat(NodeHome(o.Network, k)); err == nil {
+		return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: fmt.Sprintf("%d belongs to the existing folder %s; give another id, or remove the folder if it is a failed attempt", o.ID, NodeHome(o.Network, k))}
 	}
 	host, port0, err := splitPort(first.API)
 	if err != nil {

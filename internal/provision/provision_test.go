@@ -162,13 +162,23 @@ func TestInitOrgs(t *testing.T) {
 func TestJoiningHome(t *testing.T) {
 	net := t.TempDir()
 	initNet(t, Options{Home: net, Nodes: 2, BasePort: 21000})
-	if _, _, err := NewJoiningHome(JoinOptions{Network: net, ID: 2}); !isField(err, "JoinOptions.ID") {
+	members := []node.PeerConfig{
+		{ID: 1, NodeID: "node0", API: "127.0.0.1:21000", P2P: "127.0.0.1:21001"},
+		{ID: 2, NodeID: "node1", API: "127.0.0.1:21010", P2P: "127.0.0.1:21011"},
+	}
+	if _, _, err := NewJoiningHome(JoinOptions{Network: net, Members: members, ID: 2}); !isField(err, "JoinOptions.ID") {
 		t.Fatalf("joining with a taken raft id: %v, want a FieldError on JoinOptions.ID", err)
 	}
-	if _, _, err := NewJoiningHome(JoinOptions{Network: net, API: "nohost"}); !isField(err, "JoinOptions.API") {
+	if _, _, err := NewJoiningHome(JoinOptions{Network: net, Members: members}); !isField(err, "JoinOptions.ID") {
+		t.Fatalf("joining without a raft id: %v, want a FieldError on JoinOptions.ID", err)
+	}
+	if _, _, err := NewJoiningHome(JoinOptions{Network: net, ID: 3}); !isField(err, "JoinOptions.Members") {
+		t.Fatalf("joining without the member list: %v, want a FieldError on JoinOptions.Members", err)
+	}
+	if _, _, err := NewJoiningHome(JoinOptions{Network: net, Members: members, ID: 3, API: "nohost"}); !isField(err, "JoinOptions.API") {
 		t.Fatalf("joining with a bad API address: %v, want a FieldError on JoinOptions.API", err)
 	}
-	n, self, err := NewJoiningHome(JoinOptions{Network: net})
+	n, self, err := NewJoiningHome(JoinOptions{Network: net, Members: members, ID: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +199,38 @@ func TestJoiningHome(t *testing.T) {
 	}
 	if _, _, err := JoiningHome(NodeHome(net, 0)); !errors.Is(err, ErrNotJoiningHome) {
 		t.Fatalf("JoiningHome of a founding node: %v, want ErrNotJoiningHome", err)
+	}
+}
+
+// A joining home takes its id from the member list it is given, never from
+// the folders: with node2's folder deleted and node4 (id 5) a member, id 5
+// is refused and id 6 makes node5, which dials exactly the members.
+func TestNewJoiningHomeFollowsTheMemberList(t *testing.T) {
+	dir := t.TempDir()
+	initNet(t, Options{Home: dir, Nodes: 4, BasePort: 9400})
+	if err := os.RemoveAll(NodeHome(dir, 2)); err != nil {
+		t.Fatal(err)
+	}
+	members := []node.PeerConfig{
+		{ID: 1, NodeID: "node0", P2P: "127.0.0.1:9401"}, {ID: 2, NodeID: "node1", P2P: "127.0.0.1:9411"},
+		{ID: 4, NodeID: "node3", P2P: "127.0.0.1:9431"}, {ID: 5, NodeID: "node4", P2P: "127.0.0.1:9441"},
+	}
+	if _, _, err := NewJoiningHome(JoinOptions{Network: dir, Members: members, ID: 5}); err == nil || !strings.Contains(err.Error(), "already a member") {
+		t.Fatalf("joining as id 5, node4's: %v, want a refusal", err)
+	}
+	home, self, err := NewJoiningHome(JoinOptions{Network: dir, Members: members, ID: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self.ID != 6 || self.NodeID != "node5" || home.Home != NodeHome(dir, 5) {
+		t.Fatalf("joining home %+v %+v, want node5 with id 6 in %s", home, self, NodeHome(dir, 5))
+	}
+	cfg, err := node.LoadConfig(home.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Raft.Peers; len(got) != 5 || got[3] != members[3] || got[4] != self || !cfg.Raft.Join {
+		t.Fatalf("joining config peers %+v join %v, want the members and itself, joining", got, cfg.Raft.Join)
 	}
 }
 

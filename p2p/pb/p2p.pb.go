@@ -897,6 +897,116 @@ func (x *MemberProof) GetSignature() []byte {
 	return nil
 }
 
+// RemovedQuery asks a peer whether the network removed the asking node: a
+// node without a leader for a while asks it, since Raft never tells a node
+// that the leader dropped before the removal reached it.
+type RemovedQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	RaftId        uint64                 `protobuf:"varint,2,opt,name=raft_id,json=raftId,proto3" json:"raft_id,omitempty"` // the asker's Raft id
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemovedQuery) Reset() {
+	*x = RemovedQuery{}
+	mi := &file_accord_p2p_v1_p2p_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemovedQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemovedQuery) ProtoMessage() {}
+
+func (x *RemovedQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_p2p_v1_p2p_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemovedQuery.ProtoReflect.Descriptor instead.
+func (*RemovedQuery) Descriptor() ([]byte, []int) {
+	return file_accord_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RemovedQuery) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RemovedQuery) GetRaftId() uint64 {
+	if x != nil {
+		return x.RaftId
+	}
+	return 0
+}
+
+// RemovedAnswer answers a RemovedQuery from the peer's committed
+// membership: removed is true only for an id the network used (at or below
+// the highest Raft id it ever used) that is not a voter.
+type RemovedAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Removed       bool                   `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemovedAnswer) Reset() {
+	*x = RemovedAnswer{}
+	mi := &file_accord_p2p_v1_p2p_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemovedAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemovedAnswer) ProtoMessage() {}
+
+func (x *RemovedAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_p2p_v1_p2p_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemovedAnswer.ProtoReflect.Descriptor instead.
+func (*RemovedAnswer) Descriptor() ([]byte, []int) {
+	return file_accord_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RemovedAnswer) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RemovedAnswer) GetRemoved() bool {
+	if x != nil {
+		return x.Removed
+	}
+	return false
+}
+
 var File_accord_p2p_v1_p2p_proto protoreflect.FileDescriptor
 
 const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
@@ -947,7 +1057,13 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\vMemberProof\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12 \n" +
 	"\vcertificate\x18\x02 \x01(\fR\vcertificate\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature*\xf8\a\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"A\n" +
+	"\fRemovedQuery\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x17\n" +
+	"\araft_id\x18\x02 \x01(\x04R\x06raftId\"C\n" +
+	"\rRemovedAnswer\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved*\xf8\a\n" +
 	"\x06Reason\x12\x13\n" +
 	"\x0fREASON_ADMITTED\x10\x00\x12\x13\n" +
 	"\x0fREASON_INTERNAL\x10\x01\x12\x14\n" +
@@ -1007,7 +1123,7 @@ func file_accord_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_accord_p2p_v1_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_accord_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_accord_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_accord_p2p_v1_p2p_proto_goTypes = []any{
 	(Reason)(0),             // 0: accord.p2p.v1.Reason
 	(*TxBatch)(nil),         // 1: accord.p2p.v1.TxBatch
@@ -1022,13 +1138,15 @@ var file_accord_p2p_v1_p2p_proto_goTypes = []any{
 	(*NodeChange)(nil),      // 10: accord.p2p.v1.NodeChange
 	(*NodeChangeReply)(nil), // 11: accord.p2p.v1.NodeChangeReply
 	(*MemberProof)(nil),     // 12: accord.p2p.v1.MemberProof
-	(*pb.Signer)(nil),       // 13: accord.types.v1.Signer
+	(*RemovedQuery)(nil),    // 13: accord.p2p.v1.RemovedQuery
+	(*RemovedAnswer)(nil),   // 14: accord.p2p.v1.RemovedAnswer
+	(*pb.Signer)(nil),       // 15: accord.types.v1.Signer
 }
 var file_accord_p2p_v1_p2p_proto_depIdxs = []int32{
 	0,  // 0: accord.p2p.v1.Verdict.reason:type_name -> accord.p2p.v1.Reason
 	2,  // 1: accord.p2p.v1.Verdicts.verdicts:type_name -> accord.p2p.v1.Verdict
 	8,  // 2: accord.p2p.v1.Members.members:type_name -> accord.p2p.v1.Member
-	13, // 3: accord.p2p.v1.NodeChange.signer:type_name -> accord.types.v1.Signer
+	15, // 3: accord.p2p.v1.NodeChange.signer:type_name -> accord.types.v1.Signer
 	4,  // [4:4] is the sub-list for method output_type
 	4,  // [4:4] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
@@ -1047,7 +1165,7 @@ func file_accord_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_p2p_v1_p2p_proto_rawDesc), len(file_accord_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
