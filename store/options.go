@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"log"
+	"os"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -62,6 +63,24 @@ type Options struct {
 	// chatty about routine events) and write Errorf through the standard
 	// library's log package.
 	Logger Logger
+
+	// Refetch tells Open that lost blocks are fetched again by the caller (a
+	// Raft node re-applies them from its log or from its peers): a store
+	// found below its committed record (see CommittedFile) then opens, with
+	// what was lost reported through Logger, instead of failing with
+	// ErrRolledBack. Default false: a single node refuses to serve less than
+	// it acknowledged.
+	Refetch bool
+
+	// Fatal is called, at most once, when the store meets an error that no
+	// caller would see and that it cannot carry on from: on-disk corruption
+	// found by a read or a background compaction, or a full disk under a
+	// background flush or compaction (pebble would retry it in a loop). The
+	// error wraps ErrCorrupt or ErrDiskFull and reads as one line. Default:
+	// write it through Logger.Errorf and exit the process with status 1 (what
+	// pebble itself does, with a long stack instead). A Fatal that returns
+	// leaves the store to fail the operations that meet the error.
+	Fatal func(err error)
 }
 
 // EnsureDefaults fills in zero fields with their defaults. It is idempotent.
@@ -77,6 +96,13 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = quietLogger{}
+	}
+	if o.Fatal == nil {
+		l := o.Logger
+		o.Fatal = func(err error) {
+			l.Errorf("fatal: %v", err)
+			os.Exit(1)
+		}
 	}
 }
 
