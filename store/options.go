@@ -78,8 +78,9 @@ type Options struct {
 	// background flush or compaction (pebble would retry it in a loop). The
 	// error wraps ErrCorrupt or ErrDiskFull and reads as one line. Default:
 	// write it through Logger.Errorf and exit the process with status 1 (what
-	// pebble itself does, with a long stack instead). A Fatal that returns
-	// leaves the store to fail the operations that meet the error.
+	// pebble itself does, with a long stack instead). Tests may return from
+	// it: reads that met corruption then fail with ErrCorrupt, and pebble
+	// goes on retrying a failed flush until the disk has room again.
 	Fatal func(err error)
 }
 

@@ -322,13 +322,13 @@ func fatalEvents(opts Options) *pebble.EventListener {
 			case isDiskFull(err):
 				fatal(fmt.Errorf("%w: %s: %s: free space on its volume, then start again", ErrDiskFull, opts.Dir, oneLine(err)))
 			case pebble.IsCorruptionError(err):
-				fatal(fmt.Errorf("%w: %s: %s: restore the directory from a backup", ErrCorrupt, opts.Dir, oneLine(err)))
+				fatal(fmt.Errorf("%w: %s: %s: restore the data directory from a backup, or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrCorrupt, opts.Dir, oneLine(err)))
 			default:
 				opts.Logger.Errorf("background error: %s", oneLine(err))
 			}
 		},
 		DataCorruption: func(info pebble.DataCorruptionInfo) {
-			fatal(fmt.Errorf("%w: on-disk corruption in %s: %s: restore the directory from a backup (on a network, or rejoin from peers: docs/operations.md)", ErrCorrupt, info.Path, oneLine(info.Details)))
+			fatal(fmt.Errorf("%w: on-disk corruption in %s: %s: restore the data directory from a backup, or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrCorrupt, info.Path, oneLine(info.Details)))
 		},
 	}
 }
