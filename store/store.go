@@ -39,6 +39,8 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/accord-chain/accord/internal/walfs"
 )
 
 var (
@@ -211,7 +213,7 @@ func Open(opts Options) (_ *Store, err error) {
 	defer cache.Unref()
 
 	po := &pebble.Options{
-		FS:           opts.FS,
+		FS:           walfs.Wrap(opts.FS),
 		Cache:        cache,
 		Logger:       pebbleLogger{opts.Logger},
 		MemTableSize: memTableBytes,

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	etcdraft "go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/accord-chain/accord/internal/walfs"
 )
 
 // storageVersion is the on-disk format of the Raft log directory.
@@ -41,6 +44,7 @@ type storage struct {
 // openStorage opens (or creates) the log in dir and loads it into memory.
 func openStorage(dir string, log *slog.Logger) (*storage, error) {
 	opts := &pebble.Options{
+		FS:     walfs.Wrap(vfs.Default),
 		Logger: pebbleLogger{log},
 		// Entries are whole blocks (over a megabyte at full load) that are
 		// deleted again at the next compaction of the log: a large
