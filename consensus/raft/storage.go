@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -149,6 +150,37 @@ func (s *storage) empty() bool {
 	snap, _ := s.mem.Snapshot()
 	hs, _, _ := s.mem.InitialState()
 	return last == 0 && etcdraft.IsEmptySnap(snap) && etcdraft.IsEmptyHardState(hs)
+}
+
+// chainHeight is the highest block height the log knows of: its
+// snapshot's, or that of a block entry after it. An entry that does not
+// decode is skipped; applying it fails later, with the reason.
+func (s *storage) chainHeight() uint64 {
+	var h uint64
+	snap, _ := s.mem.Snapshot()
+	if !etcdraft.IsEmptySnap(snap) {
+		if sd, err := decodeSnapData(snap.GetData()); err == nil {
+			h = sd.Height
+		}
+	}
+	first, _ := s.mem.FirstIndex()
+	last, _ := s.mem.LastIndex()
+	if last < first {
+		return h
+	}
+	ents, err := s.mem.Entries(first, last+1, math.MaxUint64)
+	if err != nil {
+		return h
+	}
+	for _, e := range ents {
+		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
+			continue
+		}
+		if bh, ok := blockHeight(e.GetData()); ok && bh > h {
+			h = bh
+		}
+	}
+	return h
 }
 
 // append durably writes what a MsgStorageAppend carries (snapshot, then
