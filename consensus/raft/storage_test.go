@@ -5,10 +5,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
 
 // TestFreshLogDiskUse checks that a new Raft log takes a few megabytes of
@@ -43,4 +49,131 @@ func TestFreshLogDiskUse(t *testing.T) {
 	if use > 16<<20 {
 		t.Fatalf("a new Raft log takes %d MiB of disk; want at most 16", use>>20)
 	}
+}
+
+// diskFull fails every write that would take space with ENOSPC while armed.
+type diskFull struct{ armed atomic.Bool }
+
+func (d *diskFull) String() string { return "diskFull" }
+
+func (d *diskFull) MaybeError(op errorfs.Op) error {
+	if !d.armed.Load() {
+		return nil
+	}
+	switch op.Kind {
+	case errorfs.OpFileWrite, errorfs.OpFileWriteAt, errorfs.OpFilePreallocate:
+		return &os.PathError{Op: "write", Path: op.Path, Err: syscall.ENOSPC}
+	}
+	return nil
+}
+
+// TestLogOnFullDiskExits reopens a Raft log, whose WAL holds entries, on a
+// full disk: pebble's flush at open failed and was retried at once,
+// forever. The log must exit with one line saying so.
+func TestLogOnFullDiskExits(t *testing.T) {
+	full := &diskFull{}
+	fs := errorfs.Wrap(vfs.NewMem(), full)
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	exited := make(chan int, 10)
+	exit := func(code int) { exited <- code }
+	st, err := openStorageFS(fs, "raft", log, exit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if err := st.db.Set([]byte{'x', byte(i)}, make([]byte, 1000), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.close(); err != nil {
+		t.Fatal(err)
+	}
+	full.armed.Store(true)
+	opened := make(chan error, 1)
+	go func() {
+		st, err := openStorageFS(fs, "raft", log, exit)
+		if err == nil {
+			err = st.close()
+		}
+		opened <- err
+	}()
+	select {
+	case code := <-exited:
+		if code == 0 {
+			t.Errorf("exit code 0 on a full disk")
+		}
+	case err := <-opened:
+		t.Fatalf("open on a full disk returned %v without exiting", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit in 30 s on a full disk")
+	}
+	full.armed.Store(false)
+	if err := <-opened; err != nil {
+		t.Fatalf("open after the disk was freed: %v", err)
+	}
+	out := logged.String()
+	if n := strings.Count(out, "disk full"); n != 1 || !strings.Contains(out, "free space on its volume") {
+		t.Errorf("log %q; want one line saying the disk is full and what to do", out)
+	}
+}
+
+// TestLogWithoutManifestMarkerRefused deletes the Raft log's manifest
+// marker; pebble would open a new, empty log and delete the old tables.
+func TestLogWithoutManifestMarkerRefused(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStorage(dir, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := st.db.Set([]byte{'x', byte(i)}, make([]byte, 100), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.close()
+	markers, _ := filepath.Glob(filepath.Join(dir, "marker.manifest.*"))
+	if len(markers) != 1 {
+		t.Fatalf("markers %v, want one", markers)
+	}
+	if err := os.Remove(markers[0]); err != nil {
+		t.Fatal(err)
+	}
+	ssts, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
+	if len(ssts) == 0 {
+		t.Fatal("no table to lose")
+	}
+	if st, err := openStorage(dir, log); err == nil || !strings.Contains(err.Error(), "marker.manifest") {
+		if err == nil {
+			_ = st.close()
+		}
+		t.Fatalf("open without the manifest marker: %v; want an error naming it", err)
+	}
+	for _, p := range ssts {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("table %s is gone: %v", p, err)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for pebble's goroutines to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
