@@ -8,6 +8,10 @@
 // so after a crash a block is either entirely present or entirely absent, and
 // the state always matches the tip.
 //
+// Beside the DB, CommittedFile records the last committed block outside
+// pebble's write-ahead log, so that Open notices when a damaged log took
+// acknowledged blocks with it.
+//
 // The store deals in opaque bytes only. It must not decode blocks, receipts
 // or state values, must not import other Accord packages, and contains no
 // consensus or execution logic: deciding what the next block is, validating

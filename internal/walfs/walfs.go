@@ -20,7 +20,7 @@ import (
 // allocated space; and since pebble preallocates with FALLOC_FL_KEEP_SIZE,
 // each fdatasync of a growing WAL persisted its new size anyway, so the
 // commit path pays little (docs/benchmarks.md, "Write-ahead log
-// preallocation").
+// preallocation and the committed record").
 func Wrap(fs vfs.FS) vfs.FS { return walFS{fs} }
 
 type walFS struct{ vfs.FS }
