@@ -211,9 +211,14 @@ func (s *Store) checkCommitted(tip Tip, rec committed, refetch bool, logger Logg
 			"or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrRolledBack, lost, tip.Height)
 	}
 	var at Hash
-	if rec.height == tip.Height {
+	switch {
+	case rec.height == tip.Height:
 		at = tip.BlockHash
-	} else {
+	case rec.height == 0:
+		// Genesis may be committed without block bytes, and so without a
+		// hash index entry; a later block is committed on top of it.
+		return nil
+	default:
 		_, h, err := s.BlockByHash(rec.hash)
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: block %x, committed at height %d, is not in the store", ErrCorrupt, rec.hash, rec.height)

@@ -189,6 +189,23 @@ func TestCommittedRecordLags(t *testing.T) {
 	}
 	_ = s.Close()
 
+	// A record at genesis, which has no block bytes and so no hash index
+	// entry, below the tip.
+	gen := vfs.NewMem()
+	g := openMem(t, gen)
+	commitRange(t, g, 0, 0)
+	c := genCommit(1)
+	c.Unsynced = true
+	if err := g.CommitBlock(c); err != nil {
+		t.Fatal(err)
+	}
+	_ = g.Close()
+	g = openMem(t, gen)
+	if got := g.Tip().Height; got != 1 {
+		t.Fatalf("tip %d over a genesis record, want 1", got)
+	}
+	_ = g.Close()
+
 	// A store from before the record existed: no file, nothing to check.
 	if err := mem.Remove(mem.PathJoin("db", CommittedFile)); err != nil {
 		t.Fatal(err)
@@ -296,4 +313,25 @@ func dirListing(t *testing.T, dir string) []string {
 		out = append(out, e.Name()+":"+strconv.FormatInt(info.Size(), 10))
 	}
 	return out
+}
+
+// TestCommittedRecordOtherBlock checks that a store whose block at the
+// record's height is not the one committed there is refused.
+func TestCommittedRecordOtherBlock(t *testing.T) {
+	mem := vfs.NewMem()
+	s := openMem(t, mem)
+	commitRange(t, s, 0, 3)
+	_ = s.Close()
+	rec, err := openCommitted(mem, "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.record(3, testHash("another block")); err != nil {
+		t.Fatal(err)
+	}
+	_ = rec.close()
+	_, err = Open(Options{Dir: "db", FS: mem, CacheBytes: 8 << 20})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "was committed there") {
+		t.Fatalf("Open with another block at the record's height: %v; want ErrCorrupt", err)
+	}
 }
