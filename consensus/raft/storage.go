@@ -65,7 +65,7 @@ func openStorageFS(fs vfs.FS, dir string, log *slog.Logger, exit func(int)) (*st
 	}
 	opts := &pebble.Options{
 		FS:               walfs.Wrap(fs),
-		Logger:           pebbleLogger{log},
+		Logger:           pebbleLogger{log, exit},
 		ErrorIfNotExists: existing,
 		EventListener:    fatalEvents(dir, log, exit),
 		// Entries are whole blocks (over a megabyte at full load) that are
@@ -345,9 +345,13 @@ func oneLine(err error) string {
 }
 
 // pebbleLogger sends pebble's log to slog. Pebble calls Fatalf for errors it
-// cannot carry on from (a failed WAL write); the log is then not durable, so
-// the process must not continue.
-type pebbleLogger struct{ log *slog.Logger }
+// cannot carry on from (a failed WAL write, say on a full disk); the log is
+// then not durable, so the process must not continue. It ends with one log
+// line and exit status 1, not a panic's stack trace.
+type pebbleLogger struct {
+	log  *slog.Logger
+	exit func(int)
+}
 
 func (l pebbleLogger) Infof(format string, args ...any) {
 	l.log.Debug("raft log storage: " + fmt.Sprintf(format, args...))
@@ -358,5 +362,8 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 }
 
 func (l pebbleLogger) Fatalf(format string, args ...any) {
-	panic("raft log storage: " + fmt.Sprintf(format, args...))
+	l.log.Error("raft log storage: fatal: " + strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
+	l.exit(1)
+	// Pebble carries on if Fatalf returns; only a test's exit returns.
+	panic("raft log storage: fatal error after exit")
 }

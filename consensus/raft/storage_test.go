@@ -177,3 +177,34 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestLogWriteFailureExits fails a WAL write of the Raft log, as a full
+// disk does. Pebble calls Fatalf, which panicked with a stack trace; it
+// must log one line and exit.
+func TestLogWriteFailureExits(t *testing.T) {
+	full := &diskFull{}
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	exited := make(chan int, 10)
+	st, err := openStorageFS(errorfs.Wrap(vfs.NewMem(), full), "raft", log, func(code int) { exited <- code })
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.armed.Store(true)
+	func() {
+		defer func() { _ = recover() }() // what follows a test's exit
+		_ = st.db.Set([]byte("x"), make([]byte, 100), pebble.Sync)
+	}()
+	select {
+	case code := <-exited:
+		if code != 1 {
+			t.Errorf("exit(%d), want 1", code)
+		}
+	default:
+		t.Fatal("a failed WAL write did not exit")
+	}
+	out := logged.String()
+	if n := strings.Count(out, "\n"); n != 1 || !strings.Contains(out, "raft log storage: fatal") || !strings.Contains(out, "no space left on device") {
+		t.Errorf("log %q; want one line saying the write failed and why", out)
+	}
+}
