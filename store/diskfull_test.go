@@ -164,3 +164,39 @@ func TestCorruptTableIsOneFatalLine(t *testing.T) {
 		t.Fatal("Fatal not called for on-disk corruption")
 	}
 }
+
+// TestBackgroundFatalfGoesToFatal checks where pebble's Fatalf goes. On a
+// background goroutine (a flush failing to write the MANIFEST on a full
+// disk) nothing recovers the panic, which crashed the process with a stack
+// trace: it must reach Options.Fatal first, in one line. During a commit it
+// must only panic, for catchFatal to turn into ErrFailed.
+func TestBackgroundFatalfGoesToFatal(t *testing.T) {
+	var got []error
+	route := &fatalRoute{fatal: onceFatal(func(err error) { got = append(got, err) })}
+	var logged strings.Builder
+	l := pebbleLogger{recordLogger{&logged}, route}
+	fatalf := func() (panicked bool) {
+		defer func() { panicked = recover() != nil }()
+		l.Fatalf("MANIFEST flush failed: %v", &os.PathError{Op: "write", Path: "db/MANIFEST-000005", Err: syscall.ENOSPC})
+		return false
+	}
+
+	route.calls.Add(1) // a commit in progress
+	if !fatalf() {
+		t.Fatal("Fatalf returned during a commit")
+	}
+	if len(got) != 0 {
+		t.Fatalf("Fatal called during a commit: %v", got)
+	}
+	route.calls.Add(-1)
+
+	if !fatalf() {
+		t.Fatal("Fatalf returned in the background")
+	}
+	if len(got) != 1 {
+		t.Fatalf("Fatal called %d times for a background Fatalf; want once", len(got))
+	}
+	if msg := got[0].Error(); !errors.Is(got[0], ErrFailed) || strings.Contains(msg, "\n") || !strings.Contains(msg, "no space left on device") {
+		t.Errorf("Fatal(%q); want one line wrapping ErrFailed with pebble's reason", msg)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -141,7 +143,16 @@ func (p *fatalPanic) Error() string { return "store: pebble fatal error: " + p.m
 
 // pebbleLogger adapts a Logger to pebble.Logger.
 type pebbleLogger struct {
-	l Logger
+	l     Logger
+	route *fatalRoute // nil: every Fatalf panics
+}
+
+// fatalRoute tells pebbleLogger.Fatalf whether a call of the store that
+// recovers its panic (catchFatal) is in progress, and where a fatal error
+// goes otherwise.
+type fatalRoute struct {
+	calls atomic.Int32 // Open and commits in progress
+	fatal func(error)  // Options.Fatal, called at most once
 }
 
 func (p pebbleLogger) Infof(format string, args ...any)  { p.l.Infof(format, args...) }
@@ -152,11 +163,17 @@ func (p pebbleLogger) Errorf(format string, args ...any) { p.l.Errorf(format, ar
 // by then the batch may already be applied to the memtable, and pebble goes on
 // to return nil from Apply if Fatalf returns. Pebble's own default exits the
 // process; we panic instead so that the committing goroutine can recover it
-// (see catchFatal) and turn it into ErrFailed. On any other goroutine (a
-// background flush or compaction failing to write the MANIFEST) the panic
-// crashes the process, which is pebble's default behaviour too.
+// (see catchFatal) and turn it into ErrFailed. When no commit (or Open) is in
+// progress, the call comes from a background flush or compaction (failing
+// to write the MANIFEST, say on a full disk), where nothing would recover
+// the panic: it goes to Options.Fatal first, one line and exit by default,
+// instead of a panic's stack trace.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.l.Errorf("fatal: %s", msg)
+	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	if p.route != nil && p.route.calls.Load() == 0 {
+		p.route.fatal(fmt.Errorf("%w: %s", ErrFailed, msg))
+	} else {
+		p.l.Errorf("fatal: %s", msg)
+	}
 	panic(&fatalPanic{msg: msg})
 }

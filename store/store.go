@@ -162,8 +162,9 @@ const (
 // goroutine (concurrent calls are serialised, and all but one will fail with
 // ErrHeightGap).
 type Store struct {
-	db *pebble.DB
-	wo *pebble.WriteOptions
+	db    *pebble.DB
+	route *fatalRoute
+	wo    *pebble.WriteOptions
 	// rec is the committed record, written after each synced commit; nil
 	// with NoSync, whose commits may be lost by design.
 	rec *committedLog
@@ -206,6 +207,9 @@ func Open(opts Options) (_ *Store, err error) {
 		return nil, err
 	}
 	defer catchFatal(&err)
+	route := &fatalRoute{fatal: onceFatal(opts.Fatal)}
+	route.calls.Add(1)
+	defer route.calls.Add(-1)
 
 	existing, err := hasFiles(opts.FS, opts.Dir)
 	if err != nil {
@@ -219,7 +223,7 @@ func Open(opts Options) (_ *Store, err error) {
 	po := &pebble.Options{
 		FS:           walfs.Wrap(opts.FS),
 		Cache:        cache,
-		Logger:       pebbleLogger{opts.Logger},
+		Logger:       pebbleLogger{opts.Logger, route},
 		MemTableSize: memTableBytes,
 
 		L0CompactionThreshold:     l0CompactionThreshold,
@@ -230,7 +234,7 @@ func Open(opts Options) (_ *Store, err error) {
 		// would prevent rolling back the binary).
 		FormatMajorVersion: pebble.FormatValueSeparation,
 		ErrorIfNotExists:   existing,
-		EventListener:      fatalEvents(opts),
+		EventListener:      fatalEvents(opts, route.fatal),
 	}
 	for i := range po.Levels {
 		// State reads are point lookups, many of them for absent keys (new
@@ -253,6 +257,7 @@ func Open(opts Options) (_ *Store, err error) {
 
 	s := &Store{
 		db:    db,
+		route: route,
 		wo:    pebble.Sync,
 		live:  make(map[*readState]struct{}),
 		cache: newStateCache(opts.StateCacheEntries),
@@ -319,9 +324,7 @@ func isDiskFull(err error) bool {
 // store cannot carry on from to opts.Fatal, in one line: on-disk corruption
 // (pebble's default is a Fatalf with a stack trace), and a full disk under a
 // flush or compaction (pebble logs it and retries at once, forever).
-func fatalEvents(opts Options) *pebble.EventListener {
-	var once sync.Once
-	fatal := func(err error) { once.Do(func() { opts.Fatal(err) }) }
+func fatalEvents(opts Options, fatal func(error)) *pebble.EventListener {
 	return &pebble.EventListener{
 		BackgroundError: func(err error) {
 			switch {
@@ -337,6 +340,13 @@ func fatalEvents(opts Options) *pebble.EventListener {
 			fatal(fmt.Errorf("%w: on-disk corruption in %s: %s: restore the data directory from a backup, or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrCorrupt, info.Path, oneLine(info.Details)))
 		},
 	}
+}
+
+// onceFatal returns fatal called at most once: pebble may report one failure
+// from several goroutines.
+func onceFatal(fatal func(error)) func(error) {
+	var once sync.Once
+	return func(err error) { once.Do(func() { fatal(err) }) }
 }
 
 // oneLine is err's message with line breaks folded, for errors that must
@@ -677,6 +687,8 @@ func (s *Store) apply(b *pebble.Batch, unsynced bool) (err error) {
 		}
 	}()
 	defer catchFatal(&err)
+	s.route.calls.Add(1)
+	defer s.route.calls.Add(-1)
 	wo := s.wo
 	if unsynced {
 		wo = pebble.NoSync
