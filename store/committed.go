@@ -120,6 +120,16 @@ func openCommitted(fs vfs.FS, dir string) (*committedLog, error) {
 	return l, nil
 }
 
+// encode writes c as a slot into l.buf.
+func (l *committedLog) encode(c committed) {
+	b := l.buf[:]
+	copy(b, committedMagic)
+	binary.BigEndian.PutUint64(b[8:], c.seq)
+	binary.BigEndian.PutUint64(b[16:], c.height)
+	copy(b[24:56], c.hash[:])
+	binary.BigEndian.PutUint32(b[56:], crc32.Checksum(b[:56], castagnoli))
+}
+
 func decodeCommitted(slot []byte) (committed, bool) {
 	if string(slot[:8]) != committedMagic ||
 		crc32.Checksum(slot[:committedSlotLen-4], castagnoli) != binary.BigEndian.Uint32(slot[committedSlotLen-4:]) {
@@ -139,14 +149,9 @@ func decodeCommitted(slot []byte) (committed, bool) {
 // never lead it.
 func (l *committedLog) record(height uint64, hash Hash) error {
 	c := committed{seq: l.last.seq + 1, height: height, hash: hash, valid: true}
-	b := l.buf[:]
-	copy(b, committedMagic)
-	binary.BigEndian.PutUint64(b[8:], c.seq)
-	binary.BigEndian.PutUint64(b[16:], c.height)
-	copy(b[24:56], c.hash[:])
-	binary.BigEndian.PutUint32(b[56:], crc32.Checksum(b[:56], castagnoli))
+	l.encode(c)
 	off := int64(c.seq%2) * committedSlotSpan
-	if _, err := l.f.WriteAt(b, off); err != nil {
+	if _, err := l.f.WriteAt(l.buf[:], off); err != nil {
 		return fmt.Errorf("store: write %s: %w", CommittedFile, err)
 	}
 	if err := l.f.SyncData(); err != nil {
