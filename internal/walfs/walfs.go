@@ -12,9 +12,9 @@ import (
 // Wrap returns fs with preallocation of write-ahead logs turned off.
 //
 // Pebble preallocates each WAL to 110% of the memtable size up front: with
-// the store's 128 MiB memtable every WAL took 141 MiB of disk from its first
-// byte (and the Raft log's another 70 MiB), so a fresh node used about
-// 210 MB and a small volume filled long before its data did. Without it a
+// the store's 128 MiB memtable every WAL took 141 MiB of disk from its
+// second write (and the Raft log's, with 64 MiB, 70 MiB), so a fresh node
+// used 144 MB and more, and a small volume filled long before its data did. Without it a
 // WAL takes the space of what was written to it. Pebble recycles old WAL
 // files, which keep their blocks, so a busy node mostly writes over
 // allocated space; and since pebble preallocates with FALLOC_FL_KEEP_SIZE,
