@@ -109,7 +109,8 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 	if cfg.NodeID == "" {
 		n.cfg.NodeID = nk.Address.String()[:16]
 	}
-	n.store, err = store.Open(store.Options{Dir: filepath.Join(home, DataDir), CacheBytes: cfg.CacheMB << 20})
+	// A Raft node takes blocks its store lost back from its log or peers.
+	n.store, err = store.Open(store.Options{Dir: filepath.Join(home, DataDir), CacheBytes: cfg.CacheMB << 20, Refetch: cfg.Consensus == "raft"})
 	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
 		return nil, fmt.Errorf("%s is in use by another running node; stop it first", filepath.Join(home, DataDir))
 	}

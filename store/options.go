@@ -3,6 +3,9 @@ package store
 import (
 	"fmt"
 	"log"
+	"os"
+	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -62,6 +65,25 @@ type Options struct {
 	// chatty about routine events) and write Errorf through the standard
 	// library's log package.
 	Logger Logger
+
+	// Refetch tells Open that lost blocks are fetched again by the caller (a
+	// Raft node re-applies them from its log or from its peers): a store
+	// found below its committed record (see CommittedFile) then opens, with
+	// what was lost reported through Logger, instead of failing with
+	// ErrRolledBack. Default false: a single node refuses to serve less than
+	// it acknowledged.
+	Refetch bool
+
+	// Fatal is called, at most once, when the store meets an error that no
+	// caller would see and that it cannot carry on from: on-disk corruption
+	// found by a read or a background compaction, or a full disk under a
+	// background flush or compaction (pebble would retry it in a loop). The
+	// error wraps ErrCorrupt or ErrDiskFull and reads as one line. Default:
+	// write it through Logger.Errorf and exit the process with status 1 (what
+	// pebble itself does, with a long stack instead). Tests may return from
+	// it: reads that met corruption then fail with ErrCorrupt, and pebble
+	// goes on retrying a failed flush until the disk has room again.
+	Fatal func(err error)
 }
 
 // EnsureDefaults fills in zero fields with their defaults. It is idempotent.
@@ -77,6 +99,13 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = quietLogger{}
+	}
+	if o.Fatal == nil {
+		l := o.Logger
+		o.Fatal = func(err error) {
+			l.Errorf("fatal: %v", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -114,7 +143,16 @@ func (p *fatalPanic) Error() string { return "store: pebble fatal error: " + p.m
 
 // pebbleLogger adapts a Logger to pebble.Logger.
 type pebbleLogger struct {
-	l Logger
+	l     Logger
+	route *fatalRoute // nil: every Fatalf panics
+}
+
+// fatalRoute tells pebbleLogger.Fatalf whether a call of the store that
+// recovers its panic (catchFatal) is in progress, and where a fatal error
+// goes otherwise.
+type fatalRoute struct {
+	calls atomic.Int32 // Open and commits in progress
+	fatal func(error)  // Options.Fatal, called at most once
 }
 
 func (p pebbleLogger) Infof(format string, args ...any)  { p.l.Infof(format, args...) }
@@ -125,11 +163,17 @@ func (p pebbleLogger) Errorf(format string, args ...any) { p.l.Errorf(format, ar
 // by then the batch may already be applied to the memtable, and pebble goes on
 // to return nil from Apply if Fatalf returns. Pebble's own default exits the
 // process; we panic instead so that the committing goroutine can recover it
-// (see catchFatal) and turn it into ErrFailed. On any other goroutine (a
-// background flush or compaction failing to write the MANIFEST) the panic
-// crashes the process, which is pebble's default behaviour too.
+// (see catchFatal) and turn it into ErrFailed. When no commit (or Open) is in
+// progress, the call comes from a background flush or compaction (failing
+// to write the MANIFEST, say on a full disk), where nothing would recover
+// the panic: it goes to Options.Fatal first, one line and exit by default,
+// instead of a panic's stack trace.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	p.l.Errorf("fatal: %s", msg)
+	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	if p.route != nil && p.route.calls.Load() == 0 {
+		p.route.fatal(fmt.Errorf("%w: %s", ErrFailed, msg))
+	} else {
+		p.l.Errorf("fatal: %s", msg)
+	}
 	panic(&fatalPanic{msg: msg})
 }

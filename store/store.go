@@ -8,6 +8,10 @@
 // so after a crash a block is either entirely present or entirely absent, and
 // the state always matches the tip.
 //
+// Beside the DB, CommittedFile records the last committed block outside
+// pebble's write-ahead log, so that Open notices when a damaged log took
+// acknowledged blocks with it.
+//
 // The store deals in opaque bytes only. It must not decode blocks, receipts
 // or state values, must not import other Accord packages, and contains no
 // consensus or execution logic: deciding what the next block is, validating
@@ -29,12 +33,18 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	iofs "io/fs"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/accord-chain/accord/internal/walfs"
 )
 
 var (
@@ -62,6 +72,12 @@ var (
 	// process); WAL recovery then decides whether the failed block made it,
 	// and it is either entirely present or entirely absent.
 	ErrFailed = errors.New("store: failed after a storage error; reopen required")
+	// ErrRolledBack is returned by Open when the store holds fewer blocks
+	// than it had committed (see CommittedFile and Options.Refetch).
+	ErrRolledBack = errors.New("store: acknowledged blocks are missing")
+	// ErrDiskFull is returned by Open, and given to Options.Fatal, when the
+	// disk holding the store is full.
+	ErrDiskFull = errors.New("store: disk full")
 )
 
 // Hash is a 32-byte hash (block hash, tx id, state hash). The store never
@@ -146,8 +162,12 @@ const (
 // goroutine (concurrent calls are serialised, and all but one will fail with
 // ErrHeightGap).
 type Store struct {
-	db *pebble.DB
-	wo *pebble.WriteOptions
+	db    *pebble.DB
+	route *fatalRoute
+	wo    *pebble.WriteOptions
+	// rec is the committed record, written after each synced commit; nil
+	// with NoSync, whose commits may be lost by design.
+	rec *committedLog
 
 	// writeMu serialises CommitBlock, PutMeta and Close, so that Close never
 	// pulls the DB out from under an in-flight write.
@@ -175,21 +195,35 @@ type readState struct {
 
 // Open opens (creating if needed) the store in opts.Dir. A directory can be
 // opened by one Store at a time (pebble holds a lock file).
+//
+// Open never creates a database in a directory that already holds files:
+// one whose pebble manifest marker is missing is refused with ErrCorrupt
+// before anything is written (pebble would otherwise start afresh and delete
+// the tables it does not know). A store that lost acknowledged blocks is
+// refused with ErrRolledBack (see Options.Refetch).
 func Open(opts Options) (_ *Store, err error) {
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	defer catchFatal(&err)
+	route := &fatalRoute{fatal: onceFatal(opts.Fatal)}
+	route.calls.Add(1)
+	defer route.calls.Add(-1)
+
+	existing, err := hasFiles(opts.FS, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
 
 	cache := pebble.NewCache(opts.CacheBytes)
 	// The DB takes its own reference; dropping ours makes Close free it.
 	defer cache.Unref()
 
 	po := &pebble.Options{
-		FS:           opts.FS,
+		FS:           walfs.Wrap(opts.FS),
 		Cache:        cache,
-		Logger:       pebbleLogger{opts.Logger},
+		Logger:       pebbleLogger{opts.Logger, route},
 		MemTableSize: memTableBytes,
 
 		L0CompactionThreshold:     l0CompactionThreshold,
@@ -199,6 +233,8 @@ func Open(opts Options) (_ *Store, err error) {
 		// that a pebble upgrade never silently ratchets the format (which
 		// would prevent rolling back the binary).
 		FormatMajorVersion: pebble.FormatValueSeparation,
+		ErrorIfNotExists:   existing,
+		EventListener:      fatalEvents(opts, route.fatal),
 	}
 	for i := range po.Levels {
 		// State reads are point lookups, many of them for absent keys (new
@@ -207,12 +243,21 @@ func Open(opts Options) (_ *Store, err error) {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(opts.Dir, po)
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, pebble.ErrDBDoesNotExist):
+		return nil, fmt.Errorf("%w: %s holds files but no pebble manifest marker (marker.manifest.*), so it is a damaged database, not a new one; nothing was changed. "+
+			"Restore the directory from a backup, or, if only the marker was lost, recreate it as an empty file named marker.manifest.000001.MANIFEST-N after the newest MANIFEST-N file there. "+
+			"(A directory left by a first start that was interrupted holds no blocks: delete it.)", ErrCorrupt, opts.Dir)
+	case isDiskFull(err):
+		return nil, fmt.Errorf("%w: open %s: %v: free space on its volume, then start again", ErrDiskFull, opts.Dir, err)
+	default:
 		return nil, fmt.Errorf("store: open pebble: %w", err)
 	}
 
 	s := &Store{
 		db:    db,
+		route: route,
 		wo:    pebble.Sync,
 		live:  make(map[*readState]struct{}),
 		cache: newStateCache(opts.StateCacheEntries),
@@ -224,12 +269,93 @@ func Open(opts Options) (_ *Store, err error) {
 	if err == nil {
 		s.keys, err = s.scanKeys()
 	}
+	var rec *committedLog
+	if err == nil {
+		rec, err = openCommitted(opts.FS, opts.Dir)
+	}
+	if err == nil {
+		// Published first: the check reads through the snapshot.
+		s.publish(tip)
+		err = s.checkCommitted(tip, rec.last, opts.Refetch, opts.Logger)
+	}
 	if err != nil {
+		if rec != nil {
+			_ = rec.close()
+		}
+		if s.cur != nil {
+			_ = s.cur.snap.Close()
+		}
 		_ = db.Close()
 		return nil, err
 	}
-	s.publish(tip)
+	if opts.NoSync {
+		_ = rec.close()
+	} else {
+		s.rec = rec
+	}
 	return s, nil
+}
+
+// hasFiles reports whether dir holds anything besides pebble's lock file.
+// A missing directory holds nothing.
+func hasFiles(fs vfs.FS, dir string) (bool, error) {
+	names, err := fs.List(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: list %s: %w", dir, err)
+	}
+	for _, n := range names {
+		if n != "LOCK" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// isDiskFull reports whether err is the operating system's "no space left on
+// device".
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC)
+}
+
+// fatalEvents routes the pebble events that no caller sees and that the
+// store cannot carry on from to opts.Fatal, in one line: on-disk corruption
+// (pebble's default is a Fatalf with a stack trace), and a full disk under a
+// flush or compaction (pebble logs it and retries at once, forever).
+func fatalEvents(opts Options, fatal func(error)) *pebble.EventListener {
+	return &pebble.EventListener{
+		BackgroundError: func(err error) {
+			switch {
+			case isDiskFull(err):
+				fatal(fmt.Errorf("%w: %s: %s: free space on its volume, then start again", ErrDiskFull, opts.Dir, oneLine(err)))
+			case pebble.IsCorruptionError(err):
+				fatal(fmt.Errorf("%w: %s: %s: restore the data directory from a backup, or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrCorrupt, opts.Dir, oneLine(err)))
+			default:
+				opts.Logger.Errorf("background error: %s", oneLine(err))
+			}
+		},
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			fatal(fmt.Errorf("%w: on-disk corruption in %s: %s: restore the data directory from a backup, or on a network rejoin from peers (docs/operations.md, \"Backup and restore\")", ErrCorrupt, info.Path, oneLine(info.Details)))
+		},
+	}
+}
+
+// onceFatal returns fatal called at most once: pebble may report one failure
+// from several goroutines.
+func onceFatal(fatal func(error)) func(error) {
+	var once sync.Once
+	return func(err error) { once.Do(func() { fatal(err) }) }
+}
+
+// oneLine is err's message with line breaks folded, for errors that must
+// read as one log line.
+func oneLine(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // load checks the format version (writing it into a new store) and reads the
@@ -402,6 +528,9 @@ func (s *Store) Close() error {
 		err = errors.Join(err, rs.snap.Close())
 	}
 	s.live = nil
+	if s.rec != nil {
+		err = errors.Join(err, s.rec.close())
+	}
 	if cerr := s.db.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("store: close pebble: %w", cerr))
 	}
@@ -500,6 +629,18 @@ func (s *Store) CommitBlock(c *BlockCommit) (err error) {
 	if err := s.apply(b, c.Unsynced); err != nil {
 		return err
 	}
+	if s.rec != nil {
+		// The previous record was written while this block committed.
+		if err := s.rec.wait(); err != nil {
+			// A block is durable but the record of it is not; treat it as
+			// any failed write: nothing more is written.
+			s.failed = fmt.Errorf("%w: %w", ErrFailed, err)
+			return s.failed
+		}
+		if !c.Unsynced {
+			s.rec.start(newTip.Height, newTip.BlockHash)
+		}
+	}
 	s.publish(newTip, c.Writes...)
 	return nil
 }
@@ -546,6 +687,8 @@ func (s *Store) apply(b *pebble.Batch, unsynced bool) (err error) {
 		}
 	}()
 	defer catchFatal(&err)
+	s.route.calls.Add(1)
+	defer s.route.calls.Add(-1)
 	wo := s.wo
 	if unsynced {
 		wo = pebble.NoSync

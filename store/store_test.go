@@ -350,7 +350,7 @@ func TestMeta(t *testing.T) {
 // rawDB opens the pebble DB under a (closed) store directly, to damage it.
 func rawDB(t *testing.T, fs vfs.FS) *pebble.DB {
 	t.Helper()
-	db, err := pebble.Open("db", &pebble.Options{FS: fs, Logger: pebbleLogger{quietLogger{}}, FormatMajorVersion: pebble.FormatValueSeparation})
+	db, err := pebble.Open("db", &pebble.Options{FS: fs, Logger: pebbleLogger{l: quietLogger{}}, FormatMajorVersion: pebble.FormatValueSeparation})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,11 @@ var (
 	ErrBadEntry = errors.New("raft: bad log entry")
 	// ErrHeightGap: a committed block skips a height; a bug, never ignored.
 	ErrHeightGap = errors.New("raft: committed block skips a height")
+	// ErrStateLost: New found the Raft log empty, or older than the chain
+	// the node applied from it: the node's term and vote are gone or stale,
+	// and running on could make it vote twice in one term. The node must
+	// rejoin under a new id (docs/operations.md, "Backup and restore").
+	ErrStateLost = errors.New("raft: the Raft state is missing or older than the chain")
 )
 
 // Transport carries encoded Raft messages between nodes. Send must not block

@@ -211,6 +211,9 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 		return nil, err
 	}
 	fresh := st.empty()
+	if err := checkState(cfg, st, fresh, app); err != nil {
+		return fail(err)
+	}
 	if fresh && !cfg.Join {
 		if !slices.Contains(cfg.Peers, cfg.ID) {
 			return fail(fmt.Errorf("raft: the log in %s is empty: list the initial voters, this node (%d) among them, in Peers, or set Join to join a running network", cfg.Dir, cfg.ID))
@@ -285,6 +288,36 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 	}
 	e.publish()
 	return e, nil
+}
+
+// checkState refuses a Raft log that is missing or older than the chain the
+// node applied from it. Every block this node applied was in its own
+// durable log first (Raft runs with asynchronous storage writes, which
+// apply only locally persisted entries), and the log is compacted only up
+// to durable blocks, so a log that knows no block as high as the store's
+// durable one was lost or rolled back, and with it the term and vote.
+//
+// A joining node with an empty log is let through: that is the restore
+// procedure (a new id on a backup's chain data), which cannot be told
+// apart from a joined node that lost its raft directory.
+func checkState(cfg Config, st *storage, fresh bool, app Applier) error {
+	durable, _ := app.Durable()
+	if durable == 0 {
+		return nil
+	}
+	const rejoin = "Do not start this node under raft id %d again: remove the id from the network and admit the node under a new one (docs/operations.md, \"Backup and restore\")"
+	if fresh {
+		if cfg.Join {
+			return nil
+		}
+		return fmt.Errorf("%w: the Raft log in %s is empty, but this node's chain is at height %d: its term, vote and log were lost, and starting afresh could vote twice in one term. "+rejoin,
+			ErrStateLost, cfg.Dir, durable, cfg.ID)
+	}
+	if known := st.chainHeight(); known < durable {
+		return fmt.Errorf("%w: the Raft log in %s reaches block %d, but this node's chain is at height %d: the log is older than the chain (restored from an older copy?), and so may be its term and vote. "+rejoin,
+			ErrStateLost, cfg.Dir, known, durable, cfg.ID)
+	}
+	return nil
 }
 
 // Name implements consensus.Engine.

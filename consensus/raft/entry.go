@@ -56,6 +56,15 @@ func encodeBlock(height, t uint64, proposer []byte, txs []*types.Tx) []byte {
 	return b
 }
 
+// blockHeight reads only the height of a block entry.
+func blockHeight(data []byte) (uint64, bool) {
+	if len(data) == 0 || data[0] != blockVersion {
+		return 0, false
+	}
+	h, n := binary.Uvarint(data[1:])
+	return h, n > 0
+}
+
 func decodeBlock(data []byte) (block, error) {
 	var b block
 	if len(data) == 0 {

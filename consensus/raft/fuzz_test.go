@@ -10,8 +10,9 @@ import (
 	"github.com/accord-chain/accord/types"
 )
 
-// FuzzDecodeBlock: the block entry decoder never panics, and what it
-// accepts re-encodes to the same bytes (one encoding per block).
+// FuzzDecodeBlock: the block entry decoder never panics, what it accepts
+// re-encodes to the same bytes (one encoding per block), and blockHeight
+// (startup's quick look) reads the same height.
 func FuzzDecodeBlock(f *testing.F) {
 	f.Add(encodeBlock(1, 1700000000000, []byte{1}, testTxs(f, 3)))
 	f.Add(encodeBlock(1<<40, 0, nil, nil))
@@ -19,9 +20,13 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Add([]byte{blockVersion, 0x80, 0x00, 0, 0, 0})
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		h, hok := blockHeight(data)
 		b, err := decodeBlock(data)
 		if err != nil {
 			return
+		}
+		if !hok || h != b.Height {
+			t.Fatalf("blockHeight = %d, %v; the block decodes with height %d", h, hok, b.Height)
 		}
 		txs := make([]*types.Tx, len(b.Txs))
 		for i, raw := range b.Txs {

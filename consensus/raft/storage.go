@@ -4,12 +4,22 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	etcdraft "go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/accord-chain/accord/internal/walfs"
 )
 
 // storageVersion is the on-disk format of the Raft log directory.
@@ -39,9 +49,25 @@ type storage struct {
 }
 
 // openStorage opens (or creates) the log in dir and loads it into memory.
+// A directory that holds files is never created afresh: without its
+// manifest marker pebble would start a new database and delete the tables
+// it does not know.
 func openStorage(dir string, log *slog.Logger) (*storage, error) {
+	return openStorageFS(vfs.Default, dir, log, os.Exit)
+}
+
+// openStorageFS is openStorage on fs, with exit called after a fatal
+// storage event is logged; tests pass their own.
+func openStorageFS(fs vfs.FS, dir string, log *slog.Logger, exit func(int)) (*storage, error) {
+	existing, err := hasFiles(fs, dir)
+	if err != nil {
+		return nil, err
+	}
 	opts := &pebble.Options{
-		Logger: pebbleLogger{log},
+		FS:               walfs.Wrap(fs),
+		Logger:           pebbleLogger{log, exit},
+		ErrorIfNotExists: existing,
+		EventListener:    fatalEvents(dir, log, exit),
 		// Entries are whole blocks (over a megabyte at full load) that are
 		// deleted again at the next compaction of the log: a large
 		// memtable flushes them less often, and compressing them (mostly
@@ -51,6 +77,10 @@ func openStorage(dir string, log *slog.Logger) (*storage, error) {
 	}
 	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	db, err := pebble.Open(dir, opts)
+	if errors.Is(err, pebble.ErrDBDoesNotExist) {
+		return nil, fmt.Errorf("raft: %s holds files but no pebble manifest marker (marker.manifest.*), so it is a damaged Raft log, not a new one; nothing was changed. "+
+			"Remove this node's id from the network and admit it under a new one (docs/operations.md, \"Backup and restore\")", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("raft: open log in %s: %w", dir, err)
 	}
@@ -147,6 +177,37 @@ func (s *storage) empty() bool {
 	return last == 0 && etcdraft.IsEmptySnap(snap) && etcdraft.IsEmptyHardState(hs)
 }
 
+// chainHeight is the highest block height the log knows of: its
+// snapshot's, or that of a block entry after it. An entry that does not
+// decode is skipped; applying it fails later, with the reason.
+func (s *storage) chainHeight() uint64 {
+	var h uint64
+	snap, _ := s.mem.Snapshot()
+	if !etcdraft.IsEmptySnap(snap) {
+		if sd, err := decodeSnapData(snap.GetData()); err == nil {
+			h = sd.Height
+		}
+	}
+	first, _ := s.mem.FirstIndex()
+	last, _ := s.mem.LastIndex()
+	if last < first {
+		return h
+	}
+	ents, err := s.mem.Entries(first, last+1, math.MaxUint64)
+	if err != nil {
+		return h
+	}
+	for _, e := range ents {
+		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
+			continue
+		}
+		if bh, ok := blockHeight(e.GetData()); ok && bh > h {
+			h = bh
+		}
+	}
+	return h
+}
+
 // append durably writes what a MsgStorageAppend carries (snapshot, then
 // entries, then hard state) in one synced batch, and then makes it visible
 // to Raft through the memory storage.
@@ -237,10 +298,60 @@ func (s *storage) setProto(b *pebble.Batch, key []byte, m proto.Message) error {
 
 func (s *storage) close() error { return s.db.Close() }
 
+// hasFiles reports whether dir holds anything besides pebble's lock file.
+func hasFiles(fs vfs.FS, dir string) (bool, error) {
+	names, err := fs.List(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("raft: list %s: %w", dir, err)
+	}
+	return slices.ContainsFunc(names, func(n string) bool { return n != "LOCK" }), nil
+}
+
+// fatalEvents ends the process, after one log line, on the pebble events
+// that no caller sees and that the log cannot carry on from: on-disk
+// corruption (pebble's default is a Fatalf with a stack trace) and a full
+// disk under a flush or compaction (pebble retries it at once, forever).
+func fatalEvents(dir string, log *slog.Logger, exit func(int)) *pebble.EventListener {
+	var once sync.Once
+	fatal := func(msg string) {
+		once.Do(func() {
+			log.Error(msg)
+			exit(1)
+		})
+	}
+	return &pebble.EventListener{
+		BackgroundError: func(err error) {
+			switch {
+			case errors.Is(err, syscall.ENOSPC):
+				fatal(fmt.Sprintf("raft log storage: disk full: %s: %s: free space on its volume, then start again", dir, oneLine(err)))
+			case pebble.IsCorruptionError(err):
+				fatal(fmt.Sprintf("raft log storage: on-disk corruption in %s: %s: remove this node's id from the network and admit it under a new one (docs/operations.md, \"Backup and restore\")", dir, oneLine(err)))
+			default:
+				log.Error("raft log storage: background error: " + oneLine(err))
+			}
+		},
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			fatal(fmt.Sprintf("raft log storage: on-disk corruption in %s: %s: remove this node's id from the network and admit it under a new one (docs/operations.md, \"Backup and restore\")", info.Path, oneLine(info.Details)))
+		},
+	}
+}
+
+// oneLine is err's message with line breaks folded.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
 // pebbleLogger sends pebble's log to slog. Pebble calls Fatalf for errors it
-// cannot carry on from (a failed WAL write); the log is then not durable, so
-// the process must not continue.
-type pebbleLogger struct{ log *slog.Logger }
+// cannot carry on from (a failed WAL write, say on a full disk); the log is
+// then not durable, so the process must not continue. It ends with one log
+// line and exit status 1, not a panic's stack trace.
+type pebbleLogger struct {
+	log  *slog.Logger
+	exit func(int)
+}
 
 func (l pebbleLogger) Infof(format string, args ...any) {
 	l.log.Debug("raft log storage: " + fmt.Sprintf(format, args...))
@@ -251,5 +362,8 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 }
 
 func (l pebbleLogger) Fatalf(format string, args ...any) {
-	panic("raft log storage: " + fmt.Sprintf(format, args...))
+	l.log.Error("raft log storage: fatal: " + strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
+	l.exit(1)
+	// Pebble carries on if Fatalf returns; only a test's exit returns.
+	panic("raft log storage: fatal error after exit")
 }
