@@ -93,8 +93,9 @@ type Config struct {
 // consensus.Applier and raft.Applier.
 type Chain struct {
 	cfg     Config
-	agree   *agreement // nil on a single node
-	metrics *metrics   // nil without Config.Metrics
+	gate    execution.Gate // the Signers' gate; nil on an open chain
+	agree   *agreement     // nil on a single node
+	metrics *metrics       // nil without Config.Metrics
 
 	mu      sync.RWMutex
 	pending []*pendingBlock // executed, not yet committed, in height order
@@ -125,6 +126,9 @@ type pendingBlock struct {
 // Close when the engine has stopped.
 func New(cfg Config) *Chain {
 	c := &Chain{cfg: cfg, exec: cfg.Store.Tip()}
+	if cfg.Signers != nil {
+		c.gate = governance.NewGate(cfg.Signers)
+	}
 	if cfg.Peers != nil {
 		c.agree = newAgreement(cfg.Peers, cfg.Clock)
 	}
@@ -166,9 +170,18 @@ func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) e
 	if p.Height != tip.Height+1 {
 		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
 	}
+	// On a permissioned chain the block's gate holds the signer registry
+	// of the state before the block: made once here, it binds the signers
+	// for verification and then gives execution its verdicts. If it
+	// cannot be made, execution tries again and fails the block alike on
+	// every node.
+	var gate execution.BlockGate
+	if c.gate != nil {
+		gate, _ = c.gate.Block(pendingReader{c}, p.Height, p.Time)
+	}
 	if c.agree != nil && !o.verified {
 		// A block from a leader: every signature is checked here.
-		if err := c.verify(p.Txs, p.Time); err != nil {
+		if err := c.verify(p.Txs, gate); err != nil {
 			return fmt.Errorf("block %d: %w", p.Height, err)
 		}
 	}
@@ -179,6 +192,7 @@ func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) e
 		PrevStateHash: types.Hash(tip.StateHash),
 		Proposer:      p.Proposer,
 		Txs:           p.Txs,
+		Gate:          gate,
 	})
 	if err != nil {
 		return fmt.Errorf("execute block %d: %w", p.Height, err)
@@ -201,14 +215,20 @@ func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) e
 }
 
 // verify checks the signatures of a block from another node. On a
-// permissioned chain the certificate signers are bound to their keys
-// first; a transaction whose signer cannot be bound is left to execution,
-// which judges it INVALID on every node alike. Any bad signature is an
-// error.
-func (c *Chain) verify(txs []*types.Tx, at uint64) error {
+// permissioned chain gate binds the certificate signers to their keys
+// first; a transaction whose signer cannot be bound (or every one, when
+// gate is nil) is left to execution, which judges it INVALID on every node
+// alike. Any bad signature is an error.
+func (c *Chain) verify(txs []*types.Tx, gate execution.BlockGate) error {
 	bound := txs
-	if c.cfg.Signers != nil {
-		c.bindSigners(txs, at)
+	if c.gate != nil {
+		if gate != nil {
+			for _, tx := range txs {
+				if !tx.Bound() {
+					_, _, _ = gate.Signer(tx)
+				}
+			}
+		}
 		bound = slices.DeleteFunc(slices.Clone(txs), func(tx *types.Tx) bool { return !tx.Bound() })
 	}
 	for i, err := range c.cfg.Pool.Verifier().Verify(bound) {
@@ -217,24 +237,6 @@ func (c *Chain) verify(txs []*types.Tx, at uint64) error {
 		}
 	}
 	return nil
-}
-
-// bindSigners binds the transactions signed by certificate (or its hash)
-// to their keys, as the state of the last executed block has them at block
-// time at, so that the pool's Verifier can check their signatures with the
-// rest of the block. A transaction it cannot bind (unknown, revoked or
-// expired signer) is left unbound: execution judges it INVALID,
-// deterministically, as every node does.
-func (c *Chain) bindSigners(txs []*types.Tx, at uint64) {
-	reg, err := c.cfg.Signers.Registry(pendingReader{c})
-	if err != nil {
-		return // every certificate signer stays unbound: execution decides
-	}
-	for _, tx := range txs {
-		if !tx.Bound() {
-			_, _ = governance.Sender(reg, tx, at)
-		}
-	}
 }
 
 // pendingReader reads state as of the last executed block: the newest

@@ -117,6 +117,11 @@ type BlockInput struct {
 	// Txs are decoded and signature-verified by the caller. Execute checks
 	// chain id, expiry and nonce itself.
 	Txs []*types.Tx
+	// Gate, if not nil, is this block's gate, made by the caller from
+	// Config.Gate with the same state, height and time Execute gets (the
+	// caller needed it first, to bind the block's signers before verifying
+	// them); Execute then uses it instead of asking Config.Gate again.
+	Gate BlockGate
 }
 
 // Result is an executed block. Nothing in it aliases the input except Block,

@@ -54,9 +54,12 @@ func (e *Executor) judge(state StateReader, in *BlockInput) (verdicts, error) {
 	if e.cfg.Gate == nil {
 		return nil, nil
 	}
-	g, err := e.cfg.Gate.Block(state, in.Height, in.Time)
-	if err != nil {
-		return nil, fmt.Errorf("execution: block %d: identity: %w", in.Height, err)
+	g := in.Gate
+	if g == nil {
+		var err error
+		if g, err = e.cfg.Gate.Block(state, in.Height, in.Time); err != nil {
+			return nil, fmt.Errorf("execution: block %d: identity: %w", in.Height, err)
+		}
 	}
 	v := make(verdicts, len(in.Txs))
 	for i, tx := range in.Txs {

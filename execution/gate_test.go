@@ -129,3 +129,28 @@ func TestContractSeesGateSigner(t *testing.T) {
 		t.Fatalf("Simulate signer: %v %v %v", err, r, seen.got)
 	}
 }
+
+// A block whose input carries its gate (the chain made it first, to bind
+// the block's signers) is judged by that gate: Config.Gate is not asked
+// again, so the signer registry is built once per block.
+func TestInputGateIsUsed(t *testing.T) {
+	w := newWorld(t, 3)
+	banned := w.accts[1].Address
+	cfgGate := &listGate{}
+	given := &listGate{banned: map[types.Address]bool{banned: true}, minter: w.accts[0].Address}
+	ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 1, Gate: cfgGate}, token.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := w.input(w.transfer(0, 2, 1), w.transfer(1, 2, 1))
+	bg, _ := given.Block(w.state, in.Height, in.Time)
+	in.Gate = bg
+	res, err := ex.Execute(w.state, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfgGate.blocks != 0 || given.blocks != 1 {
+		t.Fatalf("Config.Gate.Block called %d times, the input's gate made %d times; want 0 and 1", cfgGate.blocks, given.blocks)
+	}
+	wantStatus(t, res, 1, pb.TxStatus_TX_STATUS_INVALID, "sender banned")
+}
