@@ -26,21 +26,6 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// FuzzParseGenesis: any bytes give a valid genesis or an error.
-func FuzzParseGenesis(f *testing.F) {
-	f.Add([]byte(`{"chain_id":"c","genesis_time":1,"hash":"sm3","crypto":"sm2","token":{"issuer":"00112233445566778899aabbccddeeff00112233","alloc":[{"address":"00112233445566778899aabbccddeeff00112233","amount":"5"}]}}`))
-	f.Add([]byte(`{"chain_id":""}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		g, err := ParseGenesis(b)
-		if err != nil {
-			return
-		}
-		if _, _, err := g.Validate(); err != nil {
-			t.Fatalf("ParseGenesis accepted an invalid genesis: %v", err)
-		}
-	})
-}
-
 // FuzzDecodeWire: the node's readers of node-to-node messages (verdicts,
 // hash reports, members, forwarded changes) refuse any bytes they cannot
 // use with p2ppb.ErrMalformed, never a panic; what they accept encodes

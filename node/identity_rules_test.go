@@ -16,6 +16,7 @@ import (
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
@@ -359,7 +360,7 @@ func TestGovernanceBlockLimits(t *testing.T) {
 // TestPermissionedChainWithoutIssuer: a permissioned genesis may leave
 // token.issuer out; the mint policy alone decides who mints.
 func TestPermissionedChainWithoutIssuer(t *testing.T) {
-	c := newPermChainWith(t, 2, crypto.SM2, "cert", func(g *Genesis) { g.Token.Issuer = "" })
+	c := newPermChainWith(t, 2, crypto.SM2, "cert", func(g *genesis.Doc) { g.Token.Issuer = "" })
 	if _, has, err := token.Issuer(c.n.store.State()); has || err != nil {
 		t.Fatalf("a genesis without token.issuer gave the token an issuer (%v, %v)", has, err)
 	}

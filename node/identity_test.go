@@ -19,6 +19,7 @@ import (
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/types"
@@ -48,18 +49,18 @@ func newPermChain(t *testing.T, orgs int, scheme crypto.Scheme, mode string) *pe
 
 // newPermChainWith is newPermChain with edit, if not nil, applied to the
 // genesis document before the node opens.
-func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis)) *permChain {
+func newPermChainWith(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*genesis.Doc)) *permChain {
 	t.Helper()
 	return newPermChainClock(t, orgs, scheme, mode, edit, clock.Real)
 }
 
 // newPermChainClock is newPermChainWith with the node on the clock clk.
-func newPermChainClock(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*Genesis), clk clock.Clock) *permChain {
+func newPermChainClock(t *testing.T, orgs int, scheme crypto.Scheme, mode string, edit func(*genesis.Doc), clk clock.Clock) *permChain {
 	t.Helper()
 	res := initHome(t, InitOptions{Crypto: scheme, Orgs: orgs, Identity: mode, Now: time.Now()})
 	if edit != nil {
 		path := filepath.Join(res.Nodes[0].Home, GenesisFile)
-		g, _, err := LoadGenesis(path)
+		g, _, err := genesis.Load(path)
 		if err != nil {
 			t.Fatal(err)
 		}

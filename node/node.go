@@ -31,6 +31,7 @@ import (
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/store"
 	"github.com/accord-chain/accord/txpool"
@@ -45,7 +46,7 @@ const genesisMeta = "genesis"
 type Node struct {
 	home    string
 	cfg     Config
-	genesis *Genesis
+	genesis *genesis.Doc
 	hash    crypto.Hash
 	issuer  types.Address
 	nodeID  types.Address
@@ -92,7 +93,7 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 			return nil, err
 		}
 	}
-	g, gbytes, err := LoadGenesis(filepath.Join(home, GenesisFile))
+	g, gbytes, err := genesis.Load(filepath.Join(home, GenesisFile))
 	if err != nil {
 		return nil, err
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 )
 
 // Validity of what Init and IssueCert make.
@@ -40,7 +40,7 @@ func OrgDir(home string, i int) string {
 // organisation a CA (DIR/orgs/orgN/ca.pem, ca.key), an admin and a client
 // key in ks with their certificates beside them, and the genesis identity
 // section.
-func initOrgs(o Options, ks *keystore.Store) (*node.GenesisIdentity, []Org, error) {
+func initOrgs(o Options, ks *keystore.Store) (*genesis.Identity, []Org, error) {
 	mode := identity.CertMode
 	if o.Identity != "" {
 		m, err := identity.ParseMode(o.Identity)
@@ -49,9 +49,9 @@ func initOrgs(o Options, ks *keystore.Store) (*node.GenesisIdentity, []Org, erro
 		}
 		mode = m
 	}
-	gi := &node.GenesisIdentity{
+	gi := &genesis.Identity{
 		Mode: mode.String(),
-		Policies: []node.GenesisPolicy{
+		Policies: []genesis.Policy{
 			{Method: "token.mint", Policy: "SET(1 of org1; admin)"},
 			{Method: "token.burn", Policy: "SET(1 of org1; admin)"},
 		},
@@ -67,7 +67,7 @@ func initOrgs(o Options, ks *keystore.Store) (*node.GenesisIdentity, []Org, erro
 		if err != nil {
 			return nil, nil, fmt.Errorf("provision: %w", err)
 		}
-		gi.Orgs = append(gi.Orgs, node.GenesisOrg{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(caPEM)}})
+		gi.Orgs = append(gi.Orgs, genesis.Org{ID: id, Scheme: o.Crypto.String(), CAs: []string{string(caPEM)}})
 		org := Org{ID: id, Dir: dir, Admin: id + "-admin", Client: id + "-client"}
 		for _, m := range []struct {
 			name string
@@ -78,7 +78,7 @@ func initOrgs(o Options, ks *keystore.Store) (*node.GenesisIdentity, []Org, erro
 				return nil, nil, fmt.Errorf("provision: %w", err)
 			}
 			if mode == identity.KeyMode {
-				gi.Keys = append(gi.Keys, node.GenesisKey{Org: id, Role: m.role.String(), Name: m.name, Scheme: k.Scheme.String(),
+				gi.Keys = append(gi.Keys, genesis.Key{Org: id, Role: m.role.String(), Name: m.name, Scheme: k.Scheme.String(),
 					PublicKey: hex.EncodeToString(k.Private.Public().Bytes())})
 				continue
 			}

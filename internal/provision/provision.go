@@ -3,7 +3,7 @@
 // and each node's TLS certificate, organisation CAs and member
 // certificates. It writes files and nothing else: it must not open a store
 // or run a node, and it takes the formats it writes (node.Config,
-// node.Genesis, the file names in a home) from package node, which reads
+// genesis.Doc, the file names in a home) from package node, which reads
 // them at start.
 //
 // Its errors name the fields of its options (Options.Nodes), not the
@@ -22,6 +22,7 @@ import (
 
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
@@ -174,12 +175,12 @@ func Init(o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provision: %w", err)
 	}
-	g := node.Genesis{
+	g := genesis.Doc{
 		ChainID: o.ChainID,
 		Time:    uint64(o.Now.UnixMilli()),
 		Hash:    o.Hash.String(),
 		Crypto:  o.Crypto.String(),
-		Token:   node.GenesisToken{Issuer: admin.Address.String()},
+		Token:   genesis.Token{Issuer: admin.Address.String()},
 	}
 	res := &Result{ChainID: o.ChainID, KeysDir: ks.Dir(), Admin: admin.Address.String()}
 	if o.Orgs > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node"
@@ -29,7 +30,7 @@ func initNet(t *testing.T, o Options) *Result {
 func TestInitDefaultsAndRefusal(t *testing.T) {
 	home := t.TempDir()
 	res := initNet(t, Options{Home: home, Crypto: crypto.SM2})
-	g, _, err := node.LoadGenesis(filepath.Join(res.Nodes[0].Home, node.GenesisFile))
+	g, _, err := genesis.Load(filepath.Join(res.Nodes[0].Home, node.GenesisFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestInitOrgs(t *testing.T) {
 	if len(res.Orgs) != 2 || res.Orgs[1].ID != "org2" || res.Orgs[1].Dir != OrgDir(home, 2) || res.NetworkDir != NetworkDir(home) {
 		t.Fatalf("result: %+v", res)
 	}
-	g, _, err := node.LoadGenesis(filepath.Join(res.Nodes[2].Home, node.GenesisFile))
+	g, _, err := genesis.Load(filepath.Join(res.Nodes[2].Home, node.GenesisFile))
 	if err != nil {
 		t.Fatal(err)
 	}

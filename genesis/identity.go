@@ -1,4 +1,4 @@
-package node
+package genesis
 
 import (
 	"encoding/hex"
@@ -9,44 +9,44 @@ import (
 	"github.com/accord-chain/accord/identity"
 )
 
-// GenesisIdentity is the optional "identity" section of genesis.json. A
+// Identity is the optional "identity" section of genesis.json. A
 // chain with it is permissioned: every signer is a member of an
 // organisation with a role, method policies decide who calls what, and
 // the configuration changes only through governance (contract "gov"). A
 // chain without it is open, as `accord dev` makes.
-type GenesisIdentity struct {
+type Identity struct {
 	// Mode is "cert" (transactions carry the signer's certificate, or its
 	// hash once registered) or "key" (admins register members' keys).
 	Mode string       `json:"mode"`
-	Orgs []GenesisOrg `json:"orgs"`
+	Orgs []Org `json:"orgs"`
 	// Governance is the policy a configuration change needs, as
 	// identity.ParsePolicy reads it; default "MAJORITY(admin)".
 	Governance string `json:"governance,omitempty"`
 	// Policies are method policies, e.g. token.mint → "SET(1 of org1; admin)".
 	// A permissioned chain must give token.mint and token.burn one.
-	Policies []GenesisPolicy    `json:"policies,omitempty"`
+	Policies []Policy    `json:"policies,omitempty"`
 	Params   *governance.Params `json:"params,omitempty"`
 	Nodes    []governance.Node  `json:"nodes,omitempty"`
 	// Keys are the members registered at genesis in key mode: at least one
 	// admin, who registers the others.
-	Keys []GenesisKey `json:"keys,omitempty"`
+	Keys []Key `json:"keys,omitempty"`
 }
 
-// GenesisOrg is an organisation and its trust roots.
-type GenesisOrg struct {
+// Org is an organisation and its trust roots.
+type Org struct {
 	ID     string   `json:"id"`
 	Scheme string   `json:"scheme"`  // sm2 or p256
 	CAs    []string `json:"ca_pems"` // CA certificates, PEM
 }
 
-// GenesisPolicy is one method policy.
-type GenesisPolicy struct {
+// Policy is one method policy.
+type Policy struct {
 	Method string `json:"method"`
 	Policy string `json:"policy"`
 }
 
-// GenesisKey is a member registered by key at genesis (key mode).
-type GenesisKey struct {
+// Key is a member registered by key at genesis (key mode).
+type Key struct {
 	Org       string `json:"org"`
 	Role      string `json:"role"`
 	Name      string `json:"name"`
@@ -56,7 +56,7 @@ type GenesisKey struct {
 
 // State converts the section into the governance contract's genesis
 // state, validating it.
-func (gi *GenesisIdentity) State() (governance.State, []identity.Key, error) {
+func (gi *Identity) State() (governance.State, []identity.Key, error) {
 	var s governance.State
 	mode, err := identity.ParseMode(gi.Mode)
 	if err != nil {
@@ -133,12 +133,12 @@ func (gi *GenesisIdentity) State() (governance.State, []identity.Key, error) {
 }
 
 // validateIdentity checks the identity section, if any.
-func (g *Genesis) validateIdentity() error {
+func (g *Doc) validateIdentity() error {
 	if g.Identity == nil {
 		return nil
 	}
 	if _, _, err := g.Identity.State(); err != nil {
-		return fmt.Errorf("%w: identity: %v", ErrBadGenesis, err)
+		return fmt.Errorf("%w: identity: %v", ErrBad, err)
 	}
 	return nil
 }
