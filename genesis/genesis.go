@@ -6,14 +6,13 @@
 package genesis
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/internal/strictjson"
 	"github.com/accord-chain/accord/types"
 )
 
@@ -111,25 +110,11 @@ func Load(path string) (*Doc, []byte, error) {
 // trailing data are errors.
 func Parse(b []byte) (*Doc, error) {
 	var g Doc
-	if err := decodeStrict(b, &g); err != nil {
+	if err := strictjson.Decode(b, &g); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBad, err)
 	}
 	if _, _, err := g.Validate(); err != nil {
 		return nil, err
 	}
 	return &g, nil
-}
-
-// decodeStrict decodes one JSON value, refusing unknown fields and
-// anything after it.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
 }

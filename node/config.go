@@ -1,15 +1,13 @@
 package node
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/accord-chain/accord/consensus/solo"
+	"github.com/accord-chain/accord/internal/strictjson"
 	"github.com/accord-chain/accord/txpool"
 )
 
@@ -189,23 +187,9 @@ func LoadConfig(home string) (Config, error) {
 // ParseConfig decodes a config file, fills defaults and validates it.
 func ParseConfig(b []byte) (Config, error) {
 	var c Config
-	if err := decodeStrict(b, &c); err != nil {
+	if err := strictjson.Decode(b, &c); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
 	c.EnsureDefaults()
 	return c, c.Validate()
-}
-
-// decodeStrict decodes one JSON value, refusing unknown fields and
-// anything after the value.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
 }
