@@ -1,0 +1,91 @@
+// Package contract is the Go SDK for Accord user contracts. A contract is a
+// main package built with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared whose
+// methods are //go:wasmexport functions that hand a Method to Run. The
+// method itself takes a Context, so the same code runs on the chain (the
+// host behind Run) and in plain `go test` (a Mock).
+//
+// It owns the contract side of the host ABI that vm/wasm provides as the
+// "accord" module. It must not import anything of the node: it is compiled
+// into contracts.
+package contract
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Context is what a method sees of the chain. State keys live in the
+// contract's own namespace; no contract can read or write another's.
+type Context interface {
+	// Get returns the value under key and whether there is one.
+	Get(key string) ([]byte, bool)
+	// Put stores value under key; it is kept only if the call succeeds.
+	Put(key string, value []byte)
+	// Delete removes key.
+	Delete(key string)
+	// Caller is the address of the account that called.
+	Caller() string
+	// TxID is the id of the transaction (empty in a query).
+	TxID() []byte
+	// Height and Time (unix milliseconds) are the block's.
+	Height() uint64
+	Time() uint64
+	// Args are the call's raw arguments (JSON by convention).
+	Args() []byte
+	// Emit records an event; it is kept only if the call succeeds.
+	Emit(topic string, data []byte)
+}
+
+// Method is one contract method. Its result is returned to the caller as
+// JSON; a non-nil error reverts the call with the error's text, undoing
+// every Put, Delete and Emit.
+type Method func(ctx Context) (any, error)
+
+// MaxKeySize is the largest key the host accepts, in bytes.
+const MaxKeySize = 1024
+
+// ErrBadArgs is returned (wrapped) by Decode for arguments that are not
+// what the method expects.
+var ErrBadArgs = errors.New("bad arguments")
+
+// Decode reads the call's JSON arguments into v, a pointer to a struct.
+// Unknown fields are an error, so a misspelt argument is not silently
+// ignored; empty arguments decode as {}.
+func Decode(ctx Context, v any) error {
+	args := bytes.TrimSpace(ctx.Args())
+	if len(args) == 0 {
+		args = []byte("{}")
+	}
+	d := json.NewDecoder(bytes.NewReader(args))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadArgs, err)
+	}
+	if d.More() {
+		return fmt.Errorf("%w: trailing data after the JSON value", ErrBadArgs)
+	}
+	return nil
+}
+
+// EmitJSON emits an event whose data is v encoded as JSON.
+func EmitJSON(ctx Context, topic string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", topic, err)
+	}
+	ctx.Emit(topic, b)
+	return nil
+}
+
+// encodeResult is what Run hands the host for a method's result.
+func encodeResult(res any) ([]byte, error) {
+	if res == nil {
+		return nil, nil
+	}
+	if b, ok := res.([]byte); ok {
+		return b, nil
+	}
+	return json.Marshal(res)
+}
