@@ -1,0 +1,77 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+)
+
+// snapshot is an instance's state after _initialize: the whole linear
+// memory and every mutable global. Tables cannot change after
+// initialisation (instrument refuses the instructions that would), and the
+// instrumentation's own globals are set before every call.
+type snapshot struct {
+	mem     []byte
+	globals []uint64
+}
+
+func take(in *instance) snapshot {
+	m := in.mod.Memory()
+	b, _ := m.Read(0, m.Size())
+	s := snapshot{mem: append([]byte(nil), b...)}
+	for _, g := range in.state {
+		s.globals = append(s.globals, g.Get())
+	}
+	return s
+}
+
+// chunk is the unit restore compares and copies. Small enough that a call
+// touching a few objects copies little, large enough that comparing is
+// memory-bandwidth bound.
+const chunk = 4096
+
+// restore makes mem equal to snap, copying only the chunks that differ:
+// comparing reads memory but does not write it, and a typical call dirties
+// a small part of a Go module's megabytes of heap.
+func restore(mem, snap []byte) (copied int) {
+	for off := 0; off < len(snap); off += chunk {
+		end := min(off+chunk, len(snap))
+		if !bytes.Equal(mem[off:end], snap[off:end]) {
+			copy(mem[off:end], snap[off:end])
+			copied++
+		}
+	}
+	return copied
+}
+
+// reset returns the instance to the snapshot. A memory that grew cannot
+// shrink, so then the instance is replaced by a fresh one that is given the
+// snapshot's size and contents: a later call must see the same memory.size
+// as every other.
+func (c *Contract) reset(ctx context.Context) error {
+	in := c.inst
+	mem := in.mod.Memory()
+	if mem.Size() != uint32(len(c.snap.mem)) {
+		fresh, err := c.instantiate(ctx)
+		if err != nil {
+			return err
+		}
+		fm := fresh.mod.Memory()
+		if grow := uint32(len(c.snap.mem))/65536 - fm.Size()/65536; grow > 0 {
+			if _, ok := fm.Grow(grow); !ok {
+				fresh.mod.Close(ctx)
+				return fmt.Errorf("contract reset: cannot grow a fresh instance to %d bytes", len(c.snap.mem))
+			}
+		}
+		fm.Write(0, c.snap.mem)
+		in.mod.Close(ctx)
+		c.inst, in = fresh, fresh
+	} else {
+		b, _ := mem.Read(0, mem.Size())
+		restore(b, c.snap.mem)
+	}
+	for i, g := range in.state {
+		g.Set(c.snap.globals[i])
+	}
+	return nil
+}

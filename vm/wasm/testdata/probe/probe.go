@@ -1,0 +1,157 @@
+//go:build wasip1
+
+// Command probe is a test contract for vm/wasm: each method exercises one
+// way a contract can misbehave or one source of nondeterminism.
+package main
+
+import (
+	"math"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/accord-chain/accord/sdk/contract"
+)
+
+func main() {}
+
+type nArgs struct {
+	N int     `json:"n"`
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+var (
+	sink  int
+	calls int
+	keep  [][]byte
+)
+
+func rec(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return rec(n-1) + 1
+}
+
+//go:wasmexport spin
+func spin() {
+	contract.Run(func(contract.Context) (any, error) {
+		for i := 0; ; i++ {
+			sink = i
+		}
+	})
+}
+
+//go:wasmexport recurse
+func recurse() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		return rec(a.N), nil
+	})
+}
+
+// bomb allocates a.N MiB and keeps it.
+//
+//go:wasmexport bomb
+func bomb() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		for i := 0; i < a.N; i++ {
+			b := make([]byte, 1<<20)
+			b[len(b)-1] = 1
+			keep = append(keep, b)
+		}
+		return len(keep), nil
+	})
+}
+
+// leak counts calls in a package variable and scribbles on the heap: the
+// next call must see neither.
+//
+//go:wasmexport leak
+func leak() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		calls++
+		keep = append(keep, make([]byte, 100_000))
+		return calls, nil
+	})
+}
+
+//go:wasmexport nan
+func nan() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		return strconv.FormatUint(math.Float64bits(a.A/a.B), 16), nil
+	})
+}
+
+// env returns what a contract can learn of its environment: it must be the
+// same on every node for the same call.
+//
+//go:wasmexport env
+func env() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		m := map[int]int{}
+		for i := 0; i < 50; i++ {
+			m[i] = i
+		}
+		order := ""
+		for k := range m {
+			order += strconv.Itoa(k) + ","
+		}
+		return map[string]any{
+			"caller": ctx.Caller(), "tx": ctx.TxID(), "height": ctx.Height(), "time": ctx.Time(),
+			"now": time.Now().UnixMilli(), "args": len(os.Args), "order": order,
+		}, nil
+	})
+}
+
+//go:wasmexport sleep
+func sleep() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		time.Sleep(time.Millisecond)
+		return nil, nil
+	})
+}
+
+//go:wasmexport boom
+func boom() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		panic("boom")
+	})
+}
+
+//go:wasmexport write
+func write() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		ctx.Put("k", []byte("v"))
+		ctx.Emit("wrote", []byte("k"))
+		return nil, nil
+	})
+}
+
+//go:wasmexport revert
+func revert() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		ctx.Put("k", []byte("v"))
+		return nil, os.ErrPermission
+	})
+}
+
+//go:wasmexport exit
+func exit() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		os.Exit(3)
+		return nil, nil
+	})
+}
