@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // Context is what a method sees of the chain. State keys live in the
@@ -67,6 +68,27 @@ func Decode(ctx Context, v any) error {
 		return fmt.Errorf("%w: trailing data after the JSON value", ErrBadArgs)
 	}
 	return nil
+}
+
+// Warm encodes and decodes a zero value of each argument's type. Call it
+// from the contract's init with its argument and result types: every call
+// starts from the state init leaves, so encoding/json's per-type caches
+// built here are reused by every call instead of rebuilt by each (a tenth
+// of the gas of a small call, against nearly all of it).
+func Warm(values ...any) {
+	for _, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		t := reflect.TypeOf(v)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		_ = d.Decode(reflect.New(t).Interface())
+	}
 }
 
 // EmitJSON emits an event whose data is v encoded as JSON.

@@ -295,6 +295,11 @@ func TestEnvironmentIsDeterministic(t *testing.T) {
 	if a.err != nil || a.ret != b.ret || a.gas != b.gas {
 		t.Fatalf("env twice: %v then %v; want the same", a, b)
 	}
+	other, err := install(t, Compiler, "probe").Call(context.Background(), Call{Method: "env", TxID: []byte("tx-2"),
+		Time: 1_700_000_000_000, GasLimit: gas, Host: newHost()})
+	if err != nil || !strings.Contains(string(other.Return), `"rand":"`) || randOf(other.Return) == randOf([]byte(a.ret)) {
+		t.Fatalf("env under another tx id: %s, %v; want different randomness than %s", other.Return, err, a.ret)
+	}
 	for _, want := range []string{`"now":1700000000000`, `"caller":"alice"`, `"height":7`, `"args":0`} {
 		if !strings.Contains(a.ret, want) {
 			t.Errorf("env = %s; want it to contain %s", a.ret, want)
@@ -433,5 +438,40 @@ func TestRestoreCopiesOnlyDirtyChunks(t *testing.T) {
 	mem[len(mem)-1] = 9
 	if n := restore(mem, snap); n != 3 || !bytes.Equal(mem, snap) {
 		t.Fatalf("restore copied %d chunks, equal %v; want 3 and equal", n, bytes.Equal(mem, snap))
+	}
+}
+
+func TestWarmedCachesMakeCallsCheap(t *testing.T) {
+	h := [2]*memHost{newHost(), newHost()}
+	if o := both(t, h, "probe", "noop_run", "", gas); o.err != nil || o.gas > 1000 {
+		t.Fatalf("an empty method: %v; want under 1000 gas", o)
+	}
+	// Without contract.Warm in the probe's init, encoding/json rebuilds its
+	// type cache on every call: about 570k gas instead of about 80k.
+	a := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
+	b := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
+	if a.err != nil || a.ret != `{"n":1,"a":0,"b":0}` || a.gas != b.gas || a.gas > 200_000 {
+		t.Fatalf("json round trip: %v then %v; want equal gas under 200000", a, b)
+	}
+}
+
+func randOf(b []byte) string {
+	s := string(b)
+	i := strings.Index(s, `"rand":"`)
+	if i < 0 {
+		return ""
+	}
+	return s[i : i+40]
+}
+
+func TestLogIsCappedAndCharged(t *testing.T) {
+	h := [2]*memHost{newHost(), newHost()}
+	small := both(t, h, "probe", "spam", `{"n": 100}`, gas)
+	big := both(t, h, "probe", "spam", `{"n": 20000}`, gas)
+	c := install(t, Compiler, "probe")
+	res, err := c.Call(context.Background(), Call{Method: "spam", Args: []byte(`{"n": 20000}`), GasLimit: gas, Host: newHost()})
+	if small.err != nil || err != nil || len(res.Log) != c.r.p.LogLimit || big.gas < small.gas+20000*c.r.p.Gas.HostByte {
+		t.Fatalf("spam: log %d bytes (want %d), gas %d vs %d; want the log capped and every byte charged",
+			len(res.Log), c.r.p.LogLimit, big.gas, small.gas)
 	}
 }

@@ -18,6 +18,8 @@ import (
 
 func main() {}
 
+func init() { contract.Warm(IncrementArgs{}, Value{}, Incremented{}) }
+
 const key = "value"
 
 // IncrementArgs are increment's arguments.
@@ -28,6 +30,13 @@ type IncrementArgs struct {
 // Value is what both methods return.
 type Value struct {
 	Value uint64 `json:"value"`
+}
+
+// Incremented is the data of the "incremented" event.
+type Incremented struct {
+	By     uint64 `json:"by"`
+	Value  uint64 `json:"value"`
+	Caller string `json:"caller"`
 }
 
 func load(ctx contract.Context) (uint64, error) {
@@ -60,11 +69,7 @@ func Increment(ctx contract.Context) (any, error) {
 	}
 	v += a.By
 	ctx.Put(key, []byte(strconv.FormatUint(v, 10)))
-	if err := contract.EmitJSON(ctx, "incremented", struct {
-		By     uint64 `json:"by"`
-		Value  uint64 `json:"value"`
-		Caller string `json:"caller"`
-	}{a.By, v, ctx.Caller()}); err != nil {
+	if err := contract.EmitJSON(ctx, "incremented", Incremented{a.By, v, ctx.Caller()}); err != nil {
 		return nil, err
 	}
 	return Value{v}, nil

@@ -5,6 +5,9 @@
 package main
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"math"
 	"os"
 	"strconv"
@@ -14,6 +17,8 @@ import (
 )
 
 func main() {}
+
+func init() { contract.Warm(nArgs{}) }
 
 type nArgs struct {
 	N int     `json:"n"`
@@ -109,7 +114,9 @@ func env() {
 		for k := range m {
 			order += strconv.Itoa(k) + ","
 		}
-		return map[string]any{
+		r := make([]byte, 16)
+		crand.Read(r)
+		return map[string]any{"rand": hex.EncodeToString(r),
 			"caller": ctx.Caller(), "tx": ctx.TxID(), "height": ctx.Height(), "time": ctx.Time(),
 			"now": time.Now().UnixMilli(), "args": len(os.Args), "order": order,
 		}, nil
@@ -152,6 +159,38 @@ func revert() {
 func exit() {
 	contract.Run(func(ctx contract.Context) (any, error) {
 		os.Exit(3)
+		return nil, nil
+	})
+}
+
+//go:wasmexport noop_run
+func noopRun() {
+	contract.Run(func(ctx contract.Context) (any, error) { return nil, nil })
+}
+
+//go:wasmexport json_once
+func jsonOnce() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		return a, nil
+	})
+}
+
+// spam prints n bytes to stdout.
+//
+//go:wasmexport spam
+func spam() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		for i := 0; i < a.N/100; i++ {
+			fmt.Printf("%099d\n", i)
+		}
 		return nil, nil
 	})
 }
