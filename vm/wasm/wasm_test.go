@@ -475,3 +475,29 @@ func TestLogIsCappedAndCharged(t *testing.T) {
 			len(res.Log), c.r.p.LogLimit, big.gas, small.gas)
 	}
 }
+
+func TestCompiledCodeIsCachedOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	r, err := NewRuntime(ctx, Params{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	ok := module(section(1, 1, 0x60, 0, 0), section(3, 1, 0), section(5, 1, 0, 1),
+		section(7, 2, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0, 11, '_', 'i', 'n', 'i', 't', 'i', 'a', 'l', 'i', 'z', 'e', 0, 0),
+		section(10, 1, 2, 0, 0x0b))
+	if _, err := r.Install(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	var files int
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Fatalf("no compiled code under %s after install; want the cache written", dir)
+	}
+}
