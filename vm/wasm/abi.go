@@ -39,19 +39,19 @@ var hostAPI = []hostFunc{
 			st.fail(fmt.Errorf("%w: state get: %w", ErrHost, err))
 		}
 		if !ok {
-			st.charge(m, uint64(len(key)))
+			st.charge(uint64(len(key)))
 			s[0] = api.EncodeI32(-1)
 			return
 		}
-		st.charge(m, uint64(len(key)+len(v)))
+		st.charge(uint64(len(key) + len(v)))
 		s[0] = st.copyOut(m, uint32(s[2]), uint32(s[3]), v)
 	}},
 	{"state_put", sig("iiii", ""), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
+		st.chargeRaw(st.p.Gas.StateWrite)
+		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])))
 		key := st.key(m, uint32(s[0]), uint32(s[1]))
 		v := st.read(m, uint32(s[2]), s[3]&0xffffffff)
-		st.chargeRaw(st.p.Gas.StateWrite)
-		st.charge(m, uint64(len(key)+len(v)))
 		if err := st.call.Host.Put(key, v); err != nil {
 			st.fail(fmt.Errorf("%w: state put: %w", ErrHost, err))
 		}
@@ -60,55 +60,54 @@ var hostAPI = []hostFunc{
 		st := state(ctx).live()
 		key := st.key(m, uint32(s[0]), uint32(s[1]))
 		st.chargeRaw(st.p.Gas.StateWrite)
-		st.charge(m, uint64(len(key)))
+		st.charge(uint64(len(key)))
 		if err := st.call.Host.Delete(key); err != nil {
 			st.fail(fmt.Errorf("%w: state delete: %w", ErrHost, err))
 		}
 	}},
 	{"caller", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		st.charge(m, uint64(len(st.call.Caller)))
+		st.charge(uint64(len(st.call.Caller)))
 		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.Caller))
 	}},
 	{"tx_id", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		st.charge(m, uint64(len(st.call.TxID)))
+		st.charge(uint64(len(st.call.TxID)))
 		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), st.call.TxID)
 	}},
 	{"input", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		st.charge(m, uint64(len(st.call.Args)))
+		st.charge(uint64(len(st.call.Args)))
 		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), st.call.Args)
 	}},
 	{"block_height", sig("", "I"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		st.charge(m, 0)
+		st.charge(0)
 		s[0] = st.call.Height
 	}},
 	{"block_time", sig("", "I"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		st.charge(m, 0)
+		st.charge(0)
 		s[0] = st.call.Time
 	}},
 	{"emit_event", sig("iiii", ""), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
+		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])))
 		topic := st.read(m, uint32(s[0]), s[1]&0xffffffff)
 		data := st.read(m, uint32(s[2]), s[3]&0xffffffff)
-		st.charge(m, uint64(len(topic)+len(data)))
 		if err := st.call.Host.Emit(string(topic), data); err != nil {
 			st.fail(fmt.Errorf("%w: emit event: %w", ErrHost, err))
 		}
 	}},
 	{"set_return", sig("ii", ""), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
-		v := st.read(m, uint32(s[0]), s[1]&0xffffffff)
-		st.charge(m, uint64(len(v)))
-		st.ret = v
+		st.charge(uint64(uint32(s[1])))
+		st.ret = st.read(m, uint32(s[0]), s[1]&0xffffffff)
 	}},
 	{"revert", sig("ii", ""), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
 		msg := st.read(m, uint32(s[0]), min(s[1]&0xffffffff, 1024))
-		st.charge(m, uint64(len(msg)))
+		st.charge(uint64(len(msg)))
 		st.fail(&RevertError{Message: string(msg)})
 	}},
 }
@@ -168,7 +167,7 @@ func (st *callState) chargeRaw(gas uint64) {
 }
 
 // charge takes the base price of a host call plus its per-byte price.
-func (st *callState) charge(_ api.Module, bytes uint64) {
+func (st *callState) charge(bytes uint64) {
 	st.chargeRaw(st.p.Gas.HostCall + bytes*st.p.Gas.HostByte)
 }
 

@@ -293,7 +293,11 @@ func (c *Contract) Call(ctx context.Context, call Call) (Result, error) {
 		res.Return = st.ret
 	}
 	if rerr := c.reset(ctx); rerr != nil {
-		return res, rerr
+		// An instance that could not be reset must never run again: the
+		// next call would see this one's leftovers.
+		c.inst.mod.Close(ctx)
+		c.inst = nil
+		return res, fmt.Errorf("contract reset failed, the contract must be reloaded: %w", rerr)
 	}
 	return res, err
 }

@@ -83,20 +83,23 @@ var wasiImpl = map[string]api.GoModuleFunc{
 	"environ_sizes_get": zeroes(2),
 	"clock_res_get": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
-		st.charge(m, 0)
+		st.charge(0)
 		st.write(m, uint32(s[1]), binary.LittleEndian.AppendUint64(nil, 1_000_000)) // 1 ms, the block time's unit
 		s[0] = errnoSuccess
 	},
 	"clock_time_get": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
-		st.charge(m, 0)
+		st.charge(0)
 		st.write(m, uint32(s[2]), binary.LittleEndian.AppendUint64(nil, st.nanos()))
 		s[0] = errnoSuccess
 	},
 	"random_get": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
-		n := uint32(s[1])
-		st.charge(m, uint64(n))
+		ptr, n := uint32(s[0]), uint32(s[1])
+		st.charge(uint64(n))
+		if uint64(ptr)+uint64(n) > uint64(m.Memory().Size()) {
+			st.fail(fmt.Errorf("%w: random_get of %d bytes at %d", ErrBadPointer, n, ptr))
+		}
 		buf := make([]byte, 0, n+sha256.Size)
 		for uint32(len(buf)) < n {
 			// SHA-256(tx id || counter): a stream every node derives alike.
@@ -106,14 +109,14 @@ var wasiImpl = map[string]api.GoModuleFunc{
 			st.randCounter++
 			buf = h.Sum(buf)
 		}
-		st.write(m, uint32(s[0]), buf[:n])
+		st.write(m, ptr, buf[:n])
 		s[0] = errnoSuccess
 	},
 	"fd_write": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
 		fd, iovs, n, out := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 		if fd != 1 && fd != 2 {
-			st.charge(m, 0)
+			st.charge(0)
 			s[0] = errnoBadf
 			return
 		}
@@ -128,7 +131,7 @@ var wasiImpl = map[string]api.GoModuleFunc{
 				st.log = append(st.log, b[:min(len(b), room)]...)
 			}
 		}
-		st.charge(m, uint64(total))
+		st.charge(uint64(total))
 		st.write(m, out, binary.LittleEndian.AppendUint32(nil, total))
 		s[0] = errnoSuccess
 	},
@@ -141,7 +144,7 @@ var wasiImpl = map[string]api.GoModuleFunc{
 	"poll_oneoff": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
 		in, out, n, nevents := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
-		st.charge(m, uint64(n)*48)
+		st.charge(uint64(n) * 48)
 		subs := st.read(m, in, uint64(n)*48)
 		events := make([]byte, 32*n)
 		st.clockWaits++
@@ -161,7 +164,7 @@ var wasiImpl = map[string]api.GoModuleFunc{
 	// empty; stdout and stderr go to the log) and no directories.
 	"fd_fdstat_get": func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
-		st.charge(m, 0)
+		st.charge(0)
 		if fd := uint32(s[0]); fd > 2 {
 			s[0] = errnoBadf
 			return
@@ -173,7 +176,7 @@ var wasiImpl = map[string]api.GoModuleFunc{
 		s[0] = errnoSuccess
 	},
 	"fd_fdstat_set_flags": func(ctx context.Context, m api.Module, s []uint64) {
-		state(ctx).charge(m, 0)
+		state(ctx).charge(0)
 		s[0] = errnoSuccess
 		if uint32(s[0]) > 2 {
 			s[0] = errnoBadf
@@ -198,7 +201,7 @@ func (st *callState) nanos() uint64 { return max(st.call.Time*1_000_000, 1) }
 
 // badf answers "no such descriptor".
 func badf(ctx context.Context, m api.Module, s []uint64) {
-	state(ctx).charge(m, 0)
+	state(ctx).charge(0)
 	s[0] = errnoBadf
 }
 
@@ -207,7 +210,7 @@ func badf(ctx context.Context, m api.Module, s []uint64) {
 func zeroes(n int) api.GoModuleFunc {
 	return func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx)
-		st.charge(m, 0)
+		st.charge(0)
 		for i := 0; i < n; i++ {
 			st.write(m, uint32(s[i]), []byte{0, 0, 0, 0})
 		}

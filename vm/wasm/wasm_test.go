@@ -501,3 +501,36 @@ func TestCompiledCodeIsCachedOnDisk(t *testing.T) {
 		t.Fatalf("no compiled code under %s after install; want the cache written", dir)
 	}
 }
+
+func TestBadPointerFailsTheCall(t *testing.T) {
+	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	m := module(
+		section(1, 2, 0x60, 0, 0, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 0),
+		section(2, cat([]byte{1}, name("accord"), name("state_put"), []byte{0, 1})...),
+		section(3, 2, 0, 0),
+		section(5, 1, 0, 1),
+		section(7, cat([]byte{3}, name("memory"), []byte{2, 0}, name("_initialize"), []byte{0, 1}, name("bad"), []byte{0, 2})...),
+		// bad: state_put(key at 0xffffff00, 100 bytes, value at 0, 0 bytes)
+		section(10, 2, 2, 0, 0x0b, 14, 0, 0x41, 0x80, 0x7e, 0x41, 0xe4, 0, 0x41, 0, 0x41, 0, 0x10, 0, 0x0b),
+	)
+	for _, e := range []Engine{Compiler, Interpreter} {
+		c, err := runtimeFor(t, e).Install(context.Background(), m)
+		if err != nil {
+			t.Fatalf("%s: install: %v", e, err)
+		}
+		h := newHost()
+		h.begin()
+		res, err := c.Call(context.Background(), Call{Method: "bad", GasLimit: gas, Host: h})
+		if !errors.Is(err, ErrBadPointer) || res.GasUsed == 0 || len(h.pending) != 0 {
+			t.Errorf("%s: %v, gas %d, %d writes; want ErrBadPointer, gas charged, nothing written", e, err, res.GasUsed, len(h.pending))
+		}
+		c.Close(context.Background())
+	}
+}
