@@ -574,28 +574,26 @@ func (m *module) parseExports(r *reader) error {
 // Indices of what rewrite appends. Appending keeps every original index
 // valid, so element, data and name sections are copied unchanged.
 type added struct {
-	tGas, tVoid, tI32, tF32, tF64 uint32
-	fGas, fEnter, fLeave          uint32
-	fGrow, fBytes, fCanon32       uint32
-	fCanon64                      uint32
-	gGas, gDepth, gLimit          uint32
-	blockTypes                    map[string]uint32
+	tGas, tI32, tF32, tF64 uint32
+	fGas, fGrow, fBytes    uint32
+	fCanon32, fCanon64     uint32
+	gGas, gDepth, gLimit   uint32
+	blockTypes             map[string]uint32
 }
 
 func (m *module) rewrite(cfg Config) ([]byte, error) {
 	nt := uint32(len(m.types))
 	var a added
-	a.tGas, a.tVoid, a.tI32, a.tF32, a.tF64 = nt, nt+1, nt+2, nt+3, nt+4
+	a.tGas, a.tI32, a.tF32, a.tF64 = nt, nt+1, nt+2, nt+3
 	extraTypes := []FuncType{
 		{Params: []ValType{I64}},
-		{},
 		{Params: []ValType{I32}, Results: []ValType{I32}},
 		{Params: []ValType{F32}, Results: []ValType{F32}},
 		{Params: []ValType{F64}, Results: []ValType{F64}},
 	}
 	a.blockTypes = map[string]uint32{}
 	nf := uint32(len(m.imports) + len(m.funcTypes))
-	a.fGas, a.fEnter, a.fLeave, a.fGrow, a.fBytes, a.fCanon32, a.fCanon64 = nf, nf+1, nf+2, nf+3, nf+4, nf+5, nf+6
+	a.fGas, a.fGrow, a.fBytes, a.fCanon32, a.fCanon64 = nf, nf+1, nf+2, nf+3, nf+4
 	ng := uint32(len(m.globals))
 	a.gGas, a.gDepth, a.gLimit = ng, ng+1, ng+2
 
@@ -613,7 +611,7 @@ func (m *module) rewrite(cfg Config) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d function bodies for %d functions", ErrMalformed, nbodies, len(m.funcTypes))
 	}
 	var bodies []byte
-	bodies = appendU32(bodies, uint32(nbodies+7))
+	bodies = appendU32(bodies, uint32(nbodies+nHelpers))
 	for i := 0; i < nbodies; i++ {
 		size, err := cr.u32()
 		if err != nil {
@@ -673,11 +671,11 @@ func (m *module) rewrite(cfg Config) ([]byte, error) {
 
 	// Functions.
 	var funcs []byte
-	funcs = appendU32(funcs, uint32(len(m.funcTypes)+7))
+	funcs = appendU32(funcs, uint32(len(m.funcTypes)+nHelpers))
 	for _, t := range m.funcTypes {
 		funcs = appendU32(funcs, t)
 	}
-	for _, t := range []uint32{a.tGas, a.tVoid, a.tVoid, a.tI32, a.tI32, a.tF32, a.tF64} {
+	for _, t := range []uint32{a.tGas, a.tI32, a.tI32, a.tF32, a.tF64} {
 		funcs = appendU32(funcs, t)
 	}
 
@@ -739,6 +737,9 @@ func (m *module) rewrite(cfg Config) ([]byte, error) {
 	return out, nil
 }
 
+// nHelpers is how many functions rewrite appends.
+const nHelpers = 5
+
 // helpers returns the bodies of the functions rewrite appends, in the order
 // of added's function indices. They are not instrumented themselves.
 func helpers(a *added, cfg Config) [][]byte {
@@ -754,10 +755,6 @@ func helpers(a *added, cfg Config) [][]byte {
 	// gas(cost i64): gas -= cost; trap if gas < 0.
 	gas := cat([]byte{0}, g(0x23, a.gGas), []byte{0x20, 0, 0x7d}, g(0x24, a.gGas),
 		g(0x23, a.gGas), []byte{0x42, 0, 0x53}, trapIf, []byte{0x0b})
-	// enter: depth++; trap if depth > limit (unsigned).
-	enter := cat([]byte{0}, g(0x23, a.gDepth), []byte{0x41, 1, 0x6a}, g(0x24, a.gDepth),
-		g(0x23, a.gDepth), g(0x23, a.gLimit), []byte{0x4b}, trapIf, []byte{0x0b})
-	leave := cat([]byte{0}, g(0x23, a.gDepth), []byte{0x41, 1, 0x6b}, g(0x24, a.gDepth), []byte{0x0b})
 	// charge(n i32) i32: gas(n * cost); n.
 	charge := func(cost uint64) []byte {
 		return cat([]byte{0, 0x20, 0, 0xad, 0x42}, appendS64(nil, int64(cost)), []byte{0x7e},
@@ -768,7 +765,7 @@ func helpers(a *added, cfg Config) [][]byte {
 		[]byte{0x20, 0, 0x20, 0, 0x5b, 0x1b, 0x0b})
 	canon64 := cat([]byte{0, 0x20, 0, 0x44}, le(0x7ff8000000000000, 8),
 		[]byte{0x20, 0, 0x20, 0, 0x61, 0x1b, 0x0b})
-	return [][]byte{gas, enter, leave, charge(cfg.PageCost), charge(cfg.ByteCost), canon32, canon64}
+	return [][]byte{gas, charge(cfg.PageCost), charge(cfg.ByteCost), canon32, canon64}
 }
 
 func le(v uint64, n int) []byte {
