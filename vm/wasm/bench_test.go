@@ -26,7 +26,29 @@ func BenchmarkReset(b *testing.B) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h := newHost()
-	b.Run("dirty-chunks", func(b *testing.B) {
+	globals := func() {
+		for i, g := range c.inst.state {
+			g.Set(c.snap.globals[i])
+		}
+	}
+	if c.inst.cow != nil {
+		b.Run("copy-on-write", func(b *testing.B) {
+			var pages int
+			for b.Loop() {
+				b.StopTimer()
+				dirty(b, c, h)
+				b.StartTimer()
+				n, err := c.inst.cow.restore()
+				if err != nil {
+					b.Fatal(err)
+				}
+				pages += n
+				globals()
+			}
+			b.ReportMetric(float64(pages)/float64(b.N), "pages/op")
+		})
+	}
+	b.Run("compare-chunks", func(b *testing.B) {
 		var chunks int
 		for b.Loop() {
 			b.StopTimer()
@@ -34,9 +56,7 @@ func BenchmarkReset(b *testing.B) {
 			b.StartTimer()
 			mem, _ := c.inst.mod.Memory().Read(0, c.inst.mod.Memory().Size())
 			chunks += restore(mem, c.snap.mem)
-			for i, g := range c.inst.state {
-				g.Set(c.snap.globals[i])
-			}
+			globals()
 		}
 		b.ReportMetric(float64(chunks)/float64(b.N), "chunks/op")
 		b.ReportMetric(float64(len(c.snap.mem)), "memory-bytes")
@@ -48,20 +68,15 @@ func BenchmarkReset(b *testing.B) {
 			b.StartTimer()
 			mem, _ := c.inst.mod.Memory().Read(0, c.inst.mod.Memory().Size())
 			copy(mem, c.snap.mem)
-			for i, g := range c.inst.state {
-				g.Set(c.snap.globals[i])
-			}
+			globals()
 		}
 	})
 	b.Run("fresh-instance", func(b *testing.B) {
 		for b.Loop() {
-			in, err := c.instantiate(ctx)
+			in, err := c.freshInstance(ctx)
 			if err != nil {
 				b.Fatal(err)
 			}
-			m := in.mod.Memory()
-			m.Grow(uint32(len(c.snap.mem))/65536 - m.Size()/65536)
-			m.Write(0, c.snap.mem)
 			b.StopTimer()
 			in.mod.Close(ctx)
 			b.StartTimer()
@@ -77,11 +92,14 @@ func BenchmarkCall(b *testing.B) {
 			h := newHost()
 			var used uint64
 			for b.Loop() {
-				o := call(b, c, h, "increment", `{"by":1}`, gas)
-				if o.err != nil {
-					b.Fatal(o.err)
+				h.begin()
+				res, err := c.Call(context.Background(), Call{Method: "increment", Args: []byte(`{"by":1}`),
+					Caller: "alice", TxID: []byte("tx"), Time: 1, GasLimit: gas, Host: h})
+				if err != nil {
+					b.Fatal(err)
 				}
-				used = o.gas
+				h.end(true)
+				used = res.GasUsed
 			}
 			b.ReportMetric(float64(used), "gas/op")
 		})

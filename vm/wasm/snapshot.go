@@ -44,29 +44,56 @@ func restore(mem, snap []byte) (copied int) {
 	return copied
 }
 
+// freshInstance returns a new instance in the snapshot's state: the
+// snapshot's memory size and contents and its mutable globals.
+func (c *Contract) freshInstance(ctx context.Context) (*instance, error) {
+	in, err := c.instantiate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := in.mod.Memory()
+	if grow := uint32(len(c.snap.mem))/65536 - m.Size()/65536; grow > 0 {
+		if _, ok := m.Grow(grow); !ok {
+			in.mod.Close(ctx)
+			return nil, fmt.Errorf("contract reset: cannot grow a fresh instance to %d bytes", len(c.snap.mem))
+		}
+	}
+	if in.cow != nil {
+		// Instantiation wrote the data segments; dropping every private
+		// page leaves the image, which is the snapshot.
+		if err := in.cow.discard(); err != nil {
+			in.mod.Close(ctx)
+			return nil, fmt.Errorf("contract reset: %w", err)
+		}
+	} else {
+		m.Write(0, c.snap.mem)
+	}
+	for i, g := range in.state {
+		g.Set(c.snap.globals[i])
+	}
+	return in, nil
+}
+
 // reset returns the instance to the snapshot. A memory that grew cannot
-// shrink, so then the instance is replaced by a fresh one that is given the
-// snapshot's size and contents: a later call must see the same memory.size
-// as every other.
+// shrink, so then the instance is replaced by a fresh one: a later call
+// must see the same memory.size as every other.
 func (c *Contract) reset(ctx context.Context) error {
 	in := c.inst
 	mem := in.mod.Memory()
-	if mem.Size() != uint32(len(c.snap.mem)) {
-		fresh, err := c.instantiate(ctx)
+	switch {
+	case mem.Size() != uint32(len(c.snap.mem)):
+		fresh, err := c.freshInstance(ctx)
 		if err != nil {
 			return err
 		}
-		fm := fresh.mod.Memory()
-		if grow := uint32(len(c.snap.mem))/65536 - fm.Size()/65536; grow > 0 {
-			if _, ok := fm.Grow(grow); !ok {
-				fresh.mod.Close(ctx)
-				return fmt.Errorf("contract reset: cannot grow a fresh instance to %d bytes", len(c.snap.mem))
-			}
-		}
-		fm.Write(0, c.snap.mem)
 		in.mod.Close(ctx)
-		c.inst, in = fresh, fresh
-	} else {
+		c.inst = fresh
+		return nil
+	case in.cow != nil:
+		if _, err := in.cow.restore(); err != nil {
+			return fmt.Errorf("contract reset: %w", err)
+		}
+	default:
 		b, _ := mem.Read(0, mem.Size())
 		restore(b, c.snap.mem)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/accord-chain/accord/vm/wasm/instrument"
 )
@@ -89,6 +90,7 @@ type Contract struct {
 	mu   sync.Mutex
 	inst *instance
 	snap snapshot
+	img  *image // the snapshot as a copy-on-write image; nil where unsupported
 }
 
 // instance is a live module with its exported globals looked up once.
@@ -97,6 +99,7 @@ type instance struct {
 	gas, depth api.MutableGlobal
 	limit      api.MutableGlobal
 	state      []api.MutableGlobal
+	cow        *cowMemory // nil for a memory wazero allocated
 }
 
 // Install checks a contract module, instruments it, compiles it, runs its
@@ -201,11 +204,15 @@ func (c *Contract) Close(ctx context.Context) error {
 }
 
 func (c *Contract) instantiate(ctx context.Context) (*instance, error) {
+	var cow *cowMemory
+	if c.img != nil {
+		ctx = experimental.WithMemoryAllocator(ctx, c.img.allocator(&cow))
+	}
 	mod, err := c.r.rt.InstantiateModule(ctx, c.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("%w: instantiate: %w", ErrInstall, err)
 	}
-	in := &instance{mod: mod}
+	in := &instance{mod: mod, cow: cow}
 	g := func(name string) api.MutableGlobal { return mod.ExportedGlobal(name).(api.MutableGlobal) }
 	in.gas, in.depth, in.limit = g(instrument.GasGlobal), g(instrument.DepthGlobal), g(instrument.DepthLimitGlobal)
 	for _, name := range c.info.StateGlobals {
@@ -226,6 +233,17 @@ func (c *Contract) initialise(ctx context.Context) error {
 		return fmt.Errorf("%w: %s failed: %w", ErrInstall, InitExport, err)
 	}
 	c.snap = take(in)
+	// Move to a copy-on-write instance where the platform allows; the
+	// first instance's memory was allocated by wazero.
+	if c.img = newImage(c.snap.mem); c.img != nil {
+		fresh, err := c.freshInstance(ctx)
+		if err != nil {
+			c.img = nil
+			return nil
+		}
+		in.mod.Close(ctx)
+		c.inst = fresh
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -181,7 +182,26 @@ func call(t testing.TB, c *Contract, h *memHost, method, args string, gas uint64
 	res, err := c.Call(context.Background(), Call{Method: method, Args: []byte(args), Caller: "alice",
 		TxID: []byte("tx-1"), Height: 7, Time: 1_700_000_000_000, GasLimit: gas, Host: h})
 	h.end(err == nil)
+	checkReset(t, c)
 	return outcome{ret: string(res.Return), gas: res.GasUsed, err: err, host: h.dump()}
+}
+
+// checkReset fails unless the contract's instance is exactly its snapshot:
+// the promise every call relies on.
+func checkReset(t testing.TB, c *Contract) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mem := c.inst.mod.Memory()
+	b, _ := mem.Read(0, mem.Size())
+	if !bytes.Equal(b, c.snap.mem) {
+		t.Fatalf("after a call the memory (%d bytes) differs from the snapshot (%d bytes)", len(b), len(c.snap.mem))
+	}
+	for i, g := range c.inst.state {
+		if g.Get() != c.snap.globals[i] {
+			t.Fatalf("after a call global %s is %d, want the snapshot's %d", c.info.StateGlobals[i], g.Get(), c.snap.globals[i])
+		}
+	}
 }
 
 // both runs the same call on each engine and fails unless they agree on
@@ -532,5 +552,31 @@ func TestBadPointerFailsTheCall(t *testing.T) {
 			t.Errorf("%s: %v, gas %d, %d writes; want ErrBadPointer, gas charged, nothing written", e, err, res.GasUsed, len(h.pending))
 		}
 		c.Close(context.Background())
+	}
+}
+
+func TestCopyOnWriteMemoryOnLinux(t *testing.T) {
+	c := install(t, Compiler, "probe")
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("copy-on-write reset needs Linux on amd64 or arm64")
+	}
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		t.Skipf("no pagemap: %v", err)
+	}
+	c.mu.Lock()
+	cow := c.inst.cow
+	c.mu.Unlock()
+	if cow == nil {
+		t.Fatal("the instance's memory is not copy-on-write")
+	}
+	h := newHost()
+	call(t, c, h, "leak", "", gas)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The reset after that call left the written pages private; restoring
+	// again copies them (and only them) again.
+	n, err := c.inst.cow.restore()
+	if err != nil || n == 0 || n >= len(c.snap.mem)/pageSize {
+		t.Fatalf("restore copied %d of %d pages, %v; want some but not all", n, len(c.snap.mem)/pageSize, err)
 	}
 }
