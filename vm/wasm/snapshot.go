@@ -25,6 +25,9 @@ func take(in *instance) snapshot {
 	return s
 }
 
+// pageSize is the host page size copy-on-write memory works in.
+const pageSize = 4096
+
 // chunk is the unit restore compares and copies. Small enough that a call
 // touching a few objects copies little, large enough that comparing is
 // memory-bandwidth bound.
