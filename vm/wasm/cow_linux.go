@@ -23,7 +23,6 @@ import (
 // copied at every later reset; they are the same few pages for every call,
 // since every call starts from the same heap).
 
-
 var (
 	pagemapOnce sync.Once
 	pagemap     *os.File
