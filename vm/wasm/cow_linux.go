@@ -94,9 +94,10 @@ func (img *image) allocator(got **cowMemory) experimental.MemoryAllocator {
 	return experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
 		m, err := img.mapMemory(max)
 		if err != nil {
-			// wazero has no error path here; a nil buffer makes the
-			// instantiation fail, which the caller reports.
-			m = &cowMemory{}
+			// wazero has no error path here: fall back to ordinary memory,
+			// which the reset then compares instead.
+			*got = nil
+			return &sliceMemory{max: max}
 		}
 		*got = m
 		return m
@@ -168,3 +169,26 @@ func (m *cowMemory) restore() (int, error) {
 	}
 	return copied, nil
 }
+
+// sliceMemory is ordinary Go memory, for when a mapping fails.
+type sliceMemory struct {
+	buf []byte
+	max uint64
+}
+
+// Reallocate implements experimental.LinearMemory.
+func (m *sliceMemory) Reallocate(size uint64) []byte {
+	if size > m.max {
+		return nil
+	}
+	if uint64(cap(m.buf)) < size {
+		nb := make([]byte, size)
+		copy(nb, m.buf)
+		m.buf = nb
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+// Free implements experimental.LinearMemory.
+func (m *sliceMemory) Free() { m.buf = nil }
