@@ -78,10 +78,10 @@ func Decode(ctx Context, v any) error {
 func Warm(values ...any) {
 	for _, v := range values {
 		b, err := json.Marshal(v)
-		if err != nil {
+		t := reflect.TypeOf(v)
+		if err != nil || t == nil {
 			continue
 		}
-		t := reflect.TypeOf(v)
 		if t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}

@@ -55,7 +55,7 @@ func (m *Mock) Call(method Method, args any) (json.RawMessage, error) {
 		}
 		m.args = b
 	}
-	m.pending, m.events = map[string][]byte{}, nil
+	m.pending, m.events = nil, nil
 	res, err := method(m)
 	if err == nil {
 		var b []byte
@@ -94,16 +94,24 @@ func (m *Mock) Get(key string) ([]byte, bool) {
 	return append([]byte(nil), v...), ok
 }
 
-// Put implements Context.
+// Put implements Context. Outside Call the write is pending until the next
+// Call commits or drops it with its own.
 func (m *Mock) Put(key string, value []byte) {
 	m.checkKey(key)
-	m.pending[key] = append([]byte{}, value...)
+	m.pend()[key] = append([]byte{}, value...)
 }
 
 // Delete implements Context.
 func (m *Mock) Delete(key string) {
 	m.checkKey(key)
-	m.pending[key] = nil
+	m.pend()[key] = nil
+}
+
+func (m *Mock) pend() map[string][]byte {
+	if m.pending == nil {
+		m.pending = map[string][]byte{}
+	}
+	return m.pending
 }
 
 // Caller implements Context.
