@@ -94,8 +94,8 @@ func (m *Mock) Get(key string) ([]byte, bool) {
 	return append([]byte(nil), v...), ok
 }
 
-// Put implements Context. Outside Call the write is pending until the next
-// Call commits or drops it with its own.
+// Put implements Context. A write made outside Call (a method invoked
+// directly) is seen by Get but never reaches State: the next Call drops it.
 func (m *Mock) Put(key string, value []byte) {
 	m.checkKey(key)
 	m.pend()[key] = append([]byte{}, value...)
