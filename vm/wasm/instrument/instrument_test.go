@@ -248,3 +248,17 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiValueFunctionBranchesToItsLabel(t *testing.T) {
+	two := FuncType{Params: []ValType{I32}, Results: []ValType{I32, I64}}
+	// pair(x) = x != 0 ? (x, 7) via br 1 out of a nested block : (0, 9)
+	m := tmod{funcs: []tfunc{{typ: two, export: "pair", code: cat(
+		op(0x02, 0x40), op(0x20, 0), i64c(7), op(0x20, 0), op(0x0d, 1), op(0x1a, 0x1a, 0x0b),
+		i32c(0), i64c(9), op(0x0b))}}}.bytes()
+	for x, want := range map[uint64][2]uint64{0: {0, 9}, 5: {5, 7}} {
+		o := same(t, run(t, m, "pair", 1<<40, 10, x))
+		if o.err != nil || len(o.res) != 2 || o.res[0] != want[0] || o.res[1] != want[1] || o.depth != 0 {
+			t.Errorf("pair(%d) = %v, %v, depth %d; want %v at depth 0", x, o.res, o.err, o.depth, want)
+		}
+	}
+}
