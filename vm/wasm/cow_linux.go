@@ -85,8 +85,9 @@ func newImage(snap []byte) *image {
 // cowMemory is one instance's linear memory: a reservation of the maximum
 // size whose first image.size bytes privately map the image.
 type cowMemory struct {
-	img    *image
-	region []byte
+	img     *image
+	region  []byte
+	entries []byte // pagemap entries, reused by every restore
 }
 
 // allocator maps memories of the image and records the last in *got.
@@ -150,7 +151,10 @@ func (m *cowMemory) discard() error {
 // returns how many pages that was.
 func (m *cowMemory) restore() (int, error) {
 	pages := m.img.size / pageSize
-	entries := make([]byte, pages*8)
+	if len(m.entries) != pages*8 {
+		m.entries = make([]byte, pages*8)
+	}
+	entries := m.entries
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(m.region)))
 	if _, err := pagemap.ReadAt(entries, int64(base/pageSize*8)); err != nil {
 		return 0, fmt.Errorf("reading pagemap: %w", err)
