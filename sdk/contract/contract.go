@@ -28,6 +28,10 @@ type Context interface {
 	Delete(key string)
 	// Caller is the address of the account that called.
 	Caller() string
+	// CallerOrg and CallerRole are the caller's organisation and role
+	// (empty where the chain has none).
+	CallerOrg() string
+	CallerRole() string
 	// TxID is the id of the transaction (empty in a query).
 	TxID() []byte
 	// Height and Time (unix milliseconds) are the block's.
@@ -43,6 +47,17 @@ type Context interface {
 // JSON; a non-nil error reverts the call with the error's text, undoing
 // every Put, Delete and Emit.
 type Method func(ctx Context) (any, error)
+
+// Scheme names a signature scheme for VerifySignature; the values are the
+// chain's (package crypto).
+type Scheme uint8
+
+// Signature schemes.
+const (
+	Ed25519 Scheme = 1
+	SM2     Scheme = 2
+	P256    Scheme = 3
+)
 
 // MaxKeySize is the largest key the host accepts, in bytes.
 const MaxKeySize = 1024

@@ -1,9 +1,13 @@
 package contract
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/accord-chain/accord/crypto"
 )
 
 type args struct {
@@ -65,4 +69,26 @@ func TestMockKeepsOnlySuccessfulCalls(t *testing.T) {
 
 func TestWarmAcceptsValuesAndPointers(t *testing.T) {
 	Warm(args{}, &args{}, 3, nil, make(chan int)) // unencodable values are skipped
+}
+
+func TestHashesAndSignatures(t *testing.T) {
+	if got := SHA256([]byte("abc")); hex.EncodeToString(got[:]) != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Errorf("SHA256(abc) = %x", got)
+	}
+	if got := SM3([]byte("abc")); hex.EncodeToString(got[:]) != "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0" {
+		t.Errorf("SM3(abc) = %x", got)
+	}
+	key, err := crypto.GenerateKey(crypto.Ed25519, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := key.Sign([]byte("msg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := key.Public().Bytes()
+	if !VerifySignature(Ed25519, pub, []byte("msg"), sig) || VerifySignature(Ed25519, pub, []byte("other"), sig) ||
+		VerifySignature(SM2, pub, []byte("msg"), sig) {
+		t.Fatal("VerifySignature must accept only the signed message under its scheme")
+	}
 }

@@ -16,6 +16,18 @@ func stateDelete(kp unsafe.Pointer, kl uint32)
 //go:wasmimport accord caller
 func caller(p unsafe.Pointer, cap uint32) int32
 
+//go:wasmimport accord caller_org
+func callerOrg(p unsafe.Pointer, cap uint32) int32
+
+//go:wasmimport accord caller_role
+func callerRole(p unsafe.Pointer, cap uint32) int32
+
+//go:wasmimport accord hash
+func hostHash(alg uint32, p unsafe.Pointer, l uint32, out unsafe.Pointer) int32
+
+//go:wasmimport accord verify_signature
+func verifySignature(scheme uint32, pub unsafe.Pointer, pubLen uint32, msg unsafe.Pointer, msgLen uint32, sig unsafe.Pointer, sigLen uint32) int32
+
 //go:wasmimport accord tx_id
 func txID(p unsafe.Pointer, cap uint32) int32
 
@@ -70,6 +82,14 @@ func (host) Caller() string {
 	b, _ := fetch(caller)
 	return string(b)
 }
+func (host) CallerOrg() string {
+	b, _ := fetch(callerOrg)
+	return string(b)
+}
+func (host) CallerRole() string {
+	b, _ := fetch(callerRole)
+	return string(b)
+}
 func (host) TxID() []byte {
 	b, _ := fetch(txID)
 	return b
@@ -100,4 +120,22 @@ func Run(m Method) {
 	}
 	msg := err.Error()
 	revert(sptr(msg), uint32(len(msg)))
+}
+
+func hashWith(alg uint32, data []byte) [32]byte {
+	var out [32]byte
+	hostHash(alg, bptr(data), uint32(len(data)), unsafe.Pointer(&out[0]))
+	return out
+}
+
+// SHA256 returns the SHA-256 hash of data, computed by the host.
+func SHA256(data []byte) [32]byte { return hashWith(1, data) }
+
+// SM3 returns the SM3 hash of data, computed by the host.
+func SM3(data []byte) [32]byte { return hashWith(2, data) }
+
+// VerifySignature reports whether sig is a valid signature of msg by the
+// public key pub (encoded as the chain encodes keys) under scheme.
+func VerifySignature(scheme Scheme, pub, msg, sig []byte) bool {
+	return verifySignature(uint32(scheme), bptr(pub), uint32(len(pub)), bptr(msg), uint32(len(msg)), bptr(sig), uint32(len(sig))) == 1
 }

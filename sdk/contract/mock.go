@@ -20,8 +20,10 @@ type Event struct {
 type Mock struct {
 	State  map[string][]byte
 	Events []Event
-	// CallerAddr, Tx, BlockHeight and BlockTime are what the next Call sees.
+	// CallerAddr, Org, Role, Tx, BlockHeight and BlockTime are what the
+	// next Call sees.
 	CallerAddr  string
+	Org, Role   string
 	Tx          []byte
 	BlockHeight uint64
 	BlockTime   uint64
@@ -116,6 +118,12 @@ func (m *Mock) pend() map[string][]byte {
 
 // Caller implements Context.
 func (m *Mock) Caller() string { return m.CallerAddr }
+
+// CallerOrg implements Context.
+func (m *Mock) CallerOrg() string { return m.Org }
+
+// CallerRole implements Context.
+func (m *Mock) CallerRole() string { return m.Role }
 
 // TxID implements Context.
 func (m *Mock) TxID() []byte { return m.Tx }

@@ -9,6 +9,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/vm/wasm/instrument"
 )
 
@@ -69,6 +70,52 @@ var hostAPI = []hostFunc{
 		st := state(ctx).live()
 		st.charge(uint64(len(st.call.Caller)))
 		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.Caller))
+	}},
+	{"caller_org", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(len(st.call.CallerOrg)))
+		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.CallerOrg))
+	}},
+	{"caller_role", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(len(st.call.CallerRole)))
+		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.CallerRole))
+	}},
+	// hash(alg, data, len, out32) → 0, or -1 for an unknown alg
+	// (1 SHA-256, 2 SM3: crypto.Hash's values).
+	{"hash", sig("iiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		n := uint64(uint32(s[2]))
+		st.charge(n + 32)
+		st.chargeRaw(n * st.p.Gas.HashByte)
+		h := crypto.Hash(uint32(s[0]))
+		if uint32(s[0]) > 255 || !h.Valid() {
+			s[0] = api.EncodeI32(-1)
+			return
+		}
+		sum := h.Sum(st.read(m, uint32(s[1]), n))
+		st.write(m, uint32(s[3]), sum[:])
+		s[0] = 0
+	}},
+	// verify_signature(scheme, pub, pub_len, msg, msg_len, sig, sig_len)
+	// → 1 valid, 0 not, -1 unknown scheme (1 Ed25519, 2 SM2, 3 P-256:
+	// crypto.Scheme's values).
+	{"verify_signature", sig("iiiiiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.chargeRaw(st.p.Gas.Verify)
+		st.charge(uint64(uint32(s[2])) + uint64(uint32(s[4])) + uint64(uint32(s[6])))
+		scheme := crypto.Scheme(uint32(s[0]))
+		if uint32(s[0]) > 255 || !scheme.Valid() {
+			s[0] = api.EncodeI32(-1)
+			return
+		}
+		pub := st.read(m, uint32(s[1]), uint64(uint32(s[2])))
+		msg := st.read(m, uint32(s[3]), uint64(uint32(s[4])))
+		sg := st.read(m, uint32(s[5]), uint64(uint32(s[6])))
+		s[0] = 0
+		if crypto.Verify(scheme, pub, msg, sg) == nil {
+			s[0] = 1
+		}
 	}},
 	{"tx_id", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()

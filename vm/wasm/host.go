@@ -27,8 +27,9 @@ type Call struct {
 	// Args are the call's arguments (JSON by the SDK's convention), read by
 	// the contract through the input host function.
 	Args []byte
-	// Caller is the address of the account that called.
-	Caller string
+	// Caller is the address of the account that called; CallerOrg and
+	// CallerRole are its organisation and role where the chain has them.
+	Caller, CallerOrg, CallerRole string
 	// TxID is the transaction's id; it also seeds random_get.
 	TxID []byte
 	// Height and Time (unix milliseconds) are the block's; Time is also

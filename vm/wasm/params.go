@@ -75,6 +75,11 @@ type Schedule struct {
 	// StateWrite is charged on top of HostCall per state put or delete.
 	// Default 2000.
 	StateWrite uint64
+	// HashByte is charged per byte hashed by the hash host function, on
+	// top of HostByte. Default 5.
+	HashByte uint64
+	// Verify is charged per signature verification. Default 100000.
+	Verify uint64
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -103,6 +108,8 @@ func (p *Params) EnsureDefaults() {
 	def(&p.Gas.HostCall, 200)
 	def(&p.Gas.HostByte, 2)
 	def(&p.Gas.StateWrite, 2000)
+	def(&p.Gas.HashByte, 5)
+	def(&p.Gas.Verify, 100_000)
 }
 
 // Validate reports the first out-of-range field. Call it after
@@ -127,7 +134,8 @@ func (p *Params) Validate() error {
 		name string
 		v    uint64
 	}{{"instr", p.Gas.Instr}, {"page", p.Gas.Page}, {"byte", p.Gas.Byte},
-		{"host call", p.Gas.HostCall}, {"host byte", p.Gas.HostByte}, {"state write", p.Gas.StateWrite}}
+		{"host call", p.Gas.HostCall}, {"host byte", p.Gas.HostByte}, {"state write", p.Gas.StateWrite},
+		{"hash byte", p.Gas.HashByte}, {"verify", p.Gas.Verify}}
 	for _, c := range costs {
 		if c.v > maxCost {
 			return fmt.Errorf("%w: %s cost %d is above %d", ErrBadParams, c.name, c.v, maxCost)

@@ -3,6 +3,10 @@ package wasm
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/accord-chain/accord/crypto"
 )
 
 // Building a Go contract and compiling it takes seconds, so each module is
@@ -180,7 +186,7 @@ func call(t testing.TB, c *Contract, h *memHost, method, args string, gas uint64
 	t.Helper()
 	h.begin()
 	res, err := c.Call(context.Background(), Call{Method: method, Args: []byte(args), Caller: "alice",
-		TxID: []byte("tx-1"), Height: 7, Time: 1_700_000_000_000, GasLimit: gas, Host: h})
+		CallerOrg: "org1", CallerRole: "admin", TxID: []byte("tx-1"), Height: 7, Time: 1_700_000_000_000, GasLimit: gas, Host: h})
 	h.end(err == nil)
 	checkReset(t, c)
 	return outcome{ret: string(res.Return), gas: res.GasUsed, err: err, host: h.dump()}
@@ -578,5 +584,32 @@ func TestCopyOnWriteMemoryOnLinux(t *testing.T) {
 	n, err := c.inst.cow.restore()
 	if err != nil || n == 0 || n >= len(c.snap.mem)/pageSize {
 		t.Fatalf("restore copied %d of %d pages, %v; want some but not all", n, len(c.snap.mem)/pageSize, err)
+	}
+}
+
+func TestIdentityHashesAndSignatures(t *testing.T) {
+	key, err := crypto.GenerateKey(crypto.SM2, crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := key.Sign([]byte("pay 5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := func(msg string) string {
+		b, _ := json.Marshal(map[string]any{"data": "abc", "scheme": crypto.SM2, "pub": key.Public().Bytes(), "msg": []byte(msg), "sig": sig})
+		return string(b)
+	}
+	h := [2]*memHost{newHost(), newHost()}
+	good := both(t, h, "probe", "crypto", args("pay 5"), gas)
+	sha, sm3 := sha256.Sum256([]byte("abc")), crypto.SM3.Sum([]byte("abc"))
+	for _, want := range []string{`"org":"org1"`, `"role":"admin"`, `"valid":true`,
+		`"sha256":"` + hex.EncodeToString(sha[:]), `"sm3":"` + hex.EncodeToString(sm3[:])} {
+		if !strings.Contains(good.ret, want) {
+			t.Errorf("crypto = %s, %v; want it to contain %s", good.ret, good.err, want)
+		}
+	}
+	if bad := both(t, h, "probe", "crypto", args("pay 500"), gas); !strings.Contains(bad.ret, `"valid":false`) || bad.gas < good.gas {
+		t.Errorf("a signature over another message: %v; want valid false", bad)
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 func main() {}
 
-func init() { contract.Warm(nArgs{}) }
+func init() { contract.Warm(nArgs{}, cryptoArgs{}) }
 
 type nArgs struct {
 	N int     `json:"n"`
@@ -192,5 +192,32 @@ func spam() {
 			fmt.Printf("%099d\n", i)
 		}
 		return nil, nil
+	})
+}
+
+type cryptoArgs struct {
+	Data   string `json:"data"`
+	Scheme uint8  `json:"scheme"`
+	Pub    []byte `json:"pub"`
+	Msg    []byte `json:"msg"`
+	Sig    []byte `json:"sig"`
+}
+
+// crypto returns the caller's identity, the data's hashes and whether the
+// signature verifies.
+//
+//go:wasmexport crypto
+func cryptoMethod() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a cryptoArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		sha, sm3 := contract.SHA256([]byte(a.Data)), contract.SM3([]byte(a.Data))
+		return map[string]any{
+			"org": ctx.CallerOrg(), "role": ctx.CallerRole(),
+			"sha256": hex.EncodeToString(sha[:]), "sm3": hex.EncodeToString(sm3[:]),
+			"valid": contract.VerifySignature(contract.Scheme(a.Scheme), a.Pub, a.Msg, a.Sig),
+		}, nil
 	})
 }
