@@ -11,10 +11,12 @@ package contract
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // Context is what a method sees of the chain. State keys live in the
@@ -41,6 +43,118 @@ type Context interface {
 	Args() []byte
 	// Emit records an event; it is kept only if the call succeeds.
 	Emit(topic string, data []byte)
+	// Range returns up to limit entries with start <= key < end in key
+	// order (end "" has no bound), including the call's own writes, and
+	// whether more follow. Scan and ScanPrefix page through it.
+	Range(start, end string, limit int) ([]Entry, bool)
+}
+
+// Entry is one key and value from Range.
+type Entry struct {
+	Key   string
+	Value []byte
+}
+
+// pageSize is how many entries Scan asks for at a time.
+const pageSize = 100
+
+// Scan calls fn for each entry with start <= key < end in key order (end ""
+// has no bound) until fn returns false.
+func Scan(ctx Context, start, end string, fn func(key string, value []byte) bool) {
+	for {
+		page, more := ctx.Range(start, end, pageSize)
+		for _, e := range page {
+			if !fn(e.Key, e.Value) {
+				return
+			}
+		}
+		if !more || len(page) == 0 {
+			return
+		}
+		start = page[len(page)-1].Key + "\x00" // the next key after the last
+	}
+}
+
+// ScanPrefix calls fn for each entry whose key starts with prefix, in key
+// order, until fn returns false.
+func ScanPrefix(ctx Context, prefix string, fn func(key string, value []byte) bool) {
+	Scan(ctx, prefix, prefixEnd(prefix), fn)
+}
+
+// prefixEnd is the least key above every key with the prefix ("" if none).
+func prefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}
+
+// Key builds a composite key: each part followed by a zero byte, so that
+// Key(a) is a prefix of Key(a, b) and of nothing else. Parts must not
+// contain a zero byte (Key panics, which fails the call).
+func Key(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if strings.IndexByte(p, 0) >= 0 {
+			panic(fmt.Sprintf("contract.Key: part %q contains a zero byte", p))
+		}
+		b.WriteString(p)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// ErrBadKey is returned by SplitKey for a key Key did not build.
+var ErrBadKey = errors.New("not a composite key")
+
+// SplitKey returns the parts of a key built by Key.
+func SplitKey(key string) ([]string, error) {
+	if key == "" || key[len(key)-1] != 0 {
+		return nil, fmt.Errorf("%w: %q does not end with a zero byte", ErrBadKey, key)
+	}
+	return strings.Split(key[:len(key)-1], "\x00"), nil
+}
+
+// ErrBadEntries is returned (wrapped) by decodeEntries.
+var ErrBadEntries = errors.New("malformed state range result")
+
+// decodeEntries reads the host's state_range encoding: u8 more, then per
+// entry u32 key length, key, u32 value length, value (little-endian).
+func decodeEntries(b []byte) ([]Entry, bool, error) {
+	if len(b) == 0 || b[0] > 1 {
+		return nil, false, fmt.Errorf("%w: bad header", ErrBadEntries)
+	}
+	more := b[0] == 1
+	b = b[1:]
+	var out []Entry
+	next := func() ([]byte, error) {
+		if len(b) < 4 {
+			return nil, fmt.Errorf("%w: truncated length", ErrBadEntries)
+		}
+		n := binary.LittleEndian.Uint32(b)
+		if uint64(n) > uint64(len(b)-4) {
+			return nil, fmt.Errorf("%w: length %d past the end", ErrBadEntries, n)
+		}
+		v := b[4 : 4+n]
+		b = b[4+n:]
+		return v, nil
+	}
+	for len(b) > 0 {
+		k, err := next()
+		if err != nil {
+			return nil, false, err
+		}
+		v, err := next()
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, Entry{Key: string(k), Value: append([]byte(nil), v...)})
+	}
+	return out, more, nil
 }
 
 // Method is one contract method. Its result is returned to the caller as

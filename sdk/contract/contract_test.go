@@ -1,9 +1,12 @@
 package contract
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,4 +94,82 @@ func TestHashesAndSignatures(t *testing.T) {
 		VerifySignature(SM2, pub, []byte("msg"), sig) {
 		t.Fatal("VerifySignature must accept only the signed message under its scheme")
 	}
+}
+
+func TestCompositeKeysAndScans(t *testing.T) {
+	m := NewMock()
+	fill := func(ctx Context) (any, error) {
+		for i := 0; i < 250; i++ {
+			ctx.Put(Key("owner", fmt.Sprintf("alice%03d", i)), []byte{byte(i)})
+		}
+		ctx.Put(Key("owner", "bob"), nil)
+		ctx.Put(Key("owners"), []byte("x")) // must not match the owner prefix
+		ctx.Delete(Key("owner", "alice007"))
+		var n int
+		last := ""
+		ScanPrefix(ctx, Key("owner"), func(k string, v []byte) bool {
+			if k <= last {
+				t.Errorf("key %q after %q: not ascending", k, last)
+			}
+			last = k
+			n++
+			return true
+		})
+		parts, err := SplitKey(last)
+		return map[string]any{"n": n, "last": parts}, err
+	}
+	res, err := m.Call(fill, nil)
+	if err != nil || string(res) != `{"last":["owner","bob"],"n":250}` {
+		t.Fatalf("scan = %s, %v; want 250 entries (249 alices and bob), last owner/bob", res, err)
+	}
+	var first []string
+	Scan(m, Key("owner", "alice100"), Key("owner", "alice103"), func(k string, v []byte) bool {
+		first = append(first, k)
+		return len(first) < 2
+	})
+	if len(first) != 2 || first[0] != Key("owner", "alice100") {
+		t.Fatalf("bounded scan stopped by fn = %q; want alice100 and alice101", first)
+	}
+	if _, err := SplitKey("plain"); !errors.Is(err, ErrBadKey) {
+		t.Fatalf("SplitKey(plain) = %v; want ErrBadKey", err)
+	}
+}
+
+func TestDecodeEntries(t *testing.T) {
+	b := []byte{1, 1, 0, 0, 0, 'k', 2, 0, 0, 0, 'v', 'w', 0, 0, 0, 0, 0, 0, 0, 0}
+	es, more, err := decodeEntries(b)
+	if err != nil || !more || len(es) != 2 || es[0].Key != "k" || string(es[0].Value) != "vw" || es[1].Key != "" {
+		t.Fatalf("decode = %+v %v %v", es, more, err)
+	}
+	for _, bad := range [][]byte{nil, {2}, {0, 1, 0}, {0, 5, 0, 0, 0, 'k'}, {0, 0, 0, 0, 0}} {
+		if _, _, err := decodeEntries(bad); !errors.Is(err, ErrBadEntries) {
+			t.Errorf("decode %v: %v; want ErrBadEntries", bad, err)
+		}
+	}
+}
+
+// FuzzDecodeEntries: the host's range encoding must never crash the SDK,
+// and what decodes must re-encode to the same bytes.
+func FuzzDecodeEntries(f *testing.F) {
+	f.Add([]byte{1, 1, 0, 0, 0, 'k', 2, 0, 0, 0, 'v', 'w'})
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		es, more, err := decodeEntries(b)
+		if err != nil {
+			return
+		}
+		out := []byte{0}
+		if more {
+			out[0] = 1
+		}
+		for _, e := range es {
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(e.Key)))
+			out = append(out, e.Key...)
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(e.Value)))
+			out = append(out, e.Value...)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatalf("re-encoding %x gave %x", b, out)
+		}
+	})
 }

@@ -16,6 +16,9 @@ func stateDelete(kp unsafe.Pointer, kl uint32)
 //go:wasmimport accord caller
 func caller(p unsafe.Pointer, cap uint32) int32
 
+//go:wasmimport accord state_range
+func stateRange(sp unsafe.Pointer, sl uint32, ep unsafe.Pointer, el uint32, limit uint32, buf unsafe.Pointer, cap uint32) int32
+
 //go:wasmimport accord caller_org
 func callerOrg(p unsafe.Pointer, cap uint32) int32
 
@@ -78,6 +81,19 @@ func (host) Put(key string, value []byte) {
 	statePut(sptr(key), uint32(len(key)), bptr(value), uint32(len(value)))
 }
 func (host) Delete(key string) { stateDelete(sptr(key), uint32(len(key))) }
+func (host) Range(start, end string, limit int) ([]Entry, bool) {
+	if limit <= 0 {
+		return nil, true
+	}
+	b, _ := fetch(func(p unsafe.Pointer, c uint32) int32 {
+		return stateRange(sptr(start), uint32(len(start)), sptr(end), uint32(len(end)), uint32(limit), p, c)
+	})
+	entries, more, err := decodeEntries(b)
+	if err != nil {
+		panic(err) // the host broke its own encoding: fail the call
+	}
+	return entries, more
+}
 func (host) Caller() string {
 	b, _ := fetch(caller)
 	return string(b)

@@ -116,6 +116,34 @@ func (m *Mock) pend() map[string][]byte {
 	return m.pending
 }
 
+// Range implements Context.
+func (m *Mock) Range(start, end string, limit int) ([]Entry, bool) {
+	var keys []string
+	for k := range m.State {
+		if _, shadowed := m.pending[k]; !shadowed {
+			keys = append(keys, k)
+		}
+	}
+	for k, v := range m.pending {
+		if v != nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []Entry
+	for _, k := range keys {
+		if k < start || (end != "" && k >= end) {
+			continue
+		}
+		if len(out) == limit {
+			return out, true
+		}
+		v, _ := m.Get(k)
+		out = append(out, Entry{Key: k, Value: v})
+	}
+	return out, false
+}
+
 // Caller implements Context.
 func (m *Mock) Caller() string { return m.CallerAddr }
 

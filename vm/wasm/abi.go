@@ -3,6 +3,7 @@ package wasm
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -70,6 +71,41 @@ var hostAPI = []hostFunc{
 		st := state(ctx).live()
 		st.charge(uint64(len(st.call.Caller)))
 		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.Caller))
+	}},
+	// state_range(start, start_len, end, end_len, limit, buf, cap) → len
+	// writes entries with start <= key < end (end_len 0: no bound), at most
+	// min(limit, MaxRange), as: u8 more, then per entry u32 key length,
+	// key, u32 value length, value (little-endian). It returns the encoded
+	// length and copies only when it fits; the contract then retries.
+	{"state_range", sig("iiiiiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])))
+		start := st.key(m, uint32(s[0]), uint32(s[1]))
+		end := st.key(m, uint32(s[2]), uint32(s[3]))
+		limit := int(min(uint32(s[4]), MaxRange))
+		if limit == 0 {
+			limit = MaxRange
+		}
+		entries, more, err := st.call.Host.Range(start, end, limit)
+		if err != nil {
+			st.fail(fmt.Errorf("%w: state range: %w", ErrHost, err))
+		}
+		if len(entries) > limit {
+			st.fail(fmt.Errorf("%w: state range returned %d entries for a limit of %d", ErrHost, len(entries), limit))
+		}
+		out := []byte{0}
+		if more {
+			out[0] = 1
+		}
+		for _, e := range entries {
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(e.Key)))
+			out = append(out, e.Key...)
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(e.Value)))
+			out = append(out, e.Value...)
+		}
+		st.chargeRaw(uint64(len(entries)) * st.p.Gas.RangeEntry)
+		st.charge(uint64(len(out)))
+		s[0] = st.copyOut(m, uint32(s[5]), uint32(s[6]), out)
 	}},
 	{"caller_org", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()

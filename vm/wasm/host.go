@@ -18,7 +18,20 @@ type Host interface {
 	Delete(key []byte) error
 	// Emit records an event.
 	Emit(topic string, data []byte) error
+	// Range returns, in ascending key order, up to limit entries whose keys
+	// k satisfy start <= k < end (an empty end has no upper bound), and
+	// whether more follow. It sees the call's own writes. An executor that
+	// runs calls in parallel must record the range as read.
+	Range(start, end []byte, limit int) (entries []Entry, more bool, err error)
 }
+
+// Entry is one key and value returned by Host.Range.
+type Entry struct {
+	Key, Value []byte
+}
+
+// MaxRange is the most entries one state_range call returns.
+const MaxRange = 1000
 
 // Call is one invocation of a contract method.
 type Call struct {

@@ -80,6 +80,9 @@ type Schedule struct {
 	HashByte uint64
 	// Verify is charged per signature verification. Default 100000.
 	Verify uint64
+	// RangeEntry is charged per entry state_range returns, on top of
+	// HostByte for its bytes. Default 100.
+	RangeEntry uint64
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -110,6 +113,7 @@ func (p *Params) EnsureDefaults() {
 	def(&p.Gas.StateWrite, 2000)
 	def(&p.Gas.HashByte, 5)
 	def(&p.Gas.Verify, 100_000)
+	def(&p.Gas.RangeEntry, 100)
 }
 
 // Validate reports the first out-of-range field. Call it after
@@ -135,7 +139,7 @@ func (p *Params) Validate() error {
 		v    uint64
 	}{{"instr", p.Gas.Instr}, {"page", p.Gas.Page}, {"byte", p.Gas.Byte},
 		{"host call", p.Gas.HostCall}, {"host byte", p.Gas.HostByte}, {"state write", p.Gas.StateWrite},
-		{"hash byte", p.Gas.HashByte}, {"verify", p.Gas.Verify}}
+		{"hash byte", p.Gas.HashByte}, {"verify", p.Gas.Verify}, {"range entry", p.Gas.RangeEntry}}
 	for _, c := range costs {
 		if c.v > maxCost {
 			return fmt.Errorf("%w: %s cost %d is above %d", ErrBadParams, c.name, c.v, maxCost)

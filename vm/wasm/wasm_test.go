@@ -143,6 +143,36 @@ func (h *memHost) Emit(topic string, data []byte) error {
 	return nil
 }
 
+func (h *memHost) Range(start, end []byte, limit int) ([]Entry, bool, error) {
+	merged := map[string]string{}
+	for k, v := range h.state {
+		merged[k] = v
+	}
+	for k, v := range h.pending {
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = *v
+		}
+	}
+	var keys []string
+	for k := range merged {
+		if k >= string(start) && (len(end) == 0 || k < string(end)) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	more := len(keys) > limit
+	if more {
+		keys = keys[:limit]
+	}
+	var out []Entry
+	for _, k := range keys {
+		out = append(out, Entry{Key: []byte(k), Value: []byte(merged[k])})
+	}
+	return out, more, nil
+}
+
 func (h *memHost) begin() { h.pending, h.newEv = map[string]*string{}, nil }
 func (h *memHost) end(ok bool) {
 	if ok {
@@ -611,5 +641,17 @@ func TestIdentityHashesAndSignatures(t *testing.T) {
 	}
 	if bad := both(t, h, "probe", "crypto", args("pay 500"), gas); !strings.Contains(bad.ret, `"valid":false`) || bad.gas < good.gas {
 		t.Errorf("a signature over another message: %v; want valid false", bad)
+	}
+}
+
+func TestScanOnBothEngines(t *testing.T) {
+	h := [2]*memHost{newHost(), newHost()}
+	// 1,234 entries: more than one host page (1,000) and many SDK pages (100).
+	o := both(t, h, "probe", "scan", `{"n": 1234}`, 1_000_000_000)
+	if o.err != nil || o.ret != `{"n":1233,"sum":760758}` {
+		t.Fatalf("scan = %v; want 1233 entries summing to 760758", o)
+	}
+	if len(h[0].state) != 1233 {
+		t.Fatalf("%d keys stored; want 1233", len(h[0].state))
 	}
 }

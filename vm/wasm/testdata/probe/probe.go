@@ -221,3 +221,26 @@ func cryptoMethod() {
 		}, nil
 	})
 }
+
+// scan writes a.N composite keys, deletes one, and scans them back.
+//
+//go:wasmexport scan
+func scan() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		var a nArgs
+		if err := contract.Decode(ctx, &a); err != nil {
+			return nil, err
+		}
+		for i := 0; i < a.N; i++ {
+			ctx.Put(contract.Key("item", fmt.Sprintf("%05d", i)), []byte(strconv.Itoa(i)))
+		}
+		ctx.Delete(contract.Key("item", "00003"))
+		n, sum := 0, 0
+		contract.ScanPrefix(ctx, contract.Key("item"), func(k string, v []byte) bool {
+			x, _ := strconv.Atoi(string(v))
+			n, sum = n+1, sum+x
+			return true
+		})
+		return map[string]int{"n": n, "sum": sum}, nil
+	})
+}
