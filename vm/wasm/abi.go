@@ -80,8 +80,10 @@ var hostAPI = []hostFunc{
 	{"state_range", sig("iiiiiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
 		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])))
-		start := st.key(m, uint32(s[0]), uint32(s[1]))
-		end := st.key(m, uint32(s[2]), uint32(s[3]))
+		// Bounds may be one byte longer than a key: the SDK resumes after a
+		// key k at k + "\x00".
+		start := st.bound(m, uint32(s[0]), uint32(s[1]))
+		end := st.bound(m, uint32(s[2]), uint32(s[3]))
 		limit := int(min(uint32(s[4]), MaxRange))
 		if limit == 0 {
 			limit = MaxRange
@@ -276,6 +278,13 @@ func (st *callState) write(m api.Module, ptr uint32, b []byte) {
 func (st *callState) key(m api.Module, ptr, n uint32) []byte {
 	if n > MaxKeySize {
 		st.fail(fmt.Errorf("%w: a state key of %d bytes (at most %d)", ErrTrap, n, MaxKeySize))
+	}
+	return st.read(m, ptr, uint64(n))
+}
+
+func (st *callState) bound(m api.Module, ptr, n uint32) []byte {
+	if n > MaxKeySize+1 {
+		st.fail(fmt.Errorf("%w: a range bound of %d bytes (at most %d)", ErrTrap, n, MaxKeySize+1))
 	}
 	return st.read(m, ptr, uint64(n))
 }
