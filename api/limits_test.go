@@ -49,7 +49,7 @@ func limitedServer(t *testing.T, lim api.Limits) (addr string, hub *api.Hub) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(lim.Listener(ln))
+		_ = srv.Serve(lim.Listener(ln, srv))
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
@@ -206,6 +206,57 @@ func TestSlowConnectionsDoNotLockOutTheAPI(t *testing.T) {
 		if errors.As(err, &ne) && ne.Timeout() {
 			t.Fatalf("slow connection %d still open after 30s; the read timeout should close it", i)
 		}
+	}
+}
+
+// TestIdleConnectionsDoNotLockOutTheAPI checks that keep-alive connections
+// their clients leave idle do not hold the connection cap against new
+// clients, as they did until the idle timeout: at the cap the one idle the
+// longest makes room. A connection under way (a subscription, a request
+// still being sent) is never the one closed.
+func TestIdleConnectionsDoNotLockOutTheAPI(t *testing.T) {
+	const cap = 4
+	addr, hub := limitedServer(t, api.Limits{MaxConns: cap, ReadHeaderTimeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sub, err := sdk.New("http://"+addr).Subscribe(ctx, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	waitFor(t, "the subscription to register", func() bool { return hub.Len() == 1 })
+	partial, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	fmt.Fprintf(partial, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+
+	// Clients that each leave a connection idle, many times the cap: what
+	// a process creating a client per call does.
+	const clients = 4 * cap
+	for i := range clients {
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+		resp, err := hc.Get("http://" + addr + "/healthz")
+		if err != nil {
+			t.Fatalf("client %d of %d, each leaving a connection idle (cap %d): %v", i+1, clients, cap, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	fmt.Fprintf(partial, "\r\n")
+	_ = partial.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(partial), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the request under way was cut to make room: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	hub.Publish(&api.Committed{Header: &typespb.Header{Height: 1}})
+	if !sub.Receive() {
+		t.Fatalf("the subscriber was cut to make room: %v", sub.Err())
 	}
 }
 
