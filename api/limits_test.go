@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -258,6 +263,84 @@ func TestIdleConnectionsDoNotLockOutTheAPI(t *testing.T) {
 	if !sub.Receive() {
 		t.Fatalf("the subscriber was cut to make room: %v", sub.Err())
 	}
+}
+
+// TestIdleTLSConnectionsDoNotLockOutTheAPI checks the same over TLS, where
+// the server reports the TLS connections, for HTTP/1.1 and HTTP/2 (idle:
+// no stream open).
+func TestIdleTLSConnectionsDoNotLockOutTheAPI(t *testing.T) {
+	cert, roots := selfSigned(t)
+	for name, h2 := range map[string]bool{"HTTP/1.1": false, "HTTP/2": true} {
+		t.Run(name, func(t *testing.T) {
+			const cap = 2
+			lim := api.Limits{MaxConns: cap}
+			srv := lim.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = fmt.Fprint(w, r.Proto)
+			}))
+			srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = srv.ServeTLS(lim.Listener(ln, srv), "", "")
+			}()
+			t.Cleanup(func() {
+				_ = srv.Close()
+				<-done
+			})
+			want := "HTTP/1.1"
+			if h2 {
+				want = "HTTP/2.0"
+			}
+			const clients = 4 * cap
+			for i := range clients {
+				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+				if !h2 {
+					tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+				}
+				defer tr.CloseIdleConnections()
+				hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+				resp, err := hc.Get("https://" + ln.Addr().String() + "/")
+				if err != nil {
+					t.Fatalf("client %d of %d, each leaving a connection idle (cap %d): %v", i+1, clients, cap, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != want {
+					t.Fatalf("served over %s; want %s", b, want)
+				}
+			}
+		})
+	}
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots
 }
 
 // TestStalledSubscriberIsDropped checks that a subscriber that stops
