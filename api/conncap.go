@@ -2,6 +2,7 @@ package api
 
 import (
 	"container/list"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -111,38 +112,49 @@ func (l *connCap) setIdle(c *cappedConn, idle bool) {
 // HTTP/2 over TLS with no stream open, are idle. A hijacked connection (h2c)
 // is never taken as idle; it keeps its slot until it closes.
 func (l *connCap) connState(nc net.Conn, s http.ConnState) {
+	h2 := false
 	for {
 		if c, ok := nc.(*cappedConn); ok {
 			if c.l == l {
+				if h2 {
+					c.h2.Store(true)
+				}
 				l.setIdle(c, s == http.StateIdle)
 			}
 			return
 		}
-		u, ok := nc.(interface{ NetConn() net.Conn }) // *tls.Conn
+		tc, ok := nc.(*tls.Conn)
 		if !ok {
 			return
 		}
-		nc = u.NetConn()
+		h2 = h2 || tc.ConnectionState().NegotiatedProtocol == http2NextProto
+		nc = tc.NetConn()
 	}
 }
+
+// http2NextProto is HTTP/2's ALPN name.
+const http2NextProto = "h2"
 
 // cappedConn holds a slot of its connCap until it is closed.
 type cappedConn struct {
 	net.Conn
 	l    *connCap
 	idle atomic.Bool   // on l.idle: a fast check for Read
+	h2   atomic.Bool   // HTTP/2 over TLS
 	elem *list.Element // on l.idle; l.mu held
 	// closed keeps a closed connection off the idle list; l.mu held.
 	closed bool
 	once   sync.Once
 }
 
-// Read takes the connection off the idle list as soon as the next request
-// starts to arrive, before the server has its headers and says it is
-// active, so that a request under way is not cut to make room.
+// Read takes an HTTP/1 connection off the idle list as soon as the next
+// request starts to arrive, before the server has its headers and says it
+// is active, so that a request under way is not cut to make room. An
+// HTTP/2 client sends frames on an idle connection too (settings, window
+// updates, pings); the server says when a stream opens.
 func (c *cappedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.idle.Load() {
+	if n > 0 && c.idle.Load() && !c.h2.Load() {
 		c.l.setIdle(c, false)
 	}
 	return n, err
