@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"golang.org/x/net/netutil"
 
 	"github.com/accord-chain/accord/api/pb"
 )
@@ -44,10 +43,12 @@ type Limits struct {
 	// refused with resource_exhausted, to be retried. Default four times
 	// MaxBodyBytes.
 	MaxInflightBytes int64
-	// MaxConns is the most connections served at once; more wait to be
-	// accepted until one closes. Default 1024, and at most half the
-	// process's open-file limit, which the node also needs for its
-	// database and peers.
+	// MaxConns is the most connections served at once. At the cap a new
+	// connection takes the place of the one idle the longest (a keep-alive
+	// connection between requests), which is closed; with none idle, new
+	// connections wait to be accepted until one closes. Default 1024, and
+	// at most half the process's open-file limit, which the node also needs
+	// for its database and peers.
 	MaxConns int
 	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
 	ReadHeaderTimeout time.Duration
@@ -116,7 +117,7 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Server returns an HTTP server of h with l's timeouts, and h wrapped so
-// that request bodies and streams keep to l. Serve it on Listener(ln).
+// that request bodies and streams keep to l. Serve it on Listener(ln, srv).
 func (l Limits) Server(h http.Handler) *http.Server {
 	l = l.withDefaults()
 	return &http.Server{
@@ -128,9 +129,20 @@ func (l Limits) Server(h http.Handler) *http.Server {
 	}
 }
 
-// Listener caps the connections accepted from ln at MaxConns.
-func (l Limits) Listener(ln net.Listener) net.Listener {
-	return netutil.LimitListener(ln, l.withDefaults().MaxConns)
+// Listener caps the connections accepted from ln at MaxConns. It follows
+// srv's connections through srv.ConnState (kept, and called first), to
+// know which are idle and may be closed to make room for a new one: idle
+// keep-alive connections must not shut new clients out.
+func (l Limits) Listener(ln net.Listener, srv *http.Server) net.Listener {
+	c := newConnCap(ln, l.withDefaults().MaxConns)
+	prev := srv.ConnState
+	srv.ConnState = func(nc net.Conn, s http.ConnState) {
+		if prev != nil {
+			prev(nc, s)
+		}
+		c.connState(nc, s)
+	}
+	return c
 }
 
 // Handler wraps h: a request body over MaxBodyBytes, or one that would take

@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -49,7 +54,7 @@ func limitedServer(t *testing.T, lim api.Limits) (addr string, hub *api.Hub) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(lim.Listener(ln))
+		_ = srv.Serve(lim.Listener(ln, srv))
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
@@ -207,6 +212,135 @@ func TestSlowConnectionsDoNotLockOutTheAPI(t *testing.T) {
 			t.Fatalf("slow connection %d still open after 30s; the read timeout should close it", i)
 		}
 	}
+}
+
+// TestIdleConnectionsDoNotLockOutTheAPI checks that keep-alive connections
+// their clients leave idle do not hold the connection cap against new
+// clients, as they did until the idle timeout: at the cap the one idle the
+// longest makes room. A connection under way (a subscription, a request
+// still being sent) is never the one closed.
+func TestIdleConnectionsDoNotLockOutTheAPI(t *testing.T) {
+	const cap = 4
+	addr, hub := limitedServer(t, api.Limits{MaxConns: cap, ReadHeaderTimeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sub, err := sdk.New("http://"+addr).Subscribe(ctx, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	waitFor(t, "the subscription to register", func() bool { return hub.Len() == 1 })
+	partial, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	fmt.Fprintf(partial, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
+
+	// Clients that each leave a connection idle, many times the cap: what
+	// a process creating a client per call does.
+	const clients = 4 * cap
+	for i := range clients {
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+		resp, err := hc.Get("http://" + addr + "/healthz")
+		if err != nil {
+			t.Fatalf("client %d of %d, each leaving a connection idle (cap %d): %v", i+1, clients, cap, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	fmt.Fprintf(partial, "\r\n")
+	_ = partial.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(partial), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the request under way was cut to make room: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	hub.Publish(&api.Committed{Header: &typespb.Header{Height: 1}})
+	if !sub.Receive() {
+		t.Fatalf("the subscriber was cut to make room: %v", sub.Err())
+	}
+}
+
+// TestIdleTLSConnectionsDoNotLockOutTheAPI checks the same over TLS, where
+// the server reports the TLS connections, for HTTP/1.1 and HTTP/2 (idle:
+// no stream open).
+func TestIdleTLSConnectionsDoNotLockOutTheAPI(t *testing.T) {
+	cert, roots := selfSigned(t)
+	for name, h2 := range map[string]bool{"HTTP/1.1": false, "HTTP/2": true} {
+		t.Run(name, func(t *testing.T) {
+			const cap = 2
+			lim := api.Limits{MaxConns: cap}
+			srv := lim.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = fmt.Fprint(w, r.Proto)
+			}))
+			srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = srv.ServeTLS(lim.Listener(ln, srv), "", "")
+			}()
+			t.Cleanup(func() {
+				_ = srv.Close()
+				<-done
+			})
+			want := "HTTP/1.1"
+			if h2 {
+				want = "HTTP/2.0"
+			}
+			const clients = 4 * cap
+			for i := range clients {
+				tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2}
+				if !h2 {
+					tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+				}
+				defer tr.CloseIdleConnections()
+				hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+				resp, err := hc.Get("https://" + ln.Addr().String() + "/")
+				if err != nil {
+					t.Fatalf("client %d of %d, each leaving a connection idle (cap %d): %v", i+1, clients, cap, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != want {
+					t.Fatalf("served over %s; want %s", b, want)
+				}
+			}
+		})
+	}
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots
 }
 
 // TestStalledSubscriberIsDropped checks that a subscriber that stops

@@ -113,7 +113,7 @@ func serveAPI(srv *http.Server, ln net.Listener) error {
 	// sure, before the connection cap is derived from it. Without it the
 	// cap follows the lower limit.
 	_, _ = api.RaiseFileLimit()
-	ln = api.DefaultLimits().Listener(ln)
+	ln = api.DefaultLimits().Listener(ln, srv)
 	if srv.TLSConfig != nil {
 		return srv.ServeTLS(ln, "", "")
 	}
