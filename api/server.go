@@ -15,6 +15,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/accord-chain/accord/api/explorer"
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
 	"github.com/accord-chain/accord/contracts/token"
@@ -72,6 +73,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 			ChainID string `json:"chain_id"`
 		}{"ok", tip.Height, s.d.ChainID})
 	})
+	mux.Handle(explorer.Path, explorer.Handler())
 	if metrics != nil {
 		mux.Handle("/metrics", metrics)
 	}

@@ -1578,10 +1578,11 @@ type ProposalView struct {
 	Change        []byte                 `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`      // the encoded change, exactly as endorsers sign it
 	Deadline      uint64                 `protobuf:"varint,3,opt,name=deadline,proto3" json:"deadline,omitempty"` // unix ms
 	Proposer      string                 `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
-	Created       uint64                 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`   // block time of the proposal
-	Executed      uint64                 `protobuf:"varint,6,opt,name=executed,proto3" json:"executed,omitempty"` // height at which it applied; 0 if not
-	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`      // open, executed or expired (at the last block's time)
-	Votes         uint32                 `protobuf:"varint,8,opt,name=votes,proto3" json:"votes,omitempty"`       // endorsements received
+	Created       uint64                 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`                        // block time of the proposal
+	Executed      uint64                 `protobuf:"varint,6,opt,name=executed,proto3" json:"executed,omitempty"`                      // height at which it applied; 0 if not
+	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`                           // open, executed or expired (at the last block's time)
+	Votes         uint32                 `protobuf:"varint,8,opt,name=votes,proto3" json:"votes,omitempty"`                            // endorsements received
+	ChangeJson    string                 `protobuf:"bytes,9,opt,name=change_json,json=changeJson,proto3" json:"change_json,omitempty"` // the change decoded, as accord gov propose --change takes it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1670,6 +1671,13 @@ func (x *ProposalView) GetVotes() uint32 {
 		return x.Votes
 	}
 	return 0
+}
+
+func (x *ProposalView) GetChangeJson() string {
+	if x != nil {
+		return x.ChangeJson
+	}
+	return ""
 }
 
 type GetProposalResponse struct {
@@ -2408,7 +2416,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2\x19.accord.api.v1.HeaderViewR\x06header\x121\n" +
 	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults\"$\n" +
 	"\x12GetProposalRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\xd2\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xf3\x01\n" +
 	"\fProposalView\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06change\x18\x02 \x01(\fR\x06change\x12\x1a\n" +
@@ -2417,7 +2425,9 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\acreated\x18\x05 \x01(\x04R\acreated\x12\x1a\n" +
 	"\bexecuted\x18\x06 \x01(\x04R\bexecuted\x12\x16\n" +
 	"\x06status\x18\a \x01(\tR\x06status\x12\x14\n" +
-	"\x05votes\x18\b \x01(\rR\x05votes\"\x81\x01\n" +
+	"\x05votes\x18\b \x01(\rR\x05votes\x12\x1f\n" +
+	"\vchange_json\x18\t \x01(\tR\n" +
+	"changeJson\"\x81\x01\n" +
 	"\x13GetProposalResponse\x129\n" +
 	"\tproposals\x18\x01 \x03(\v2\x1b.accord.api.v1.ProposalViewR\tproposals\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x17\n" +

@@ -1,0 +1,449 @@
+package explorer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/accord-chain/accord/internal/cli"
+	"github.com/accord-chain/accord/node/nodetest"
+	"github.com/accord-chain/accord/sdk"
+	"github.com/accord-chain/accord/types"
+)
+
+// ScreenshotsEnv names a folder to write the screenshots to instead of a
+// temporary one: ACCORD_EXPLORER_SCREENSHOTS=docs/img refreshes the
+// README's pictures (run from api/explorer, give ../../docs/img).
+const ScreenshotsEnv = "ACCORD_EXPLORER_SCREENSHOTS"
+
+// chromium finds the browser. CI installs it (.ci/run); a missing browser
+// fails the test rather than skipping it, so the explorer is never left
+// untested by accident.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no Chromium on PATH: the explorer's browser test needs it; install it with `apt-get install -y chromium` (.ci/run does)")
+	return ""
+}
+
+// accord runs a command of the CLI in this process and returns its
+// standard output.
+func accord(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := cli.Run(args, &out, &errb); code != 0 {
+		t.Fatalf("accord %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+	return out.String()
+}
+
+type txOut struct {
+	TxID    string `json:"tx_id"`
+	Height  uint64 `json:"height"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+func decodeTx(t *testing.T, s string) txOut {
+	t.Helper()
+	var o txOut
+	if err := json.Unmarshal([]byte(s), &o); err != nil || o.TxID == "" {
+		t.Fatalf("reading %q: %v", s, err)
+	}
+	return o
+}
+
+// TestExplorer opens every page of the explorer in headless Chromium
+// against a permissioned node in this process that holds mints, transfers,
+// a failed transfer and an open proposal, follows the links and the search,
+// and checks what each page shows against the API.
+func TestExplorer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node and a browser")
+	}
+	browser := chromium(t)
+	shots := os.Getenv(ScreenshotsEnv)
+	if shots == "" {
+		shots = t.TempDir()
+	}
+
+	net := filepath.Join(t.TempDir(), "net")
+	var res struct {
+		KeysDir string `json:"keys_dir"`
+		Nodes   []struct{ Home string }
+	}
+	if err := json.Unmarshal([]byte(accord(t, "init", "--home", net, "--orgs", "2", "-o", "json")), &res); err != nil || len(res.Nodes) != 1 {
+		t.Fatalf("init --orgs 2 -o json: %v %+v", err, res)
+	}
+	url := nodetest.Start(t, res.Nodes[0].Home, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	api := sdk.New(url)
+	k := []string{"--keys", res.KeysDir, "--node", url}
+	with := func(args ...string) []string { return append(args, k...) }
+	addr := func(key string) string {
+		return strings.TrimSpace(accord(t, "keys", "show", key, "--keys", res.KeysDir, "--address"))
+	}
+	alice, bob := addr("org1-client"), addr("org2-client")
+
+	decodeTx(t, accord(t, with("tx", "mint", "--from", "org1-admin", "--to", alice, "--amount", "100", "--wait", "-o", "json")...))
+	decodeTx(t, accord(t, with("tx", "transfer", "--from", "org1-client", "--to", bob, "--amount", "30", "--wait", "-o", "json")...))
+	// Two transfers of 60 out of the 70 left, admitted together against
+	// the committed balance: the second fails in its block.
+	var signed []string
+	for n := 1; n <= 2; n++ {
+		f := filepath.Join(t.TempDir(), "tx.json")
+		if err := os.WriteFile(f, []byte(accord(t, with("tx", "transfer", "--from", "org1-client", "--to", bob, "--amount", "60", "--sign-only", "--nonce", strconv.Itoa(n))...)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		signed = append(signed, f)
+	}
+	accord(t, with("tx", "send", signed[0])...)
+	failedID := decodeTx(t, accord(t, with("tx", "send", signed[1], "-o", "json")...)).TxID
+	failed, err := api.Wait(ctx, mustHash(t, failedID))
+	if err != nil || failed.Receipt.Message == "" {
+		t.Fatalf("waiting for the failing transfer: %v", err)
+	}
+	var prop struct {
+		ID uint64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(accord(t, with("gov", "propose", "--change", `{"kind":"freeze","address":"`+bob+`"}`, "--from", "org1-admin", "-o", "json")...)), &prop); err != nil || prop.ID == 0 {
+		t.Fatalf("gov propose: %v, id %d", err, prop.ID)
+	}
+	last := decodeTx(t, accord(t, with("tx", "transfer", "--from", "org2-client", "--to", alice, "--amount", "5", "--wait", "-o", "json")...))
+
+	st, err := api.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.WindowSize(1280, 960),
+		chromedp.Flag("hide-scrollbars", true),
+	)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	var (
+		mu       sync.Mutex
+		jsErrors []string
+	)
+	if err := chromedp.Listen(bctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			mu.Lock()
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			jsErrors = append(jsErrors, msg)
+			mu.Unlock()
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				mu.Lock()
+				jsErrors = append(jsErrors, "console.error: "+strings.Join(parts, " "))
+				mu.Unlock()
+			}
+		}
+	}); err != nil {
+		t.Fatalf("starting Chromium (%s): %v", browser, err)
+	}
+
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.Steps(actions...)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// until waits for a JavaScript condition on the page.
+	until := func(what, expr string) {
+		t.Helper()
+		wctx, wcancel := context.WithTimeout(bctx, 20*time.Second)
+		defer wcancel()
+		if _, err := chromedp.Run(wctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			page, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#view")))
+			t.Fatalf("waiting for %s (%s): %v\nthe page shows: %.2000s", what, expr, err, page)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	field := func(name string) string { return text(`#view [data-field="` + name + `"]`) }
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready := func(page, cond string) {
+		t.Helper()
+		until(page+" page", `(() => { const v = document.getElementById("view"); return v.dataset.page === "`+page+`" && v.dataset.state === "ready" && (`+cond+`); })()`)
+	}
+	search := func(q string) {
+		t.Helper()
+		run("searching "+q, chromedp.SetValue(chromedp.CSS("#q"), q), chromedp.Click(chromedp.CSS("#search button")))
+	}
+	js := func(expr string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("evaluating %s: %v", expr, err)
+		}
+		return s
+	}
+	getTx := func(id string) (status, contract, method, sender string, height uint64) {
+		r, err := api.Tx(ctx, mustHash(t, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := map[int32]string{0: "ok", 1: "failed", 2: "invalid"}[int32(r.Receipt.Status)]
+		return s, r.Tx.Contract, r.Tx.Method, r.Tx.Sender, r.Height
+	}
+
+	// Home: the chain, the height, live blocks and the latest transactions.
+	run("opening the home page", chromedp.Navigate(url+"/explorer/"))
+	ready("home", `document.querySelector("#txs a[data-tx='`+last.TxID+`']") !== null`)
+	if got := text("#chain-id"); got != st.ChainId {
+		t.Errorf("home shows chain %q, the API says %q", got, st.ChainId)
+	}
+	if got := text("#consensus"); !strings.HasPrefix(got, st.Consensus) {
+		t.Errorf("home shows consensus %q, the API says %q", got, st.Consensus)
+	}
+	if got := text("#peers"); got != "none (single node)" {
+		t.Errorf("home shows peers %q for a single node", got)
+	}
+	until("the chart to hold every block", `Number(document.getElementById("tps-chart").dataset.points) === `+strconv.FormatUint(st.Height, 10))
+	// A block committed while the page is open arrives by the stream.
+	pushed := decodeTx(t, accord(t, with("tx", "transfer", "--from", "org2-client", "--to", alice, "--amount", "1", "--wait", "-o", "json")...))
+	until("the pushed block", `document.querySelector("#height").textContent === "`+strconv.FormatUint(pushed.Height, 10)+`" && document.querySelector("#blocks a[data-block='`+strconv.FormatUint(pushed.Height, 10)+`']") !== null`)
+	until("the pushed transaction", `document.querySelector("#txs a[data-tx='`+pushed.TxID+`']") !== null`)
+	if got := js(`document.getElementById("bt-chart").dataset.points`); got != strconv.FormatUint(pushed.Height, 10) {
+		t.Errorf("block-time chart holds %s points, want one per block (%d)", got, pushed.Height)
+	}
+	shot("explorer-home")
+
+	// Transaction page, reached from the home page's list.
+	run("following the latest transaction", chromedp.Click(chromedp.CSS("#txs a[data-tx='"+pushed.TxID+"']")))
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+pushed.TxID+`"`)
+	status, contract, method, sender, height := getTx(pushed.TxID)
+	if got := field("status"); got != status {
+		t.Errorf("tx page status %q, API %q", got, status)
+	}
+	if got := field("call"); got != contract+"."+method {
+		t.Errorf("tx page call %q, API %s.%s", got, contract, method)
+	}
+	// On a chain whose transactions carry certificates the API does not
+	// resolve the sender: the page must say so rather than link nobody.
+	if got, want := field("sender"), sender; sender == zeroAddress {
+		if !strings.Contains(got, "not resolved") {
+			t.Errorf("tx page sender %q for an unresolved sender", got)
+		}
+	} else if got != want {
+		t.Errorf("tx page sender %q, API %q", got, want)
+	}
+	if got := text(`#args [data-arg="amount"]`); got != "1" {
+		t.Errorf("decoded amount %q, want 1", got)
+	}
+	if got := text(`#args [data-arg="to"]`); got != alice {
+		t.Errorf("decoded recipient %q, want %s", got, alice)
+	}
+	if got := text("#events"); !strings.Contains(got, "transfer") || !strings.Contains(got, "amount = 1") {
+		t.Errorf("events table %q, want the transfer event with amount 1", got)
+	}
+	shot("explorer-tx")
+
+	// Its block.
+	run("following the block link", chromedp.Click(chromedp.CSS(`#view [data-field="height"] a`)))
+	ready("block", `document.getElementById("block-height").textContent === "`+strconv.FormatUint(height, 10)+`"`)
+	blk, err := api.Block(ctx, height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := field("hash"); got != blk.Header.Hash {
+		t.Errorf("block page hash %q, API %q", got, blk.Header.Hash)
+	}
+	if got := field("state_hash"); got != blk.Header.StateHash {
+		t.Errorf("block page state hash %q, API %q", got, blk.Header.StateHash)
+	}
+	if got := js(`[...document.querySelectorAll("#block-txs a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(blk.TxIds, ",") {
+		t.Errorf("block page lists %q, API %q", got, blk.TxIds)
+	}
+	shot("explorer-block")
+
+	// The recipient's account, from the block's transaction.
+	run("back to the transaction", chromedp.Click(chromedp.CSS("#block-txs a[data-tx='"+pushed.TxID+"']")))
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+pushed.TxID+`"`)
+	run("following the recipient", chromedp.Click(chromedp.CSS(`#args [data-arg="to"] a`)))
+	ready("account", `document.getElementById("account-address").textContent === "`+alice+`" && document.querySelector("#history, #history-box [data-unavailable]") !== null`)
+	checkAccount(t, ctx, api, alice, field)
+	checkHistory(t, url, alice, text, js)
+	shot("explorer-account")
+
+	// The failed transaction says why.
+	run("opening the failed transaction", chromedp.Navigate(url+"/explorer/#/tx/"+failedID))
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+failedID+`"`)
+	if got := field("status"); !strings.HasPrefix(got, "failed") || !strings.Contains(got, failed.Receipt.Message) || failed.Receipt.Message == "" {
+		t.Errorf("failed tx shows status %q, want failed with %q", got, failed.Receipt.Message)
+	}
+
+	// Search by height, transaction id and address; nonsense gets a message.
+	search(strconv.FormatUint(height, 10))
+	ready("block", `document.getElementById("block-height").textContent === "`+strconv.FormatUint(height, 10)+`"`)
+	search(last.TxID)
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+last.TxID+`"`)
+	search(strings.ToUpper(bob))
+	ready("account", `document.getElementById("account-address").textContent === "`+bob+`"`)
+	checkAccount(t, ctx, api, bob, field)
+	search(blk.Header.Hash)
+	ready("block", `document.getElementById("block-height").textContent === "`+strconv.FormatUint(height, 10)+`"`)
+	search("no such thing")
+	until("the search's refusal", `document.getElementById("view").dataset.state === "error"`)
+	if got := text("#error"); !strings.Contains(got, "is not a height, a transaction id") {
+		t.Errorf("a nonsense search says %q", got)
+	}
+
+	// Governance.
+	run("opening the proposals", chromedp.Click(chromedp.CSS(`nav a[href="#/proposals"]`)))
+	ready("proposals", `document.querySelector("#proposals a[data-proposal='`+strconv.FormatUint(prop.ID, 10)+`']") !== null`)
+	run("following the proposal", chromedp.Click(chromedp.CSS("#proposals a[data-proposal='"+strconv.FormatUint(prop.ID, 10)+"']")))
+	ready("proposal", `document.getElementById("proposal-id").textContent === "`+strconv.FormatUint(prop.ID, 10)+`"`)
+	pr, err := api.Proposal(ctx, prop.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pr.Proposals[0]
+	if got := field("status"); got != p.Status {
+		t.Errorf("proposal page status %q, API %q", got, p.Status)
+	}
+	if got := field("votes"); got != strconv.FormatUint(uint64(p.Votes), 10) {
+		t.Errorf("proposal page votes %q, API %d", got, p.Votes)
+	}
+	var change map[string]string
+	if err := json.Unmarshal([]byte(text("#change")), &change); err != nil || change["kind"] != "freeze" || change["address"] != bob {
+		t.Errorf("proposal page change %v (%v), want a freeze of %s", change, err, bob)
+	}
+	shot("explorer-proposal")
+
+	run("opening the merchants", chromedp.Click(chromedp.CSS(`nav a[href="#/merchants"]`)))
+	ready("merchants", "true")
+	if _, ok := rpcJSON(t, url, "ListMerchants", `{}`); !ok {
+		if got := text("#view [data-unavailable]"); !strings.Contains(got, "not available on this node") {
+			t.Errorf("merchants page on a node without ListMerchants says %q", got)
+		}
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(jsErrors) > 0 {
+		t.Errorf("the pages raised JavaScript errors:\n%s", strings.Join(jsErrors, "\n"))
+	}
+	t.Logf("screenshots in %s", shots)
+}
+
+const zeroAddress = "0000000000000000000000000000000000000000"
+
+func mustHash(t *testing.T, s string) types.Hash {
+	t.Helper()
+	h, err := types.ParseHash(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// checkAccount compares the account page with GetAccount.
+func checkAccount(t *testing.T, ctx context.Context, api *sdk.Client, address string, field func(string) string) {
+	t.Helper()
+	a, err := types.ParseAddress(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := api.Account(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := field("balance"); got != strconv.FormatUint(acc.Balance, 10) {
+		t.Errorf("account %s shows balance %q, API %d", address, got, acc.Balance)
+	}
+	if got := field("nonce"); got != strconv.FormatUint(acc.Nonce, 10) {
+		t.Errorf("account %s shows nonce %q, API %d", address, got, acc.Nonce)
+	}
+}
+
+// rpcJSON calls an RPC over Connect's JSON protocol; ok is false when the
+// node does not serve it.
+func rpcJSON(t *testing.T, url, method, req string) (map[string]any, bool) {
+	t.Helper()
+	resp, err := http.Post(url+"/accord.api.v1.NodeService/"+method, "application/json", strings.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusNotFound && !bytes.Contains(body, []byte(`"code"`)) {
+		return nil, false
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: HTTP %d %s", method, req, resp.StatusCode, body)
+	}
+	return m, true
+}
+
+// checkHistory compares the account page's history with ListAccountTxs,
+// or, on a node without it, checks that the page says so.
+func checkHistory(t *testing.T, url, address string, text func(string) string, js func(string) string) {
+	t.Helper()
+	m, ok := rpcJSON(t, url, "ListAccountTxs", fmt.Sprintf(`{"account":%q,"limit":20}`, address))
+	if !ok {
+		if got := text("#history-box [data-unavailable]"); !strings.Contains(got, "not available on this node") {
+			t.Errorf("history on a node without ListAccountTxs says %q", got)
+		}
+		return
+	}
+	var want []string
+	for _, x := range m["txs"].([]any) {
+		want = append(want, x.(map[string]any)["tx_id"].(string))
+	}
+	if got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(want, ",") {
+		t.Errorf("account history lists %q, ListAccountTxs %q", got, want)
+	}
+}
