@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -33,11 +34,11 @@ type identityState struct {
 // authorised by policy, the gov contract and the Gate.
 func (n *Node) setupIdentity(cfg execution.Config) (execution.Config, []execution.Contract) {
 	if n.genesis.Identity == nil {
-		return cfg, []execution.Contract{token.New()}
+		return cfg, []execution.Contract{token.New(), pay.New()}
 	}
 	n.ident = &identityState{loader: governance.NewLoader(n.hash)}
 	cfg.Gate = governance.NewGate(n.ident.loader)
-	return cfg, []execution.Contract{token.NewByPolicy(), governance.New(n.genesis.ChainID, n.ident.loader)}
+	return cfg, []execution.Contract{token.NewByPolicy(), governance.New(n.genesis.ChainID, n.ident.loader), pay.NewByPolicy()}
 }
 
 // identityGenesis is the gov contract's genesis state; nothing on an open

@@ -213,6 +213,7 @@ func (n *Node) commit(b *pendingBlock) error {
 		Hash:     store.Hash(res.Hash),
 		TxIDs:    ids,
 		Receipts: res.EncodedReceipts,
+		History:  historyOf(p.Txs, res.Receipts),
 		Writes:   storeWrites(res.Writes),
 		Tip: store.Tip{
 			Height:       p.Height,
