@@ -19,7 +19,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/internal/cli"
+	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node/nodetest"
 	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
@@ -130,6 +132,43 @@ func TestExplorer(t *testing.T) {
 	}
 	last := decodeTx(t, accord(t, with("tx", "transfer", "--from", "org2-client", "--to", alice, "--amount", "5", "--wait", "-o", "json")...))
 
+	// A merchant owned by bob, paid 7 by alice, who gets 2 back.
+	ks, err := keystore.Open(res.KeysDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payCall := func(signer, method string, args []byte) string {
+		t.Helper()
+		key, err := ks.Get(signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ks.Cert(signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := api.Sign(ctx, key.Private, sdk.Call{Contract: paycall.Name, Method: method, Args: args, Cert: cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := api.Submit(ctx, tx)
+		if err != nil {
+			t.Fatalf("pay.%s: %v", method, err)
+		}
+		if _, err := api.WaitOK(ctx, id); err != nil {
+			t.Fatalf("pay.%s: %v", method, err)
+		}
+		return id.String()
+	}
+	bobAddr, err := types.ParseAddress(bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const merchant = "cafe-1"
+	payCall("org1-admin", paycall.MethodAddMerchant, paycall.AddMerchant(merchant, "Corner Café", bobAddr))
+	payment := payCall("org1-client", paycall.MethodPay, paycall.Pay(types.Hash{}, merchant, 7, bobAddr))
+	refund := payCall("org2-client", paycall.MethodRefund, paycall.Refund(mustHash(t, payment), 2))
+
 	st, err := api.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +216,9 @@ func TestExplorer(t *testing.T) {
 
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if _, err := chromedp.Run(bctx, chromedp.Steps(actions...)); err != nil {
+		actx, acancel := context.WithTimeout(bctx, 20*time.Second)
+		defer acancel()
+		if _, err := chromedp.Run(actx, chromedp.Steps(actions...)); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
@@ -311,7 +352,41 @@ func TestExplorer(t *testing.T) {
 	run("following the recipient", chromedp.Click(chromedp.CSS(`#args [data-arg="to"] a`)))
 	ready("account", `document.getElementById("account-address").textContent === "`+alice+`" && document.querySelector("#history, #history-box [data-unavailable]") !== null`)
 	checkAccount(t, ctx, api, alice, field)
-	checkHistory(t, url, alice, text, js)
+	// History, three to a page: every page as ListAccountTxs pages it,
+	// and all of them together the account's whole history.
+	full, _ := rpcJSON(t, url, "ListAccountTxs", `{"account":"`+alice+`","limit":100}`)
+	all := txIDs(full)
+	if len(all) < 7 {
+		t.Fatalf("ListAccountTxs lists %d transactions of alice, want her 7 or more", len(all))
+	}
+	if got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(all, ",") {
+		t.Errorf("account history lists %q, ListAccountTxs %q", got, all)
+	}
+	run("opening the history three to a page", chromedp.Navigate(url+"/explorer/#/account/"+alice+"?n=3"))
+	var seen []string
+	cursor := ""
+	for page := 1; ; page++ {
+		ready("account", `document.getElementById("history-box").dataset.page === "`+strconv.Itoa(page)+`"`)
+		want, _ := rpcJSON(t, url, "ListAccountTxs", fmt.Sprintf(`{"account":%q,"limit":3,"before":%q}`, alice, cursor))
+		got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`)
+		if got != strings.Join(txIDs(want), ",") {
+			t.Fatalf("history page %d lists %q, ListAccountTxs %q", page, got, txIDs(want))
+		}
+		seen = append(seen, strings.Split(got, ",")...)
+		cursor, _ = want["next"].(string)
+		if cursor == "" {
+			if js(`String(document.getElementById("older").disabled)`) != "true" {
+				t.Errorf("history page %d is the last but Older is enabled", page)
+			}
+			break
+		}
+		run("paging to older", chromedp.Click(chromedp.CSS("#older")))
+	}
+	if strings.Join(seen, ",") != strings.Join(all, ",") {
+		t.Errorf("the pages together list %q, the whole history is %q", seen, all)
+	}
+	run("paging back", chromedp.Click(chromedp.CSS("#newer")))
+	until("the newer page", `document.getElementById("history-box").dataset.page === "`+strconv.Itoa((len(all)+2)/3-1)+`"`)
 	shot("explorer-account")
 
 	// The failed transaction says why.
@@ -359,13 +434,41 @@ func TestExplorer(t *testing.T) {
 	}
 	shot("explorer-proposal")
 
+	// Merchants: the list, then the merchant's statement of today.
 	run("opening the merchants", chromedp.Click(chromedp.CSS(`nav a[href="#/merchants"]`)))
-	ready("merchants", "true")
-	if _, ok := rpcJSON(t, url, "ListMerchants", `{}`); !ok {
-		if got := text("#view [data-unavailable]"); !strings.Contains(got, "not available on this node") {
-			t.Errorf("merchants page on a node without ListMerchants says %q", got)
-		}
+	ready("merchants", `document.querySelector("#merchants a[data-merchant='`+merchant+`']") !== null`)
+	run("following the merchant", chromedp.Click(chromedp.CSS("#merchants a[data-merchant='"+merchant+"']")))
+	ready("merchant", `document.getElementById("merchant-id").textContent === "`+merchant+`"`)
+	m, _ := rpcJSON(t, url, "GetMerchant", `{"id":"`+merchant+`"}`)
+	if got := field("name"); got != m["name"] {
+		t.Errorf("merchant page name %q, API %q", got, m["name"])
 	}
+	if got := field("owner"); got != m["owner"] || got != bob {
+		t.Errorf("merchant page owner %q, API %q, want %s", got, m["owner"], bob)
+	}
+	day := js(`document.querySelector("#view section:nth-of-type(2) h2").textContent.match(/\d{4}-\d{2}-\d{2}/)[0]`)
+	stmt, _ := rpcJSON(t, url, "GetStatement", `{"merchant":"`+merchant+`","day":"`+day+`"}`)
+	if got := field("payments"); got != "1 for 7" {
+		t.Errorf("merchant page payments %q, want 1 for 7", got)
+	}
+	if got := field("refunds"); got != "1 for 2" {
+		t.Errorf("merchant page refunds %q, want 1 for 2", got)
+	}
+	if got := field("net"); got != "5" || stmt["net"] != "5" {
+		t.Errorf("merchant page net %q, API %v, want 5", got, stmt["net"])
+	}
+	if got := field("merkle_root"); got != stmt["merkle_root"] || got == "" {
+		t.Errorf("merchant page Merkle root %q, API %v", got, stmt["merkle_root"])
+	}
+	if got := js(`[...document.querySelectorAll("#payments a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != refund+","+payment+","+payment {
+		t.Errorf("recent payments link %q, want the refund (of the payment), then the payment", got)
+	}
+	if got := js(`[...document.querySelectorAll("#payments a[data-account]")].map(a => a.dataset.account).join(",")`); got != alice {
+		t.Errorf("recent payments name payers %q, want %s", got, alice)
+	}
+	shot("explorer-merchant")
+	search(merchant)
+	ready("merchant", `document.getElementById("merchant-id").textContent === "`+merchant+`"`)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -405,6 +508,16 @@ func checkAccount(t *testing.T, ctx context.Context, api *sdk.Client, address st
 	}
 }
 
+// txIDs lists the tx_id of each of a ListAccountTxs answer's txs.
+func txIDs(m map[string]any) []string {
+	var out []string
+	txs, _ := m["txs"].([]any)
+	for _, x := range txs {
+		out = append(out, x.(map[string]any)["tx_id"].(string))
+	}
+	return out
+}
+
 // rpcJSON calls an RPC over Connect's JSON protocol; ok is false when the
 // node does not serve it.
 func rpcJSON(t *testing.T, url, method, req string) (map[string]any, bool) {
@@ -426,24 +539,4 @@ func rpcJSON(t *testing.T, url, method, req string) (map[string]any, bool) {
 		t.Fatalf("%s %s: HTTP %d %s", method, req, resp.StatusCode, body)
 	}
 	return m, true
-}
-
-// checkHistory compares the account page's history with ListAccountTxs,
-// or, on a node without it, checks that the page says so.
-func checkHistory(t *testing.T, url, address string, text func(string) string, js func(string) string) {
-	t.Helper()
-	m, ok := rpcJSON(t, url, "ListAccountTxs", fmt.Sprintf(`{"account":%q,"limit":20}`, address))
-	if !ok {
-		if got := text("#history-box [data-unavailable]"); !strings.Contains(got, "not available on this node") {
-			t.Errorf("history on a node without ListAccountTxs says %q", got)
-		}
-		return
-	}
-	var want []string
-	for _, x := range m["txs"].([]any) {
-		want = append(want, x.(map[string]any)["tx_id"].(string))
-	}
-	if got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(want, ",") {
-		t.Errorf("account history lists %q, ListAccountTxs %q", got, want)
-	}
 }

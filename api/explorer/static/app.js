@@ -100,6 +100,11 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 
+// put replaces el's children, skipping the empty ones (null, false).
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+}
+
 const link = (href, text, attrs) => h("a", Object.assign({ href }, attrs), text);
 const short = (s) => (s && s.length > 20 ? s.slice(0, 10) + "…" + s.slice(-6) : s || "");
 const blockLink = (height) => link("#/block/" + height, String(height), { "data-block": height });
@@ -165,13 +170,13 @@ const view = document.getElementById("view");
 let leave = null; // stops the current page's live work
 
 function setPage(name, ...content) {
-  view.replaceChildren(...content);
+  put(view, ...content);
   view.dataset.page = name;
   view.dataset.state = "ready";
 }
 
 function showError(name, err) {
-  view.replaceChildren(
+  put(view, 
     h("h1", {}, "Not found here"),
     h("div", { class: "error", id: "error" }, err.message || String(err)),
     h("p", {}, link("#/", "Back to the latest blocks")));
@@ -183,7 +188,7 @@ const routes = [
   [/^$/, home],
   [/^block\/([0-9]+|[0-9a-fA-F]{64})$/, blockPage],
   [/^tx\/([0-9a-fA-F]{64})$/, txPage],
-  [/^account\/([0-9a-fA-F]{40})$/, accountPage],
+  [/^account\/([0-9a-fA-F]{40}(?:\?n=[0-9]+)?)$/, accountPage],
   [/^merchants$/, merchantsPage],
   [/^merchant\/(.+)$/, merchantPage],
   [/^proposals$/, proposalsPage],
@@ -243,7 +248,7 @@ async function resolve(raw) {
     throw new Error("No committed transaction or block has id " + hex + ".");
   }
   try {
-    await call("GetMerchant", { merchant: raw.trim() });
+    await call("GetMerchant", { id: raw.trim() });
     return "#/merchant/" + encodeURIComponent(raw.trim());
   } catch (e) {
     if (e.code !== "not_found" && !e.unavailable && e.code !== "invalid_argument") throw e;
@@ -291,7 +296,7 @@ async function home(_, stale) {
     const peers = status.peers || [];
     const connected = peers.filter((p) => p.connected).length;
     const stat = (k, id, v) => h("div", { class: "stat" }, h("div", { class: "k" }, k), h("div", { class: "v", id }, v));
-    statsEl.replaceChildren(
+    put(statsEl, 
       stat("Chain", "chain-id", status.chain_id),
       stat("Height", "height", blockLink(status.height)),
       stat("Consensus", "consensus", status.consensus + (status.leader ? " · leader " + status.leader : "")),
@@ -299,7 +304,7 @@ async function home(_, stale) {
       stat("Pool", "pool", String(status.pool_size)),
       stat("Node", "node-id", status.node_id));
     document.getElementById("foot-chain").textContent = status.chain_id + " · node " + status.node_id;
-    peersEl.replaceChildren(
+    put(peersEl, 
       kv([["Node", "node", status.node_id, true], ["Hash", "hash", status.hash], ["Issuer", "issuer", accountLink(status.issuer, true), true],
         ["Term", "term", status.consensus === "raft" ? String(status.term) : "—"]]),
       peers.length ? h("div", { style: "margin-top:12px" }, table("peer-table", ["peer", "address", "connected", "height", "last error"],
@@ -308,7 +313,7 @@ async function home(_, stale) {
 
   function renderBlocks() {
     const latest = blocks.slice(-10).reverse();
-    blocksEl.replaceChildren(table("blocks", ["height", "hash", "txs", "time"],
+    put(blocksEl, table("blocks", ["height", "hash", "txs", "time"],
       latest.map((b) => [blockLink(b.height), h("td", { class: "mono", title: b.hash }, short(b.hash)), String(b.tx_count), h("td", { title: when(b.time) }, ago(b.time))]),
       "No blocks yet."));
   }
@@ -353,12 +358,12 @@ async function home(_, stale) {
           if (!txCache.has(r.id)) txCache.set(r.id, (await call("GetTx", { tx_id: r.id })).tx);
         }
         if (stale()) return;
-        txsEl.replaceChildren(table("txs", ["transaction", "call", "from", "block", "status"],
+        put(txsEl, table("txs", ["transaction", "call", "from", "block", "status"],
           rows.map((r) => { const t = txCache.get(r.id); return [txLink(r.id), t.contract + "." + t.method, /^0+$/.test(t.sender) ? h("span", { class: "muted" }, "certificate") : accountLink(t.sender), blockLink(r.height), badge(r.status)]; }),
           "No transactions in the last " + WINDOW + " blocks."));
       } while (txsAgain && !stale());
     } catch (e) {
-      if (!stale()) txsEl.replaceChildren(h("div", { class: "error" }, e.message));
+      if (!stale()) put(txsEl, h("div", { class: "error" }, e.message));
     } finally {
       txsBusy = false;
     }
@@ -475,7 +480,7 @@ async function blockPage(key, stale) {
   const shown = h("div", {});
   let limit = 100;
   const renderTxs = () => {
-    shown.replaceChildren(
+    put(shown, 
       table("block-txs", ["#", "transaction", "status", "events"],
         ids.slice(0, limit).map((id, i) => [String(i), txLink(id, true), badge(statusName((b.receipts[i] || {}).status)),
           ((b.receipts[i] || {}).events || []).map((e) => e.contract + "." + e.name).join(", ")]), "No transactions."),
@@ -540,8 +545,12 @@ async function txPage(id, stale) {
 
 // ---- account ----
 
-async function accountPage(addr, stale) {
-  addr = addr.toLowerCase();
+// accountPage shows an account; "?n=N" after the address sets the
+// history's page size (20 by default).
+async function accountPage(arg, stale) {
+  const [a0, n] = arg.split("?n=");
+  const addr = a0.toLowerCase();
+  const pageSize = Math.min(1000, Math.max(1, Number(n) || 20));
   const a = await call("GetAccount", { address: addr });
   if (stale()) return;
   const hist = h("div", { id: "history-box" });
@@ -557,16 +566,16 @@ async function accountPage(addr, stale) {
   const load = async (at) => {
     let res;
     try {
-      res = await call("ListAccountTxs", { account: addr, limit: 20, before: pages[at] || undefined });
+      res = await call("ListAccountTxs", { account: addr, limit: pageSize, before: pages[at] || undefined });
     } catch (e) {
       if (stale()) return;
-      hist.replaceChildren(e.unavailable ? unavailable("Transaction history") : h("div", { class: "error" }, e.message));
+      put(hist, e.unavailable ? unavailable("Transaction history") : h("div", { class: "error" }, e.message));
       return;
     }
     if (stale()) return;
     const txs = res.txs || [];
     if (res.next) pages[at + 1] = res.next;
-    hist.replaceChildren(
+    put(hist, 
       table("history", ["transaction", "call", "block", "index", "status"],
         txs.map((x) => [txLink(x.tx_id), x.contract + "." + x.method, blockLink(x.height), String(x.index), badge(statusName(x.status))]),
         "No transactions."),
@@ -584,28 +593,37 @@ async function accountPage(addr, stale) {
 function utcDay(d) { return d.toISOString().slice(0, 10); }
 
 async function merchantsPage(_, stale) {
-  let res;
-  try {
-    res = await call("ListMerchants", {});
-  } catch (e) {
+  const box = h("div", {});
+  const after = [""]; // the cursor of each page seen, for "Previous"
+  const load = async (at) => {
+    let res;
+    try {
+      res = await call("ListMerchants", { limit: 50, after: after[at] || undefined });
+    } catch (e) {
+      if (stale()) return;
+      if (!e.unavailable) throw e;
+      put(box, unavailable("The merchant registry"));
+      return;
+    }
     if (stale()) return;
-    if (!e.unavailable) throw e;
-    setPage("merchants", h("h1", {}, "Merchants"), unavailable("The merchant registry"));
-    return;
-  }
-  if (stale()) return;
-  const ms = res.merchants || [];
-  setPage("merchants", h("h1", {}, "Merchants"),
-    card(null, table("merchants", ["id", "name", "owner"],
-      ms.map((m) => [link("#/merchant/" + encodeURIComponent(m.id), m.id, { "data-merchant": m.id }), m.name, accountLink(m.owner)]),
-      "No merchants are registered."),
-    res.next ? h("p", { class: "note" }, "More merchants exist than one page shows.") : null));
+    if (res.next) after[at + 1] = res.next;
+    put(box, 
+      table("merchants", ["id", "name", "owner", "registered at"],
+        (res.merchants || []).map((m) => [link("#/merchant/" + encodeURIComponent(m.id), m.id, { "data-merchant": m.id }), m.name, accountLink(m.owner), blockLink(m.created_height)]),
+        "No merchants are registered."),
+      h("div", { class: "pager" },
+        h("button", { class: "btn", disabled: at === 0, onclick: () => load(at - 1) }, "← Previous"),
+        h("span", { class: "muted" }, "page " + (at + 1)),
+        h("button", { class: "btn", id: "more-merchants", disabled: !res.next, onclick: () => load(at + 1) }, "Next →")));
+  };
+  await load(0);
+  if (!stale()) setPage("merchants", h("h1", {}, "Merchants"), card(null, box));
 }
 
 async function merchantPage(id, stale) {
   let m;
   try {
-    m = await call("GetMerchant", { merchant: id });
+    m = await call("GetMerchant", { id });
   } catch (e) {
     if (stale()) return;
     if (!e.unavailable) throw e;
@@ -613,30 +631,49 @@ async function merchantPage(id, stale) {
     return;
   }
   if (stale()) return;
-  const merchant = m.merchant || m;
+  // Statements are kept by the day of block time, in UTC.
   const day = utcDay(new Date());
   const stmtBox = h("div", {});
-  setPage("merchant",
-    h("h1", {}, "Merchant ", h("span", { id: "merchant-id" }, merchant.id || id)),
-    card(null, kv([["Name", "name", merchant.name || "—"], ["Owner", "owner", accountLink(merchant.owner, true), true]])),
-    card("Today (" + day + ", UTC)", stmtBox));
+  const paysBox = h("div", {});
   let s;
   try {
-    s = await call("GetStatement", { merchant: id, day, list: true });
+    s = await call("GetStatement", { merchant: m.id, day, list: true });
   } catch (e) {
     if (stale()) return;
-    stmtBox.replaceChildren(e.unavailable ? unavailable("The daily statement") : h("div", { class: "error" }, e.message));
-    return;
+    if (!e.unavailable) throw e;
+    s = null;
   }
   if (stale()) return;
-  const sum = (x) => (x && typeof x === "object" ? (x.count ?? "0") + " for " + (x.sum ?? "0") : String(x ?? "0"));
-  const entries = (s.entries || []).slice().reverse();
-  stmtBox.replaceChildren(
-    kv([["Payments", "payments", sum(s.payments)], ["Refunds", "refunds", sum(s.refunds)], ["Net", "net", String(s.net ?? "0")], ["Merkle root", "root", s.root || "—", true]]),
-    h("h2", { style: "margin-top:14px" }, "Recent payments"),
-    table("payments", ["entry", "kind", "amount", "transaction"],
-      entries.map((x) => [h("td", { class: "mono", title: x.id }, short(x.id)), x.kind || "", String(x.amount ?? ""), x.tx_id ? txLink(x.tx_id) : "—"]),
-      "No payments today."));
+  const totals = (x) => (x ? x.count + " for " + x.sum : "0");
+  if (!s) {
+    put(stmtBox, unavailable("The daily statement"));
+  } else {
+    put(stmtBox, kv([
+      ["Payments", "payments", totals(s.payments)],
+      ["Refunds", "refunds", totals(s.refunds)],
+      ["Net", "net", String(s.net)],
+      ["Merkle root", "merkle_root", s.merkle_root || "— (no entries)", true],
+      ["Read at height", "statement_height", blockLink(s.height)],
+    ]));
+    // The newest entries first; a payment's payer and refunds come from
+    // GetPayment.
+    const recent = (s.entries || []).slice(-20).reverse();
+    const payments = await Promise.all(recent.map((x) =>
+      x.kind === "payment" ? call("GetPayment", { id: x.id }).catch(() => null) : Promise.resolve(null)));
+    if (stale()) return;
+    put(paysBox, table("payments", ["transaction", "kind", "amount", "payer", "refunded", "block"],
+      recent.map((x, i) => {
+        const p = payments[i];
+        return [txLink(x.id), x.kind === "refund" ? badge("refund", "warn") : badge("payment", "ok"), h("td", { "data-amount": x.id }, String(x.amount)),
+          p ? accountLink(p.payer) : (x.payment ? h("span", { class: "muted" }, "of ", txLink(x.payment)) : "—"), p ? String(p.refunded) : "", blockLink(x.height)];
+      }), "No payments today."),
+    (s.entries || []).length > recent.length ? h("p", { class: "note" }, "The " + recent.length + " newest of " + s.entries.length + " entries today.") : null);
+  }
+  setPage("merchant",
+    h("h1", {}, "Merchant ", h("span", { id: "merchant-id" }, m.id)),
+    card(null, kv([["Name", "name", m.name], ["Owner", "owner", accountLink(m.owner, true), true], ["Registered at", "created_height", blockLink(m.created_height)]])),
+    card("Statement of today, " + (s ? s.day : day) + " (UTC)", stmtBox),
+    card("Recent payments", paysBox));
 }
 
 // ---- governance ----
