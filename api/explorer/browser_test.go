@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -470,6 +473,23 @@ func TestExplorer(t *testing.T) {
 	search(merchant)
 	ready("merchant", `document.getElementById("merchant-id").textContent === "`+merchant+`"`)
 
+	// A node without the history and payments API (an older one): the
+	// pages still work and say what this node does not serve.
+	old := olderNode(t, url)
+	run("opening an account on an older node", chromedp.Navigate(old+"/explorer/#/account/"+alice))
+	ready("account", `document.querySelector("#history-box [data-unavailable]") !== null`)
+	if got := text("#history-box [data-unavailable]"); got != "Transaction history is not available on this node." {
+		t.Errorf("history on a node without ListAccountTxs says %q", got)
+	}
+	checkAccount(t, ctx, api, alice, field)
+	run("opening the merchants on an older node", chromedp.Navigate(old+"/explorer/#/merchants"))
+	ready("merchants", `document.querySelector("#view [data-unavailable]") !== null`)
+	run("opening a merchant on an older node", chromedp.Navigate(old+"/explorer/#/merchant/"+merchant))
+	ready("merchant", `document.querySelector("#view [data-unavailable]") !== null`)
+	if got := text("#view [data-unavailable]"); !strings.Contains(got, "not available on this node") {
+		t.Errorf("a merchant on a node without GetMerchant says %q", got)
+	}
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(jsErrors) > 0 {
@@ -506,6 +526,27 @@ func checkAccount(t *testing.T, ctx context.Context, api *sdk.Client, address st
 	if got := field("nonce"); got != strconv.FormatUint(acc.Nonce, 10) {
 		t.Errorf("account %s shows nonce %q, API %d", address, got, acc.Nonce)
 	}
+}
+
+// olderNode serves node's API less the history and payments methods, as a
+// node from before them does (a plain 404 from its mux).
+func olderNode(t *testing.T, node string) string {
+	t.Helper()
+	target, err := neturl.Parse(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch strings.TrimPrefix(r.URL.Path, "/accord.api.v1.NodeService/") {
+		case "ListAccountTxs", "GetMerchant", "ListMerchants", "GetStatement", "GetPayment", "GetPaymentRequest":
+			http.NotFound(w, r)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // txIDs lists the tx_id of each of a ListAccountTxs answer's txs.
