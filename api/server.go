@@ -233,20 +233,6 @@ func TxView(tx *types.Tx) *pb.TxView {
 	}
 }
 
-// describeArgs renders the native token's arguments as JSON; other
-// contracts' arguments are left to their clients.
-func describeArgs(contract, method string, args []byte) string {
-	if contract != token.Name {
-		return ""
-	}
-	v, err := token.DescribeArgs(method, args)
-	if err != nil {
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // GetBlock implements the service.
 func (s *Server) GetBlock(_ context.Context, req *connect.Request[pb.GetBlockRequest]) (*connect.Response[pb.GetBlockResponse], error) {
 	m := req.Msg

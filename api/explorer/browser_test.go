@@ -470,6 +470,20 @@ func TestExplorer(t *testing.T) {
 		t.Errorf("recent payments name payers %q, want %s", got, alice)
 	}
 	shot("explorer-merchant")
+	// A refund's page names its payment, decoded, with a link to it.
+	run("following the refund", chromedp.Click(chromedp.CSS("#payments a[data-tx='"+refund+"']")))
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+refund+`"`)
+	if got := field("call"); got != "pay.refund" {
+		t.Errorf("the refund's page shows call %q", got)
+	}
+	if got := text(`#args [data-arg="amount"]`); got != "2" {
+		t.Errorf("the refund's amount shows as %q, want 2", got)
+	}
+	run("following the refunded payment", chromedp.Click(chromedp.CSS(`#args [data-arg="payment"] a`)))
+	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+payment+`"`)
+	if got := text(`#args [data-arg="merchant"]`) + " " + text(`#args [data-arg="amount"]`); got != merchant+" 7" {
+		t.Errorf("the payment's arguments show %q, want %s 7", got, merchant)
+	}
 	search(merchant)
 	ready("merchant", `document.getElementById("merchant-id").textContent === "`+merchant+`"`)
 

@@ -150,10 +150,13 @@ function table(id, heads, rows, empty) {
 const card = (title, ...body) => h("section", { class: "card" }, title ? h("h2", {}, title) : null, ...body);
 const unavailable = (what) => h("div", { class: "unavailable", "data-unavailable": "1" }, what + " is not available on this node.");
 
-// value renders an argument or attribute: addresses link to accounts.
-function value(v) {
+// value renders an argument or attribute: addresses link to accounts and,
+// where ids are transaction ids (the pay contract's payments and requests),
+// ids link to transactions.
+function value(v, ids) {
   const s = String(v);
   if (/^[0-9a-f]{40}$/.test(s)) return accountLink(s, true);
+  if (ids && /^[0-9a-f]{64}$/.test(s)) return txLink(s, true);
   return h("span", { class: /^[0-9a-f]{16,}$/.test(s) ? "mono" : "" }, s);
 }
 
@@ -535,7 +538,7 @@ async function txPage(id, stale) {
     card("Contract call",
       kv([["Contract", "contract", t.contract], ["Method", "method", t.method]]),
       h("div", { style: "margin-top:12px" }, args && typeof args === "object"
-        ? table("args", ["argument", "value"], Object.keys(args).sort().map((k) => [k, h("td", { class: "wrap", "data-arg": k }, value(args[k]))]), "No arguments.")
+        ? table("args", ["argument", "value"], Object.keys(args).sort().map((k) => [k, h("td", { class: "wrap", "data-arg": k }, value(args[k], t.contract === "pay"))]), "No arguments.")
         : h("p", { class: "note", id: "args" }, "This node does not decode the arguments of " + t.contract + "." + t.method + "."))),
     card("Receipt",
       kv([["Status", "receipt_status", badge(st)], ["Message", "message", rc.message || "—"]]),
