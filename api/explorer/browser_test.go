@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/accord-chain/accord/contracts/pay/paycall"
+	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/internal/cli"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node/nodetest"
@@ -171,6 +172,49 @@ func TestExplorer(t *testing.T) {
 	payCall("org1-admin", paycall.MethodAddMerchant, paycall.AddMerchant(merchant, "Corner Café", bobAddr))
 	payment := payCall("org1-client", paycall.MethodPay, paycall.Pay(types.Hash{}, merchant, 7, bobAddr))
 	refund := payCall("org2-client", paycall.MethodRefund, paycall.Refund(mustHash(t, payment), 2))
+
+	// Blocks of a few transactions each, for the chart and the lists.
+	aliceAddr, err := types.ParseAddress(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeTx(t, accord(t, with("tx", "mint", "--from", "org1-admin", "--to", alice, "--amount", "1000", "--wait", "-o", "json")...))
+	key, err := ks.Get("org1-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ks.Cert("org1-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{3, 8, 5, 12, 6} {
+		acc, err := api.Account(ctx, aliceAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raws [][]byte
+		for i := range n {
+			nonce := acc.NextNonce + uint64(i)
+			tx, err := api.Sign(ctx, key.Private, sdk.Call{Contract: tokencall.Name, Method: tokencall.MethodTransfer, Args: tokencall.Transfer(bobAddr, 1), Nonce: &nonce, Cert: cert})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raws = append(raws, tx.Raw)
+		}
+		res, err := api.SubmitBatch(ctx, raws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Error != "" {
+				t.Fatalf("a transfer of the burst was refused: %s", r.Error)
+			}
+		}
+		if _, err := api.WaitOK(ctx, mustHash(t, res[n-1].TxId)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last = decodeTx(t, accord(t, with("tx", "transfer", "--from", "org2-client", "--to", alice, "--amount", "5", "--wait", "-o", "json")...))
 
 	st, err := api.Status(ctx)
 	if err != nil {
@@ -355,22 +399,22 @@ func TestExplorer(t *testing.T) {
 	run("following the recipient", chromedp.Click(chromedp.CSS(`#args [data-arg="to"] a`)))
 	ready("account", `document.getElementById("account-address").textContent === "`+alice+`" && document.querySelector("#history, #history-box [data-unavailable]") !== null`)
 	checkAccount(t, ctx, api, alice, field)
-	// History, three to a page: every page as ListAccountTxs pages it,
+	// History, ten to a page: every page as ListAccountTxs pages it,
 	// and all of them together the account's whole history.
 	full, _ := rpcJSON(t, url, "ListAccountTxs", `{"account":"`+alice+`","limit":100}`)
 	all := txIDs(full)
-	if len(all) < 7 {
-		t.Fatalf("ListAccountTxs lists %d transactions of alice, want her 7 or more", len(all))
+	if len(all) < 40 {
+		t.Fatalf("ListAccountTxs lists %d transactions of alice, want her 40 or more", len(all))
 	}
-	if got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(all, ",") {
-		t.Errorf("account history lists %q, ListAccountTxs %q", got, all)
+	if got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != strings.Join(all[:20], ",") {
+		t.Errorf("account history's first page lists %q, want the newest 20 of ListAccountTxs %q", got, all)
 	}
-	run("opening the history three to a page", chromedp.Navigate(url+"/explorer/#/account/"+alice+"?n=3"))
+	run("opening the history ten to a page", chromedp.Navigate(url+"/explorer/#/account/"+alice+"?n=10"))
 	var seen []string
 	cursor := ""
 	for page := 1; ; page++ {
 		ready("account", `document.getElementById("history-box").dataset.page === "`+strconv.Itoa(page)+`"`)
-		want, _ := rpcJSON(t, url, "ListAccountTxs", fmt.Sprintf(`{"account":%q,"limit":3,"before":%q}`, alice, cursor))
+		want, _ := rpcJSON(t, url, "ListAccountTxs", fmt.Sprintf(`{"account":%q,"limit":10,"before":%q}`, alice, cursor))
 		got := js(`[...document.querySelectorAll("#history a[data-tx]")].map(a => a.dataset.tx).join(",")`)
 		if got != strings.Join(txIDs(want), ",") {
 			t.Fatalf("history page %d lists %q, ListAccountTxs %q", page, got, txIDs(want))
@@ -389,7 +433,7 @@ func TestExplorer(t *testing.T) {
 		t.Errorf("the pages together list %q, the whole history is %q", seen, all)
 	}
 	run("paging back", chromedp.Click(chromedp.CSS("#newer")))
-	until("the newer page", `document.getElementById("history-box").dataset.page === "`+strconv.Itoa((len(all)+2)/3-1)+`"`)
+	until("the newer page", `document.getElementById("history-box").dataset.page === "`+strconv.Itoa((len(all)+9)/10-1)+`"`)
 	shot("explorer-account")
 
 	// The failed transaction says why.
