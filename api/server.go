@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"connectrpc.com/connect"
 
 	"github.com/accord-chain/accord/api/explorer"
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -47,6 +49,10 @@ type Deps struct {
 // Server implements pbconnect.NodeServiceHandler.
 type Server struct {
 	d Deps
+	// loader reads the identity configuration, to show who signed a
+	// transaction by certificate (bindSender).
+	loaderOnce sync.Once
+	loader     *governance.Loader
 }
 
 var _ pbconnect.NodeServiceHandler = (*Server)(nil)
@@ -199,6 +205,9 @@ func (s *Server) GetTx(_ context.Context, req *connect.Request[pb.GetTxRequest])
 	tx, err := types.DecodeTx(txs[index], s.d.Hash)
 	if err != nil {
 		return nil, internal(err)
+	}
+	if hdr, err := types.DecodeHeader(hb); err == nil {
+		s.bindSender(tx, hdr.Time)
 	}
 	rb, err := s.d.Store.Receipt(height, index)
 	if err != nil {
