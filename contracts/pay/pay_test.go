@@ -321,4 +321,3 @@ func FuzzParseURI(f *testing.F) {
 		}
 	})
 }
-

@@ -175,4 +175,3 @@ func checkSupply(rt *rapid.T, h *harness) {
 		rt.Fatalf("balances sum to %d, supply is %d", sum, supply)
 	}
 }
-
