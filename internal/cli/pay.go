@@ -20,7 +20,7 @@ func payCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "pay", Short: "Merchant payments: merchants, payment requests, payments, refunds, statements"}
 	merchant := &cobra.Command{Use: "merchant", Short: "Register and read merchants"}
 	merchant.AddCommand(merchantAddCmd(e), merchantShowCmd(e), merchantListCmd(e))
-	cmd.AddCommand(merchant, payRequestCmd(e), payPayCmd(e), payRefundCmd(e), payStatementCmd(e))
+	cmd.AddCommand(merchant, payRequestCmd(e), payCancelCmd(e), payPayCmd(e), payRefundCmd(e), payStatementCmd(e))
 	return cmd
 }
 
@@ -295,6 +295,42 @@ func payRequestCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&qr, "qr", "", "also write the payment URI as a QR code to this PNG file")
 	_ = cmd.MarkFlagRequired("merchant")
 	_ = cmd.MarkFlagRequired("amount")
+	p.flags(cmd, e, "name of the merchant owner's key in --keys (required)")
+	return cmd
+}
+
+func payCancelCmd(e *env) *cobra.Command {
+	var (
+		request string
+		p       payTx
+	)
+	cmd := &cobra.Command{
+		Use:   "cancel",
+		Short: "Cancel an open payment request, so that paying it fails with cancelled (merchant owner only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rid, err := types.ParseHash(request)
+			if err != nil {
+				return fmt.Errorf("--request: %w", err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), p.timeout)
+			defer cancel()
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			_, s, err := p.send(ctx, e, c, paycall.MethodCancel, paycall.Cancel(rid))
+			if err != nil {
+				return err
+			}
+			if err := e.print(s, s.text); err != nil {
+				return err
+			}
+			return s.failed()
+		},
+	}
+	cmd.Flags().StringVar(&request, "request", "", "the payment request's id (required)")
+	_ = cmd.MarkFlagRequired("request")
 	p.flags(cmd, e, "name of the merchant owner's key in --keys (required)")
 	return cmd
 }
