@@ -17,6 +17,7 @@ import (
 
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
+	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -231,13 +232,19 @@ func TxView(tx *types.Tx) *pb.TxView {
 	}
 }
 
-// describeArgs renders the native token's arguments as JSON; other
-// contracts' arguments are left to their clients.
+// describeArgs renders the native token's and pay's arguments as JSON;
+// other contracts' arguments are left to their clients.
 func describeArgs(contract, method string, args []byte) string {
-	if contract != token.Name {
+	var v map[string]string
+	var err error
+	switch contract {
+	case token.Name:
+		v, err = token.DescribeArgs(method, args)
+	case pay.Name:
+		v, err = pay.DescribeArgs(method, args)
+	default:
 		return ""
 	}
-	v, err := token.DescribeArgs(method, args)
 	if err != nil {
 		return ""
 	}

@@ -349,3 +349,13 @@ func FuzzCall(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribeArgs(t *testing.T) {
+	m, err := pay.DescribeArgs(paycall.MethodPay, paycall.Pay(types.Hash{1}, "shop", 12, types.Address{2}))
+	if err != nil || m["merchant"] != "shop" || m["amount"] != "12" || m["request"][:2] != "01" || m["to"][:2] != "02" {
+		t.Fatalf("DescribeArgs(pay) = %v, %v", m, err)
+	}
+	if _, err := pay.DescribeArgs(paycall.MethodRefund, []byte{0xff}); !errors.Is(err, pay.ErrBadArgs) {
+		t.Fatalf("bad args: %v, want ErrBadArgs", err)
+	}
+}
