@@ -11,51 +11,49 @@ import (
 
 	"github.com/accord-chain/accord/contracts/governance/govcall"
 	govpb "github.com/accord-chain/accord/contracts/governance/pb"
-	"github.com/accord-chain/accord/contracts/pay/paycall"
-	paypb "github.com/accord-chain/accord/contracts/pay/pb"
+	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/token"
 )
 
-// argMessages names the arguments message of each method of the native
-// contracts whose calls are described field by field.
-var argMessages = map[string]map[string]func() proto.Message{
-	paycall.Name: {
-		paycall.MethodAddMerchant: func() proto.Message { return new(paypb.AddMerchantArgs) },
-		paycall.MethodRequest:     func() proto.Message { return new(paypb.RequestArgs) },
-		paycall.MethodCancel:      func() proto.Message { return new(paypb.CancelArgs) },
-		paycall.MethodPay:         func() proto.Message { return new(paypb.PayArgs) },
-		paycall.MethodRefund:      func() proto.Message { return new(paypb.RefundArgs) },
-	},
-	govcall.Name: {
-		govcall.MethodSubmit:       func() proto.Message { return new(govpb.SubmitArgs) },
-		govcall.MethodPropose:      func() proto.Message { return new(govpb.ProposeArgs) },
-		govcall.MethodVote:         func() proto.Message { return new(govpb.VoteArgs) },
-		govcall.MethodRevoke:       func() proto.Message { return new(govpb.RevokeArgs) },
-		govcall.MethodRegisterCert: func() proto.Message { return new(govpb.RegisterCertArgs) },
-		govcall.MethodRegisterKey:  func() proto.Message { return new(govpb.KeyArgs) },
-		govcall.MethodRemoveKey:    func() proto.Message { return new(govpb.KeyArgs) },
-	},
+// govArgs names the arguments message of each governance method.
+var govArgs = map[string]func() proto.Message{
+	govcall.MethodSubmit:       func() proto.Message { return new(govpb.SubmitArgs) },
+	govcall.MethodPropose:      func() proto.Message { return new(govpb.ProposeArgs) },
+	govcall.MethodVote:         func() proto.Message { return new(govpb.VoteArgs) },
+	govcall.MethodRevoke:       func() proto.Message { return new(govpb.RevokeArgs) },
+	govcall.MethodRegisterCert: func() proto.Message { return new(govpb.RegisterCertArgs) },
+	govcall.MethodRegisterKey:  func() proto.Message { return new(govpb.KeyArgs) },
+	govcall.MethodRemoveKey:    func() proto.Message { return new(govpb.KeyArgs) },
 }
 
 // describeArgs renders a native contract's call arguments as a flat JSON
-// object of strings for readers (TxView.args_json, the explorer): bytes as
-// hex, numbers as decimal strings so that JSON readers never round, a
-// governance change decoded. It is for display only; the contracts decide
-// validity. Arguments it cannot read are left out ("").
+// object of strings for readers (TxView.args_json, the explorer): numbers
+// as decimal strings so that JSON readers never round, bytes as hex, a
+// governance change as its JSON. It is for display only; the contracts
+// decide validity. Arguments it cannot read are left out ("").
 func describeArgs(contract, method string, args []byte) string {
-	var v map[string]string
-	if contract == token.Name {
-		var err error
-		if v, err = token.DescribeArgs(method, args); err != nil {
+	var (
+		v   map[string]string
+		err error
+	)
+	switch contract {
+	case token.Name:
+		v, err = token.DescribeArgs(method, args)
+	case pay.Name:
+		v, err = pay.DescribeArgs(method, args)
+	case govcall.Name:
+		mk, ok := govArgs[method]
+		if !ok {
 			return ""
 		}
-	} else if mk, ok := argMessages[contract][method]; ok {
 		m := mk()
-		if proto.Unmarshal(args, m) != nil {
-			return ""
+		if err = proto.Unmarshal(args, m); err == nil {
+			v = flatten(m.ProtoReflect())
 		}
-		v = flatten(m.ProtoReflect())
-	} else {
+	default:
+		return ""
+	}
+	if err != nil {
 		return ""
 	}
 	b, err := json.Marshal(v)

@@ -22,7 +22,7 @@ func TestDescribeArgs(t *testing.T) {
 		want             map[string]string
 	}{
 		{paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "cafe-1", 7, owner),
-			map[string]string{"merchant": "cafe-1", "amount": "7", "to": owner.String()}},
+			map[string]string{"merchant": "cafe-1", "amount": "7", "to": owner.String(), "request": ""}},
 		{paycall.Name, paycall.MethodRefund, paycall.Refund(payment, 2),
 			map[string]string{"payment": payment.String(), "amount": "2"}},
 		{paycall.Name, paycall.MethodAddMerchant, paycall.AddMerchant("cafe-1", "Corner Café", owner),

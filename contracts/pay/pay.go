@@ -40,12 +40,15 @@
 package pay
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
@@ -422,12 +425,41 @@ func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
 	if v == nil {
 		return nil, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
 	}
+	return decodeMerchant(id, v)
+}
+
+// decoded caches decoded merchants by id. The record read from state is
+// always compared with the cached one, so the cache only saves decoding;
+// it holds at most maxDecoded merchants.
+var decoded struct {
+	sync.Map // id -> *cachedMerchant
+	n        atomic.Int64
+}
+
+const maxDecoded = 100_000
+
+type cachedMerchant struct {
+	raw []byte
+	m   *pb.Merchant
+}
+
+// decodeMerchant decodes merchant id's record v. The result is shared:
+// callers must not change it.
+func decodeMerchant(id string, v []byte) (*pb.Merchant, error) {
+	if c, ok := decoded.Load(id); ok && bytes.Equal(c.(*cachedMerchant).raw, v) {
+		return c.(*cachedMerchant).m, nil
+	}
 	m := new(pb.Merchant)
 	if err := decodeState(v, m); err != nil {
 		return nil, err
 	}
 	if len(m.Owner) != len(types.Address{}) {
 		return nil, fmt.Errorf("%w: merchant %q has a %d-byte owner", errCorrupt, id, len(m.Owner))
+	}
+	if decoded.n.Load() < maxDecoded {
+		if _, loaded := decoded.Swap(id, &cachedMerchant{raw: bytes.Clone(v), m: m}); !loaded {
+			decoded.n.Add(1)
+		}
 	}
 	return m, nil
 }

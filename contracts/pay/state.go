@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/contracts/pay/pb"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -145,4 +146,13 @@ func read(state execution.StateReader, key []byte, m versioned) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// GenesisMerchant is the state write that registers a merchant at genesis
+// (height 0), for chains and tests that start with merchants.
+func GenesisMerchant(id, name string, owner types.Address) (execution.Write, error) {
+	if err := paycall.CheckID(id); err != nil {
+		return execution.Write{}, err
+	}
+	return execution.Write{Key: MerchantKey(id), Value: marshal(&pb.Merchant{Version: paycall.Version, Id: id, Name: name, Owner: owner[:]})}, nil
 }

@@ -76,10 +76,13 @@ func Cancel(request types.Hash) []byte {
 
 // Pay encodes the arguments of "pay". request is zero to pay without one;
 // with one, amount may be 0 (the request's). owner is the merchant's
-// owner as read from the chain (GetMerchant): naming it lets the payment
-// run in parallel with others to the same merchant.
+// owner as read from the chain (GetMerchant), or zero: naming it lets the
+// payment run in parallel with others to the same merchant.
 func Pay(request types.Hash, merchant string, amount uint64, owner types.Address) []byte {
-	a := &pb.PayArgs{Version: Version, Merchant: merchant, Amount: amount, To: owner[:]}
+	a := &pb.PayArgs{Version: Version, Merchant: merchant, Amount: amount}
+	if owner != (types.Address{}) {
+		a.To = owner[:]
+	}
 	if !request.IsZero() {
 		a.Request = request[:]
 	}
