@@ -180,7 +180,7 @@ function setPage(name, ...content) {
 
 function showError(name, err) {
   put(view, 
-    h("h1", {}, "Not found here"),
+    h("h1", {}, "Nothing to show"),
     h("div", { class: "error", id: "error" }, err.message || String(err)),
     h("p", {}, link("#/", "Back to the latest blocks")));
   view.dataset.page = name;
@@ -682,7 +682,16 @@ async function merchantPage(id, stale) {
 // ---- governance ----
 
 async function proposalsPage(_, stale) {
-  const res = await call("GetProposal", { id: "0" });
+  let res;
+  try {
+    res = await call("GetProposal", { id: "0" });
+  } catch (e) {
+    if (stale()) return;
+    if (e.code !== "failed_precondition" && !e.unavailable) throw e;
+    setPage("proposals", h("h1", {}, "Governance proposals"),
+      card(null, h("p", { class: "note", id: "no-governance" }, e.unavailable ? "Governance proposals are not available on this node." : "This chain is open: it has no governance, so no proposals (" + e.message + ").")));
+    return;
+  }
   if (stale()) return;
   const ps = (res.proposals || []).slice().reverse();
   setPage("proposals", h("h1", {}, "Governance proposals"),
