@@ -393,9 +393,11 @@ async function home(_, stale) {
 
   renderStatus();
   draw();
-  refreshTxs();
+  put(txsEl, h("p", { class: "note" }, Number(st.height) === 0 ? "No transactions yet." : "Loading…"));
   const abort = new AbortController();
-  leave = () => abort.abort();
+  // "3 s ago" ages without blocks too; redrawing it asks the node nothing.
+  const ticker = setInterval(renderBlocks, 5000);
+  leave = () => { abort.abort(); clearInterval(ticker); };
   let next = Math.max(1, Number(st.height) - WINDOW + 1);
   (async () => {
     let wait = 500;
