@@ -261,7 +261,9 @@ async function resolve(raw) {
 
 async function searchPage(q, stale) {
   const target = await resolve(q);
-  if (!stale()) location.replace(target);
+  if (stale()) return;
+  document.getElementById("q").value = "";
+  location.replace(target);
 }
 
 // ---- home: status, live chart, latest blocks and transactions ----
@@ -698,7 +700,7 @@ async function proposalsPage(_, stale) {
   const ps = (res.proposals || []).slice().reverse();
   setPage("proposals", h("h1", {}, "Governance proposals"),
     card(null, table("proposals", ["id", "change", "status", "votes", "proposer", "created", "deadline"],
-      ps.map((p) => [link("#/proposal/" + p.id, String(p.id), { "data-proposal": p.id }), changeSummary(p), badge(p.status), String(p.votes), h("td", { class: "mono" }, p.proposer), when(p.created), when(p.deadline)]),
+      ps.map((p) => [link("#/proposal/" + p.id, String(p.id), { "data-proposal": p.id }), changeSummary(p), badge(p.status), String(p.votes), /^[0-9a-f]{40}$/.test(p.proposer) ? accountLink(p.proposer) : p.proposer, when(p.created), when(p.deadline)]),
       "No proposals yet."),
     h("p", { class: "note" }, "Read at height " + res.height + "; the next proposal will be " + res.next_id + ".")));
 }
@@ -720,7 +722,7 @@ async function proposalPage(id, stale) {
     card(null, kv([
       ["Status", "status", badge(p.status)],
       ["Votes", "votes", String(p.votes)],
-      ["Proposer", "proposer", p.proposer, true],
+      ["Proposer", "proposer", /^[0-9a-f]{40}$/.test(p.proposer) ? accountLink(p.proposer, true) : p.proposer, true],
       ["Created", "created", when(p.created)],
       ["Deadline", "deadline", when(p.deadline)],
       ["Executed at", "executed", Number(p.executed) ? blockLink(p.executed) : "not executed"],
