@@ -51,3 +51,24 @@ func TestDescribeArgs(t *testing.T) {
 	}
 
 }
+
+// FuzzDescribeArgs: any arguments bytes of any native method describe as
+// nothing or as a JSON object of strings, never a panic (they come from
+// transactions, failed ones included).
+func FuzzDescribeArgs(f *testing.F) {
+	owner := types.Address{1}
+	f.Add("pay", paycall.MethodPay, paycall.Pay(types.Hash{}, "m", 1, owner))
+	f.Add("gov", govcall.MethodPropose, govcall.Args(govcall.ProposeArgs{Change: (&govcall.Change{Kind: govcall.KindFreeze, Address: owner.String()}).Encode()}))
+	f.Add("gov", govcall.MethodVote, []byte{0x08, 0x01, 0x10, 0x05})
+	f.Add("token", "transfer", []byte{0x0a, 0x14})
+	f.Fuzz(func(t *testing.T, contract, method string, args []byte) {
+		got := describeArgs(contract, method, args)
+		if got == "" {
+			return
+		}
+		var m map[string]string
+		if err := json.Unmarshal([]byte(got), &m); err != nil {
+			t.Fatalf("describeArgs(%q, %q, %x) = %q: not a JSON object of strings: %v", contract, method, args, got, err)
+		}
+	})
+}
