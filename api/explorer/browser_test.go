@@ -175,6 +175,8 @@ func TestExplorer(t *testing.T) {
 	payCall("org1-admin", paycall.MethodAddMerchant, paycall.AddMerchant(merchant, "Corner Café", bobAddr))
 	payment := payCall("org1-client", paycall.MethodPay, paycall.Pay(types.Hash{}, merchant, 7, bobAddr))
 	refund := payCall("org2-client", paycall.MethodRefund, paycall.Refund(mustHash(t, payment), 2))
+	request := payCall("org2-client", paycall.MethodRequest, paycall.Request(merchant, 3, 0, "table 4"))
+	paidRequest := payCall("org1-client", paycall.MethodPay, paycall.Pay(mustHash(t, request), merchant, 0, bobAddr))
 
 	// Blocks of a few transactions each, for the chart and the lists.
 	aliceAddr, err := types.ParseAddress(alice)
@@ -405,23 +407,23 @@ func TestExplorer(t *testing.T) {
 	}
 	day := js(`document.querySelector("#view section:nth-of-type(2) h2").textContent.match(/\d{4}-\d{2}-\d{2}/)[0]`)
 	stmt, _ := rpcJSON(t, url, "GetStatement", `{"merchant":"`+merchant+`","day":"`+day+`"}`)
-	if got := field("payments"); got != "1 for 7" {
-		t.Errorf("merchant page payments %q, want 1 for 7", got)
+	if got := field("payments"); got != "2 for 10" {
+		t.Errorf("merchant page payments %q, want 2 for 10", got)
 	}
 	if got := field("refunds"); got != "1 for 2" {
 		t.Errorf("merchant page refunds %q, want 1 for 2", got)
 	}
-	if got := field("net"); got != "5" || stmt["net"] != "5" {
-		t.Errorf("merchant page net %q, API %v, want 5", got, stmt["net"])
+	if got := field("net"); got != "8" || stmt["net"] != "8" {
+		t.Errorf("merchant page net %q, API %v, want 8", got, stmt["net"])
 	}
 	if got := field("merkle_root"); got != stmt["merkle_root"] || got == "" {
 		t.Errorf("merchant page Merkle root %q, API %v", got, stmt["merkle_root"])
 	}
-	if got := js(`[...document.querySelectorAll("#payments a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != refund+","+payment+","+payment {
-		t.Errorf("recent payments link %q, want the refund (of the payment), then the payment", got)
+	if got := js(`[...document.querySelectorAll("#payments a[data-tx]")].map(a => a.dataset.tx).join(",")`); got != paidRequest+","+refund+","+payment+","+payment {
+		t.Errorf("recent payments link %q, want the request's payment, the refund (of the payment), then the payment", got)
 	}
-	if got := js(`[...document.querySelectorAll("#payments a[data-account]")].map(a => a.dataset.account).join(",")`); got != alice {
-		t.Errorf("recent payments name payers %q, want %s", got, alice)
+	if got := js(`[...document.querySelectorAll("#payments a[data-account]")].map(a => a.dataset.account).join(",")`); got != alice+","+alice {
+		t.Errorf("recent payments name payers %q, want %s twice", got, alice)
 	}
 	shot("explorer-merchant")
 	// A refund's page names its payment, decoded, with a link to it.
@@ -433,10 +435,23 @@ func TestExplorer(t *testing.T) {
 	if got := text(`#args [data-arg="amount"]`); got != "2" {
 		t.Errorf("the refund's amount shows as %q, want 2", got)
 	}
+	if got := field("refunded"); got != "2" {
+		t.Errorf("the refund's page says its payment has %q refunded, want 2", got)
+	}
 	run("following the refunded payment", chromedp.Click(chromedp.CSS(`#args [data-arg="payment"] a`)))
 	ready("tx", `document.querySelector("[data-field=tx_id]").textContent === "`+payment+`"`)
 	if got := text(`#args [data-arg="merchant"]`) + " " + text(`#args [data-arg="amount"]`); got != merchant+" 7" {
 		t.Errorf("the payment's arguments show %q, want %s 7", got, merchant)
+	}
+	pm, _ := rpcJSON(t, url, "GetPayment", `{"id":"`+payment+`"}`)
+	if got := field("payer") + " " + field("refunded"); got != pm["payer"].(string)+" "+pm["refunded"].(string) || pm["payer"] != alice {
+		t.Errorf("the payment's page shows payer and refunded %q, GetPayment %v, %v (want payer %s)", got, pm["payer"], pm["refunded"], alice)
+	}
+	// A payment request, paid: its page says so and links the payment.
+	run("opening the request", chromedp.Navigate(url+"/explorer/#/tx/"+request))
+	ready("tx", `document.querySelector("[data-field=request_status]") !== null`)
+	if got := field("request_status") + " " + field("memo") + " " + field("paid_by"); got != "paid table 4 "+paidRequest {
+		t.Errorf("the request's page shows %q, want it paid by %s", got, paidRequest)
 	}
 	search(merchant)
 	ready("merchant", `document.getElementById("merchant-id").textContent === "`+merchant+`"`)

@@ -525,6 +525,8 @@ async function txPage(id, stale) {
     try { args = JSON.parse(t.args_json); } catch (e) { args = null; }
   }
   const st = statusName(rc.status);
+  const payState = st === "ok" && t.contract === "pay" ? await payCard(t, args || {}) : null;
+  if (stale()) return;
   setPage("tx",
     h("h1", {}, "Transaction"),
     card(null, kv([
@@ -532,7 +534,7 @@ async function txPage(id, stale) {
       ["Status", "status", [badge(st), rc.message ? h("span", { style: "margin-left:8px" }, rc.message) : null]],
       ["Block", "height", [blockLink(r.height), h("span", { class: "muted" }, " · index "), h("span", { "data-field": "index" }, String(r.index))]],
       ["Call", "call", h("span", { class: "mono" }, t.contract + "." + t.method)],
-      ["From", "sender", /^0+$/.test(t.sender) ? h("span", { class: "muted" }, "not resolved: signed with a member certificate, which this node's API does not map to an address") : accountLink(t.sender, true), true],
+      ["From", "sender", /^0+$/.test(t.sender) ? h("span", { class: "muted" }, "not resolved: signed with a member certificate that the chain's configuration no longer resolves") : accountLink(t.sender, true), true],
       ["Nonce", "nonce", String(t.nonce)],
       ["Signature", "scheme", t.scheme],
       ["Expires", "expires_at", when(t.expires_at)],
@@ -547,7 +549,40 @@ async function txPage(id, stale) {
     card("Receipt",
       kv([["Status", "receipt_status", badge(st)], ["Message", "message", rc.message || "—"]]),
       h("h2", { style: "margin-top:14px" }, "Events"),
-      eventsTable("events", rc.events)));
+      eventsTable("events", rc.events)),
+    payState);
+}
+
+// payCard shows the current state of what a pay transaction made: the
+// request it recorded, or the payment it made or refunded (payment and
+// request ids are their transactions' ids).
+async function payCard(t, args) {
+  try {
+    if (t.method === "request") {
+      const q = await call("GetPaymentRequest", { id: t.tx_id });
+      return card("Payment request, now", kv([
+        ["Status", "request_status", badge(q.status, q.status === "paid" ? "ok" : q.status === "open" ? "open" : "bad")],
+        ["Merchant", "request_merchant", link("#/merchant/" + encodeURIComponent(q.merchant), q.merchant)],
+        ["Amount", "request_amount", String(q.amount)],
+        ["Memo", "memo", q.memo || "—"],
+        ["Expires", "request_expires", Number(q.expires_at) ? when(q.expires_at) : "never"],
+        ["Paid by", "paid_by", q.payment ? txLink(q.payment, true) : "—", true],
+      ]));
+    }
+    const id = t.method === "pay" ? t.tx_id : t.method === "refund" ? args.payment : "";
+    if (!id) return null;
+    const p = await call("GetPayment", { id });
+    return card(t.method === "pay" ? "Payment, now" : "The refunded payment, now", kv([
+      ["Payment", "payment", txLink(p.id, true), true],
+      ["Merchant", "payment_merchant", link("#/merchant/" + encodeURIComponent(p.merchant), p.merchant)],
+      ["Payer", "payer", accountLink(p.payer, true), true],
+      ["Amount", "payment_amount", String(p.amount)],
+      ["Refunded", "refunded", String(p.refunded)],
+      ["Request", "payment_request", p.request ? txLink(p.request, true) : "none", true],
+    ]));
+  } catch (e) {
+    return card("Payments", e.unavailable ? unavailable("The payment's current state") : h("div", { class: "error" }, e.message));
+  }
 }
 
 // ---- account ----
