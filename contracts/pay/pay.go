@@ -335,8 +335,15 @@ func pay(ctx *execution.Context, args []byte) error {
 	if err := record(ctx, m.Id, KindPayment, id, amount, nil); err != nil {
 		return err
 	}
-	ctx.Emit(paycall.MethodPay, attrs("payment", hexOf(id[:]), "merchant", m.Id, "payer", hexOf(payer[:]),
-		"to", hexOf(owner[:]), "amount", strconv.FormatUint(amount, 10), "request", hexOf(a.Request))...)
+	// One string holds the hex of the ids and addresses, sliced per attribute.
+	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
+	n := copy(raw[:], id[:])
+	n += copy(raw[n:], payer[:])
+	n += copy(raw[n:], owner[:])
+	n += copy(raw[n:], a.Request)
+	h := hex.EncodeToString(raw[:n])
+	ctx.Emit(paycall.MethodPay, attrs("payment", h[:64], "merchant", m.Id, "payer", h[64:104],
+		"to", h[104:144], "amount", strconv.FormatUint(amount, 10), "request", h[144:])...)
 	return nil
 }
 
