@@ -335,8 +335,15 @@ func pay(ctx *execution.Context, args []byte) error {
 	if err := record(ctx, m.Id, KindPayment, id, amount, nil); err != nil {
 		return err
 	}
-	ctx.Emit(paycall.MethodPay, attrs("payment", hexOf(id[:]), "merchant", m.Id, "payer", hexOf(payer[:]),
-		"to", hexOf(owner[:]), "amount", strconv.FormatUint(amount, 10), "request", hexOf(a.Request))...)
+	// One string holds the hex of the ids and addresses, sliced per attribute.
+	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
+	n := copy(raw[:], id[:])
+	n += copy(raw[n:], payer[:])
+	n += copy(raw[n:], owner[:])
+	n += copy(raw[n:], a.Request)
+	h := hex.EncodeToString(raw[:n])
+	ctx.Emit(paycall.MethodPay, attrs("payment", h[:64], "merchant", m.Id, "payer", h[64:104],
+		"to", h[104:144], "amount", strconv.FormatUint(amount, 10), "request", h[144:])...)
 	return nil
 }
 
@@ -565,13 +572,25 @@ func equal(a, b []byte) bool { return string(a) == string(b) }
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
 
 // attrs builds an event's attributes from key, value pairs, leaving out
-// empty values.
+// empty values, in one allocation.
 func attrs(kv ...string) []*typespb.Attribute {
-	out := make([]*typespb.Attribute, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] != "" {
-			out = append(out, &typespb.Attribute{Key: kv[i], Value: kv[i+1]})
+	n := len(kv) / 2
+	type block struct {
+		a [6]typespb.Attribute
+		p [6]*typespb.Attribute
+	}
+	if n > 6 {
+		panic("pay: more than 6 event attributes")
+	}
+	b := new(block)
+	out := b.p[:0:n]
+	for i := range n {
+		if kv[2*i+1] == "" {
+			continue
 		}
+		a := &b.a[len(out)]
+		a.Key, a.Value = kv[2*i], kv[2*i+1]
+		out = append(out, a)
 	}
 	return out
 }
