@@ -6,6 +6,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -62,6 +63,19 @@ var reasons = []struct {
 	{governance.ErrDuplicate, connect.CodeAlreadyExists, "already_voted"},
 	{governance.ErrBadChange, connect.CodeInvalidArgument, "bad_change"},
 	{governance.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	{pay.ErrAlreadyPaid, connect.CodeFailedPrecondition, "already_paid"},
+	{pay.ErrExpired, connect.CodeFailedPrecondition, "expired"},
+	{pay.ErrCancelled, connect.CodeFailedPrecondition, "cancelled"},
+	{pay.ErrRefundExceeds, connect.CodeFailedPrecondition, "refund_exceeds_payment"},
+	{pay.ErrUnknownMerchant, connect.CodeNotFound, "unknown_merchant"},
+	{pay.ErrUnknownRequest, connect.CodeNotFound, "unknown_request"},
+	{pay.ErrUnknownPayment, connect.CodeNotFound, "unknown_payment"},
+	{pay.ErrMerchantExists, connect.CodeAlreadyExists, "merchant_exists"},
+	{pay.ErrNotOwner, connect.CodePermissionDenied, "not_owner"},
+	{pay.ErrNotAuthorised, connect.CodePermissionDenied, "not_authorised"},
+	{pay.ErrWrongAmount, connect.CodeInvalidArgument, "wrong_amount"},
+	{pay.ErrWrongMerchant, connect.CodeInvalidArgument, "wrong_merchant"},
+	{pay.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
 	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},
 	{execution.ErrUnknownMethod, connect.CodeInvalidArgument, "unknown_method"},
 }

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"connectrpc.com/connect"
 
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/identity"
 )
 
@@ -50,7 +52,21 @@ func (s *Server) GetProposal(_ context.Context, req *connect.Request[pb.GetPropo
 			votes = len(es)
 		}
 		out.Proposals = append(out.Proposals, &pb.ProposalView{Id: p.ID, Change: p.Change, Deadline: p.Deadline, Proposer: p.Proposer,
-			Created: p.Created, Executed: p.Executed, Status: p.Status(tip.Time), Votes: uint32(votes)})
+			Created: p.Created, Executed: p.Executed, Status: p.Status(tip.Time), Votes: uint32(votes), ChangeJson: changeJSON(p.Change)})
 	}
 	return connect.NewResponse(out), nil
+}
+
+// changeJSON renders an encoded change for readers (the explorer); one
+// this node cannot decode is left to the change bytes.
+func changeJSON(b []byte) string {
+	ch, err := govcall.DecodeChange(b)
+	if err != nil {
+		return ""
+	}
+	out, err := json.Marshal(ch)
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }

@@ -13,12 +13,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"connectrpc.com/connect"
 
+	"github.com/accord-chain/accord/api/explorer"
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/api/pb/pbconnect"
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -51,6 +54,10 @@ type Deps struct {
 // Server implements pbconnect.NodeServiceHandler.
 type Server struct {
 	d Deps
+	// loader reads the identity configuration, to show who signed a
+	// transaction by certificate (bindSender).
+	loaderOnce sync.Once
+	loader     *governance.Loader
 }
 
 var _ pbconnect.NodeServiceHandler = (*Server)(nil)
@@ -82,6 +89,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 			ChainID string `json:"chain_id"`
 		}{"ok", tip.Height, s.d.ChainID})
 	})
+	mux.Handle(explorer.Path, explorer.Handler())
 	if metrics != nil {
 		mux.Handle("/metrics", metrics)
 	}
@@ -211,6 +219,9 @@ func (s *Server) GetTx(_ context.Context, req *connect.Request[pb.GetTxRequest])
 	if err != nil {
 		return nil, internal(err)
 	}
+	if hdr, err := types.DecodeHeader(hb); err == nil {
+		s.bindSender(tx, hdr.Time)
+	}
 	rb, err := s.d.Store.Receipt(height, index)
 	if err != nil {
 		return nil, internal(err)
@@ -242,20 +253,6 @@ func TxView(tx *types.Tx) *pb.TxView {
 		ArgsJson:  describeArgs(tx.Body.Contract, tx.Body.Method, tx.Body.Args),
 		Raw:       tx.Raw,
 	}
-}
-
-// describeArgs renders the native token's arguments as JSON; other
-// contracts' arguments are left to their clients.
-func describeArgs(contract, method string, args []byte) string {
-	if contract != token.Name {
-		return ""
-	}
-	v, err := token.DescribeArgs(method, args)
-	if err != nil {
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // GetBlock implements the service.

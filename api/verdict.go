@@ -17,8 +17,12 @@ import (
 // WireReason is the reason a leader sends for a refused transaction.
 func WireReason(err error) p2ppb.Reason {
 	code, reason := Classify(err)
+	// Two reason strings each name two errors, told apart by their code.
 	if reason == "not_registered" && code == connect.CodeInvalidArgument {
-		return p2ppb.Reason_REASON_UNBOUND // the reason string of two errors
+		return p2ppb.Reason_REASON_UNBOUND
+	}
+	if reason == "expired" && code == connect.CodeFailedPrecondition {
+		return p2ppb.Reason_REASON_REQUEST_EXPIRED
 	}
 	if v, ok := p2ppb.Reason_value["REASON_"+strings.ToUpper(reason)]; ok && v != 0 {
 		return p2ppb.Reason(v)
@@ -35,6 +39,8 @@ func Refusal(r p2ppb.Reason, msg string) (*RemoteError, error) {
 		return &RemoteError{Code: connect.CodeInvalidArgument, Reason: "not_registered", Msg: msg}, nil
 	case p2ppb.Reason_REASON_NOT_REGISTERED:
 		return &RemoteError{Code: connect.CodePermissionDenied, Reason: "not_registered", Msg: msg}, nil
+	case p2ppb.Reason_REASON_REQUEST_EXPIRED:
+		return &RemoteError{Code: connect.CodeFailedPrecondition, Reason: "expired", Msg: msg}, nil
 	}
 	name, ok := p2ppb.Reason_name[int32(r)]
 	if !ok || r == p2ppb.Reason_REASON_ADMITTED {

@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		Submitters: cfg.Submitters, MaxPending: max(cfg.MaxPending, -1),
 		RejectedByReason: map[string]int64{},
 	}
-	if cfg.Workload == Merchants {
+	if cfg.Workload != Uniform {
 		rep.Merchants, rep.Zipf = cfg.Merchants, cfg.Zipf
 	}
 
@@ -61,9 +61,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	dest := payers.addrs
-	if cfg.Workload == Merchants {
+	if cfg.Workload != Uniform {
 		dest = merchantAddrs(cfg.Seed, cfg.Merchants)
 	}
+	pay := transfers(dest)
 	rep.KeysS = time.Since(t).Seconds()
 
 	t = time.Now()
@@ -71,13 +72,20 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Workload == Payments {
+		ids := merchantIDs(cfg.Seed, cfg.Merchants)
+		if err := r.register(ctx, ids, dest); err != nil {
+			return nil, err
+		}
+		pay = payments(ids, dest)
+	}
 	rep.FundS = time.Since(t).Seconds()
 
 	t = time.Now()
 	n := cfg.TxCount()
 	pl := makePlan(cfg.Workload, n, nonces, cfg.Merchants, cfg.Zipf, cfg.Seed)
 	prog = newProgress(progress, "pre-sign", n)
-	ld, err := signPlan(ctx, pl, payers.keys, dest, r.chain, prog)
+	ld, err := signPlan(ctx, pl, payers.keys, pay, r.chain, prog)
 	prog.finish()
 	if err != nil {
 		return nil, err

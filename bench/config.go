@@ -24,6 +24,11 @@ const (
 	// Merchants: a random payer pays a merchant drawn from a Zipf
 	// distribution, rank 1 the hottest.
 	Merchants = "merchants"
+	// Payments: as Merchants, but through the pay contract: merchants are
+	// registered (add_merchant) before the window, and each transaction
+	// pays one without a request, so it also writes a payment record and
+	// adds to the merchant's daily statement.
+	Payments = "payments"
 )
 
 // Defaults of durations, shared with the CLI's flags.
@@ -63,12 +68,13 @@ type Config struct {
 	// Issuer is the token issuer's key; it funds the payers. Required.
 	Issuer crypto.PrivateKey
 
-	// Workload is Uniform or Merchants. Default Uniform.
+	// Workload is Uniform, Merchants or Payments. Default Uniform.
 	Workload string
 	// Accounts is the number of payers. Default 10,000.
 	Accounts int
-	// Merchants is the number of merchants (addresses only) in the
-	// Merchants workload. Default 5,000.
+	// Merchants is the number of merchants of the Merchants workload
+	// (addresses only) and the Payments workload (registered). Default
+	// 5,000.
 	Merchants int
 	// Zipf is the exponent s of the merchant distribution: merchant of rank
 	// k is paid with probability proportional to k^-s. Must be > 1.
@@ -154,8 +160,8 @@ func (c *Config) Validate() error {
 		return bad("--node is required")
 	case c.Issuer == nil:
 		return bad("an issuer key is required (--from)")
-	case c.Workload != Uniform && c.Workload != Merchants:
-		return bad("--workload %q: want %s or %s", c.Workload, Uniform, Merchants)
+	case c.Workload != Uniform && c.Workload != Merchants && c.Workload != Payments:
+		return bad("--workload %q: want %s, %s or %s", c.Workload, Uniform, Merchants, Payments)
 	case c.Accounts < 1:
 		return bad("--accounts %d: want at least 1", c.Accounts)
 	case c.Workload == Uniform && c.Accounts < 2:

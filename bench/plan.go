@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
@@ -45,7 +46,7 @@ func makePlan(workload string, n int, start []uint64, merchants int, zipf float6
 	}
 	rng := rand.New(rand.NewPCG(seed, planStream))
 	var pick *rand.Zipf
-	if workload == Merchants {
+	if workload != Uniform {
 		pick = newMerchantPicker(rng, zipf, merchants)
 	}
 	// Payers that may still pay, so that a full payer is never drawn.
@@ -96,14 +97,19 @@ type chain struct {
 	expires uint64 // unix ms
 }
 
-// sign signs one token call. It is the bench's only way to build a
-// transaction.
+// sign signs one token call.
 func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []byte) ([]byte, types.Hash, error) {
+	return c.signCall(key, nonce, tokencall.Name, method, args)
+}
+
+// signCall signs one call. It is the bench's only way to build a
+// transaction.
+func (c chain) signCall(key crypto.PrivateKey, nonce uint64, contract, method string, args []byte) ([]byte, types.Hash, error) {
 	tx, err := types.SignTx(&pb.TxPayload{
 		ChainId:   c.id,
 		Nonce:     nonce,
 		ExpiresAt: c.expires,
-		Contract:  tokencall.Name,
+		Contract:  contract,
 		Method:    method,
 		Args:      args,
 	}, key, c.hash)
@@ -113,8 +119,28 @@ func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []b
 	return tx.Raw, tx.ID, nil
 }
 
+// payment is how a workload pays: the contract, method and arguments of
+// amount to payee (an index into the workload's destinations).
+type payment func(payee int32, amount uint64) (contract, method string, args []byte)
+
+// transfers pays the destinations with token transfers.
+func transfers(dest []types.Address) payment {
+	return func(payee int32, amount uint64) (string, string, []byte) {
+		return tokencall.Name, tokencall.MethodTransfer, tokencall.Transfer(dest[payee], amount)
+	}
+}
+
+// payments pays registered merchants through the pay contract, without a
+// request, naming each merchant's owner so that the node can schedule the
+// payments in parallel.
+func payments(ids []string, owners []types.Address) payment {
+	return func(payee int32, amount uint64) (string, string, []byte) {
+		return paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, ids[payee], amount, owners[payee])
+	}
+}
+
 // signPlan signs every transaction of pl over all cores.
-func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []types.Address, ch chain, prog *progress) (*load, error) {
+func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, pay payment, ch chain, prog *progress) (*load, error) {
 	n := len(pl.payer)
 	ld := &load{
 		raws:   make([][]byte, n),
@@ -124,8 +150,8 @@ func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []ty
 	}
 	err := parallel(ctx, n, prog, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			args := tokencall.Transfer(dest[pl.payee[i]], uint64(pl.amount[i]))
-			raw, id, err := ch.sign(keys[pl.payer[i]], pl.nonce[i], tokencall.MethodTransfer, args)
+			contract, method, args := pay(pl.payee[i], uint64(pl.amount[i]))
+			raw, id, err := ch.signCall(keys[pl.payer[i]], pl.nonce[i], contract, method, args)
 			if err != nil {
 				return err
 			}

@@ -93,7 +93,7 @@ func (r *Report) WriteText(w io.Writer) {
 		rate = fmt.Sprintf("%g tx/s", r.Rate)
 	}
 	load := fmt.Sprintf("%s, %d %s payers", r.Workload, r.Accounts, r.Crypto)
-	if r.Workload == Merchants {
+	if r.Workload != Uniform {
 		load += fmt.Sprintf(", %d merchants, zipf %g", r.Merchants, r.Zipf)
 	}
 	fmt.Fprintf(w, "workload       %s\n", load)

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/accord-chain/accord/bench"
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/internal/cli"
 	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
 	"github.com/accord-chain/accord/node/nodetest"
+	"github.com/accord-chain/accord/sdk"
 )
 
 // startNode runs a fresh single-node chain in this process on a free
@@ -101,5 +104,58 @@ func TestSmoke(t *testing.T) {
 	if mrep.Workload != bench.Merchants || mrep.Merchants != 50 || mrep.Rate != 1500 || mrep.Presigned != 3000 {
 		t.Errorf("merchants report: workload %q, merchants %d, rate %g, pre-signed %d; want merchants, 50, 1500, 3000",
 			mrep.Workload, mrep.Merchants, mrep.Rate, mrep.Presigned)
+	}
+}
+
+// TestPaymentsSmoke runs the payments workload for about 2 s: the
+// merchants are registered through the pay contract, every payment
+// commits, and the merchants' daily statements count exactly the
+// committed payments.
+func TestPaymentsSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, keys := startNode(t)
+	ks, err := keystore.Open(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := ks.Get(provision.AdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const merchants = 40
+	rep, err := bench.Run(ctx, bench.Config{
+		Node: url, Issuer: admin.Private, Workload: bench.Payments, Merchants: merchants, Zipf: 1.2,
+		Accounts: 200, Duration: 2 * time.Second, MaxTxs: 3000, Seed: 4,
+	}, nil)
+	if err != nil {
+		t.Fatalf("payments: %v", err)
+	}
+	checkCounts(t, "payments", rep)
+	c := sdk.New(url)
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Block(ctx, st.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := paycall.Day(b.Header.Time)
+	var count uint64
+	for k := range merchants {
+		for _, d := range []uint32{today - 1, today} {
+			s, err := c.Statement(ctx, fmt.Sprintf("bench-4-%d", k), paycall.FormatDay(d), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			count += s.Payments.GetCount()
+		}
+	}
+	if int64(count) != rep.Committed {
+		t.Errorf("statements count %d payments, the bench committed %d", count, rep.Committed)
 	}
 }

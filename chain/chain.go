@@ -312,14 +312,14 @@ func (c *Chain) commit(b *pendingBlock) error {
 	for i, tx := range b.p.Txs {
 		ids[i] = store.Hash(tx.ID)
 	}
-	if err := c.cfg.Store.CommitBlock(blockCommit(b.p.Height, b.p.Time, b.res, ids, b.unsynced)); err != nil {
+	if err := c.cfg.Store.CommitBlock(blockCommit(b.p.Height, b.p.Time, b.res, ids, historyOf(b.p.Txs, b.res.Receipts), b.unsynced)); err != nil {
 		return fmt.Errorf("commit block %d: %w", b.p.Height, err)
 	}
 	return nil
 }
 
 // blockCommit is the store's write of an executed block.
-func blockCommit(height, time uint64, res *execution.Result, ids []store.Hash, unsynced bool) *store.BlockCommit {
+func blockCommit(height, time uint64, res *execution.Result, ids []store.Hash, history []store.HistoryEntry, unsynced bool) *store.BlockCommit {
 	writes := make([]store.Write, len(res.Writes))
 	for i, w := range res.Writes {
 		writes[i] = store.Write{Key: w.Key, Value: w.Value, Delete: w.Delete}
@@ -331,6 +331,7 @@ func blockCommit(height, time uint64, res *execution.Result, ids []store.Hash, u
 		Hash:     store.Hash(res.Hash),
 		TxIDs:    ids,
 		Receipts: res.EncodedReceipts,
+		History:  history,
 		Writes:   writes,
 		Tip: store.Tip{
 			Height:       height,
@@ -355,7 +356,7 @@ func CommitGenesis(s *store.Store, exec *execution.Executor, t uint64, writes []
 	if err := s.PutMeta(meta, doc); err != nil {
 		return err
 	}
-	return s.CommitBlock(blockCommit(0, t, res, nil, false))
+	return s.CommitBlock(blockCommit(0, t, res, nil, nil, false))
 }
 
 // publish tells the pool and the subscribers of a committed block.

@@ -38,6 +38,11 @@ type AccessList struct {
 	start   int      // the current transaction's first entry
 	index   map[string]int
 	kept    any
+
+	// The block and the transaction being predicted.
+	height, time uint64
+	txID         types.Hash
+	txIndex      int
 }
 
 // accessKind is how a transaction may touch a key.
@@ -50,6 +55,10 @@ const (
 	// Context.AddUint64 and never reads it, so credits from many
 	// transactions commute.
 	credit
+	// read: the transaction only reads the key. Reads of a key that no
+	// transaction of the block writes or credits commute; where one does,
+	// the schedule treats the reads as exclusive.
+	read
 )
 
 // indexAccessAfter is the number of keys one transaction declares above which
@@ -78,6 +87,36 @@ func (a *AccessList) Exclusive(key []byte) { a.add(a.arena.concat(a.prefix, key)
 // ways is exclusive.
 func (a *AccessList) Credit(key []byte) { a.add(a.arena.concat(a.prefix, key), credit) }
 
+// Read declares that the call may read key, in the contract's namespace,
+// and does nothing else with it. Transactions that only read a key do not
+// order each other: a merchant record that every payment reads does not
+// serialise a block. A key declared both as read and otherwise is
+// exclusive.
+func (a *AccessList) Read(key []byte) { a.add(a.arena.concat(a.prefix, key), read) }
+
+// Within runs f with the list declaring keys in the namespace of another
+// contract, for a native contract that moves another native contract's
+// state through that contract's own functions (see Context.Within).
+func (a *AccessList) Within(contract string, f func()) {
+	saved := a.prefix
+	a.prefix = contractPrefix + contract + "/"
+	defer func() { a.prefix = saved }()
+	f()
+}
+
+// Height and Time are those of the block being predicted (Time in unix
+// ms), so a call may declare keys that depend on them.
+func (a *AccessList) Height() uint64 { return a.height }
+
+// Time is the block time in unix milliseconds; see Height.
+func (a *AccessList) Time() uint64 { return a.time }
+
+// TxID is the id of the transaction being predicted.
+func (a *AccessList) TxID() types.Hash { return a.txID }
+
+// TxIndex is the index in the block of the transaction being predicted.
+func (a *AccessList) TxIndex() int { return a.txIndex }
+
 // Keep hands v to the transaction's Call, as Context.Kept, when the block
 // runs in parallel: Predict can keep the arguments it decoded so that Call
 // need not decode them again. Call gets nil instead when the block runs
@@ -97,8 +136,8 @@ func (a *AccessList) current() []access { return a.entries[a.start:len(a.entries
 
 func (a *AccessList) add(full []byte, kind accessKind) {
 	if i := findAccess(a.current(), a.index, full); i >= 0 {
-		if kind == exclusive {
-			a.entries[a.start+i].kind = exclusive
+		if e := &a.entries[a.start+i]; e.kind != kind {
+			e.kind = exclusive
 		}
 		return
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/accord-chain/accord/contracts/pay"
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
@@ -15,7 +17,7 @@ import (
 	"github.com/accord-chain/accord/types/pb"
 )
 
-const benchAccounts, benchTxs = 10_000, 10_000
+const benchAccounts, benchTxs, benchMerchants = 10_000, 10_000, 100
 
 // benchChain is the benchmarks' state, 10,000 funded accounts, and their
 // blocks, made once.
@@ -30,9 +32,16 @@ var benchChain = sync.OnceValues(func() (*exectest.State, map[string][]*types.Tx
 	if err != nil {
 		panic(err)
 	}
+	for k := range benchMerchants {
+		w, err := pay.GenesisMerchant(fmt.Sprint("m", k), "", accts[k].Address)
+		if err != nil {
+			panic(err)
+		}
+		gw = append(gw, w)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	blocks := map[string][]*types.Tx{}
-	for _, name := range []string{"uniform", "hotmerchant"} {
+	for _, name := range []string{"uniform", "hotmerchant", "payments"} {
 		for _, a := range accts {
 			a.Nonce = 0 // each block follows genesis
 		}
@@ -41,6 +50,14 @@ var benchChain = sync.OnceValues(func() (*exectest.State, map[string][]*types.Tx
 			from, to := accts[rng.IntN(benchAccounts)], accts[rng.IntN(benchAccounts)]
 			if name == "hotmerchant" && rng.IntN(5) < 4 {
 				to = accts[1]
+			}
+			if name == "payments" {
+				k := 0
+				if rng.IntN(5) == 0 {
+					k = rng.IntN(benchMerchants)
+				}
+				txs = append(txs, from.Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, fmt.Sprint("m", k), uint64(rng.IntN(1000)+1), accts[k].Address)))
+				continue
 			}
 			txs = append(txs, from.Tx(token.Name, token.MethodTransfer, tokencall.Transfer(to.Address, uint64(rng.IntN(1000)+1))))
 		}
@@ -52,16 +69,18 @@ var benchChain = sync.OnceValues(func() (*exectest.State, map[string][]*types.Tx
 // BenchmarkExecute executes a block of 10,000 Ed25519-signed token transfers
 // among 10,000 funded accounts over an in-memory state, sequentially
 // (workers=1) and in parallel. In "uniform" senders and recipients are
-// drawn uniformly; in "hotmerchant" 80% of the transfers pay one account.
+// drawn uniformly; in "hotmerchant" 80% of the transfers pay one account;
+// "payments" are pay contract payments without requests, 80% of them to
+// one of 100 merchants.
 // Signature checks are not part of execution. ns/tx is the figure the
 // node's throughput budget is written in; on a shared machine, compare
 // medians of -count 5 or more.
 func BenchmarkExecute(b *testing.B) {
 	for _, workers := range []int{1, 2} {
-		for _, block := range []string{"uniform", "hotmerchant"} {
+		for _, block := range []string{"uniform", "hotmerchant", "payments"} {
 			b.Run(fmt.Sprintf("workers=%d/%s", workers, block), func(b *testing.B) {
 				state, blocks := benchChain()
-				ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: workers}, token.New())
+				ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: workers}, token.New(), pay.New())
 				if err != nil {
 					b.Fatal(err)
 				}

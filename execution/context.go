@@ -39,9 +39,10 @@ type Context struct {
 	signer any // the Gate's verdict on the sender; nil on an open chain
 	height uint64
 	time   uint64
+	txID   types.Hash
 
-	// Parallel only: the transaction's index in the block, what it
-	// declared, and its credits, whose values the merge fills in. After a
+	// The transaction's index in the block (0 in Simulate); parallel
+	// only: what it declared, and its credits, whose values the merge fills in. After a
 	// rollback the credits are void but still checked: a sequential
 	// AddUint64 that would have failed may have changed what the contract
 	// did before it failed.
@@ -81,6 +82,25 @@ func (c *Context) Height() uint64 { return c.height }
 
 // Time is the block time, unix milliseconds.
 func (c *Context) Time() uint64 { return c.time }
+
+// TxID is the id of the transaction being executed (zero in Simulate).
+func (c *Context) TxID() types.Hash { return c.txID }
+
+// TxIndex is the index of the transaction in its block (0 in Simulate).
+func (c *Context) TxIndex() int { return int(c.tx) }
+
+// Within runs f with c reading and writing the namespace of another
+// contract, and returns what f returns. It is for a native contract that
+// moves another native contract's state, and only through that contract's
+// own exported functions, which keep its invariants (the pay contract
+// moves token balances with token.Debit and token.Credit). Events emitted
+// inside name the other contract.
+func (c *Context) Within(contract string, f func() error) error {
+	savedName, savedPrefix := c.contract, c.prefix
+	c.contract, c.prefix = contract, contractPrefix+contract+"/"
+	defer func() { c.contract, c.prefix = savedName, savedPrefix }()
+	return f()
+}
 
 // Contract is the name of the contract being called.
 func (c *Context) Contract() string { return c.contract }
@@ -220,8 +240,11 @@ func (c *Context) stop(format string, args ...any) error {
 // undeclared stops the parallel run for a key used in a way the transaction
 // did not declare; a is the key's index in c.acc, or -1.
 func (c *Context) undeclared(a int, full []byte, did string) error {
-	if a < 0 {
+	switch {
+	case a < 0:
 		return c.stop("%s %q, which it did not declare", did, full)
+	case c.acc[a].kind == read:
+		return c.stop("%s %q, which it declared as read only", did, full)
 	}
 	return c.stop("%s %q, which it declared as a credit", did, full)
 }
@@ -327,7 +350,7 @@ func (c *Context) fullKey(key []byte) []byte {
 func (c *Context) get(full []byte) ([]byte, error) {
 	a := -1
 	if c.lane != nil {
-		if a = c.declared(full); a < 0 || c.acc[a].kind != exclusive {
+		if a = c.declared(full); a < 0 || c.acc[a].kind == credit {
 			return nil, c.undeclared(a, full, "read")
 		}
 	}
@@ -340,9 +363,14 @@ func (c *Context) get(full []byte) ([]byte, error) {
 	c.reads = append(c.reads, full)
 	var v []byte
 	var err error
-	if a >= 0 {
+	switch {
+	case a >= 0 && c.acc[a].kind == read:
+		// No transaction of the block writes the key (see
+		// schedule.joinExclusive): committed state is its value.
+		v, err = c.lane.run.state.Get(full)
+	case a >= 0:
 		v, err = c.lane.value(c.acc[a].id, c.tx, full)
-	} else {
+	default:
 		v, err = c.view.get(full)
 	}
 	if err != nil {

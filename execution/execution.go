@@ -26,8 +26,10 @@
 // Predict. Each transaction declares, before it runs, every state key it
 // may touch: the executor declares the sender's nonce, the contract the
 // rest (Predictor). A key is declared exclusive (the transaction may read
-// and write it) or as a credit (it only adds to the key's u64 counter with
-// Context.AddUint64 and never reads it). A contract that cannot predict a
+// and write it), as a credit (it only adds to the key's u64 counter with
+// Context.AddUint64 and never reads it) or as read only. Reads of a key
+// that no transaction of the block writes or credits read committed state
+// and order nothing; where one does, they count as exclusive. A contract that cannot predict a
 // call makes the block run sequentially; so does a transaction that is not
 // decoded. Whether a block runs in parallel depends only on the block.
 //

@@ -232,6 +232,7 @@ func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdi
 		if tx == nil || tx.Body == nil {
 			return nil, notDecoded(in.Height, i)
 		}
+		ctx.tx = int32(i)
 		status, msg, err := e.execTx(ctx, tx, gv.at(i))
 		if err != nil {
 			return nil, fmt.Errorf("execution: block %d, transaction %d: %w", in.Height, i, err)
@@ -326,6 +327,7 @@ func (e *Executor) newRun(state StateReader, txs int) *run {
 func (e *Executor) execTx(ctx *Context, tx *types.Tx, gv *verdict) (pb.TxStatus, string, error) {
 	body := tx.Body
 	ctx.begin(tx.Sender)
+	ctx.txID = tx.ID
 	if msg, ok := e.precheck(tx, ctx.time, gv); !ok {
 		return statusInvalid, msg, nil
 	}

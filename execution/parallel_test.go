@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/accord-chain/accord/contracts/pay"
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/crypto"
@@ -143,6 +145,15 @@ type metaRun struct {
 	// chain holds the hops still to make: each moves what the previous
 	// one brought.
 	chain []hop
+	// requests are the hot merchant's payment requests so far; payments
+	// its payments so far; added counts merchants added by transactions.
+	requests, payments []types.Hash
+	added              int
+	// unpaid are merchants added by transactions and not yet paid.
+	unpaid []string
+	// unpredictable is set for a block that may hold calls no Predictor
+	// can declare (refunds, payments that do not name the owner).
+	unpredictable bool
 }
 
 type hop struct {
@@ -153,12 +164,12 @@ type hop struct {
 func newMetaRun(t *testing.T, seed uint64) *metaRun {
 	m := &metaRun{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), par: map[int]*execution.Executor{}}
 	var err error
-	m.seq, err = execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 1}, token.New(), tally{})
+	m.seq, err = execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 1}, token.New(), tally{}, pay.New())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []int{2, 4, 8} {
-		ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: w}, tally{}, token.New())
+		ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: w}, tally{}, token.New(), pay.New())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,6 +195,18 @@ func newMetaRun(t *testing.T, seed uint64) *metaRun {
 	gw, err := token.Genesis(m.accts[issuerIdx].Address, alloc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The hot merchant is paid to the merchant account, which also pays
+	// others; a cold one to a cold account.
+	for _, mc := range []struct {
+		id    string
+		owner int
+	}{{"hot", merchantIdx}, {"cold", coldFirst + 1}} {
+		w, err := pay.GenesisMerchant(mc.id, mc.id, m.accts[mc.owner].Address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gw = append(gw, w)
 	}
 	g, err := m.seq.Genesis(1000, gw)
 	if err != nil {
@@ -230,8 +253,54 @@ func (m *metaRun) tallyKey() string {
 	return fmt.Sprintf("hot%d", m.rng.IntN(3))
 }
 
+// payTx draws a call of the pay contract: mostly payments to the hot
+// merchant, with and without its requests, and some that fail.
+func (m *metaRun) payTx() *types.Tx {
+	hot := m.accts[merchantIdx].Address
+	amount := 1 + m.rng.Uint64N(200)
+	payer := m.pick(hotFirst, freshFirst)
+	call := func(from int, method string, args []byte) *types.Tx {
+		return m.accts[from].Tx(paycall.Name, method, args)
+	}
+	switch r := m.rng.IntN(100); {
+	case r < 50:
+		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", amount, hot))
+	case r < 58:
+		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "cold", amount, m.accts[coldFirst+1].Address))
+	case r < 66:
+		return call(merchantIdx, paycall.MethodRequest, paycall.Request("hot", amount, 1000*(m.height+3), ""))
+	case r < 78 && len(m.requests) > 0: // some twice, some expired
+		req := m.requests[m.rng.IntN(len(m.requests))]
+		return call(payer, paycall.MethodPay, paycall.Pay(req, "hot", 0, hot))
+	case r < 82: // a stale owner: fails
+		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", amount, m.accts[0].Address))
+	case r < 85: // unknown merchant
+		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "ghost", amount, hot))
+	case r < 88: // a merchant added in this block and paid in it
+		m.added++
+		id := "new" + strconv.Itoa(m.added)
+		m.unpaid = append(m.unpaid, id)
+		return call(issuerIdx, paycall.MethodAddMerchant, paycall.AddMerchant(id, id, m.accts[freshFirst].Address))
+	case r < 94 && m.unpredictable && len(m.payments) > 0: // cannot be predicted
+		p := m.payments[m.rng.IntN(len(m.payments))]
+		return call(merchantIdx, paycall.MethodRefund, paycall.Refund(p, 1+m.rng.Uint64N(60)))
+	case r < 97 && m.unpredictable:
+		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", amount, types.Address{}))
+	}
+	return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", 1_000_000_000, hot)) // insufficient
+}
+
 // tx draws the next transaction of a block.
 func (m *metaRun) tx() *types.Tx {
+	if len(m.unpaid) > 0 && m.rng.IntN(2) == 0 {
+		id := m.unpaid[0]
+		m.unpaid = m.unpaid[1:]
+		return m.accts[m.pick(hotFirst, coldFirst)].Tx(paycall.Name, paycall.MethodPay,
+			paycall.Pay(types.Hash{}, id, 1+m.rng.Uint64N(9), m.accts[freshFirst].Address))
+	}
+	if m.rng.IntN(4) == 0 {
+		return m.payTx()
+	}
 	if len(m.chain) > 0 && m.rng.IntN(4) == 0 {
 		h := m.chain[0]
 		m.chain = m.chain[1:]
@@ -322,6 +391,8 @@ func (m *metaRun) block(size int) {
 	m.t.Helper()
 	// A balance that overflows, or keys that break credits.
 	m.mayFallBack = m.seed%5 == 0 || m.rng.IntN(4) == 0
+	m.unpredictable = m.rng.IntN(10) == 0
+	m.mayFallBack = m.mayFallBack || m.unpredictable
 	txs := make([]*types.Tx, size)
 	for i := range txs {
 		txs[i] = m.tx()
@@ -356,6 +427,17 @@ func (m *metaRun) block(size int) {
 			m.fellBack++
 		default:
 			m.t.Fatalf("seed %d, block %d, %d workers: fell back to sequential: %s", m.seed, in.Height, w, st.Fallback)
+		}
+	}
+	for i, rc := range want.Receipts {
+		if rc.Status != pb.TxStatus_TX_STATUS_OK || txs[i].Body.Contract != paycall.Name {
+			continue
+		}
+		switch txs[i].Body.Method {
+		case paycall.MethodRequest:
+			m.requests = append(m.requests, txs[i].ID)
+		case paycall.MethodPay:
+			m.payments = append(m.payments, txs[i].ID)
 		}
 	}
 	m.state.Apply(want.Writes)
@@ -427,6 +509,8 @@ func (liar) Predict(acc *execution.AccessList, _ types.Address, method string, _
 	switch method {
 	case "credit-read", "credit-set", "peek":
 		acc.Credit([]byte("k"))
+	case "shared-read", "read-set":
+		acc.Read([]byte("k"))
 	case "honest":
 		for i := range 20 {
 			acc.Exclusive(fmt.Appendf(nil, "x%d", i))
@@ -441,9 +525,9 @@ func (liar) Predict(acc *execution.AccessList, _ types.Address, method string, _
 
 func (liar) Call(ctx *execution.Context, method string, _ []byte) error {
 	switch method {
-	case "write", "credit-set":
+	case "write", "credit-set", "read-set":
 		ctx.Set([]byte("k"), []byte("v"))
-	case "read", "credit-read":
+	case "read", "credit-read", "shared-read":
 		if _, err := ctx.Get([]byte("k")); err != nil {
 			return err
 		}
@@ -513,6 +597,8 @@ func TestFallbackKeepsResults(t *testing.T) {
 		{"liar", "credit-read", `read "c/liar/k", which it declared as a credit`},
 		{"liar", "credit-set", `wrote "c/liar/k", which it declared as a credit`},
 		{"liar", "peek", "looked at its credits through WriteSet"},
+		{"liar", "read-set", `wrote "c/liar/k", which it declared as read only`},
+		{"liar", "shared-read", ""},
 		{"liar", "honest", ""},
 	} {
 		t.Run(tc.contract+"/"+tc.method, func(t *testing.T) {
@@ -610,5 +696,48 @@ func TestHotMerchantDoesNotSerialise(t *testing.T) {
 		if r.Status != pb.TxStatus_TX_STATUS_OK {
 			t.Errorf("receipt %d = %v %q, want OK", i, r.Status, r.Message)
 		}
+	}
+}
+
+// TestHotMerchantPaymentsDoNotSerialise is the same for the pay contract:
+// a block in which most transactions pay one merchant (each reading the
+// merchant, crediting its owner and the day's counters, and writing its
+// own payment and statement entry) still splits into many small groups,
+// and the day's statement counts every payment.
+func TestHotMerchantPaymentsDoNotSerialise(t *testing.T) {
+	w := newWorld(t, 300)
+	owner := w.accts[1].Address
+	mw, err := pay.GenesisMerchant("hot", "Hot", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.state.Apply([]execution.Write{mw})
+	rng := rand.New(rand.NewPCG(8, 8))
+	var txs []*types.Tx
+	var sum uint64
+	for range 1000 {
+		payer := 2 + rng.IntN(298)
+		if rng.IntN(5) < 4 {
+			a := 1 + rng.Uint64N(3)
+			sum += a
+			txs = append(txs, w.accts[payer].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", a, owner)))
+		} else {
+			txs = append(txs, w.transfer(payer, 2+rng.IntN(298), 1+rng.Uint64N(3)))
+		}
+	}
+	in := w.input(txs...)
+	res := bothWays(t, w.state, in, func() execution.Contract { return token.New() }, func() execution.Contract { return pay.New() })
+	if st := res.Stats; st.Workers != 4 || st.Groups < 250 || st.LargestGroup > 20 {
+		t.Errorf("stats = %+v; want 4 workers and the block in hundreds of small groups", st)
+	}
+	for i, r := range res.Receipts {
+		if r.Status != pb.TxStatus_TX_STATUS_OK {
+			t.Errorf("receipt %d = %v %q, want OK", i, r.Status, r.Message)
+		}
+	}
+	w.state.Apply(res.Writes)
+	ps, _, err := pay.DayTotals(w.state, "hot", paycall.Day(in.Time))
+	if err != nil || ps.Sum != sum || ps.Count == 0 {
+		t.Errorf("day totals %v, %v; want a sum of %d", ps, err, sum)
 	}
 }

@@ -124,6 +124,7 @@ func (e *Executor) predict(in *BlockInput, gv verdicts, s *schedule, ch *predict
 			continue
 		}
 		ch.acc.begin()
+		ch.acc.height, ch.acc.time, ch.acc.txID, ch.acc.txIndex = in.Height, in.Time, tx.ID, i
 		ch.acc.add(ch.arena.concat(noncePrefix, tx.Sender[:]), exclusive)
 		body := tx.Body
 		if c, ok := e.contracts[body.Contract]; ok {
@@ -144,10 +145,26 @@ func (e *Executor) predict(in *BlockInput, gv verdicts, s *schedule, ch *predict
 // joinExclusive numbers the block's distinct keys in the order the block
 // first declares them, and puts every two transactions that access one key
 // exclusively in one set, returned as a union-find forest over transaction
-// indices. naccess is the number of declared accesses.
+// indices. naccess is the number of declared accesses. A read of a key that
+// some transaction of the block writes or credits counts as exclusive, so
+// it runs in block order with them; reads of a key nobody in the block
+// changes join nothing.
 func (s *schedule) joinExclusive(naccess int) []int32 {
 	s.keys = make([]keyPlan, 0, naccess)
 	table := newKeyTable(naccess)
+	var changed []bool // by key number: some transaction writes or credits it
+	for i := range s.txs {
+		for j := range s.txs[i].acc {
+			a := &s.txs[i].acc[j]
+			a.id = table.number(s, a.key)
+			for int(a.id) >= len(changed) {
+				changed = append(changed, false)
+			}
+			if a.kind != read {
+				changed[a.id] = true
+			}
+		}
+	}
 	parent := make([]int32, len(s.txs))
 	for i := range parent {
 		parent[i] = int32(i)
@@ -158,11 +175,14 @@ func (s *schedule) joinExclusive(naccess int) []int32 {
 		off += int32(len(s.txs[i].acc))
 		for j := range s.txs[i].acc {
 			a := &s.txs[i].acc[j]
-			a.id = table.number(s, a.key)
-			if a.kind != exclusive {
+			switch {
+			case a.kind == credit:
 				coff++
 				continue
+			case a.kind == read && !changed[a.id]:
+				continue
 			}
+			a.kind = exclusive
 			k := &s.keys[a.id]
 			if k.firstExcl < 0 {
 				k.firstExcl = int32(i)

@@ -124,6 +124,9 @@ type BlockCommit struct {
 	// Tip becomes the new tip atomically with everything else. Tip.Height must
 	// equal Height; Tip.Empty is ignored (a committed tip is never empty).
 	Tip Tip
+	// History lists the accounts each transaction names, for the account
+	// history index (see history.go); the caller decides which.
+	History []HistoryEntry
 	// Unsynced skips the fsync of this commit: it becomes durable with the
 	// next synced one (the write-ahead log is sequential), and a crash
 	// before that may lose it, never corrupt it. For runs of blocks that
@@ -622,6 +625,7 @@ func (s *Store) CommitBlock(c *BlockCommit) (err error) {
 	for _, i := range order {
 		_ = b.Set(txKey(c.TxIDs[i]), encodeTxLoc(c.Height, i), nil)
 	}
+	putHistory(b, c)
 	newTip := c.Tip
 	newTip.Empty = false
 	_ = b.Set(keyTip, encodeTip(newTip), nil)
@@ -660,7 +664,7 @@ func validateCommit(c *BlockCommit) error {
 	case uint64(len(c.TxIDs)) > uint64(^uint32(0)):
 		return fmt.Errorf("%w: too many txs (%d)", ErrInvalid, len(c.TxIDs))
 	}
-	return nil
+	return validateHistory(c)
 }
 
 // commitSize estimates the batch representation size of c so that the batch

@@ -1665,10 +1665,11 @@ type ProposalView struct {
 	Change        []byte                 `protobuf:"bytes,2,opt,name=change,proto3" json:"change,omitempty"`      // the encoded change, exactly as endorsers sign it
 	Deadline      uint64                 `protobuf:"varint,3,opt,name=deadline,proto3" json:"deadline,omitempty"` // unix ms
 	Proposer      string                 `protobuf:"bytes,4,opt,name=proposer,proto3" json:"proposer,omitempty"`
-	Created       uint64                 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`   // block time of the proposal
-	Executed      uint64                 `protobuf:"varint,6,opt,name=executed,proto3" json:"executed,omitempty"` // height at which it applied; 0 if not
-	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`      // open, executed or expired (at the last block's time)
-	Votes         uint32                 `protobuf:"varint,8,opt,name=votes,proto3" json:"votes,omitempty"`       // endorsements received
+	Created       uint64                 `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`                        // block time of the proposal
+	Executed      uint64                 `protobuf:"varint,6,opt,name=executed,proto3" json:"executed,omitempty"`                      // height at which it applied; 0 if not
+	Status        string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`                           // open, executed or expired (at the last block's time)
+	Votes         uint32                 `protobuf:"varint,8,opt,name=votes,proto3" json:"votes,omitempty"`                            // endorsements received
+	ChangeJson    string                 `protobuf:"bytes,9,opt,name=change_json,json=changeJson,proto3" json:"change_json,omitempty"` // the change decoded, as accord gov propose --change takes it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1757,6 +1758,13 @@ func (x *ProposalView) GetVotes() uint32 {
 		return x.Votes
 	}
 	return 0
+}
+
+func (x *ProposalView) GetChangeJson() string {
+	if x != nil {
+		return x.ChangeJson
+	}
+	return ""
 }
 
 type GetProposalResponse struct {
@@ -2363,6 +2371,1002 @@ func (x *GetConfigResponse) GetRevoked() []*RevokedView {
 	return nil
 }
 
+type ListAccountTxsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"` // address, hex
+	Limit         uint32                 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`    // 0: 50; at most 1000
+	Before        string                 `protobuf:"bytes,3,opt,name=before,proto3" json:"before,omitempty"`   // a next cursor from an earlier answer; empty: the newest
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountTxsRequest) Reset() {
+	*x = ListAccountTxsRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountTxsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountTxsRequest) ProtoMessage() {}
+
+func (x *ListAccountTxsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountTxsRequest.ProtoReflect.Descriptor instead.
+func (*ListAccountTxsRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListAccountTxsRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ListAccountTxsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAccountTxsRequest) GetBefore() string {
+	if x != nil {
+		return x.Before
+	}
+	return ""
+}
+
+type AccountTx struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxId          string                 `protobuf:"bytes,1,opt,name=tx_id,json=txId,proto3" json:"tx_id,omitempty"`
+	Height        uint64                 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	Index         uint32                 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Contract      string                 `protobuf:"bytes,4,opt,name=contract,proto3" json:"contract,omitempty"`
+	Method        string                 `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	Status        string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"` // ok, failed or invalid
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountTx) Reset() {
+	*x = AccountTx{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountTx) ProtoMessage() {}
+
+func (x *AccountTx) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountTx.ProtoReflect.Descriptor instead.
+func (*AccountTx) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *AccountTx) GetTxId() string {
+	if x != nil {
+		return x.TxId
+	}
+	return ""
+}
+
+func (x *AccountTx) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *AccountTx) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AccountTx) GetContract() string {
+	if x != nil {
+		return x.Contract
+	}
+	return ""
+}
+
+func (x *AccountTx) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AccountTx) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+type ListAccountTxsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Txs           []*AccountTx           `protobuf:"bytes,1,rep,name=txs,proto3" json:"txs,omitempty"`   // newest first
+	Next          string                 `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"` // the cursor of the next page; empty at the end
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountTxsResponse) Reset() {
+	*x = ListAccountTxsResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountTxsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountTxsResponse) ProtoMessage() {}
+
+func (x *ListAccountTxsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountTxsResponse.ProtoReflect.Descriptor instead.
+func (*ListAccountTxsResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListAccountTxsResponse) GetTxs() []*AccountTx {
+	if x != nil {
+		return x.Txs
+	}
+	return nil
+}
+
+func (x *ListAccountTxsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+type GetMerchantRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMerchantRequest) Reset() {
+	*x = GetMerchantRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMerchantRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMerchantRequest) ProtoMessage() {}
+
+func (x *GetMerchantRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMerchantRequest.ProtoReflect.Descriptor instead.
+func (*GetMerchantRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetMerchantRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type Merchant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Owner         string                 `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"` // address, hex
+	CreatedHeight uint64                 `protobuf:"varint,4,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Merchant) Reset() {
+	*x = Merchant{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Merchant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Merchant) ProtoMessage() {}
+
+func (x *Merchant) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Merchant.ProtoReflect.Descriptor instead.
+func (*Merchant) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Merchant) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Merchant) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Merchant) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *Merchant) GetCreatedHeight() uint64 {
+	if x != nil {
+		return x.CreatedHeight
+	}
+	return 0
+}
+
+type ListMerchantsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Limit         uint32                 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"` // 0: 100; at most 1000
+	After         string                 `protobuf:"bytes,2,opt,name=after,proto3" json:"after,omitempty"`  // list ids after this one (a next cursor)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMerchantsRequest) Reset() {
+	*x = ListMerchantsRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMerchantsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMerchantsRequest) ProtoMessage() {}
+
+func (x *ListMerchantsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMerchantsRequest.ProtoReflect.Descriptor instead.
+func (*ListMerchantsRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListMerchantsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListMerchantsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+type ListMerchantsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merchants     []*Merchant            `protobuf:"bytes,1,rep,name=merchants,proto3" json:"merchants,omitempty"`
+	Next          string                 `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"` // empty at the end
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMerchantsResponse) Reset() {
+	*x = ListMerchantsResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMerchantsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMerchantsResponse) ProtoMessage() {}
+
+func (x *ListMerchantsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMerchantsResponse.ProtoReflect.Descriptor instead.
+func (*ListMerchantsResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListMerchantsResponse) GetMerchants() []*Merchant {
+	if x != nil {
+		return x.Merchants
+	}
+	return nil
+}
+
+func (x *ListMerchantsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+type GetStatementRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merchant      string                 `protobuf:"bytes,1,opt,name=merchant,proto3" json:"merchant,omitempty"`
+	Day           string                 `protobuf:"bytes,2,opt,name=day,proto3" json:"day,omitempty"`    // YYYY-MM-DD, UTC
+	List          bool                   `protobuf:"varint,3,opt,name=list,proto3" json:"list,omitempty"` // include the entries
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStatementRequest) Reset() {
+	*x = GetStatementRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStatementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStatementRequest) ProtoMessage() {}
+
+func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStatementRequest.ProtoReflect.Descriptor instead.
+func (*GetStatementRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetStatementRequest) GetMerchant() string {
+	if x != nil {
+		return x.Merchant
+	}
+	return ""
+}
+
+func (x *GetStatementRequest) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *GetStatementRequest) GetList() bool {
+	if x != nil {
+		return x.List
+	}
+	return false
+}
+
+type Totals struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         uint64                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Sum           uint64                 `protobuf:"varint,2,opt,name=sum,proto3" json:"sum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Totals) Reset() {
+	*x = Totals{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Totals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Totals) ProtoMessage() {}
+
+func (x *Totals) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Totals.ProtoReflect.Descriptor instead.
+func (*Totals) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *Totals) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Totals) GetSum() uint64 {
+	if x != nil {
+		return x.Sum
+	}
+	return 0
+}
+
+type StatementEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"` // payment or refund
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`     // the transaction id
+	Amount        uint64                 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	Height        uint64                 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	Index         uint32                 `protobuf:"varint,5,opt,name=index,proto3" json:"index,omitempty"`
+	Payment       string                 `protobuf:"bytes,6,opt,name=payment,proto3" json:"payment,omitempty"` // a refund's payment id
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatementEntry) Reset() {
+	*x = StatementEntry{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatementEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatementEntry) ProtoMessage() {}
+
+func (x *StatementEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatementEntry.ProtoReflect.Descriptor instead.
+func (*StatementEntry) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *StatementEntry) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StatementEntry) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *StatementEntry) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *StatementEntry) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *StatementEntry) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *StatementEntry) GetPayment() string {
+	if x != nil {
+		return x.Payment
+	}
+	return ""
+}
+
+type Statement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merchant      string                 `protobuf:"bytes,1,opt,name=merchant,proto3" json:"merchant,omitempty"`
+	Day           string                 `protobuf:"bytes,2,opt,name=day,proto3" json:"day,omitempty"`
+	Payments      *Totals                `protobuf:"bytes,3,opt,name=payments,proto3" json:"payments,omitempty"`
+	Refunds       *Totals                `protobuf:"bytes,4,opt,name=refunds,proto3" json:"refunds,omitempty"`
+	Net           int64                  `protobuf:"varint,5,opt,name=net,proto3" json:"net,omitempty"`                                // payments.sum - refunds.sum
+	MerkleRoot    string                 `protobuf:"bytes,6,opt,name=merkle_root,json=merkleRoot,proto3" json:"merkle_root,omitempty"` // over the ids of the entries in order; empty for a day without any
+	Entries       []*StatementEntry      `protobuf:"bytes,7,rep,name=entries,proto3" json:"entries,omitempty"`                         // with list
+	Height        uint64                 `protobuf:"varint,8,opt,name=height,proto3" json:"height,omitempty"`                          // the height the answer was read at
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Statement) Reset() {
+	*x = Statement{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Statement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Statement) ProtoMessage() {}
+
+func (x *Statement) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Statement.ProtoReflect.Descriptor instead.
+func (*Statement) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Statement) GetMerchant() string {
+	if x != nil {
+		return x.Merchant
+	}
+	return ""
+}
+
+func (x *Statement) GetDay() string {
+	if x != nil {
+		return x.Day
+	}
+	return ""
+}
+
+func (x *Statement) GetPayments() *Totals {
+	if x != nil {
+		return x.Payments
+	}
+	return nil
+}
+
+func (x *Statement) GetRefunds() *Totals {
+	if x != nil {
+		return x.Refunds
+	}
+	return nil
+}
+
+func (x *Statement) GetNet() int64 {
+	if x != nil {
+		return x.Net
+	}
+	return 0
+}
+
+func (x *Statement) GetMerkleRoot() string {
+	if x != nil {
+		return x.MerkleRoot
+	}
+	return ""
+}
+
+func (x *Statement) GetEntries() []*StatementEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *Statement) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type GetPaymentRequestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRequestRequest) Reset() {
+	*x = GetPaymentRequestRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRequestRequest) ProtoMessage() {}
+
+func (x *GetPaymentRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRequestRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRequestRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GetPaymentRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type PaymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Merchant      string                 `protobuf:"bytes,2,opt,name=merchant,proto3" json:"merchant,omitempty"`
+	Amount        uint64                 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	ExpiresAt     uint64                 `protobuf:"varint,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"` // unix ms; 0 never
+	Memo          string                 `protobuf:"bytes,5,opt,name=memo,proto3" json:"memo,omitempty"`
+	Status        string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`   // open, paid, cancelled or expired
+	Payment       string                 `protobuf:"bytes,7,opt,name=payment,proto3" json:"payment,omitempty"` // the paying transaction, once paid
+	CreatedHeight uint64                 `protobuf:"varint,8,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentRequest) Reset() {
+	*x = PaymentRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentRequest) ProtoMessage() {}
+
+func (x *PaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentRequest.ProtoReflect.Descriptor instead.
+func (*PaymentRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *PaymentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PaymentRequest) GetMerchant() string {
+	if x != nil {
+		return x.Merchant
+	}
+	return ""
+}
+
+func (x *PaymentRequest) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *PaymentRequest) GetExpiresAt() uint64 {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return 0
+}
+
+func (x *PaymentRequest) GetMemo() string {
+	if x != nil {
+		return x.Memo
+	}
+	return ""
+}
+
+func (x *PaymentRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *PaymentRequest) GetPayment() string {
+	if x != nil {
+		return x.Payment
+	}
+	return ""
+}
+
+func (x *PaymentRequest) GetCreatedHeight() uint64 {
+	if x != nil {
+		return x.CreatedHeight
+	}
+	return 0
+}
+
+type GetPaymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRequest) Reset() {
+	*x = GetPaymentRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRequest) ProtoMessage() {}
+
+func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetPaymentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type Payment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Merchant      string                 `protobuf:"bytes,2,opt,name=merchant,proto3" json:"merchant,omitempty"`
+	Payer         string                 `protobuf:"bytes,3,opt,name=payer,proto3" json:"payer,omitempty"`
+	Amount        uint64                 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	Refunded      uint64                 `protobuf:"varint,5,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	Request       string                 `protobuf:"bytes,6,opt,name=request,proto3" json:"request,omitempty"`
+	Height        uint64                 `protobuf:"varint,7,opt,name=height,proto3" json:"height,omitempty"`
+	Time          uint64                 `protobuf:"varint,8,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Payment) Reset() {
+	*x = Payment{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Payment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Payment) ProtoMessage() {}
+
+func (x *Payment) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Payment.ProtoReflect.Descriptor instead.
+func (*Payment) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *Payment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Payment) GetMerchant() string {
+	if x != nil {
+		return x.Merchant
+	}
+	return ""
+}
+
+func (x *Payment) GetPayer() string {
+	if x != nil {
+		return x.Payer
+	}
+	return ""
+}
+
+func (x *Payment) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *Payment) GetRefunded() uint64 {
+	if x != nil {
+		return x.Refunded
+	}
+	return 0
+}
+
+func (x *Payment) GetRequest() string {
+	if x != nil {
+		return x.Request
+	}
+	return ""
+}
+
+func (x *Payment) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Payment) GetTime() uint64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
 var File_accord_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_accord_api_v1_api_proto_rawDesc = "" +
@@ -2504,7 +3508,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2\x19.accord.api.v1.HeaderViewR\x06header\x121\n" +
 	"\aresults\x18\x02 \x03(\v2\x17.accord.api.v1.TxResultR\aresults\"$\n" +
 	"\x12GetProposalRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\xd2\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\xf3\x01\n" +
 	"\fProposalView\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06change\x18\x02 \x01(\fR\x06change\x12\x1a\n" +
@@ -2513,7 +3517,9 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\acreated\x18\x05 \x01(\x04R\acreated\x12\x1a\n" +
 	"\bexecuted\x18\x06 \x01(\x04R\bexecuted\x12\x16\n" +
 	"\x06status\x18\a \x01(\tR\x06status\x12\x14\n" +
-	"\x05votes\x18\b \x01(\rR\x05votes\"\x81\x01\n" +
+	"\x05votes\x18\b \x01(\rR\x05votes\x12\x1f\n" +
+	"\vchange_json\x18\t \x01(\tR\n" +
+	"changeJson\"\x81\x01\n" +
 	"\x13GetProposalResponse\x129\n" +
 	"\tproposals\x18\x01 \x03(\v2\x1b.accord.api.v1.ProposalViewR\tproposals\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x17\n" +
@@ -2560,7 +3566,82 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	" \x01(\v2\x1a.accord.api.v1.ChainParamsR\x06params\x122\n" +
 	"\x05nodes\x18\v \x03(\v2\x1c.accord.api.v1.ValidatorViewR\x05nodes\x12\x16\n" +
 	"\x06frozen\x18\f \x03(\tR\x06frozen\x124\n" +
-	"\arevoked\x18\r \x03(\v2\x1a.accord.api.v1.RevokedViewR\arevoked2\xc1\x06\n" +
+	"\arevoked\x18\r \x03(\v2\x1a.accord.api.v1.RevokedViewR\arevoked\"_\n" +
+	"\x15ListAccountTxsRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x16\n" +
+	"\x06before\x18\x03 \x01(\tR\x06before\"\x9a\x01\n" +
+	"\tAccountTx\x12\x13\n" +
+	"\x05tx_id\x18\x01 \x01(\tR\x04txId\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\rR\x05index\x12\x1a\n" +
+	"\bcontract\x18\x04 \x01(\tR\bcontract\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\"X\n" +
+	"\x16ListAccountTxsResponse\x12*\n" +
+	"\x03txs\x18\x01 \x03(\v2\x18.accord.api.v1.AccountTxR\x03txs\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"$\n" +
+	"\x12GetMerchantRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"k\n" +
+	"\bMerchant\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\x12%\n" +
+	"\x0ecreated_height\x18\x04 \x01(\x04R\rcreatedHeight\"B\n" +
+	"\x14ListMerchantsRequest\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\rR\x05limit\x12\x14\n" +
+	"\x05after\x18\x02 \x01(\tR\x05after\"b\n" +
+	"\x15ListMerchantsResponse\x125\n" +
+	"\tmerchants\x18\x01 \x03(\v2\x17.accord.api.v1.MerchantR\tmerchants\x12\x12\n" +
+	"\x04next\x18\x02 \x01(\tR\x04next\"W\n" +
+	"\x13GetStatementRequest\x12\x1a\n" +
+	"\bmerchant\x18\x01 \x01(\tR\bmerchant\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\tR\x03day\x12\x12\n" +
+	"\x04list\x18\x03 \x01(\bR\x04list\"0\n" +
+	"\x06Totals\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x04R\x05count\x12\x10\n" +
+	"\x03sum\x18\x02 \x01(\x04R\x03sum\"\x94\x01\n" +
+	"\x0eStatementEntry\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x14\n" +
+	"\x05index\x18\x05 \x01(\rR\x05index\x12\x18\n" +
+	"\apayment\x18\x06 \x01(\tR\apayment\"\xa1\x02\n" +
+	"\tStatement\x12\x1a\n" +
+	"\bmerchant\x18\x01 \x01(\tR\bmerchant\x12\x10\n" +
+	"\x03day\x18\x02 \x01(\tR\x03day\x121\n" +
+	"\bpayments\x18\x03 \x01(\v2\x15.accord.api.v1.TotalsR\bpayments\x12/\n" +
+	"\arefunds\x18\x04 \x01(\v2\x15.accord.api.v1.TotalsR\arefunds\x12\x10\n" +
+	"\x03net\x18\x05 \x01(\x03R\x03net\x12\x1f\n" +
+	"\vmerkle_root\x18\x06 \x01(\tR\n" +
+	"merkleRoot\x127\n" +
+	"\aentries\x18\a \x03(\v2\x1d.accord.api.v1.StatementEntryR\aentries\x12\x16\n" +
+	"\x06height\x18\b \x01(\x04R\x06height\"*\n" +
+	"\x18GetPaymentRequestRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xe0\x01\n" +
+	"\x0ePaymentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bmerchant\x18\x02 \x01(\tR\bmerchant\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x1d\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\x04R\texpiresAt\x12\x12\n" +
+	"\x04memo\x18\x05 \x01(\tR\x04memo\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12\x18\n" +
+	"\apayment\x18\a \x01(\tR\apayment\x12%\n" +
+	"\x0ecreated_height\x18\b \x01(\x04R\rcreatedHeight\"#\n" +
+	"\x11GetPaymentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xc5\x01\n" +
+	"\aPayment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bmerchant\x18\x02 \x01(\tR\bmerchant\x12\x14\n" +
+	"\x05payer\x18\x03 \x01(\tR\x05payer\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\x04R\x06amount\x12\x1a\n" +
+	"\brefunded\x18\x05 \x01(\x04R\brefunded\x12\x18\n" +
+	"\arequest\x18\x06 \x01(\tR\arequest\x12\x16\n" +
+	"\x06height\x18\a \x01(\x04R\x06height\x12\x12\n" +
+	"\x04time\x18\b \x01(\x04R\x04time2\xd8\n" +
+	"\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -2572,7 +3653,14 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\vGetProposal\x12!.accord.api.v1.GetProposalRequest\x1a\".accord.api.v1.GetProposalResponse\"\x03\x90\x02\x01\x12S\n" +
 	"\tGetConfig\x12\x1f.accord.api.v1.GetConfigRequest\x1a .accord.api.v1.GetConfigResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01\x12T\n" +
-	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponseB'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
+	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponse\x12b\n" +
+	"\x0eListAccountTxs\x12$.accord.api.v1.ListAccountTxsRequest\x1a%.accord.api.v1.ListAccountTxsResponse\"\x03\x90\x02\x01\x12N\n" +
+	"\vGetMerchant\x12!.accord.api.v1.GetMerchantRequest\x1a\x17.accord.api.v1.Merchant\"\x03\x90\x02\x01\x12_\n" +
+	"\rListMerchants\x12#.accord.api.v1.ListMerchantsRequest\x1a$.accord.api.v1.ListMerchantsResponse\"\x03\x90\x02\x01\x12Q\n" +
+	"\fGetStatement\x12\".accord.api.v1.GetStatementRequest\x1a\x18.accord.api.v1.Statement\"\x03\x90\x02\x01\x12`\n" +
+	"\x11GetPaymentRequest\x12'.accord.api.v1.GetPaymentRequestRequest\x1a\x1d.accord.api.v1.PaymentRequest\"\x03\x90\x02\x01\x12K\n" +
+	"\n" +
+	"GetPayment\x12 .accord.api.v1.GetPaymentRequest\x1a\x16.accord.api.v1.Payment\"\x03\x90\x02\x01B'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
 var (
 	file_accord_api_v1_api_proto_rawDescOnce sync.Once
@@ -2586,55 +3674,70 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_accord_api_v1_api_proto_goTypes = []any{
-	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
-	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
-	(*SubmitTxsRequest)(nil),    // 2: accord.api.v1.SubmitTxsRequest
-	(*SubmitResult)(nil),        // 3: accord.api.v1.SubmitResult
-	(*SubmitTxsResponse)(nil),   // 4: accord.api.v1.SubmitTxsResponse
-	(*GetTxRequest)(nil),        // 5: accord.api.v1.GetTxRequest
-	(*TxView)(nil),              // 6: accord.api.v1.TxView
-	(*GetTxResponse)(nil),       // 7: accord.api.v1.GetTxResponse
-	(*GetBlockRequest)(nil),     // 8: accord.api.v1.GetBlockRequest
-	(*HeaderView)(nil),          // 9: accord.api.v1.HeaderView
-	(*GetBlockResponse)(nil),    // 10: accord.api.v1.GetBlockResponse
-	(*GetAccountRequest)(nil),   // 11: accord.api.v1.GetAccountRequest
-	(*GetAccountResponse)(nil),  // 12: accord.api.v1.GetAccountResponse
-	(*StatusRequest)(nil),       // 13: accord.api.v1.StatusRequest
-	(*StatusResponse)(nil),      // 14: accord.api.v1.StatusResponse
-	(*Member)(nil),              // 15: accord.api.v1.Member
-	(*PeerStatus)(nil),          // 16: accord.api.v1.PeerStatus
-	(*NodeChange)(nil),          // 17: accord.api.v1.NodeChange
-	(*ChangeNodesRequest)(nil),  // 18: accord.api.v1.ChangeNodesRequest
-	(*ChangeNodesResponse)(nil), // 19: accord.api.v1.ChangeNodesResponse
-	(*SubscribeRequest)(nil),    // 20: accord.api.v1.SubscribeRequest
-	(*TxResult)(nil),            // 21: accord.api.v1.TxResult
-	(*SubscribeResponse)(nil),   // 22: accord.api.v1.SubscribeResponse
-	(*GetProposalRequest)(nil),  // 23: accord.api.v1.GetProposalRequest
-	(*ProposalView)(nil),        // 24: accord.api.v1.ProposalView
-	(*GetProposalResponse)(nil), // 25: accord.api.v1.GetProposalResponse
-	(*GetConfigRequest)(nil),    // 26: accord.api.v1.GetConfigRequest
-	(*CAView)(nil),              // 27: accord.api.v1.CAView
-	(*OrgView)(nil),             // 28: accord.api.v1.OrgView
-	(*MethodPolicyView)(nil),    // 29: accord.api.v1.MethodPolicyView
-	(*ChainParams)(nil),         // 30: accord.api.v1.ChainParams
-	(*ValidatorView)(nil),       // 31: accord.api.v1.ValidatorView
-	(*RevokedView)(nil),         // 32: accord.api.v1.RevokedView
-	(*GetConfigResponse)(nil),   // 33: accord.api.v1.GetConfigResponse
-	(*pb.Receipt)(nil),          // 34: accord.types.v1.Receipt
-	(*pb.Signer)(nil),           // 35: accord.types.v1.Signer
+	(*SubmitTxRequest)(nil),          // 0: accord.api.v1.SubmitTxRequest
+	(*SubmitTxResponse)(nil),         // 1: accord.api.v1.SubmitTxResponse
+	(*SubmitTxsRequest)(nil),         // 2: accord.api.v1.SubmitTxsRequest
+	(*SubmitResult)(nil),             // 3: accord.api.v1.SubmitResult
+	(*SubmitTxsResponse)(nil),        // 4: accord.api.v1.SubmitTxsResponse
+	(*GetTxRequest)(nil),             // 5: accord.api.v1.GetTxRequest
+	(*TxView)(nil),                   // 6: accord.api.v1.TxView
+	(*GetTxResponse)(nil),            // 7: accord.api.v1.GetTxResponse
+	(*GetBlockRequest)(nil),          // 8: accord.api.v1.GetBlockRequest
+	(*HeaderView)(nil),               // 9: accord.api.v1.HeaderView
+	(*GetBlockResponse)(nil),         // 10: accord.api.v1.GetBlockResponse
+	(*GetAccountRequest)(nil),        // 11: accord.api.v1.GetAccountRequest
+	(*GetAccountResponse)(nil),       // 12: accord.api.v1.GetAccountResponse
+	(*StatusRequest)(nil),            // 13: accord.api.v1.StatusRequest
+	(*StatusResponse)(nil),           // 14: accord.api.v1.StatusResponse
+	(*Member)(nil),                   // 15: accord.api.v1.Member
+	(*PeerStatus)(nil),               // 16: accord.api.v1.PeerStatus
+	(*NodeChange)(nil),               // 17: accord.api.v1.NodeChange
+	(*ChangeNodesRequest)(nil),       // 18: accord.api.v1.ChangeNodesRequest
+	(*ChangeNodesResponse)(nil),      // 19: accord.api.v1.ChangeNodesResponse
+	(*SubscribeRequest)(nil),         // 20: accord.api.v1.SubscribeRequest
+	(*TxResult)(nil),                 // 21: accord.api.v1.TxResult
+	(*SubscribeResponse)(nil),        // 22: accord.api.v1.SubscribeResponse
+	(*GetProposalRequest)(nil),       // 23: accord.api.v1.GetProposalRequest
+	(*ProposalView)(nil),             // 24: accord.api.v1.ProposalView
+	(*GetProposalResponse)(nil),      // 25: accord.api.v1.GetProposalResponse
+	(*GetConfigRequest)(nil),         // 26: accord.api.v1.GetConfigRequest
+	(*CAView)(nil),                   // 27: accord.api.v1.CAView
+	(*OrgView)(nil),                  // 28: accord.api.v1.OrgView
+	(*MethodPolicyView)(nil),         // 29: accord.api.v1.MethodPolicyView
+	(*ChainParams)(nil),              // 30: accord.api.v1.ChainParams
+	(*ValidatorView)(nil),            // 31: accord.api.v1.ValidatorView
+	(*RevokedView)(nil),              // 32: accord.api.v1.RevokedView
+	(*GetConfigResponse)(nil),        // 33: accord.api.v1.GetConfigResponse
+	(*ListAccountTxsRequest)(nil),    // 34: accord.api.v1.ListAccountTxsRequest
+	(*AccountTx)(nil),                // 35: accord.api.v1.AccountTx
+	(*ListAccountTxsResponse)(nil),   // 36: accord.api.v1.ListAccountTxsResponse
+	(*GetMerchantRequest)(nil),       // 37: accord.api.v1.GetMerchantRequest
+	(*Merchant)(nil),                 // 38: accord.api.v1.Merchant
+	(*ListMerchantsRequest)(nil),     // 39: accord.api.v1.ListMerchantsRequest
+	(*ListMerchantsResponse)(nil),    // 40: accord.api.v1.ListMerchantsResponse
+	(*GetStatementRequest)(nil),      // 41: accord.api.v1.GetStatementRequest
+	(*Totals)(nil),                   // 42: accord.api.v1.Totals
+	(*StatementEntry)(nil),           // 43: accord.api.v1.StatementEntry
+	(*Statement)(nil),                // 44: accord.api.v1.Statement
+	(*GetPaymentRequestRequest)(nil), // 45: accord.api.v1.GetPaymentRequestRequest
+	(*PaymentRequest)(nil),           // 46: accord.api.v1.PaymentRequest
+	(*GetPaymentRequest)(nil),        // 47: accord.api.v1.GetPaymentRequest
+	(*Payment)(nil),                  // 48: accord.api.v1.Payment
+	(*pb.Receipt)(nil),               // 49: accord.types.v1.Receipt
+	(*pb.Signer)(nil),                // 50: accord.types.v1.Signer
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	34, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	49, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	34, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	49, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
 	16, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
 	15, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
-	35, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	34, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	50, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	49, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 9: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
 	21, // 10: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
 	24, // 11: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
@@ -2644,31 +3747,48 @@ var file_accord_api_v1_api_proto_depIdxs = []int32{
 	30, // 15: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
 	31, // 16: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
 	32, // 17: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
-	0,  // 18: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 19: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 20: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 21: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 22: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 23: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	23, // 24: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	26, // 25: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
-	20, // 26: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	18, // 27: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	1,  // 28: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 29: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 30: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 31: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 32: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 33: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	25, // 34: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	33, // 35: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
-	22, // 36: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	19, // 37: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	28, // [28:38] is the sub-list for method output_type
-	18, // [18:28] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	35, // 18: accord.api.v1.ListAccountTxsResponse.txs:type_name -> accord.api.v1.AccountTx
+	38, // 19: accord.api.v1.ListMerchantsResponse.merchants:type_name -> accord.api.v1.Merchant
+	42, // 20: accord.api.v1.Statement.payments:type_name -> accord.api.v1.Totals
+	42, // 21: accord.api.v1.Statement.refunds:type_name -> accord.api.v1.Totals
+	43, // 22: accord.api.v1.Statement.entries:type_name -> accord.api.v1.StatementEntry
+	0,  // 23: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 24: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 25: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 26: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 27: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 28: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	23, // 29: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	26, // 30: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	20, // 31: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	18, // 32: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	34, // 33: accord.api.v1.NodeService.ListAccountTxs:input_type -> accord.api.v1.ListAccountTxsRequest
+	37, // 34: accord.api.v1.NodeService.GetMerchant:input_type -> accord.api.v1.GetMerchantRequest
+	39, // 35: accord.api.v1.NodeService.ListMerchants:input_type -> accord.api.v1.ListMerchantsRequest
+	41, // 36: accord.api.v1.NodeService.GetStatement:input_type -> accord.api.v1.GetStatementRequest
+	45, // 37: accord.api.v1.NodeService.GetPaymentRequest:input_type -> accord.api.v1.GetPaymentRequestRequest
+	47, // 38: accord.api.v1.NodeService.GetPayment:input_type -> accord.api.v1.GetPaymentRequest
+	1,  // 39: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 40: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 41: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 42: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 43: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 44: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	25, // 45: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	33, // 46: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	22, // 47: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	19, // 48: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	36, // 49: accord.api.v1.NodeService.ListAccountTxs:output_type -> accord.api.v1.ListAccountTxsResponse
+	38, // 50: accord.api.v1.NodeService.GetMerchant:output_type -> accord.api.v1.Merchant
+	40, // 51: accord.api.v1.NodeService.ListMerchants:output_type -> accord.api.v1.ListMerchantsResponse
+	44, // 52: accord.api.v1.NodeService.GetStatement:output_type -> accord.api.v1.Statement
+	46, // 53: accord.api.v1.NodeService.GetPaymentRequest:output_type -> accord.api.v1.PaymentRequest
+	48, // 54: accord.api.v1.NodeService.GetPayment:output_type -> accord.api.v1.Payment
+	39, // [39:55] is the sub-list for method output_type
+	23, // [23:39] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -2682,7 +3802,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,9 +29,11 @@ func benchCmd(e *env) *cobra.Command {
 token transfers, submit them for --duration and count what commits, from
 committed blocks. Progress goes to stderr; the report to stdout.
 
-Workloads: uniform (a random payer pays a random other payer) and merchants
+Workloads: uniform (a random payer pays a random other payer), merchants
 (a random payer pays a merchant drawn with Zipf exponent --zipf, rank 1 the
-hottest). With --rate 0 the bench pre-signs --max-txs transactions, by default
+hottest) and payments (the same through the pay contract: the --merchants
+merchants are registered first, and each transaction pays one without a
+request). With --rate 0 the bench pre-signs --max-txs transactions, by default
 60,000 per second of --duration (at most 2,000,000), and submits them as fast
 as the node accepts, keeping at most --max-pending uncommitted. See
 docs/benchmarks.md.`,
@@ -72,10 +74,10 @@ docs/benchmarks.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "admin", "name of the issuer's key in --keys; it funds the payers")
-	f.StringVar(&cfg.Workload, "workload", bench.Uniform, "uniform or merchants")
+	f.StringVar(&cfg.Workload, "workload", bench.Uniform, "uniform, merchants or payments")
 	f.IntVar(&cfg.Accounts, "accounts", 10_000, "number of payer accounts")
-	f.IntVar(&cfg.Merchants, "merchants", 5_000, "number of merchants (merchants workload)")
-	f.Float64Var(&cfg.Zipf, "zipf", 1.2, "Zipf exponent of merchant popularity, > 1 (merchants workload)")
+	f.IntVar(&cfg.Merchants, "merchants", 5_000, "number of merchants (merchants and payments workloads)")
+	f.Float64Var(&cfg.Zipf, "zipf", 1.2, "Zipf exponent of merchant popularity, > 1 (merchants and payments workloads)")
 	f.StringVar(&scheme, "crypto", "ed25519", "signature scheme of the payers: ed25519, sm2 or p256")
 	f.Float64Var(&cfg.Rate, "rate", 0, "offered load in tx/s; 0: as fast as the node accepts")
 	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "length of the measured window")

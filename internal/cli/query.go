@@ -116,7 +116,7 @@ func queryCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e)} {
+	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e), queryTxsCmd(e)} {
 		nodeFlag(c, e)
 		cmd.AddCommand(c)
 	}

@@ -54,6 +54,7 @@ func initOrgs(o Options, ks *keystore.Store) (*genesis.Identity, []Org, error) {
 		Policies: []genesis.Policy{
 			{Method: "token.mint", Policy: "SET(1 of org1; admin)"},
 			{Method: "token.burn", Policy: "SET(1 of org1; admin)"},
+			{Method: "pay.add_merchant", Policy: "SET(1 of org1; admin)"},
 		},
 	}
 	var orgs []Org

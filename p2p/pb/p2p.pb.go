@@ -33,49 +33,61 @@ const (
 type Reason int32
 
 const (
-	Reason_REASON_ADMITTED             Reason = 0
-	Reason_REASON_INTERNAL             Reason = 1
-	Reason_REASON_POOL_FULL            Reason = 2
-	Reason_REASON_DUPLICATE            Reason = 3
-	Reason_REASON_STALE_NONCE          Reason = 4
-	Reason_REASON_NONCE_GAP            Reason = 5
-	Reason_REASON_TOO_LARGE            Reason = 6
-	Reason_REASON_WRONG_CHAIN          Reason = 7
-	Reason_REASON_EXPIRED              Reason = 8
-	Reason_REASON_BAD_SIGNATURE        Reason = 9
-	Reason_REASON_UNKNOWN_SCHEME       Reason = 10
-	Reason_REASON_BAD_VERSION          Reason = 11
-	Reason_REASON_MALFORMED            Reason = 12
-	Reason_REASON_UNBOUND              Reason = 13 // signer names a key the chain has not registered (API reason not_registered)
-	Reason_REASON_WEAK_KEY             Reason = 14
-	Reason_REASON_CLOSED               Reason = 15
-	Reason_REASON_NO_QUORUM            Reason = 16
-	Reason_REASON_NOT_ISSUER           Reason = 17
-	Reason_REASON_INSUFFICIENT_BALANCE Reason = 18
-	Reason_REASON_OVERFLOW             Reason = 19
-	Reason_REASON_BAD_AMOUNT           Reason = 20
-	Reason_REASON_BAD_ADDRESS          Reason = 21
-	Reason_REASON_BAD_ARGS             Reason = 22
-	Reason_REASON_NOT_ADMIN            Reason = 23
-	Reason_REASON_UNKNOWN_CA           Reason = 24
-	Reason_REASON_UNKNOWN_ORG          Reason = 25
-	Reason_REASON_CERT_EXPIRED         Reason = 26
-	Reason_REASON_CERT_REVOKED         Reason = 27
-	Reason_REASON_WRONG_ROLE           Reason = 28
-	Reason_REASON_FROZEN               Reason = 29
-	Reason_REASON_NOT_REGISTERED       Reason = 30 // no such member in the chain's registry
-	Reason_REASON_WRONG_MODE           Reason = 31
-	Reason_REASON_BAD_CERT             Reason = 32
-	Reason_REASON_POLICY               Reason = 33
-	Reason_REASON_BAD_ENDORSEMENT      Reason = 34
-	Reason_REASON_PROPOSAL_EXPIRED     Reason = 35
-	Reason_REASON_REPLAY               Reason = 36
-	Reason_REASON_NO_PROPOSAL          Reason = 37
-	Reason_REASON_PROPOSAL_CLOSED      Reason = 38
-	Reason_REASON_ALREADY_VOTED        Reason = 39
-	Reason_REASON_BAD_CHANGE           Reason = 40
-	Reason_REASON_UNKNOWN_CONTRACT     Reason = 41
-	Reason_REASON_UNKNOWN_METHOD       Reason = 42
+	Reason_REASON_ADMITTED               Reason = 0
+	Reason_REASON_INTERNAL               Reason = 1
+	Reason_REASON_POOL_FULL              Reason = 2
+	Reason_REASON_DUPLICATE              Reason = 3
+	Reason_REASON_STALE_NONCE            Reason = 4
+	Reason_REASON_NONCE_GAP              Reason = 5
+	Reason_REASON_TOO_LARGE              Reason = 6
+	Reason_REASON_WRONG_CHAIN            Reason = 7
+	Reason_REASON_EXPIRED                Reason = 8
+	Reason_REASON_BAD_SIGNATURE          Reason = 9
+	Reason_REASON_UNKNOWN_SCHEME         Reason = 10
+	Reason_REASON_BAD_VERSION            Reason = 11
+	Reason_REASON_MALFORMED              Reason = 12
+	Reason_REASON_UNBOUND                Reason = 13 // signer names a key the chain has not registered (API reason not_registered)
+	Reason_REASON_WEAK_KEY               Reason = 14
+	Reason_REASON_CLOSED                 Reason = 15
+	Reason_REASON_NO_QUORUM              Reason = 16
+	Reason_REASON_NOT_ISSUER             Reason = 17
+	Reason_REASON_INSUFFICIENT_BALANCE   Reason = 18
+	Reason_REASON_OVERFLOW               Reason = 19
+	Reason_REASON_BAD_AMOUNT             Reason = 20
+	Reason_REASON_BAD_ADDRESS            Reason = 21
+	Reason_REASON_BAD_ARGS               Reason = 22
+	Reason_REASON_NOT_ADMIN              Reason = 23
+	Reason_REASON_UNKNOWN_CA             Reason = 24
+	Reason_REASON_UNKNOWN_ORG            Reason = 25
+	Reason_REASON_CERT_EXPIRED           Reason = 26
+	Reason_REASON_CERT_REVOKED           Reason = 27
+	Reason_REASON_WRONG_ROLE             Reason = 28
+	Reason_REASON_FROZEN                 Reason = 29
+	Reason_REASON_NOT_REGISTERED         Reason = 30 // no such member in the chain's registry
+	Reason_REASON_WRONG_MODE             Reason = 31
+	Reason_REASON_BAD_CERT               Reason = 32
+	Reason_REASON_POLICY                 Reason = 33
+	Reason_REASON_BAD_ENDORSEMENT        Reason = 34
+	Reason_REASON_PROPOSAL_EXPIRED       Reason = 35
+	Reason_REASON_REPLAY                 Reason = 36
+	Reason_REASON_NO_PROPOSAL            Reason = 37
+	Reason_REASON_PROPOSAL_CLOSED        Reason = 38
+	Reason_REASON_ALREADY_VOTED          Reason = 39
+	Reason_REASON_BAD_CHANGE             Reason = 40
+	Reason_REASON_UNKNOWN_CONTRACT       Reason = 41
+	Reason_REASON_UNKNOWN_METHOD         Reason = 42
+	Reason_REASON_ALREADY_PAID           Reason = 43
+	Reason_REASON_REQUEST_EXPIRED        Reason = 44 // a payment request past its expiry (API reason expired, failed_precondition)
+	Reason_REASON_CANCELLED              Reason = 45
+	Reason_REASON_REFUND_EXCEEDS_PAYMENT Reason = 46
+	Reason_REASON_UNKNOWN_MERCHANT       Reason = 47
+	Reason_REASON_UNKNOWN_REQUEST        Reason = 48
+	Reason_REASON_UNKNOWN_PAYMENT        Reason = 49
+	Reason_REASON_MERCHANT_EXISTS        Reason = 50
+	Reason_REASON_NOT_OWNER              Reason = 51
+	Reason_REASON_NOT_AUTHORISED         Reason = 52
+	Reason_REASON_WRONG_AMOUNT           Reason = 53
+	Reason_REASON_WRONG_MERCHANT         Reason = 54
 )
 
 // Enum value maps for Reason.
@@ -124,51 +136,75 @@ var (
 		40: "REASON_BAD_CHANGE",
 		41: "REASON_UNKNOWN_CONTRACT",
 		42: "REASON_UNKNOWN_METHOD",
+		43: "REASON_ALREADY_PAID",
+		44: "REASON_REQUEST_EXPIRED",
+		45: "REASON_CANCELLED",
+		46: "REASON_REFUND_EXCEEDS_PAYMENT",
+		47: "REASON_UNKNOWN_MERCHANT",
+		48: "REASON_UNKNOWN_REQUEST",
+		49: "REASON_UNKNOWN_PAYMENT",
+		50: "REASON_MERCHANT_EXISTS",
+		51: "REASON_NOT_OWNER",
+		52: "REASON_NOT_AUTHORISED",
+		53: "REASON_WRONG_AMOUNT",
+		54: "REASON_WRONG_MERCHANT",
 	}
 	Reason_value = map[string]int32{
-		"REASON_ADMITTED":             0,
-		"REASON_INTERNAL":             1,
-		"REASON_POOL_FULL":            2,
-		"REASON_DUPLICATE":            3,
-		"REASON_STALE_NONCE":          4,
-		"REASON_NONCE_GAP":            5,
-		"REASON_TOO_LARGE":            6,
-		"REASON_WRONG_CHAIN":          7,
-		"REASON_EXPIRED":              8,
-		"REASON_BAD_SIGNATURE":        9,
-		"REASON_UNKNOWN_SCHEME":       10,
-		"REASON_BAD_VERSION":          11,
-		"REASON_MALFORMED":            12,
-		"REASON_UNBOUND":              13,
-		"REASON_WEAK_KEY":             14,
-		"REASON_CLOSED":               15,
-		"REASON_NO_QUORUM":            16,
-		"REASON_NOT_ISSUER":           17,
-		"REASON_INSUFFICIENT_BALANCE": 18,
-		"REASON_OVERFLOW":             19,
-		"REASON_BAD_AMOUNT":           20,
-		"REASON_BAD_ADDRESS":          21,
-		"REASON_BAD_ARGS":             22,
-		"REASON_NOT_ADMIN":            23,
-		"REASON_UNKNOWN_CA":           24,
-		"REASON_UNKNOWN_ORG":          25,
-		"REASON_CERT_EXPIRED":         26,
-		"REASON_CERT_REVOKED":         27,
-		"REASON_WRONG_ROLE":           28,
-		"REASON_FROZEN":               29,
-		"REASON_NOT_REGISTERED":       30,
-		"REASON_WRONG_MODE":           31,
-		"REASON_BAD_CERT":             32,
-		"REASON_POLICY":               33,
-		"REASON_BAD_ENDORSEMENT":      34,
-		"REASON_PROPOSAL_EXPIRED":     35,
-		"REASON_REPLAY":               36,
-		"REASON_NO_PROPOSAL":          37,
-		"REASON_PROPOSAL_CLOSED":      38,
-		"REASON_ALREADY_VOTED":        39,
-		"REASON_BAD_CHANGE":           40,
-		"REASON_UNKNOWN_CONTRACT":     41,
-		"REASON_UNKNOWN_METHOD":       42,
+		"REASON_ADMITTED":               0,
+		"REASON_INTERNAL":               1,
+		"REASON_POOL_FULL":              2,
+		"REASON_DUPLICATE":              3,
+		"REASON_STALE_NONCE":            4,
+		"REASON_NONCE_GAP":              5,
+		"REASON_TOO_LARGE":              6,
+		"REASON_WRONG_CHAIN":            7,
+		"REASON_EXPIRED":                8,
+		"REASON_BAD_SIGNATURE":          9,
+		"REASON_UNKNOWN_SCHEME":         10,
+		"REASON_BAD_VERSION":            11,
+		"REASON_MALFORMED":              12,
+		"REASON_UNBOUND":                13,
+		"REASON_WEAK_KEY":               14,
+		"REASON_CLOSED":                 15,
+		"REASON_NO_QUORUM":              16,
+		"REASON_NOT_ISSUER":             17,
+		"REASON_INSUFFICIENT_BALANCE":   18,
+		"REASON_OVERFLOW":               19,
+		"REASON_BAD_AMOUNT":             20,
+		"REASON_BAD_ADDRESS":            21,
+		"REASON_BAD_ARGS":               22,
+		"REASON_NOT_ADMIN":              23,
+		"REASON_UNKNOWN_CA":             24,
+		"REASON_UNKNOWN_ORG":            25,
+		"REASON_CERT_EXPIRED":           26,
+		"REASON_CERT_REVOKED":           27,
+		"REASON_WRONG_ROLE":             28,
+		"REASON_FROZEN":                 29,
+		"REASON_NOT_REGISTERED":         30,
+		"REASON_WRONG_MODE":             31,
+		"REASON_BAD_CERT":               32,
+		"REASON_POLICY":                 33,
+		"REASON_BAD_ENDORSEMENT":        34,
+		"REASON_PROPOSAL_EXPIRED":       35,
+		"REASON_REPLAY":                 36,
+		"REASON_NO_PROPOSAL":            37,
+		"REASON_PROPOSAL_CLOSED":        38,
+		"REASON_ALREADY_VOTED":          39,
+		"REASON_BAD_CHANGE":             40,
+		"REASON_UNKNOWN_CONTRACT":       41,
+		"REASON_UNKNOWN_METHOD":         42,
+		"REASON_ALREADY_PAID":           43,
+		"REASON_REQUEST_EXPIRED":        44,
+		"REASON_CANCELLED":              45,
+		"REASON_REFUND_EXCEEDS_PAYMENT": 46,
+		"REASON_UNKNOWN_MERCHANT":       47,
+		"REASON_UNKNOWN_REQUEST":        48,
+		"REASON_UNKNOWN_PAYMENT":        49,
+		"REASON_MERCHANT_EXISTS":        50,
+		"REASON_NOT_OWNER":              51,
+		"REASON_NOT_AUTHORISED":         52,
+		"REASON_WRONG_AMOUNT":           53,
+		"REASON_WRONG_MERCHANT":         54,
 	}
 )
 
@@ -1063,7 +1099,8 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\araft_id\x18\x02 \x01(\x04R\x06raftId\"C\n" +
 	"\rRemovedAnswer\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
-	"\aremoved\x18\x02 \x01(\bR\aremoved*\xf8\a\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved*\xbc\n" +
+	"\n" +
 	"\x06Reason\x12\x13\n" +
 	"\x0fREASON_ADMITTED\x10\x00\x12\x13\n" +
 	"\x0fREASON_INTERNAL\x10\x01\x12\x14\n" +
@@ -1108,7 +1145,19 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x14REASON_ALREADY_VOTED\x10'\x12\x15\n" +
 	"\x11REASON_BAD_CHANGE\x10(\x12\x1b\n" +
 	"\x17REASON_UNKNOWN_CONTRACT\x10)\x12\x19\n" +
-	"\x15REASON_UNKNOWN_METHOD\x10*B'Z%github.com/accord-chain/accord/p2p/pbb\x06proto3"
+	"\x15REASON_UNKNOWN_METHOD\x10*\x12\x17\n" +
+	"\x13REASON_ALREADY_PAID\x10+\x12\x1a\n" +
+	"\x16REASON_REQUEST_EXPIRED\x10,\x12\x14\n" +
+	"\x10REASON_CANCELLED\x10-\x12!\n" +
+	"\x1dREASON_REFUND_EXCEEDS_PAYMENT\x10.\x12\x1b\n" +
+	"\x17REASON_UNKNOWN_MERCHANT\x10/\x12\x1a\n" +
+	"\x16REASON_UNKNOWN_REQUEST\x100\x12\x1a\n" +
+	"\x16REASON_UNKNOWN_PAYMENT\x101\x12\x1a\n" +
+	"\x16REASON_MERCHANT_EXISTS\x102\x12\x14\n" +
+	"\x10REASON_NOT_OWNER\x103\x12\x19\n" +
+	"\x15REASON_NOT_AUTHORISED\x104\x12\x17\n" +
+	"\x13REASON_WRONG_AMOUNT\x105\x12\x19\n" +
+	"\x15REASON_WRONG_MERCHANT\x106B'Z%github.com/accord-chain/accord/p2p/pbb\x06proto3"
 
 var (
 	file_accord_p2p_v1_p2p_proto_rawDescOnce sync.Once

@@ -57,6 +57,22 @@ const (
 	NodeServiceSubscribeProcedure = "/accord.api.v1.NodeService/Subscribe"
 	// NodeServiceChangeNodesProcedure is the fully-qualified name of the NodeService's ChangeNodes RPC.
 	NodeServiceChangeNodesProcedure = "/accord.api.v1.NodeService/ChangeNodes"
+	// NodeServiceListAccountTxsProcedure is the fully-qualified name of the NodeService's
+	// ListAccountTxs RPC.
+	NodeServiceListAccountTxsProcedure = "/accord.api.v1.NodeService/ListAccountTxs"
+	// NodeServiceGetMerchantProcedure is the fully-qualified name of the NodeService's GetMerchant RPC.
+	NodeServiceGetMerchantProcedure = "/accord.api.v1.NodeService/GetMerchant"
+	// NodeServiceListMerchantsProcedure is the fully-qualified name of the NodeService's ListMerchants
+	// RPC.
+	NodeServiceListMerchantsProcedure = "/accord.api.v1.NodeService/ListMerchants"
+	// NodeServiceGetStatementProcedure is the fully-qualified name of the NodeService's GetStatement
+	// RPC.
+	NodeServiceGetStatementProcedure = "/accord.api.v1.NodeService/GetStatement"
+	// NodeServiceGetPaymentRequestProcedure is the fully-qualified name of the NodeService's
+	// GetPaymentRequest RPC.
+	NodeServiceGetPaymentRequestProcedure = "/accord.api.v1.NodeService/GetPaymentRequest"
+	// NodeServiceGetPaymentProcedure is the fully-qualified name of the NodeService's GetPayment RPC.
+	NodeServiceGetPaymentProcedure = "/accord.api.v1.NodeService/GetPayment"
 )
 
 // NodeServiceClient is a client for the accord.api.v1.NodeService service.
@@ -84,6 +100,19 @@ type NodeServiceClient interface {
 	// change must be signed by the chain's admin key; any node forwards it to
 	// the leader.
 	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
+	// ListAccountTxs lists the committed transactions an account sent or
+	// whose events name it, newest first, from the node's history index.
+	ListAccountTxs(context.Context, *connect.Request[pb.ListAccountTxsRequest]) (*connect.Response[pb.ListAccountTxsResponse], error)
+	// GetMerchant reads a merchant of the pay contract.
+	GetMerchant(context.Context, *connect.Request[pb.GetMerchantRequest]) (*connect.Response[pb.Merchant], error)
+	// ListMerchants lists merchants in id order.
+	ListMerchants(context.Context, *connect.Request[pb.ListMerchantsRequest]) (*connect.Response[pb.ListMerchantsResponse], error)
+	// GetStatement reads a merchant's statement of one UTC day.
+	GetStatement(context.Context, *connect.Request[pb.GetStatementRequest]) (*connect.Response[pb.Statement], error)
+	// GetPaymentRequest reads a payment request.
+	GetPaymentRequest(context.Context, *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error)
+	// GetPayment reads a payment.
+	GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error)
 }
 
 // NewNodeServiceClient constructs a client for the accord.api.v1.NodeService service. By default,
@@ -163,21 +192,69 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
 			connect.WithClientOptions(opts...),
 		),
+		listAccountTxs: connect.NewClient[pb.ListAccountTxsRequest, pb.ListAccountTxsResponse](
+			httpClient,
+			baseURL+NodeServiceListAccountTxsProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("ListAccountTxs")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getMerchant: connect.NewClient[pb.GetMerchantRequest, pb.Merchant](
+			httpClient,
+			baseURL+NodeServiceGetMerchantProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetMerchant")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listMerchants: connect.NewClient[pb.ListMerchantsRequest, pb.ListMerchantsResponse](
+			httpClient,
+			baseURL+NodeServiceListMerchantsProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("ListMerchants")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getStatement: connect.NewClient[pb.GetStatementRequest, pb.Statement](
+			httpClient,
+			baseURL+NodeServiceGetStatementProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetStatement")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getPaymentRequest: connect.NewClient[pb.GetPaymentRequestRequest, pb.PaymentRequest](
+			httpClient,
+			baseURL+NodeServiceGetPaymentRequestProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetPaymentRequest")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getPayment: connect.NewClient[pb.GetPaymentRequest, pb.Payment](
+			httpClient,
+			baseURL+NodeServiceGetPaymentProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetPayment")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // nodeServiceClient implements NodeServiceClient.
 type nodeServiceClient struct {
-	submitTx    *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
-	submitTxs   *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
-	getTx       *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
-	getBlock    *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
-	getAccount  *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
-	status      *connect.Client[pb.StatusRequest, pb.StatusResponse]
-	getProposal *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
-	getConfig   *connect.Client[pb.GetConfigRequest, pb.GetConfigResponse]
-	subscribe   *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
-	changeNodes *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
+	submitTx          *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
+	submitTxs         *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
+	getTx             *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
+	getBlock          *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
+	getAccount        *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
+	status            *connect.Client[pb.StatusRequest, pb.StatusResponse]
+	getProposal       *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
+	getConfig         *connect.Client[pb.GetConfigRequest, pb.GetConfigResponse]
+	subscribe         *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
+	changeNodes       *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
+	listAccountTxs    *connect.Client[pb.ListAccountTxsRequest, pb.ListAccountTxsResponse]
+	getMerchant       *connect.Client[pb.GetMerchantRequest, pb.Merchant]
+	listMerchants     *connect.Client[pb.ListMerchantsRequest, pb.ListMerchantsResponse]
+	getStatement      *connect.Client[pb.GetStatementRequest, pb.Statement]
+	getPaymentRequest *connect.Client[pb.GetPaymentRequestRequest, pb.PaymentRequest]
+	getPayment        *connect.Client[pb.GetPaymentRequest, pb.Payment]
 }
 
 // SubmitTx calls accord.api.v1.NodeService.SubmitTx.
@@ -230,6 +307,36 @@ func (c *nodeServiceClient) ChangeNodes(ctx context.Context, req *connect.Reques
 	return c.changeNodes.CallUnary(ctx, req)
 }
 
+// ListAccountTxs calls accord.api.v1.NodeService.ListAccountTxs.
+func (c *nodeServiceClient) ListAccountTxs(ctx context.Context, req *connect.Request[pb.ListAccountTxsRequest]) (*connect.Response[pb.ListAccountTxsResponse], error) {
+	return c.listAccountTxs.CallUnary(ctx, req)
+}
+
+// GetMerchant calls accord.api.v1.NodeService.GetMerchant.
+func (c *nodeServiceClient) GetMerchant(ctx context.Context, req *connect.Request[pb.GetMerchantRequest]) (*connect.Response[pb.Merchant], error) {
+	return c.getMerchant.CallUnary(ctx, req)
+}
+
+// ListMerchants calls accord.api.v1.NodeService.ListMerchants.
+func (c *nodeServiceClient) ListMerchants(ctx context.Context, req *connect.Request[pb.ListMerchantsRequest]) (*connect.Response[pb.ListMerchantsResponse], error) {
+	return c.listMerchants.CallUnary(ctx, req)
+}
+
+// GetStatement calls accord.api.v1.NodeService.GetStatement.
+func (c *nodeServiceClient) GetStatement(ctx context.Context, req *connect.Request[pb.GetStatementRequest]) (*connect.Response[pb.Statement], error) {
+	return c.getStatement.CallUnary(ctx, req)
+}
+
+// GetPaymentRequest calls accord.api.v1.NodeService.GetPaymentRequest.
+func (c *nodeServiceClient) GetPaymentRequest(ctx context.Context, req *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error) {
+	return c.getPaymentRequest.CallUnary(ctx, req)
+}
+
+// GetPayment calls accord.api.v1.NodeService.GetPayment.
+func (c *nodeServiceClient) GetPayment(ctx context.Context, req *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error) {
+	return c.getPayment.CallUnary(ctx, req)
+}
+
 // NodeServiceHandler is an implementation of the accord.api.v1.NodeService service.
 type NodeServiceHandler interface {
 	// SubmitTx admits one signed transaction into the pool.
@@ -255,6 +362,19 @@ type NodeServiceHandler interface {
 	// change must be signed by the chain's admin key; any node forwards it to
 	// the leader.
 	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
+	// ListAccountTxs lists the committed transactions an account sent or
+	// whose events name it, newest first, from the node's history index.
+	ListAccountTxs(context.Context, *connect.Request[pb.ListAccountTxsRequest]) (*connect.Response[pb.ListAccountTxsResponse], error)
+	// GetMerchant reads a merchant of the pay contract.
+	GetMerchant(context.Context, *connect.Request[pb.GetMerchantRequest]) (*connect.Response[pb.Merchant], error)
+	// ListMerchants lists merchants in id order.
+	ListMerchants(context.Context, *connect.Request[pb.ListMerchantsRequest]) (*connect.Response[pb.ListMerchantsResponse], error)
+	// GetStatement reads a merchant's statement of one UTC day.
+	GetStatement(context.Context, *connect.Request[pb.GetStatementRequest]) (*connect.Response[pb.Statement], error)
+	// GetPaymentRequest reads a payment request.
+	GetPaymentRequest(context.Context, *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error)
+	// GetPayment reads a payment.
+	GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error)
 }
 
 // NewNodeServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -330,6 +450,48 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceListAccountTxsHandler := connect.NewUnaryHandler(
+		NodeServiceListAccountTxsProcedure,
+		svc.ListAccountTxs,
+		connect.WithSchema(nodeServiceMethods.ByName("ListAccountTxs")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetMerchantHandler := connect.NewUnaryHandler(
+		NodeServiceGetMerchantProcedure,
+		svc.GetMerchant,
+		connect.WithSchema(nodeServiceMethods.ByName("GetMerchant")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceListMerchantsHandler := connect.NewUnaryHandler(
+		NodeServiceListMerchantsProcedure,
+		svc.ListMerchants,
+		connect.WithSchema(nodeServiceMethods.ByName("ListMerchants")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetStatementHandler := connect.NewUnaryHandler(
+		NodeServiceGetStatementProcedure,
+		svc.GetStatement,
+		connect.WithSchema(nodeServiceMethods.ByName("GetStatement")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetPaymentRequestHandler := connect.NewUnaryHandler(
+		NodeServiceGetPaymentRequestProcedure,
+		svc.GetPaymentRequest,
+		connect.WithSchema(nodeServiceMethods.ByName("GetPaymentRequest")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetPaymentHandler := connect.NewUnaryHandler(
+		NodeServiceGetPaymentProcedure,
+		svc.GetPayment,
+		connect.WithSchema(nodeServiceMethods.ByName("GetPayment")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/accord.api.v1.NodeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case NodeServiceSubmitTxProcedure:
@@ -352,6 +514,18 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceSubscribeHandler.ServeHTTP(w, r)
 		case NodeServiceChangeNodesProcedure:
 			nodeServiceChangeNodesHandler.ServeHTTP(w, r)
+		case NodeServiceListAccountTxsProcedure:
+			nodeServiceListAccountTxsHandler.ServeHTTP(w, r)
+		case NodeServiceGetMerchantProcedure:
+			nodeServiceGetMerchantHandler.ServeHTTP(w, r)
+		case NodeServiceListMerchantsProcedure:
+			nodeServiceListMerchantsHandler.ServeHTTP(w, r)
+		case NodeServiceGetStatementProcedure:
+			nodeServiceGetStatementHandler.ServeHTTP(w, r)
+		case NodeServiceGetPaymentRequestProcedure:
+			nodeServiceGetPaymentRequestHandler.ServeHTTP(w, r)
+		case NodeServiceGetPaymentProcedure:
+			nodeServiceGetPaymentHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -399,4 +573,28 @@ func (UnimplementedNodeServiceHandler) Subscribe(context.Context, *connect.Reque
 
 func (UnimplementedNodeServiceHandler) ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ChangeNodes is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) ListAccountTxs(context.Context, *connect.Request[pb.ListAccountTxsRequest]) (*connect.Response[pb.ListAccountTxsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ListAccountTxs is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetMerchant(context.Context, *connect.Request[pb.GetMerchantRequest]) (*connect.Response[pb.Merchant], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetMerchant is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) ListMerchants(context.Context, *connect.Request[pb.ListMerchantsRequest]) (*connect.Response[pb.ListMerchantsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ListMerchants is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetStatement(context.Context, *connect.Request[pb.GetStatementRequest]) (*connect.Response[pb.Statement], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetStatement is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetPaymentRequest(context.Context, *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetPaymentRequest is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetPayment is not implemented"))
 }

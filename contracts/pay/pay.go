@@ -1,0 +1,596 @@
+// Package pay is the native payments contract, named "pay": merchants,
+// payment requests paid at most once, payments with or without a request,
+// refunds never above what was paid, and each merchant's daily statement.
+//
+// Money moves through the token contract's balances (token.Move), so the
+// sum of all balances stays the supply. A merchant's account is its owner,
+// fixed at registration.
+//
+// State, within the contract's namespace (see execution.ContractKey):
+//
+//	"m/" + merchant id                       Merchant (never changes)
+//	"r/" + request id (32)                   Request
+//	"p/" + payment id (32)                   Payment
+//	"s/" + merchant + "/" + day(4) + "pc"    payments that day: count (u64)
+//	                                  "ps"   sum of their amounts
+//	                                  "rc"   refunds that day: count
+//	                                  "rs"   sum of their amounts
+//	"e/" + merchant + "/" + day(4) + height(8) + index(4)
+//	                                         Entry: the day's payments and
+//	                                         refunds in block order
+//
+// Request, payment and refund ids are their transactions' ids; days are
+// UTC days of the block time (paycall.Day), big-endian.
+//
+// Parallel execution. Pay is an execution.Predictor. A payment reads the
+// merchant (declared read: nobody writes it after registration, so
+// payments to one merchant do not order each other), debits the payer's
+// balance, credits the owner's balance and adds to the day's counters
+// (credits, which commute), and writes its own payment record and
+// statement entry (keys no other transaction touches). A merchant paid by
+// most of a block therefore does not serialise it. The day's statement is
+// its counters, written as blocks commit, and the Merkle root over the
+// ids of its entries, which are in state in block order (Statement). A
+// payment must name the owner (PayArgs.to) to be predicted, and a refund,
+// whose payer only the payment record knows, cannot be: either makes its
+// block run in order, with the same result.
+//
+// The package reads and writes state only through an execution.Context (or,
+// for queries, an execution.StateReader). It must stay deterministic.
+package pay
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/accord-chain/accord/contracts/pay/paycall"
+	"github.com/accord-chain/accord/contracts/pay/pb"
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/types"
+	typespb "github.com/accord-chain/accord/types/pb"
+)
+
+// Name is the contract's name in transactions.
+const Name = paycall.Name
+
+// Errors a call fails with, wrapped with detail; a receipt's message
+// starts with the sentinel's text, so the reasons the issue names
+// (already_paid, expired, cancelled, refund_exceeds_payment) lead it.
+var (
+	ErrAlreadyPaid      = errors.New("already_paid")
+	ErrExpired          = errors.New("expired")
+	ErrCancelled        = errors.New("cancelled")
+	ErrRefundExceeds    = errors.New("refund_exceeds_payment")
+	ErrUnknownMerchant  = errors.New("unknown_merchant")
+	ErrMerchantExists   = errors.New("merchant_exists")
+	ErrUnknownRequest   = errors.New("unknown_request")
+	ErrUnknownPayment   = errors.New("unknown_payment")
+	ErrNotOwner         = errors.New("not_owner")
+	ErrNotAuthorised    = errors.New("not_authorised")
+	ErrWrongAmount      = errors.New("wrong_amount")
+	ErrWrongMerchant    = errors.New("wrong_merchant")
+	ErrBadArgs          = errors.New("malformed arguments")
+	ErrUnknownMethod    = execution.ErrUnknownMethod
+	errCorrupt          = execution.ErrCorrupt
+	errBadAmountMessage = "amount must be more than 0"
+)
+
+// Request states.
+const (
+	statusOpen      = 0
+	statusPaid      = 1
+	statusCancelled = 2
+)
+
+// Entry kinds.
+const (
+	KindPayment = 1
+	KindRefund  = 2
+)
+
+// Pay is the contract.
+type Pay struct {
+	byPolicy bool
+}
+
+// New returns the contract of an open chain, where the token issuer adds
+// merchants.
+func New() *Pay { return &Pay{} }
+
+// NewByPolicy returns the contract of a permissioned chain: add_merchant
+// is authorised by the chain's method policy "pay.add_merchant", which the
+// execution Gate checks before the call.
+func NewByPolicy() *Pay { return &Pay{byPolicy: true} }
+
+// Name returns "pay".
+func (*Pay) Name() string { return Name }
+
+// Call runs one method.
+func (p *Pay) Call(ctx *execution.Context, method string, args []byte) error {
+	switch method {
+	case paycall.MethodAddMerchant:
+		return p.addMerchant(ctx, args)
+	case paycall.MethodRequest:
+		return request(ctx, args)
+	case paycall.MethodCancel:
+		return cancel(ctx, args)
+	case paycall.MethodPay:
+		return pay(ctx, args)
+	case paycall.MethodRefund:
+		return refund(ctx, args)
+	}
+	return fmt.Errorf("%w: pay has no method %q (it has add_merchant, request, cancel, pay, refund)", ErrUnknownMethod, method)
+}
+
+// Predict declares the keys a call touches; see the package comment.
+func (p *Pay) Predict(acc *execution.AccessList, sender types.Address, method string, args []byte) bool {
+	switch method {
+	case paycall.MethodAddMerchant:
+		a := new(pb.AddMerchantArgs)
+		if decode(args, a) != nil {
+			return true
+		}
+		acc.Exclusive(merchantKey(a.Id))
+		if !p.byPolicy {
+			token.DeclareIssuer(acc)
+		}
+	case paycall.MethodRequest:
+		a := new(pb.RequestArgs)
+		if decode(args, a) != nil {
+			return true
+		}
+		acc.Read(merchantKey(a.Merchant))
+		id := acc.TxID()
+		acc.Exclusive(requestKey(id[:]))
+	case paycall.MethodCancel:
+		// Only the request names its merchant, whose owner may cancel:
+		// a cancel runs its block in order.
+		return false
+	case paycall.MethodPay:
+		a := new(pb.PayArgs)
+		if decode(args, a) != nil {
+			return true
+		}
+		if len(a.To) != len(types.Address{}) {
+			return false
+		}
+		acc.Keep(a)
+		acc.Read(merchantKey(a.Merchant))
+		if len(a.Request) > 0 {
+			acc.Exclusive(requestKey(a.Request))
+		}
+		token.DeclareMove(acc, sender, types.Address(a.To))
+		id := acc.TxID()
+		acc.Exclusive(paymentKey(id[:]))
+		day := paycall.Day(acc.Time())
+		acc.Credit(counterKey(a.Merchant, day, "pc"))
+		acc.Credit(counterKey(a.Merchant, day, "ps"))
+		acc.Exclusive(entryKey(a.Merchant, day, acc.Height(), uint32(acc.TxIndex())))
+	case paycall.MethodRefund:
+		return false
+	}
+	return true
+}
+
+func (p *Pay) addMerchant(ctx *execution.Context, args []byte) error {
+	var a pb.AddMerchantArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	if err := paycall.CheckID(a.Id); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadArgs, err)
+	}
+	if len(a.Name) > paycall.MaxNameLen || !utf8.ValidString(a.Name) {
+		return fmt.Errorf("%w: name must be valid UTF-8 of at most %d bytes", ErrBadArgs, paycall.MaxNameLen)
+	}
+	owner, err := address("owner", a.Owner)
+	if err != nil {
+		return err
+	}
+	if !p.byPolicy {
+		is, err := token.IssuedBy(ctx, ctx.Sender())
+		if err != nil {
+			return err
+		}
+		if !is {
+			return fmt.Errorf("%w: on an open chain only the token issuer adds merchants, not %s", ErrNotAuthorised, ctx.Sender())
+		}
+	}
+	k := merchantKey(a.Id)
+	v, err := ctx.Get(k)
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		return fmt.Errorf("%w: merchant %q is registered", ErrMerchantExists, a.Id)
+	}
+	ctx.Set(k, marshal(&pb.Merchant{Version: paycall.Version, Id: a.Id, Name: a.Name, Owner: owner[:], CreatedHeight: ctx.Height()}))
+	ctx.Emit(paycall.MethodAddMerchant, attrs("merchant", a.Id, "owner", hexOf(owner[:]))...)
+	return nil
+}
+
+func request(ctx *execution.Context, args []byte) error {
+	var a pb.RequestArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	m, err := merchant(ctx, a.Merchant)
+	if err != nil {
+		return err
+	}
+	if types.Address(m.Owner) != ctx.Sender() {
+		return fmt.Errorf("%w: only the owner of merchant %q (%x) may request payments", ErrNotOwner, m.Id, m.Owner)
+	}
+	if a.Amount == 0 {
+		return fmt.Errorf("%w: %s", ErrBadArgs, errBadAmountMessage)
+	}
+	if len(a.Memo) > paycall.MaxMemoLen || !utf8.ValidString(a.Memo) {
+		return fmt.Errorf("%w: memo must be valid UTF-8 of at most %d bytes", ErrBadArgs, paycall.MaxMemoLen)
+	}
+	if a.ExpiresAt != 0 && a.ExpiresAt <= ctx.Time() {
+		return fmt.Errorf("%w: the request expires at %d, before this block (%d)", ErrExpired, a.ExpiresAt, ctx.Time())
+	}
+	id := ctx.TxID()
+	ctx.Set(requestKey(id[:]), marshal(&pb.Request{Version: paycall.Version, Merchant: a.Merchant, Amount: a.Amount,
+		ExpiresAt: a.ExpiresAt, Memo: a.Memo, CreatedHeight: ctx.Height()}))
+	ctx.Emit(paycall.MethodRequest, attrs("request", hexOf(id[:]), "merchant", a.Merchant, "amount", strconv.FormatUint(a.Amount, 10))...)
+	return nil
+}
+
+func cancel(ctx *execution.Context, args []byte) error {
+	var a pb.CancelArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	r, err := getRequest(ctx, a.Request)
+	if err != nil {
+		return err
+	}
+	m, err := merchant(ctx, r.Merchant)
+	if err != nil {
+		return err
+	}
+	if types.Address(m.Owner) != ctx.Sender() {
+		return fmt.Errorf("%w: only the owner of merchant %q may cancel its requests", ErrNotOwner, m.Id)
+	}
+	if err := payable(ctx, r); err != nil {
+		return err
+	}
+	r.Status = statusCancelled
+	ctx.Set(requestKey(a.Request), marshal(r))
+	ctx.Emit(paycall.MethodCancel, attrs("request", hexOf(a.Request), "merchant", r.Merchant)...)
+	return nil
+}
+
+// payable reports why r cannot be paid (or cancelled) now, if it cannot.
+func payable(ctx *execution.Context, r *pb.Request) error {
+	switch {
+	case r.Status == statusPaid:
+		return fmt.Errorf("%w: the request was paid by %x", ErrAlreadyPaid, r.Payment)
+	case r.Status == statusCancelled:
+		return fmt.Errorf("%w: the merchant cancelled the request", ErrCancelled)
+	case r.ExpiresAt != 0 && ctx.Time() > r.ExpiresAt:
+		return fmt.Errorf("%w: the request expired at %d, block time %d", ErrExpired, r.ExpiresAt, ctx.Time())
+	}
+	return nil
+}
+
+func pay(ctx *execution.Context, args []byte) error {
+	a, err := decodeArgs[pb.PayArgs](ctx, args)
+	if err != nil {
+		return err
+	}
+	amount := a.Amount
+	var r *pb.Request
+	if len(a.Request) > 0 {
+		if r, err = getRequest(ctx, a.Request); err != nil {
+			return err
+		}
+		if r.Merchant != a.Merchant {
+			return fmt.Errorf("%w: the request is for merchant %q, not %q", ErrWrongMerchant, r.Merchant, a.Merchant)
+		}
+		if amount == 0 {
+			amount = r.Amount
+		}
+		if amount != r.Amount {
+			return fmt.Errorf("%w: the request is for %d, not %d", ErrWrongAmount, r.Amount, amount)
+		}
+		if err := payable(ctx, r); err != nil {
+			return err
+		}
+	}
+	if amount == 0 {
+		return fmt.Errorf("%w: %s", ErrBadArgs, errBadAmountMessage)
+	}
+	m, err := merchant(ctx, a.Merchant)
+	if err != nil {
+		return err
+	}
+	owner := types.Address(m.Owner)
+	if len(a.To) > 0 && !equal(a.To, owner[:]) {
+		return fmt.Errorf("%w: merchant %q is paid to %s, not %x", ErrWrongMerchant, m.Id, owner, a.To)
+	}
+	payer := ctx.Sender()
+	if err := token.Move(ctx, payer, owner, amount); err != nil {
+		return err
+	}
+	id := ctx.TxID()
+	if r != nil {
+		r.Status, r.Payment = statusPaid, id[:]
+		ctx.Set(requestKey(a.Request), marshal(r))
+	}
+	ctx.Set(paymentKey(id[:]), marshal(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
+		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()}))
+	if err := record(ctx, m.Id, KindPayment, id, amount, nil); err != nil {
+		return err
+	}
+	// One string holds the hex of the ids and addresses, sliced per attribute.
+	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
+	n := copy(raw[:], id[:])
+	n += copy(raw[n:], payer[:])
+	n += copy(raw[n:], owner[:])
+	n += copy(raw[n:], a.Request)
+	h := hex.EncodeToString(raw[:n])
+	ctx.Emit(paycall.MethodPay, attrs("payment", h[:64], "merchant", m.Id, "payer", h[64:104],
+		"to", h[104:144], "amount", strconv.FormatUint(amount, 10), "request", h[144:])...)
+	return nil
+}
+
+func refund(ctx *execution.Context, args []byte) error {
+	var a pb.RefundArgs
+	if err := decode(args, &a); err != nil {
+		return err
+	}
+	if a.Amount == 0 {
+		return fmt.Errorf("%w: %s", ErrBadArgs, errBadAmountMessage)
+	}
+	if len(a.Payment) != len(types.Hash{}) {
+		return fmt.Errorf("%w: payment id is %d bytes, want 32", ErrBadArgs, len(a.Payment))
+	}
+	pk := paymentKey(a.Payment)
+	v, err := ctx.Get(pk)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return fmt.Errorf("%w: no payment %x", ErrUnknownPayment, a.Payment)
+	}
+	var p pb.Payment
+	if err := decodeState(v, &p); err != nil {
+		return err
+	}
+	m, err := merchant(ctx, p.Merchant)
+	if err != nil {
+		return err
+	}
+	owner := types.Address(m.Owner)
+	if owner != ctx.Sender() {
+		return fmt.Errorf("%w: only the owner of merchant %q may refund its payments", ErrNotOwner, m.Id)
+	}
+	total, carry := bits.Add64(p.Refunded, a.Amount, 0)
+	if carry != 0 || total > p.Amount {
+		return fmt.Errorf("%w: payment of %d has %d refunded, so at most %d more", ErrRefundExceeds, p.Amount, p.Refunded, p.Amount-p.Refunded)
+	}
+	payer, err := address("payer", p.Payer)
+	if err != nil {
+		return fmt.Errorf("%w: payment %x: %w", errCorrupt, a.Payment, err)
+	}
+	if err := token.Move(ctx, owner, payer, a.Amount); err != nil {
+		return err
+	}
+	p.Refunded = total
+	ctx.Set(pk, marshal(&p))
+	id := ctx.TxID()
+	if err := record(ctx, m.Id, KindRefund, id, a.Amount, a.Payment); err != nil {
+		return err
+	}
+	ctx.Emit(paycall.MethodRefund, attrs("refund", hexOf(id[:]), "payment", hexOf(a.Payment), "merchant", m.Id,
+		"payer", hexOf(payer[:]), "amount", strconv.FormatUint(a.Amount, 10))...)
+	return nil
+}
+
+// record adds a payment or refund to its merchant's day: the counters and
+// the entry. The counters are credits; their sums cannot overflow, since
+// each is at most the sum of amounts moved, and a count at most the
+// number of transactions.
+func record(ctx *execution.Context, merchant string, kind uint32, id types.Hash, amount uint64, payment []byte) error {
+	day := paycall.Day(ctx.Time())
+	c, s := "pc", "ps"
+	if kind == KindRefund {
+		c, s = "rc", "rs"
+	}
+	if err := ctx.AddUint64(counterKey(merchant, day, c), 1); err != nil {
+		return err
+	}
+	if err := ctx.AddUint64(counterKey(merchant, day, s), amount); err != nil {
+		return err
+	}
+	ctx.Set(entryKey(merchant, day, ctx.Height(), uint32(ctx.TxIndex())),
+		marshal(&pb.Entry{Version: paycall.Version, Kind: kind, Id: id[:], Amount: amount, Payment: payment}))
+	return nil
+}
+
+func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
+	if err := paycall.CheckID(id); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadArgs, err)
+	}
+	v, err := ctx.Get(merchantKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
+	}
+	return decodeMerchant(id, v)
+}
+
+// decoded caches decoded merchants by id. The record read from state is
+// always compared with the cached one, so the cache only saves decoding;
+// it holds at most maxDecoded merchants.
+var decoded struct {
+	sync.Map // id -> *cachedMerchant
+	n        atomic.Int64
+}
+
+const maxDecoded = 100_000
+
+type cachedMerchant struct {
+	raw []byte
+	m   *pb.Merchant
+}
+
+// decodeMerchant decodes merchant id's record v. The result is shared:
+// callers must not change it.
+func decodeMerchant(id string, v []byte) (*pb.Merchant, error) {
+	if c, ok := decoded.Load(id); ok && bytes.Equal(c.(*cachedMerchant).raw, v) {
+		return c.(*cachedMerchant).m, nil
+	}
+	m := new(pb.Merchant)
+	if err := decodeState(v, m); err != nil {
+		return nil, err
+	}
+	if len(m.Owner) != len(types.Address{}) {
+		return nil, fmt.Errorf("%w: merchant %q has a %d-byte owner", errCorrupt, id, len(m.Owner))
+	}
+	if decoded.n.Load() < maxDecoded {
+		if _, loaded := decoded.Swap(id, &cachedMerchant{raw: bytes.Clone(v), m: m}); !loaded {
+			decoded.n.Add(1)
+		}
+	}
+	return m, nil
+}
+
+func getRequest(ctx *execution.Context, id []byte) (*pb.Request, error) {
+	if len(id) != len(types.Hash{}) {
+		return nil, fmt.Errorf("%w: request id is %d bytes, want 32", ErrBadArgs, len(id))
+	}
+	v, err := ctx.Get(requestKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: no request %x", ErrUnknownRequest, id)
+	}
+	r := new(pb.Request)
+	return r, decodeState(v, r)
+}
+
+// Relative keys.
+
+func merchantKey(id string) []byte { return append([]byte("m/"), id...) }
+
+func requestKey(id []byte) []byte { return append([]byte("r/"), id...) }
+
+func paymentKey(id []byte) []byte { return append([]byte("p/"), id...) }
+
+func dayPrefix(pfx, merchant string, day uint32) []byte {
+	k := make([]byte, 0, len(pfx)+len(merchant)+1+4+16)
+	k = append(append(append(k, pfx...), merchant...), '/')
+	return binary.BigEndian.AppendUint32(k, day)
+}
+
+func counterKey(merchant string, day uint32, which string) []byte {
+	return append(dayPrefix("s/", merchant, day), which...)
+}
+
+func entryKey(merchant string, day uint32, height uint64, index uint32) []byte {
+	k := binary.BigEndian.AppendUint64(dayPrefix("e/", merchant, day), height)
+	return binary.BigEndian.AppendUint32(k, index)
+}
+
+// decodeArgs returns the call's arguments as Predict kept them, or decodes
+// them.
+func decodeArgs[T any, P interface {
+	*T
+	versioned
+}](ctx *execution.Context, args []byte) (P, error) {
+	if a, ok := ctx.Kept().(P); ok {
+		return a, nil
+	}
+	a := P(new(T))
+	return a, decode(args, a)
+}
+
+type versioned interface {
+	proto.Message
+	GetVersion() uint32
+}
+
+// decode reads an args message: unknown fields and versions are rejected,
+// so one args value has one meaning on every node. The error names the
+// message but not protobuf's reason, whose text varies by design.
+func decode(args []byte, m versioned) error {
+	name := m.ProtoReflect().Descriptor().Name()
+	if err := (proto.UnmarshalOptions{}).Unmarshal(args, m); err != nil {
+		return fmt.Errorf("%w: not a valid %s message", ErrBadArgs, name)
+	}
+	if len(m.ProtoReflect().GetUnknown()) > 0 {
+		return fmt.Errorf("%w: %s has unknown fields", ErrBadArgs, name)
+	}
+	if v := m.GetVersion(); v != paycall.Version {
+		return fmt.Errorf("%w: %s version %d, this node knows %d", ErrBadArgs, name, v, paycall.Version)
+	}
+	return nil
+}
+
+// decodeState reads a state record the contract wrote.
+func decodeState(v []byte, m versioned) error {
+	if err := decode(v, m); err != nil {
+		return fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	return nil
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("pay: encoding %T cannot fail: %v", m, err))
+	}
+	return b
+}
+
+func address(field string, b []byte) (types.Address, error) {
+	if len(b) != len(types.Address{}) {
+		return types.Address{}, fmt.Errorf("%w: %s is %d bytes, want 20", ErrBadArgs, field, len(b))
+	}
+	return types.Address(b), nil
+}
+
+func equal(a, b []byte) bool { return string(a) == string(b) }
+
+func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+// attrs builds an event's attributes from key, value pairs, leaving out
+// empty values, in one allocation.
+func attrs(kv ...string) []*typespb.Attribute {
+	n := len(kv) / 2
+	type block struct {
+		a [6]typespb.Attribute
+		p [6]*typespb.Attribute
+	}
+	if n > 6 {
+		panic("pay: more than 6 event attributes")
+	}
+	b := new(block)
+	out := b.p[:0:n]
+	for i := range n {
+		if kv[2*i+1] == "" {
+			continue
+		}
+		a := &b.a[len(out)]
+		a.Key, a.Value = kv[2*i], kv[2*i+1]
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,361 @@
+package pay_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/accord-chain/accord/contracts/pay"
+	"github.com/accord-chain/accord/contracts/pay/paycall"
+	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/execution/exectest"
+	"github.com/accord-chain/accord/types"
+	"github.com/accord-chain/accord/types/pb"
+)
+
+const chainID = "pay-test"
+
+// day0 is 2026-12-07 00:00 UTC in unix ms; blocks are timed from it.
+const day0 = uint64(1796601600000)
+
+const dayMs = 24 * 3600 * 1000
+
+// harness is a chain running the token and pay contracts. Account 0 is
+// the token issuer; every account starts with 1,000,000.
+type harness struct {
+	t      *testing.T
+	ex     *execution.Executor
+	state  *exectest.State
+	accts  []*exectest.Account
+	height uint64
+	time   uint64
+	prev   types.Hash
+}
+
+func newHarness(t testing.TB, n int) *harness {
+	ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 1}, token.New(), pay.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{ex: ex, time: day0 + 1000}
+	if tt, ok := t.(*testing.T); ok {
+		h.t = tt
+	}
+	var alloc []token.Alloc
+	for i := range n {
+		a := exectest.NewAccount(crypto.Ed25519, uint64(300+i), chainID, crypto.SHA256)
+		h.accts = append(h.accts, a)
+		alloc = append(alloc, token.Alloc{Address: a.Address, Amount: 1_000_000})
+	}
+	ws, err := token.Genesis(h.accts[0].Address, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.state = exectest.NewState(ws)
+	return h
+}
+
+func (h *harness) addr(i int) types.Address { return h.accts[i].Address }
+
+// block executes txs as the next block, at the harness's time, and
+// commits it.
+func (h *harness) block(txs ...*types.Tx) []*pb.Receipt {
+	h.height++
+	res, err := h.ex.Execute(h.state, &execution.BlockInput{Height: h.height, Time: h.time, PrevHash: h.prev, Txs: txs})
+	if err != nil {
+		h.t.Fatalf("block %d: %v", h.height, err)
+	}
+	h.state.Apply(res.Writes)
+	h.prev = res.Hash
+	h.time += 1000
+	return res.Receipts
+}
+
+// call runs one transaction in its own block and returns its receipt.
+func (h *harness) call(from int, method string, args []byte) (*types.Tx, *pb.Receipt) {
+	tx := h.accts[from].Tx(paycall.Name, method, args)
+	return tx, h.block(tx)[0]
+}
+
+func (h *harness) ok(from int, method string, args []byte) *types.Tx {
+	h.t.Helper()
+	tx, rc := h.call(from, method, args)
+	if rc.Status != pb.TxStatus_TX_STATUS_OK {
+		h.t.Fatalf("%s by account %d: %s %q, want ok", method, from, rc.Status, rc.Message)
+	}
+	return tx
+}
+
+// fails checks that a call fails with a message starting with reason.
+func (h *harness) fails(from int, method string, args []byte, reason string) {
+	h.t.Helper()
+	_, rc := h.call(from, method, args)
+	if rc.Status != pb.TxStatus_TX_STATUS_FAILED || !strings.HasPrefix(rc.Message, reason) {
+		h.t.Fatalf("%s by account %d: %s %q, want failed with %q", method, from, rc.Status, rc.Message, reason)
+	}
+}
+
+func (h *harness) balance(i int) uint64 {
+	b, err := token.Balance(h.state, h.addr(i))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}
+
+// addMerchant registers merchant id owned by account owner (the issuer,
+// account 0, sends it).
+func (h *harness) addMerchant(id string, owner int) {
+	h.t.Helper()
+	h.ok(0, paycall.MethodAddMerchant, paycall.AddMerchant(id, "Shop "+id, h.addr(owner)))
+}
+
+func TestMerchants(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("cafe-1", 1)
+	m, err := pay.GetMerchant(h.state, "cafe-1")
+	if err != nil || m == nil || types.Address(m.Owner) != h.addr(1) || m.Name != "Shop cafe-1" || m.CreatedHeight != 1 {
+		t.Fatalf("merchant = %v, %v; want cafe-1 owned by account 1 from height 1", m, err)
+	}
+	h.fails(0, paycall.MethodAddMerchant, paycall.AddMerchant("cafe-1", "again", h.addr(2)), "merchant_exists")
+	h.fails(1, paycall.MethodAddMerchant, paycall.AddMerchant("cafe-2", "x", h.addr(1)), "not_authorised")
+	h.fails(0, paycall.MethodAddMerchant, paycall.AddMerchant("bad/id", "x", h.addr(1)), "malformed arguments")
+	h.fails(0, paycall.MethodAddMerchant, paycall.AddMerchant(strings.Repeat("a", 65), "x", h.addr(1)), "malformed arguments")
+	if m, _ := pay.GetMerchant(h.state, "cafe-2"); m != nil {
+		t.Fatal("a non-issuer registered cafe-2")
+	}
+}
+
+func TestByPolicyLeavesAddMerchantToTheGate(t *testing.T) {
+	h := newHarness(t, 2)
+	ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256}, token.NewByPolicy(), pay.NewByPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ex = ex
+	h.ok(1, paycall.MethodAddMerchant, paycall.AddMerchant("m", "M", h.addr(1)))
+}
+
+func TestRequestIsPaidOnce(t *testing.T) {
+	h := newHarness(t, 4)
+	h.addMerchant("shop", 1)
+	h.fails(2, paycall.MethodRequest, paycall.Request("shop", 500, 0, "lunch"), "not_owner")
+	h.fails(1, paycall.MethodRequest, paycall.Request("nope", 500, 0, ""), "unknown_merchant")
+	h.fails(1, paycall.MethodRequest, paycall.Request("shop", 0, 0, ""), "malformed arguments")
+	req := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 500, 0, "lunch"))
+
+	h.fails(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 499, h.addr(1)), "wrong_amount")
+	h.fails(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, h.addr(2)), "wrong_merchant")
+	payTx := h.ok(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, h.addr(1)))
+	if b1, b2 := h.balance(1), h.balance(2); b1 != 1_000_500 || b2 != 999_500 {
+		t.Fatalf("balances after paying 500: owner %d, payer %d; want 1000500, 999500", b1, b2)
+	}
+	r, _ := pay.GetRequest(h.state, req.ID)
+	if pay.RequestStatus(r, h.time) != "paid" || types.Hash(r.Payment) != payTx.ID {
+		t.Fatalf("request after payment: %v, want paid by %s", r, payTx.ID)
+	}
+	h.fails(3, paycall.MethodPay, paycall.Pay(req.ID, "shop", 500, h.addr(1)), "already_paid")
+	h.fails(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, types.Address{}), "already_paid")
+	if b3 := h.balance(3); b3 != 1_000_000 {
+		t.Fatalf("a second payment moved money: payer balance %d", b3)
+	}
+	p, _ := pay.GetPayment(h.state, payTx.ID)
+	if p == nil || p.Amount != 500 || types.Address(p.Payer) != h.addr(2) || types.Hash(p.Request) != req.ID {
+		t.Fatalf("payment = %v", p)
+	}
+}
+
+func TestExpiredAndCancelledRequests(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	h.fails(1, paycall.MethodRequest, paycall.Request("shop", 10, h.time-1, ""), "expired")
+	soon := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 10, h.time+1500, ""))
+	h.time += 5000
+	h.fails(2, paycall.MethodPay, paycall.Pay(soon.ID, "shop", 0, h.addr(1)), "expired")
+
+	later := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 10, 0, ""))
+	h.fails(2, paycall.MethodCancel, paycall.Cancel(later.ID), "not_owner")
+	h.ok(1, paycall.MethodCancel, paycall.Cancel(later.ID))
+	h.fails(2, paycall.MethodPay, paycall.Pay(later.ID, "shop", 0, h.addr(1)), "cancelled")
+	h.fails(1, paycall.MethodCancel, paycall.Cancel(later.ID), "cancelled")
+	if b := h.balance(2); b != 1_000_000 {
+		t.Fatalf("payer balance %d after refused payments, want 1000000", b)
+	}
+}
+
+func TestPayWithoutRequest(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 70, h.addr(1)))
+	h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 30, types.Address{})) // no hint: still pays
+	h.fails(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 0, h.addr(1)), "malformed arguments")
+	h.fails(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 2_000_000, h.addr(1)), "insufficient balance")
+	h.fails(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "ghost", 1, h.addr(1)), "unknown_merchant")
+	if b1, b2 := h.balance(1), h.balance(2); b1 != 1_000_100 || b2 != 999_900 {
+		t.Fatalf("balances %d, %d; want 1000100, 999900", b1, b2)
+	}
+}
+
+func TestRefundsNeverExceedThePayment(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	p := h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 100, h.addr(1)))
+	h.fails(2, paycall.MethodRefund, paycall.Refund(p.ID, 10), "not_owner")
+	h.ok(1, paycall.MethodRefund, paycall.Refund(p.ID, 60))
+	h.ok(1, paycall.MethodRefund, paycall.Refund(p.ID, 40))
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, 1), "refund_exceeds_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(types.Hash{1}, 1), "unknown_payment")
+	if b1, b2 := h.balance(1), h.balance(2); b1 != 1_000_000 || b2 != 1_000_000 {
+		t.Fatalf("after a full refund: owner %d, payer %d; want both 1000000", b1, b2)
+	}
+	got, _ := pay.GetPayment(h.state, p.ID)
+	if got.Refunded != 100 {
+		t.Fatalf("refunded %d, want 100", got.Refunded)
+	}
+}
+
+// entries reads a merchant's day entries from state in key order.
+func entries(t testing.TB, s *exectest.State, merchant string, day uint32) []pay.EntryAt {
+	lo, hi := pay.EntryBounds(merchant, day)
+	var out []pay.EntryAt
+	for _, k := range s.Keys() {
+		if k >= string(lo) && k < string(hi) {
+			v, _ := s.Get([]byte(k))
+			e, err := pay.DecodeEntry([]byte(k), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestStatement(t *testing.T) {
+	h := newHarness(t, 4)
+	h.addMerchant("shop", 1)
+	day := paycall.Day(h.time)
+	p1 := h.accts[2].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 100, h.addr(1)))
+	p2 := h.accts[3].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 50, h.addr(1)))
+	h.block(p1, p2)
+	r1 := h.ok(1, paycall.MethodRefund, paycall.Refund(p1.ID, 30))
+	h.time += dayMs // the next day
+	p3 := h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 7, h.addr(1)))
+
+	ps, rs, err := pay.DayTotals(h.state, "shop", day)
+	if err != nil || ps != (pay.Totals{Count: 2, Sum: 150}) || rs != (pay.Totals{Count: 1, Sum: 30}) {
+		t.Fatalf("day totals: %v %v %v; want payments 2/150, refunds 1/30", ps, rs, err)
+	}
+	es := entries(t, h.state, "shop", day)
+	want := []types.Hash{p1.ID, p2.ID, r1.ID}
+	if len(es) != len(want) {
+		t.Fatalf("%d entries, want %d", len(es), len(want))
+	}
+	for i, e := range es {
+		if types.Hash(e.Id) != want[i] {
+			t.Fatalf("entry %d is %x, want %s (block order)", i, e.Id, want[i])
+		}
+	}
+	if es[2].Kind != pay.KindRefund || !bytes.Equal(es[2].Payment, p1.ID[:]) || es[2].Amount != 30 {
+		t.Fatalf("refund entry = %v", es[2])
+	}
+	if got, w := pay.Root(crypto.SHA256, es), types.MerkleRoot(crypto.SHA256, want); got != w {
+		t.Fatalf("root %s, want %s", got, w)
+	}
+	ps, rs, _ = pay.DayTotals(h.state, "shop", day+1)
+	if es := entries(t, h.state, "shop", day+1); ps != (pay.Totals{Count: 1, Sum: 7}) || rs != (pay.Totals{}) || len(es) != 1 || types.Hash(es[0].Id) != p3.ID {
+		t.Fatalf("next day: %v %v %d entries", ps, rs, len(es))
+	}
+}
+
+func TestDays(t *testing.T) {
+	if d := paycall.FormatDay(paycall.Day(day0)); d != "2026-12-07" {
+		t.Fatalf("day of day0 is %s", d)
+	}
+	if d := paycall.FormatDay(paycall.Day(day0 - 1)); d != "2026-12-06" {
+		t.Fatalf("one ms before day0 is %s", d)
+	}
+	d, err := paycall.ParseDay("2026-12-07")
+	if err != nil || d != paycall.Day(day0) {
+		t.Fatalf("ParseDay = %d, %v", d, err)
+	}
+	for _, bad := range []string{"", "2026-13-01", "07-12-2026", "1969-12-31"} {
+		if _, err := paycall.ParseDay(bad); err == nil {
+			t.Errorf("ParseDay(%q) accepted", bad)
+		}
+	}
+}
+
+func TestURI(t *testing.T) {
+	u := paycall.URI{Chain: "dev", Merchant: "cafe-1", Request: types.Hash{0xab}, Amount: 1250}
+	s := u.String()
+	if !strings.HasPrefix(s, "accord:pay?") || !strings.Contains(s, "merchant=cafe-1") || !strings.Contains(s, "amount=1250") {
+		t.Fatalf("URI %q", s)
+	}
+	got, err := paycall.ParseURI(s)
+	if err != nil || got != u {
+		t.Fatalf("ParseURI(%q) = %v, %v; want %v", s, got, err, u)
+	}
+	for _, bad := range []string{"", "accord:pay?", "http://x", "accord:pay?chain=c&merchant=m&request=zz&amount=1",
+		"accord:pay?chain=c&merchant=m&request=" + types.Hash{}.String() + "&amount=0"} {
+		if _, err := paycall.ParseURI(bad); !errors.Is(err, paycall.ErrBadURI) {
+			t.Errorf("ParseURI(%q) = %v, want ErrBadURI", bad, err)
+		}
+	}
+}
+
+func FuzzParseURI(f *testing.F) {
+	f.Add(paycall.URI{Chain: "dev", Merchant: "m", Request: types.Hash{1}, Amount: 5}.String())
+	f.Add("accord:pay?chain=%zz")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := paycall.ParseURI(s)
+		if err != nil {
+			return
+		}
+		back, err := paycall.ParseURI(u.String())
+		if err != nil || back != u {
+			t.Fatalf("%q parsed to %v, which does not round-trip: %v, %v", s, u, back, err)
+		}
+	})
+}
+
+// FuzzCall feeds arbitrary arguments to every method: a call either
+// succeeds or fails with one of the contract's errors, never panics, and
+// fails the same way twice (its message goes into the block).
+func FuzzCall(f *testing.F) {
+	h := newHarness(f, 3)
+	w, err := pay.GenesisMerchant("shop", "Shop", h.addr(1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	h.state.Apply([]execution.Write{w})
+	f.Add(uint8(3), paycall.Pay(types.Hash{}, "shop", 5, h.addr(1)))
+	f.Add(uint8(1), paycall.Request("shop", 5, 0, "memo"))
+	f.Add(uint8(4), paycall.Refund(types.Hash{1}, 5))
+	f.Add(uint8(0), paycall.AddMerchant("m", "n", h.addr(2)))
+	methods := []string{paycall.MethodAddMerchant, paycall.MethodRequest, paycall.MethodCancel, paycall.MethodPay, paycall.MethodRefund}
+	f.Fuzz(func(t *testing.T, m uint8, args []byte) {
+		in := &execution.CallInput{Sender: h.addr(int(m) % 3), Height: 5, Time: day0, Contract: paycall.Name, Method: methods[int(m)%len(methods)], Args: args}
+		r1, err := h.ex.Simulate(h.state, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, _ := h.ex.Simulate(h.state, in)
+		if (r1.Err == nil) != (r2.Err == nil) || (r1.Err != nil && r1.Err.Error() != r2.Err.Error()) {
+			t.Fatalf("two runs differ: %v, %v", r1.Err, r2.Err)
+		}
+	})
+}
+
+func TestDescribeArgs(t *testing.T) {
+	m, err := pay.DescribeArgs(paycall.MethodPay, paycall.Pay(types.Hash{1}, "shop", 12, types.Address{2}))
+	if err != nil || m["merchant"] != "shop" || m["amount"] != "12" || m["request"][:2] != "01" || m["to"][:2] != "02" {
+		t.Fatalf("DescribeArgs(pay) = %v, %v", m, err)
+	}
+	if _, err := pay.DescribeArgs(paycall.MethodRefund, []byte{0xff}); !errors.Is(err, pay.ErrBadArgs) {
+		t.Fatalf("bad args: %v, want ErrBadArgs", err)
+	}
+}

@@ -1,0 +1,158 @@
+package pay
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/accord-chain/accord/contracts/pay/paycall"
+	"github.com/accord-chain/accord/contracts/pay/pb"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/execution"
+	"github.com/accord-chain/accord/types"
+)
+
+// GetMerchant reads a merchant; nil when there is none.
+func GetMerchant(state execution.StateReader, id string) (*pb.Merchant, error) {
+	m := new(pb.Merchant)
+	ok, err := read(state, merchantKey(id), m)
+	if !ok {
+		return nil, err
+	}
+	return m, nil
+}
+
+// GetRequest reads a payment request; nil when there is none.
+func GetRequest(state execution.StateReader, id types.Hash) (*pb.Request, error) {
+	r := new(pb.Request)
+	ok, err := read(state, requestKey(id[:]), r)
+	if !ok {
+		return nil, err
+	}
+	return r, nil
+}
+
+// RequestStatus names a request's state at block time now: open, paid,
+// cancelled or expired.
+func RequestStatus(r *pb.Request, now uint64) string {
+	switch {
+	case r.Status == statusPaid:
+		return "paid"
+	case r.Status == statusCancelled:
+		return "cancelled"
+	case r.ExpiresAt != 0 && now > r.ExpiresAt:
+		return "expired"
+	}
+	return "open"
+}
+
+// GetPayment reads a payment; nil when there is none.
+func GetPayment(state execution.StateReader, id types.Hash) (*pb.Payment, error) {
+	p := new(pb.Payment)
+	ok, err := read(state, paymentKey(id[:]), p)
+	if !ok {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Totals are a day's counters of one kind.
+type Totals struct{ Count, Sum uint64 }
+
+// DayTotals reads a merchant's counters for a day.
+func DayTotals(state execution.StateReader, merchant string, day uint32) (payments, refunds Totals, err error) {
+	for _, c := range []struct {
+		which string
+		to    *uint64
+	}{{"pc", &payments.Count}, {"ps", &payments.Sum}, {"rc", &refunds.Count}, {"rs", &refunds.Sum}} {
+		k := execution.ContractKey(Name, counterKey(merchant, day, c.which))
+		v, err := state.Get(k)
+		if err != nil {
+			return payments, refunds, err
+		}
+		switch len(v) {
+		case 0:
+		case 8:
+			*c.to = binary.BigEndian.Uint64(v)
+		default:
+			return payments, refunds, fmt.Errorf("%w: counter %q is %d bytes", errCorrupt, k, len(v))
+		}
+	}
+	return payments, refunds, nil
+}
+
+// MerchantBounds is the [lower, upper) range of the full state keys of
+// every merchant, in id order; MerchantKey is one merchant's.
+func MerchantBounds() (lower, upper []byte) {
+	return execution.ContractKey(Name, []byte("m/")), execution.ContractKey(Name, []byte("m0"))
+}
+
+// MerchantKey is the full state key of a merchant.
+func MerchantKey(id string) []byte { return execution.ContractKey(Name, merchantKey(id)) }
+
+// DecodeMerchant decodes a merchant record read from state.
+func DecodeMerchant(v []byte) (*pb.Merchant, error) {
+	m := new(pb.Merchant)
+	return m, decodeState(v, m)
+}
+
+// EntryBounds is the [lower, upper) range of the full state keys of a
+// merchant's entries of one day, in block order.
+func EntryBounds(merchant string, day uint32) (lower, upper []byte) {
+	lower = execution.ContractKey(Name, dayPrefix("e/", merchant, day))
+	upper = execution.ContractKey(Name, dayPrefix("e/", merchant, day+1))
+	return lower, upper
+}
+
+// EntryAt is one entry of a day with its place in the chain.
+type EntryAt struct {
+	*pb.Entry
+	Height uint64
+	Index  uint32
+}
+
+// DecodeEntry decodes an entry from its full key and value.
+func DecodeEntry(key, v []byte) (EntryAt, error) {
+	if len(key) < 12 {
+		return EntryAt{}, fmt.Errorf("%w: entry key %q is too short", errCorrupt, key)
+	}
+	e := new(pb.Entry)
+	if err := decodeState(v, e); err != nil {
+		return EntryAt{}, err
+	}
+	if len(e.Id) != len(types.Hash{}) {
+		return EntryAt{}, fmt.Errorf("%w: entry %q has a %d-byte id", errCorrupt, key, len(e.Id))
+	}
+	tail := key[len(key)-12:]
+	return EntryAt{Entry: e, Height: binary.BigEndian.Uint64(tail), Index: binary.BigEndian.Uint32(tail[8:])}, nil
+}
+
+// Root is the Merkle root (types.MerkleRoot with the chain's hash) over
+// the ids of a day's entries in block order: what a merchant checks its
+// own records against.
+func Root(h crypto.Hash, entries []EntryAt) types.Hash {
+	ids := make([]types.Hash, len(entries))
+	for i, e := range entries {
+		ids[i] = types.Hash(e.Id)
+	}
+	return types.MerkleRoot(h, ids)
+}
+
+func read(state execution.StateReader, key []byte, m versioned) (bool, error) {
+	v, err := state.Get(execution.ContractKey(Name, key))
+	if err != nil || v == nil {
+		return false, err
+	}
+	if err := decodeState(v, m); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// GenesisMerchant is the state write that registers a merchant at genesis
+// (height 0), for chains and tests that start with merchants.
+func GenesisMerchant(id, name string, owner types.Address) (execution.Write, error) {
+	if err := paycall.CheckID(id); err != nil {
+		return execution.Write{}, err
+	}
+	return execution.Write{Key: MerchantKey(id), Value: marshal(&pb.Merchant{Version: paycall.Version, Id: id, Name: name, Owner: owner[:]})}, nil
+}
