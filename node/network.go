@@ -109,7 +109,7 @@ func (n *Node) openNetwork(w *network) error {
 		n.cfg.NodeID = self.NodeID
 	}
 	w.selfName = self.NodeID
-	pc := p2p.Config{ID: self.NodeID, Listen: cfg.P2P.Listen, TLS: tlsMat, Logger: n.log.With("part", "p2p")}
+	pc := p2p.Config{ID: self.NodeID, Listen: cfg.P2P.Listen, TLS: tlsMat, Logger: n.log.With("part", "p2p"), Clock: n.clock}
 	if n.signers != nil {
 		if pc.Identity, err = n.memberIdentity(self.NodeID); err != nil {
 			return err

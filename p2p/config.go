@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/accord-chain/accord/clock"
 )
 
 // Defaults documented on Config.
@@ -70,6 +72,9 @@ type Config struct {
 	// Logger receives refused connections (warn) and connection changes
 	// (debug). Default slog.Default().
 	Logger *slog.Logger
+	// Clock judges the validity periods of peers' certificates. Default
+	// clock.Real.
+	Clock clock.Clock
 }
 
 // TLS is the certificate material of one node.
@@ -121,6 +126,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Clock == nil {
+		c.Clock = clock.Real
+	}
 }
 
 // Validate reports a configuration the transport cannot run with. Call it
@@ -163,7 +171,7 @@ func (c Config) Validate() error {
 	if leaf.Subject.CommonName != c.ID {
 		return fmt.Errorf("p2p: the node certificate is for %q but ID is %q: use the certificate issued to this node", leaf.Subject.CommonName, c.ID)
 	}
-	now := time.Now()
+	now := c.Clock.Now()
 	for _, u := range []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth} {
 		if _, err := verifyChain(c.TLS.CAs, leaf, c.TLS.Cert.Certificate[1:], u, now); err != nil {
 			return fmt.Errorf("p2p: the node certificate will be refused by peers: %w", err)

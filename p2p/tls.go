@@ -81,7 +81,7 @@ func verifyPeer(cas *x509.CertPool, certs []*x509.Certificate, usage x509.ExtKey
 }
 
 // serverTLS accepts any node the CA vouches for.
-func serverTLS(m TLS) *tls.Config {
+func serverTLS(m TLS, now func() time.Time) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{m.Cert},
@@ -89,14 +89,14 @@ func serverTLS(m TLS) *tls.Config {
 		// ends, so that a refusal reads the same wherever it happens.
 		ClientAuth: tls.RequireAnyClientCert,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := verifyPeer(m.CAs, cs.PeerCertificates, x509.ExtKeyUsageClientAuth, "", time.Now())
+			_, err := verifyPeer(m.CAs, cs.PeerCertificates, x509.ExtKeyUsageClientAuth, "", now())
 			return err
 		},
 	}
 }
 
 // clientTLS accepts only the node named id.
-func clientTLS(m TLS, id string) *tls.Config {
+func clientTLS(m TLS, id string, now func() time.Time) *tls.Config {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{m.Cert},
@@ -104,7 +104,7 @@ func clientTLS(m TLS, id string) *tls.Config {
 		// standard check is replaced by the chain and CommonName check.
 		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := verifyPeer(m.CAs, cs.PeerCertificates, x509.ExtKeyUsageServerAuth, id, time.Now())
+			_, err := verifyPeer(m.CAs, cs.PeerCertificates, x509.ExtKeyUsageServerAuth, id, now())
 			return err
 		},
 	}

@@ -163,7 +163,7 @@ func New(cfg Config) (*Transport, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("node", cfg.ID),
 		ln:      ln,
-		srv:     serverTLS(cfg.TLS),
+		srv:     serverTLS(cfg.TLS, cfg.Clock.Now),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		peers:   make(map[string]*peer),
@@ -547,7 +547,7 @@ func (t *Transport) dial(ctx context.Context, p *peer) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := tls.Client(nc, clientTLS(t.cfg.TLS, p.id))
+	tc := tls.Client(nc, clientTLS(t.cfg.TLS, p.id, t.cfg.Clock.Now))
 	if err := tc.HandshakeContext(dctx); err != nil {
 		nc.Close()
 		return nil, err

@@ -424,11 +424,14 @@ func (e *Engine) changeConf(ctx context.Context, cc *raftpb.ConfChange) error {
 		}
 		// The previous change is being acknowledged, or a new leader is
 		// applying its predecessor's entries: both end shortly.
+		retry := e.clock.NewTimer(busyRetry)
 		select {
-		case <-time.After(busyRetry):
+		case <-retry.C():
 		case <-ctx.Done():
+			retry.Stop()
 			return fmt.Errorf("%w (%v)", ErrBusy, ctx.Err())
 		case <-e.stopped:
+			retry.Stop()
 			return ErrStopped
 		}
 	}
