@@ -42,10 +42,10 @@ type Context struct {
 	txID   types.Hash
 
 	// The transaction's index in the block (0 in Simulate); parallel
-	// only: what it declared, and its credits, whose values the merge fills in. After a
-	// rollback the credits are void but still checked: a sequential
-	// AddUint64 that would have failed may have changed what the contract
-	// did before it failed.
+	// only: what it declared, and its credits, whose values the merge
+	// fills in. After a rollback the credits are void but still checked:
+	// a sequential AddUint64 that would have failed may have changed what
+	// the contract did before it failed.
 	tx          int32
 	acc         []access
 	accIndex    map[string]int
@@ -93,8 +93,8 @@ func (c *Context) TxIndex() int { return int(c.tx) }
 // contract, and returns what f returns. It is for a native contract that
 // moves another native contract's state, and only through that contract's
 // own exported functions, which keep its invariants (the pay contract
-// moves token balances with token.Debit and token.Credit). Events emitted
-// inside name the other contract.
+// moves token balances with token.Move). Events emitted inside name the
+// other contract.
 func (c *Context) Within(contract string, f func() error) error {
 	savedName, savedPrefix := c.contract, c.prefix
 	c.contract, c.prefix = contract, contractPrefix+contract+"/"
