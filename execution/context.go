@@ -40,6 +40,9 @@ type Context struct {
 	height uint64
 	time   uint64
 	txID   types.Hash
+	// checking is set in Check, whose caller only learns whether the call
+	// would fail.
+	checking bool
 
 	// The transaction's index in the block (0 in Simulate); parallel
 	// only: what it declared, and its credits, whose values the merge
@@ -101,6 +104,12 @@ func (c *Context) Within(contract string, f func() error) error {
 	defer func() { c.contract, c.prefix = savedName, savedPrefix }()
 	return f()
 }
+
+// Checking reports whether the call runs only to learn whether it would
+// fail (Executor.Check, the pool's admission check), so that its writes
+// and events are thrown away: a contract may then return as soon as
+// nothing left can fail, skipping records and events. Never in a block.
+func (c *Context) Checking() bool { return c.checking }
 
 // Contract is the name of the contract being called.
 func (c *Context) Contract() string { return c.contract }

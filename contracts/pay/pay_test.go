@@ -359,3 +359,30 @@ func TestDescribeArgs(t *testing.T) {
 		t.Fatalf("bad args: %v, want ErrBadArgs", err)
 	}
 }
+
+// TestCheck: the admission check, which stops a payment once nothing can
+// fail, refuses and accepts what a block would.
+func TestCheck(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	req := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 10, 0, ""))
+	check := func(from int, args []byte) error {
+		t.Helper()
+		failure, err := h.ex.Check(h.state, &execution.CallInput{Sender: h.addr(from), Height: h.height + 1, Time: h.time,
+			Contract: paycall.Name, Method: paycall.MethodPay, Args: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return failure
+	}
+	if err := check(2, paycall.Pay(req.ID, "shop", 0, h.addr(1))); err != nil {
+		t.Fatalf("Check of a payable request: %v", err)
+	}
+	h.ok(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, h.addr(1)))
+	if err := check(2, paycall.Pay(req.ID, "shop", 0, h.addr(1))); !errors.Is(err, pay.ErrAlreadyPaid) {
+		t.Fatalf("Check of a paid request: %v, want already_paid", err)
+	}
+	if err := check(2, paycall.Pay(types.Hash{}, "shop", 5_000_000, h.addr(1))); !errors.Is(err, token.ErrInsufficient) {
+		t.Fatalf("Check of an unaffordable payment: %v, want insufficient balance", err)
+	}
+}
