@@ -7,7 +7,8 @@ import (
 )
 
 // Predictor is implemented by a contract that can name, before a call runs
-// and from the call alone, every state key the call may touch. A block whose
+// and from the call and its place in the block alone (AccessList.Height,
+// Time, TxID, TxIndex), every state key the call may touch. A block whose
 // transactions all call Predictors may run in parallel (see the package
 // comment); one call that cannot be predicted makes its whole block run
 // sequentially.

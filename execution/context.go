@@ -40,12 +40,15 @@ type Context struct {
 	height uint64
 	time   uint64
 	txID   types.Hash
+	// checking is set in Check, whose caller only learns whether the call
+	// would fail.
+	checking bool
 
 	// The transaction's index in the block (0 in Simulate); parallel
-	// only: what it declared, and its credits, whose values the merge fills in. After a
-	// rollback the credits are void but still checked: a sequential
-	// AddUint64 that would have failed may have changed what the contract
-	// did before it failed.
+	// only: what it declared, and its credits, whose values the merge
+	// fills in. After a rollback the credits are void but still checked:
+	// a sequential AddUint64 that would have failed may have changed what
+	// the contract did before it failed.
 	tx          int32
 	acc         []access
 	accIndex    map[string]int
@@ -93,14 +96,20 @@ func (c *Context) TxIndex() int { return int(c.tx) }
 // contract, and returns what f returns. It is for a native contract that
 // moves another native contract's state, and only through that contract's
 // own exported functions, which keep its invariants (the pay contract
-// moves token balances with token.Debit and token.Credit). Events emitted
-// inside name the other contract.
+// moves token balances with token.Move). Events emitted inside name the
+// other contract.
 func (c *Context) Within(contract string, f func() error) error {
 	savedName, savedPrefix := c.contract, c.prefix
 	c.contract, c.prefix = contract, contractPrefix+contract+"/"
 	defer func() { c.contract, c.prefix = savedName, savedPrefix }()
 	return f()
 }
+
+// Checking reports whether the call runs only to learn whether it would
+// fail (Executor.Check, the pool's admission check), so that its writes
+// and events are thrown away: a contract may then return as soon as
+// nothing left can fail, skipping records and events. Never in a block.
+func (c *Context) Checking() bool { return c.checking }
 
 // Contract is the name of the contract being called.
 func (c *Context) Contract() string { return c.contract }

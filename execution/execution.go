@@ -29,8 +29,8 @@
 // and write it), as a credit (it only adds to the key's u64 counter with
 // Context.AddUint64 and never reads it) or as read only. Reads of a key
 // that no transaction of the block writes or credits read committed state
-// and order nothing; where one does, they count as exclusive. A contract that cannot predict a
-// call makes the block run sequentially; so does a transaction that is not
+// and order nothing; where one does, they count as exclusive. A contract
+// that cannot predict a call makes the block run sequentially; so does a transaction that is not
 // decoded. Whether a block runs in parallel depends only on the block.
 //
 // Schedule. Transactions that access one key exclusively are joined, by

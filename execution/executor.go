@@ -442,7 +442,7 @@ type CallResult struct {
 // contract tests use it to reach a contract's errors. An error means state
 // could not be read.
 func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, error) {
-	ctx, failure, err := e.dryRun(state, in)
+	ctx, failure, err := e.dryRun(state, in, false)
 	if err != nil || ctx == nil {
 		return &CallResult{Err: failure}, err
 	}
@@ -456,13 +456,13 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 // (nil if it would succeed): the pool's admission check, which keeps none
 // of the call's reads, writes or events.
 func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
-	_, failure, err = e.dryRun(state, in)
+	_, failure, err = e.dryRun(state, in, true)
 	return failure, err
 }
 
 // dryRun makes a one-call run over state and calls in; ctx is nil when the
 // contract is unknown.
-func (e *Executor) dryRun(state StateReader, in *CallInput) (ctx *Context, failure, err error) {
+func (e *Executor) dryRun(state StateReader, in *CallInput, checking bool) (ctx *Context, failure, err error) {
 	c, ok := e.contracts[in.Contract]
 	if !ok {
 		return nil, unknownContract(in.Contract), nil
@@ -471,7 +471,7 @@ func (e *Executor) dryRun(state StateReader, in *CallInput) (ctx *Context, failu
 	// One call needs a few hundred bytes, not a block's arena chunk: the
 	// pool dry-runs every admitted transaction through here.
 	r.arena.buf = make([]byte, 0, 512)
-	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, checking: checking}
 	ctx.begin(in.Sender)
 	ctx.signer = in.Signer
 	failure, err = call(ctx, c, in.Contract, in.Method, in.Args)

@@ -152,14 +152,15 @@ func (e *Executor) predict(in *BlockInput, gv verdicts, s *schedule, ch *predict
 func (s *schedule) joinExclusive(naccess int) []int32 {
 	s.keys = make([]keyPlan, 0, naccess)
 	table := newKeyTable(naccess)
-	var changed []bool // by key number: some transaction writes or credits it
 	for i := range s.txs {
 		for j := range s.txs[i].acc {
 			a := &s.txs[i].acc[j]
 			a.id = table.number(s, a.key)
-			for int(a.id) >= len(changed) {
-				changed = append(changed, false)
-			}
+		}
+	}
+	changed := make([]bool, len(s.keys)) // some transaction writes or credits the key
+	for i := range s.txs {
+		for _, a := range s.txs[i].acc {
 			if a.kind != read {
 				changed[a.id] = true
 			}

@@ -30,10 +30,11 @@
 // statement entry (keys no other transaction touches). A merchant paid by
 // most of a block therefore does not serialise it. The day's statement is
 // its counters, written as blocks commit, and the Merkle root over the
-// ids of its entries, which are in state in block order (Statement). A
-// payment must name the owner (PayArgs.to) to be predicted, and a refund,
-// whose payer only the payment record knows, cannot be: either makes its
-// block run in order, with the same result.
+// ids of its entries, which are in state in block order (Root). A payment
+// must name the owner (PayArgs.to) to be predicted; a refund, whose payer
+// only the payment record knows, and a cancel, whose merchant only the
+// request knows, cannot be: each makes its block run in order, with the
+// same result.
 //
 // The package reads and writes state only through an execution.Context (or,
 // for queries, an execution.StateReader). It must stay deterministic.
@@ -324,6 +325,9 @@ func pay(ctx *execution.Context, args []byte) error {
 	payer := ctx.Sender()
 	if err := token.Move(ctx, payer, owner, amount); err != nil {
 		return err
+	}
+	if ctx.Checking() {
+		return nil // nothing below can fail: the admission check may stop
 	}
 	id := ctx.TxID()
 	if r != nil {

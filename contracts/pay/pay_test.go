@@ -8,12 +8,13 @@ import (
 
 	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/pay/paycall"
+	"github.com/accord-chain/accord/contracts/pay/pb"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/execution/exectest"
 	"github.com/accord-chain/accord/types"
-	"github.com/accord-chain/accord/types/pb"
+	typespb "github.com/accord-chain/accord/types/pb"
 )
 
 const chainID = "pay-test"
@@ -62,7 +63,7 @@ func (h *harness) addr(i int) types.Address { return h.accts[i].Address }
 
 // block executes txs as the next block, at the harness's time, and
 // commits it.
-func (h *harness) block(txs ...*types.Tx) []*pb.Receipt {
+func (h *harness) block(txs ...*types.Tx) []*typespb.Receipt {
 	h.height++
 	res, err := h.ex.Execute(h.state, &execution.BlockInput{Height: h.height, Time: h.time, PrevHash: h.prev, Txs: txs})
 	if err != nil {
@@ -75,7 +76,7 @@ func (h *harness) block(txs ...*types.Tx) []*pb.Receipt {
 }
 
 // call runs one transaction in its own block and returns its receipt.
-func (h *harness) call(from int, method string, args []byte) (*types.Tx, *pb.Receipt) {
+func (h *harness) call(from int, method string, args []byte) (*types.Tx, *typespb.Receipt) {
 	tx := h.accts[from].Tx(paycall.Name, method, args)
 	return tx, h.block(tx)[0]
 }
@@ -83,7 +84,7 @@ func (h *harness) call(from int, method string, args []byte) (*types.Tx, *pb.Rec
 func (h *harness) ok(from int, method string, args []byte) *types.Tx {
 	h.t.Helper()
 	tx, rc := h.call(from, method, args)
-	if rc.Status != pb.TxStatus_TX_STATUS_OK {
+	if rc.Status != typespb.TxStatus_TX_STATUS_OK {
 		h.t.Fatalf("%s by account %d: %s %q, want ok", method, from, rc.Status, rc.Message)
 	}
 	return tx
@@ -93,7 +94,7 @@ func (h *harness) ok(from int, method string, args []byte) *types.Tx {
 func (h *harness) fails(from int, method string, args []byte, reason string) {
 	h.t.Helper()
 	_, rc := h.call(from, method, args)
-	if rc.Status != pb.TxStatus_TX_STATUS_FAILED || !strings.HasPrefix(rc.Message, reason) {
+	if rc.Status != typespb.TxStatus_TX_STATUS_FAILED || !strings.HasPrefix(rc.Message, reason) {
 		h.t.Fatalf("%s by account %d: %s %q, want failed with %q", method, from, rc.Status, rc.Message, reason)
 	}
 }
@@ -357,5 +358,50 @@ func TestDescribeArgs(t *testing.T) {
 	}
 	if _, err := pay.DescribeArgs(paycall.MethodRefund, []byte{0xff}); !errors.Is(err, pay.ErrBadArgs) {
 		t.Fatalf("bad args: %v, want ErrBadArgs", err)
+	}
+}
+
+// TestCheck: the admission check, which stops a payment once nothing can
+// fail, refuses and accepts what a block would.
+func TestCheck(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	req := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 10, 0, ""))
+	check := func(from int, args []byte) error {
+		t.Helper()
+		failure, err := h.ex.Check(h.state, &execution.CallInput{Sender: h.addr(from), Height: h.height + 1, Time: h.time,
+			Contract: paycall.Name, Method: paycall.MethodPay, Args: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return failure
+	}
+	if err := check(2, paycall.Pay(req.ID, "shop", 0, h.addr(1))); err != nil {
+		t.Fatalf("Check of a payable request: %v", err)
+	}
+	h.ok(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, h.addr(1)))
+	if err := check(2, paycall.Pay(req.ID, "shop", 0, h.addr(1))); !errors.Is(err, pay.ErrAlreadyPaid) {
+		t.Fatalf("Check of a paid request: %v, want already_paid", err)
+	}
+	if err := check(2, paycall.Pay(types.Hash{}, "shop", 5_000_000, h.addr(1))); !errors.Is(err, token.ErrInsufficient) {
+		t.Fatalf("Check of an unaffordable payment: %v, want insufficient balance", err)
+	}
+}
+
+func TestRequestStatus(t *testing.T) {
+	for _, c := range []struct {
+		r    *pb.Request
+		now  uint64
+		want string
+	}{
+		{&pb.Request{}, 5, "open"},
+		{&pb.Request{ExpiresAt: 10}, 10, "open"},
+		{&pb.Request{ExpiresAt: 10}, 11, "expired"},
+		{&pb.Request{Status: 1, ExpiresAt: 10}, 11, "paid"},
+		{&pb.Request{Status: 2}, 11, "cancelled"},
+	} {
+		if got := pay.RequestStatus(c.r, c.now); got != c.want {
+			t.Errorf("RequestStatus(%v, %d) = %s, want %s", c.r, c.now, got, c.want)
+		}
 	}
 }
