@@ -8,4 +8,5 @@ protoc -I proto \
   --go_out=. --go_opt=module=github.com/accord-chain/accord \
   --connect-go_out=. --connect-go_opt=module=github.com/accord-chain/accord \
   accord/types/v1/types.proto accord/api/v1/api.proto \
-  accord/identity/v1/identity.proto accord/governance/v1/governance.proto
+  accord/identity/v1/identity.proto accord/governance/v1/governance.proto \
+  accord/bft/v1/bft.proto
