@@ -332,7 +332,13 @@ func (c *Core) send(to string, m *pb.Message) {
 // ErrSign for a signer failure; the core's state stays consistent either
 // way.
 func (c *Core) Step(from string, m *pb.Message) error {
-	if c.ended {
+	if m.Epoch == c.cfg.Epoch && c.ended {
+		// An ended epoch's core still serves its blocks to nodes that
+		// lag in it: the driver keeps it for a while and routes the
+		// epoch's fetches to it.
+		if r := m.GetFetchRequest(); r != nil {
+			c.onFetchRequest(from, r)
+		}
 		return nil
 	}
 	if m.Epoch != c.cfg.Epoch {

@@ -93,7 +93,11 @@ type simOpts struct {
 	bugs      bugs
 	noLive    bool // skip the liveness check (planted bugs may stall)
 	roundTick int
-	changeAt  uint64 // if not 0: at this committed height, replace the last validator by a new one
+	changeAt  uint64 // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
+
+	// Twins: a fixed leader schedule and a delivery filter.
+	schedule func(round uint64) string
+	allowed  func(round uint64, from, to int) bool
 }
 
 type simNode struct {
@@ -101,6 +105,7 @@ type simNode struct {
 	id      string
 	honest  bool
 	core    *Core
+	prev    *Core // the last epoch's, serving fetches
 	up      bool
 	downTil int
 	cfg     Config
@@ -138,10 +143,6 @@ type sim struct {
 	log    *strings.Builder // verbose trace, when asked for
 	allIDs []string
 
-	// schedule, if set, fixes leaders (Twins).
-	schedule func(round uint64) string
-	// allowed, if set, decides delivery (Twins); else part does.
-	allowed func(round uint64, from, to int) bool
 	part    []int // group of each instance; nil: connected
 	partEnd int
 	faults  bool
@@ -150,8 +151,8 @@ type sim struct {
 	committedAt map[uint64]string // height -> hash, by the first honest commit
 	resultOf    map[string][]byte // hash -> result the checker computed
 	proposed    map[string]bool
-	votesBy     map[string]map[uint64]string // honest id -> round -> vote data
-	timeoutBy   map[string]map[uint64]bool
+	votesBy     map[string]map[[2]uint64]string // honest id -> (epoch, round) -> vote data
+	timeoutBy   map[string]map[[2]uint64]bool
 	violations  []violation
 	evidence    int
 	errs        int
@@ -167,8 +168,8 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 		committedAt: map[uint64]string{},
 		resultOf:    map[string][]byte{},
 		proposed:    map[string]bool{},
-		votesBy:     map[string]map[uint64]string{},
-		timeoutBy:   map[string]map[uint64]bool{},
+		votesBy:     map[string]map[[2]uint64]string{},
+		timeoutBy:   map[string]map[[2]uint64]bool{},
 	}
 	if o.roundTick == 0 {
 		s.opts.roundTick = 10
@@ -180,7 +181,7 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, root: g, vs: fakeSet(s.allIDs)}
 		sn.cfg = Config{ID: id, ChainID: "sim", Signer: fakeKey{id}, Verifier: fakeVerifier{},
 			Validators: fakeSet(s.allIDs), RoundTicks: s.opts.roundTick, bugs: o.bugs,
-			LeaderSchedule: s.schedule}
+			LeaderSchedule: o.schedule}
 		s.nodes = append(s.nodes, sn)
 		s.start(sn)
 	}
@@ -253,7 +254,7 @@ func (s *sim) start(sn *simNode) {
 func (s *sim) crash(sn *simNode, why string) {
 	s.logf("crash %d(%s) %s", sn.inst, sn.id, why)
 	sn.up = false
-	sn.core = nil
+	sn.core, sn.prev = nil, nil
 	sn.downTil = s.now + 1 + s.rng.IntN(80)
 }
 
@@ -301,6 +302,9 @@ func (s *sim) handleReady(sn *simNode) {
 	for _, cm := range rd.Committed {
 		s.checkCommit(sn, cm)
 		sn.chain = append(sn.chain, cm.Hash)
+		if cm.Result == nil { // only under the one-chain bug, which commits before executing
+			cm.Result = execResult(sn.root.Result, cm.Hash)
+		}
 		sn.root = Root{Block: cm.Block, Result: cm.Result, QC: cm.QC, Reputation: cm.Reputation}
 		for k, raw := range sn.blocks {
 			b, _ := DecodeBlock(raw)
@@ -317,6 +321,7 @@ func (s *sim) handleReady(sn *simNode) {
 		clear(sn.blocks)
 		s.logf("%d(%s) enters epoch %d", sn.inst, sn.id, sn.epoch)
 		c.Advance()
+		sn.prev = c
 		s.start(sn)
 		return
 	}
@@ -409,8 +414,8 @@ func (s *sim) sendMsg(sn *simNode, e Envelope) {
 }
 
 func (s *sim) deliverable(round uint64, from, to int) bool {
-	if s.allowed != nil {
-		return s.allowed(round, from, to)
+	if s.opts.allowed != nil {
+		return s.opts.allowed(round, from, to)
 	}
 	return s.part == nil || s.part[from] == s.part[to]
 }
@@ -431,18 +436,19 @@ func (s *sim) checkOutgoing(sn *simNode, m *pb.Message, st *pb.SafetyState) {
 			return
 		}
 		key := string(types.EncodeCanonical(d))
+		er := [2]uint64{m.Epoch, d.Round}
 		vb := s.votesBy[sn.id]
 		if vb == nil {
-			vb = map[uint64]string{}
+			vb = map[[2]uint64]string{}
 			s.votesBy[sn.id] = vb
 		}
-		if prev, ok := vb[d.Round]; ok && prev != key {
+		if prev, ok := vb[er]; ok && prev != key {
 			s.fail("honest %s voted twice in round %d", sn.id, d.Round)
 		}
-		if s.timeoutBy[sn.id][d.Round] {
+		if s.timeoutBy[sn.id][er] {
 			s.fail("honest %s voted in round %d after timing it out", sn.id, d.Round)
 		}
-		vb[d.Round] = key
+		vb[er] = key
 	case *pb.Message_Timeout:
 		s.logf("%d(%s) sends %s", sn.inst, sn.id, describe(m))
 		if st == nil || st.HighTimeoutRound < b.Timeout.Round {
@@ -451,10 +457,10 @@ func (s *sim) checkOutgoing(sn *simNode, m *pb.Message, st *pb.SafetyState) {
 		if sn.honest {
 			tb := s.timeoutBy[sn.id]
 			if tb == nil {
-				tb = map[uint64]bool{}
+				tb = map[[2]uint64]bool{}
 				s.timeoutBy[sn.id] = tb
 			}
-			tb[b.Timeout.Round] = true
+			tb[[2]uint64{m.Epoch, b.Timeout.Round}] = true
 		}
 	}
 }
@@ -552,6 +558,15 @@ func (s *sim) step(faults bool) {
 		m, err := DecodeMessage(f.msg)
 		if err != nil {
 			s.t.Fatalf("an honest node's message does not decode: %v", err)
+		}
+		if to.prev != nil && m.Epoch+1 == to.epoch {
+			_ = to.prev.Step(s.nodes[f.from].id, m)
+			rd := to.prev.Ready()
+			for _, e := range rd.Messages {
+				s.sendMsg(to, e)
+			}
+			to.prev.Advance()
+			continue
 		}
 		if err := to.core.Step(s.nodes[f.from].id, m); err != nil {
 			s.errs++
@@ -662,6 +677,53 @@ func TestSimulatorSameTrace(t *testing.T) {
 		c := runSeed(t, seed+1000, defaultSimOpts(seed))
 		if a.digest() == c.digest() {
 			t.Fatalf("seeds %d and %d gave the same trace: the seed drives nothing", seed, seed+1000)
+		}
+	}
+}
+
+// TestSimulatorEpochChange changes the validator set at height 5: n4
+// leaves and n5 (running from the start as an observer) joins. The new
+// set must carry the chain on, the leaving node must follow it, and the
+// blocks after the changing one in the old epoch must commit nothing.
+func TestSimulatorEpochChange(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		o := defaultSimOpts(seed)
+		o.n, o.changeAt = 4, 5
+		o.dropP, o.crashP, o.partP = 0, 0, 0 // a node left behind in an old epoch needs block sync (the driver's)
+		if *flagSeed >= 0 && uint64(*flagSeed) != seed {
+			continue
+		}
+		s := newSim(t, seed, o, nil)
+		if *flagSeed >= 0 {
+			s.log = &strings.Builder{}
+		}
+		s.run()
+		if s.log != nil {
+			t.Log("\n" + s.log.String())
+		}
+		if len(s.violations) > 0 {
+			t.Fatalf("seed %d: %s", seed, s.violations[0].msg)
+		}
+		votedIn := func(id string, epoch uint64) bool {
+			for k := range s.votesBy[id] {
+				if k[0] == epoch {
+					return true
+				}
+			}
+			return false
+		}
+		if votedIn("n5", 0) || !votedIn("n5", 1) || !votedIn("n4", 0) || votedIn("n4", 1) {
+			t.Fatalf("seed %d: n4 voted in epochs 0/1: %v/%v, n5: %v/%v; want only n4 in 0 and only n5 in 1",
+				seed, votedIn("n4", 0), votedIn("n4", 1), votedIn("n5", 0), votedIn("n5", 1))
+		}
+		for _, sn := range s.nodes {
+			if sn.epoch != 1 {
+				t.Fatalf("seed %d: %s is in epoch %d", seed, sn.id, sn.epoch)
+			}
+		}
+		h := s.committedAt[6]
+		if h == "" {
+			t.Fatalf("seed %d: nothing committed above the change", seed)
 		}
 	}
 }
