@@ -95,6 +95,7 @@ type simOpts struct {
 	roundTick int
 	changeAt  uint64 // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
 
+	manualPropose bool // the script proposes (datadriven)
 	// Twins: a fixed leader schedule and a delivery filter.
 	schedule func(round uint64) string
 	allowed  func(round uint64, from, to int) bool
@@ -106,6 +107,7 @@ type simNode struct {
 	honest  bool
 	core    *Core
 	prev    *Core // the last epoch's, serving fetches
+	mayPropose uint64 // the round it was asked to propose in (manual proposing)
 	up      bool
 	downTil int
 	cfg     Config
@@ -206,7 +208,9 @@ func c0hash(b *pb.Block) []byte {
 func (s *sim) logf(format string, a ...any) {
 	line := fmt.Sprintf(format, a...)
 	s.trace.Write([]byte(line))
-	if s.log != nil {
+	if s.log != nil && s.opts.manualPropose {
+		fmt.Fprintf(s.log, "%s\n", line)
+	} else if s.log != nil {
 		fmt.Fprintf(s.log, "%4d %s\n", s.now, line)
 	}
 }
@@ -347,7 +351,10 @@ func (s *sim) handleReady(sn *simNode) {
 			s.t.Fatalf("%s: Executed: %v", sn.id, err)
 		}
 	}
-	if rd.ProposeRound != 0 {
+	if rd.ProposeRound != 0 && s.opts.manualPropose {
+		sn.mayPropose = rd.ProposeRound
+		s.logf("%s may propose r%d", sn.id, rd.ProposeRound)
+	} else if rd.ProposeRound != 0 {
 		payload := fmt.Sprintf("%s/%d/r%d", sn.id, sn.inst, rd.ProposeRound)
 		if err := c.Propose(rd.ProposeRound, []byte(payload)); err != nil {
 			s.t.Fatalf("%s: Propose(%d) after being asked: %v", sn.id, rd.ProposeRound, err)
