@@ -102,15 +102,15 @@ type simOpts struct {
 }
 
 type simNode struct {
-	inst    int
-	id      string
-	honest  bool
-	core    *Core
-	prev    *Core // the last epoch's, serving fetches
+	inst       int
+	id         string
+	honest     bool
+	core       *Core
+	prev       *Core  // the last epoch's, serving fetches
 	mayPropose uint64 // the round it was asked to propose in (manual proposing)
-	up      bool
-	downTil int
-	cfg     Config
+	up         bool
+	downTil    int
+	cfg        Config
 
 	// What the driver persisted: it survives a crash.
 	state  []byte
