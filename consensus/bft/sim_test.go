@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/consensus/bft/pb"
+	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
 )
 
@@ -93,6 +94,7 @@ type simOpts struct {
 	bugs      bugs
 	noLive    bool // skip the liveness check (planted bugs may stall)
 	roundTick int
+	realKeys  bool   // sign with Ed25519 keys from package crypto, not the fake
 	changeAt  uint64 // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
 
 	manualPropose bool // the script proposes (datadriven)
@@ -134,16 +136,19 @@ type inflight struct {
 type violation struct{ msg string }
 
 type sim struct {
-	t      testing.TB
-	opts   simOpts
-	rng    *rand.Rand
-	nodes  []*simNode
-	now    int
-	seq    uint64
-	queue  []inflight
-	trace  hash.Hash
-	log    *strings.Builder // verbose trace, when asked for
-	allIDs []string
+	t       testing.TB
+	opts    simOpts
+	rng     *rand.Rand
+	nodes   []*simNode
+	now     int
+	seq     uint64
+	queue   []inflight
+	trace   hash.Hash
+	log     *strings.Builder // verbose trace, when asked for
+	allIDs  []string
+	setFor  func(ids []string) ValidatorSet
+	sent    [][]byte // every message sent, when collect is set
+	collect bool
 
 	part    []int // group of each instance; nil: connected
 	partEnd int
@@ -177,12 +182,39 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 		s.opts.roundTick = 10
 	}
 	s.allIDs = ids(o.n)
+	keys := map[string]Signer{}
+	set := func(ids []string) ValidatorSet {
+		if !o.realKeys {
+			return fakeSet(ids)
+		}
+		vs := make(ValidatorSet, len(ids))
+		for i, id := range ids {
+			if keys[id] == nil {
+				var seed [32]byte
+				copy(seed[:], id)
+				k, err := crypto.GenerateKey(crypto.Ed25519, rand.NewChaCha8(seed))
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys[id] = k
+			}
+			vs[i] = Validator{ID: id, PubKey: keys[id].(crypto.PrivateKey).Public().Bytes()}
+		}
+		return vs
+	}
+	s.setFor = set
 	g := genesis()
 	s.resultOf[string(c0hash(g.Block))] = g.Result
 	mk := func(id string, honest bool) {
-		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, root: g, vs: fakeSet(s.allIDs)}
-		sn.cfg = Config{ID: id, ChainID: "sim", Signer: fakeKey{id}, Verifier: fakeVerifier{},
-			Validators: fakeSet(s.allIDs), RoundTicks: s.opts.roundTick, bugs: o.bugs,
+		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, root: g, vs: set(s.allIDs)}
+		var signer Signer = fakeKey{id}
+		var verifier Verifier = fakeVerifier{}
+		if o.realKeys {
+			set([]string{id})
+			signer, verifier = keys[id], CryptoVerifier{Scheme: crypto.Ed25519}
+		}
+		sn.cfg = Config{ID: id, ChainID: "sim", Signer: signer, Verifier: verifier,
+			Validators: sn.vs, RoundTicks: s.opts.roundTick, bugs: o.bugs,
 			LeaderSchedule: o.schedule}
 		s.nodes = append(s.nodes, sn)
 		s.start(sn)
@@ -321,7 +353,7 @@ func (s *sim) handleReady(sn *simNode) {
 		// The driver's chain store records the new set with the block
 		// that made it: the new epoch's core starts on that block.
 		sn.epoch++
-		sn.vs = fakeSet(append(slices.Clone(s.allIDs[:s.opts.n-1]), fmt.Sprintf("n%d", s.opts.n+1)))
+		sn.vs = s.setFor(append(slices.Clone(s.allIDs[:s.opts.n-1]), fmt.Sprintf("n%d", s.opts.n+1)))
 		clear(sn.blocks)
 		s.logf("%d(%s) enters epoch %d", sn.inst, sn.id, sn.epoch)
 		c.Advance()
@@ -392,6 +424,9 @@ func describe(m *pb.Message) string {
 
 func (s *sim) sendMsg(sn *simNode, e Envelope) {
 	raw := EncodeMessage(e.Msg)
+	if s.collect {
+		s.sent = append(s.sent, raw)
+	}
 	round := msgRound(e.Msg)
 	if round == 0 {
 		round = sn.core.Round()
@@ -731,6 +766,24 @@ func TestSimulatorEpochChange(t *testing.T) {
 		h := s.committedAt[6]
 		if h == "" {
 			t.Fatalf("seed %d: nothing committed above the change", seed)
+		}
+	}
+}
+
+// TestSimulatorEd25519 runs the simulator with real Ed25519 signatures
+// through package crypto, as a driver would configure the core.
+func TestSimulatorEd25519(t *testing.T) {
+	for seed := uint64(0); seed < 4; seed++ {
+		o := defaultSimOpts(seed)
+		o.n, o.realKeys = 4, true
+		o.ticks, o.calmTicks = 200, 100
+		s := newSim(t, seed, o, nil)
+		s.run()
+		if len(s.violations) > 0 {
+			t.Fatalf("seed %d: %s", seed, s.violations[0].msg)
+		}
+		if s.commits == 0 {
+			t.Fatalf("seed %d: nothing committed", seed)
 		}
 	}
 }
