@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/accord-chain/accord/consensus/bft/pb"
 	"github.com/accord-chain/accord/types"
 )
@@ -43,6 +45,11 @@ type Core struct {
 	blocks map[string]*node
 	root   *node             // last committed block
 	qcs    map[string]*pb.QC // verified QCs of blocks not (yet) in the tree
+	// verified holds the certificates (QCs and TCs, by certID) checked
+	// already, with their rounds, so that no signature is checked twice.
+	verified map[string]uint64
+	// evidenced marks (round, validator) pairs already reported.
+	evidenced map[seenKey]bool
 
 	votes     map[uint64]map[string]*tally // round, vote data
 	timeouts  map[uint64]*timeoutTally
@@ -124,6 +131,8 @@ func New(cfg Config, root Root, state *pb.SafetyState, blocks []*pb.Block) (*Cor
 		cfg:       cfg,
 		blocks:    map[string]*node{},
 		qcs:       map[string]*pb.QC{},
+		verified:  map[string]uint64{},
+		evidenced: map[seenKey]bool{},
 		votes:     map[uint64]map[string]*tally{},
 		timeouts:  map[uint64]*timeoutTally{},
 		seenVotes: map[seenKey]seen{},
@@ -156,6 +165,15 @@ func New(cfg Config, root Root, state *pb.SafetyState, blocks []*pb.Block) (*Cor
 	if c.hqc == nil {
 		return nil, fmt.Errorf("%w: a root above genesis needs its QC or a persisted safety state", ErrConfig)
 	}
+	// What this node persisted or committed it verified before.
+	for _, q := range []*pb.QC{r.qc, c.hqc, c.htc.GetHighQc()} {
+		if q != nil {
+			c.verified[c.certID(q)] = q.Data.Round
+		}
+	}
+	if c.htc != nil {
+		c.verified[c.certID(c.htc)] = c.htc.Round
+	}
 	if r.qc == nil && bytes.Equal(c.hqc.Data.Block, r.hash) {
 		r.qc = c.hqc
 	}
@@ -169,21 +187,20 @@ func New(cfg Config, root Root, state *pb.SafetyState, blocks []*pb.Block) (*Cor
 			continue
 		}
 		c.link(b, p)
-		if p.qc == nil && b.Justify != nil && bytes.Equal(b.Justify.Data.Block, p.hash) {
-			p.qc = b.Justify
-		}
 	}
-	if q := c.hqc; q != nil {
-		if n := c.blocks[string(q.Data.Block)]; n != nil && n.qc == nil {
-			n.qc = q
-		}
-	}
-	// Certified blocks above the root are executed again: results are
-	// not persisted.
+	// Take up their certificates in height order: certified blocks are
+	// executed again (results are not persisted), and commits decided but
+	// not applied before the restart are decided again.
 	for _, b := range sorted {
-		if n := c.blocks[string(c.blockHash(b))]; n != nil {
-			c.queueExec(n)
+		n := c.blocks[string(c.blockHash(b))]
+		if n == nil || n.parent == nil || n.parent.qc != nil || b.Justify == nil ||
+			!bytes.Equal(b.Justify.Data.Block, n.parent.hash) {
+			continue
 		}
+		c.certify(n.parent, b.Justify)
+	}
+	if n := c.blocks[string(c.hqc.Data.Block)]; n != nil && n.qc == nil {
+		c.certify(n, c.hqc)
 	}
 	c.round = c.hqc.Data.Round + 1
 	if c.htc != nil && c.htc.Round+1 > c.round {
@@ -388,37 +405,39 @@ func (c *Core) step(from string, m *pb.Message) error {
 
 // ---- certificates ----
 
-// processQC verifies q (once per block) and takes what it tells: the block
-// is certified, the round may advance, a block may commit.
+// processQC checks q and takes what it tells: the block is certified,
+// the round may advance, a block may commit. Each distinct QC is verified
+// once. A round-0 QC is the genesis QC: it has no signatures and tells
+// nothing.
 func (c *Core) processQC(from string, q *pb.QC) error {
 	if q == nil || q.Data == nil {
 		return bad("missing quorum certificate")
 	}
-	key := string(q.Data.Block)
-	n := c.blocks[key]
-	switch {
-	case n != nil && n.qc != nil:
-		q = n.qc // verified before: use ours
-	case c.qcs[key] != nil:
-		q = c.qcs[key]
-	default:
-		if q.Data.Round <= c.root.b.Round {
-			return nil // below what this node committed: nothing to learn
+	if q.Data.Round == 0 {
+		if q.Data.Height != 0 || len(q.Sigs) != 0 {
+			return bad("a round-0 certificate of height %d", q.Data.Height)
 		}
-		if c.validators(q.Data.Height) == nil && q.Data.Round > 0 {
-			// This node lags: it cannot judge the QC yet, but may fetch
-			// the block (a fetched chain is checked when it connects).
-			c.fetch(from, q.Data.Block)
-			return nil
-		}
+		return nil
+	}
+	if q.Data.Round < c.root.b.Round {
+		return nil // below what this node committed: nothing to learn (and not trusted)
+	}
+	id := c.certID(q)
+	if _, ok := c.verified[id]; !ok {
 		if err := c.verifyQC(q); err != nil {
 			return err
 		}
-		if n == nil {
+		c.verified[id] = q.Data.Round
+	}
+	if q.Data.Round == c.root.b.Round {
+		return nil
+	}
+	key := string(q.Data.Block)
+	n := c.blocks[key]
+	if n == nil {
+		if c.qcs[key] == nil {
 			c.qcs[key] = q
 		}
-	}
-	if n == nil {
 		c.fetch(from, q.Data.Block)
 	} else if n.qc == nil {
 		c.certify(n, q)
@@ -431,6 +450,22 @@ func (c *Core) processQC(from string, q *pb.QC) error {
 		c.enterRound(q.Data.Round + 1)
 	}
 	return nil
+}
+
+// trusted reports whether q was verified here (or is the genesis QC,
+// which claims nothing).
+func (c *Core) trusted(q *pb.QC) bool {
+	if q.Data.Round == 0 {
+		return true
+	}
+	_, ok := c.verified[c.certID(q)]
+	return ok
+}
+
+// certID identifies a certificate by the hash of its encoding.
+func (c *Core) certID(m proto.Message) string {
+	h := c.cfg.Hash.Sum(types.EncodeCanonical(m))
+	return string(h[:])
 }
 
 func (c *Core) verifyQC(q *pb.QC) error {
@@ -492,17 +527,24 @@ func (c *Core) certify(n *node, q *pb.QC) {
 	}
 }
 
+// processTC checks t (each distinct TC once) and may advance the round.
+// A TC older than this node's highest cannot justify a vote here (votes
+// are only for the current round, after the highest TC) and is ignored.
 func (c *Core) processTC(from string, t *pb.TC) error {
-	if t == nil || (c.htc != nil && t.Round <= c.htc.Round) {
+	if t == nil || (c.htc != nil && t.Round < c.htc.Round) {
+		return nil
+	}
+	id := c.certID(t)
+	if _, ok := c.verified[id]; ok {
 		return nil
 	}
 	if err := c.processQC(from, t.HighQc); err != nil {
 		return err
 	}
-	vs := c.validators(t.HighQc.Data.Height + 1)
-	if vs == nil {
-		return bad("timeout certificate beyond what this node can judge yet")
+	if !c.trusted(t.HighQc) {
+		return nil // its QC is below this node's root: too old to matter
 	}
+	vs := c.validators(t.HighQc.Data.Height + 1)
 	idx, err := bitmapIndexes(t.Signers, len(vs))
 	if err != nil {
 		return err
@@ -522,6 +564,10 @@ func (c *Core) processTC(from string, t *pb.TC) error {
 	}
 	if maxRound != t.HighQc.Data.Round {
 		return bad("timeout certificate's QC is of round %d, its signers claim %d", t.HighQc.Data.Round, maxRound)
+	}
+	c.verified[id] = t.Round
+	if c.htc != nil && t.Round <= c.htc.Round {
+		return nil
 	}
 	c.htc = t
 	c.stateDirty = true
@@ -655,6 +701,10 @@ func (c *Core) noteSigned(m map[seenKey]seen, round uint64, id, key string, msg 
 	if prev.key == key {
 		return false
 	}
+	if c.evidenced[k] {
+		return true
+	}
+	c.evidenced[k] = true
 	c.rd.Evidence = append(c.rd.Evidence, Evidence{Validator: id, Round: round, A: prev.msg, B: msg})
 	return true
 }
@@ -777,6 +827,7 @@ func (c *Core) addVote(v *pb.Vote, vi int) error {
 			q.Sigs = append(q.Sigs, s)
 		}
 	}
+	c.verified[c.certID(q)] = d.Round
 	n := c.blocks[string(d.Block)]
 	if n != nil && n.qc == nil {
 		c.certify(n, q)
@@ -811,6 +862,9 @@ func (c *Core) onTimeout(from string, t *pb.Timeout) error {
 	}
 	if t.HighQc.Data.Round >= t.Round {
 		return bad("timeout for round %d with a QC of round %d", t.Round, t.HighQc.Data.Round)
+	}
+	if !c.trusted(t.HighQc) {
+		return nil // its QC is below this node's root: the sender lags and will catch up
 	}
 	vs := c.validators(t.HighQc.Data.Height + 1)
 	if vs == nil {
@@ -878,6 +932,7 @@ func (c *Core) addTimeout(t *pb.Timeout) {
 	if count < c.quorum(vs) || (c.htc != nil && c.htc.Round >= t.Round) {
 		return
 	}
+	c.verified[c.certID(tc)] = tc.Round
 	c.htc = tc
 	c.stateDirty = true
 	if t.Round+1 > c.round {
@@ -1136,6 +1191,16 @@ func (c *Core) prune() {
 			delete(c.qcs, k)
 		}
 	}
+	for k, r := range c.verified {
+		if r < rr {
+			delete(c.verified, k)
+		}
+	}
+	for k := range c.evidenced {
+		if k.round+maxRoundAhead < rr {
+			delete(c.evidenced, k)
+		}
+	}
 }
 
 // ---- fetching blocks ----
@@ -1149,16 +1214,30 @@ func (c *Core) fetch(from string, hash []byte) {
 		FetchRequest: &pb.FetchRequest{Hash: bytes.Clone(hash), Count: uint32(c.cfg.FetchCount)}}})
 }
 
+// onFetchRequest serves a block and its ancestors from the tree and,
+// below it, from the driver's Storage of committed blocks.
 func (c *Core) onFetchRequest(from string, r *pb.FetchRequest) {
-	n := c.blocks[string(r.Hash)]
-	if n == nil || n.b.Height == 0 {
-		return
+	lookup := func(hash []byte) *pb.Block {
+		if n := c.blocks[string(hash)]; n != nil {
+			return n.b
+		}
+		if c.cfg.Storage != nil {
+			return c.cfg.Storage.Block(hash)
+		}
+		return nil
 	}
 	resp := &pb.FetchResponse{}
-	for ; n != nil && n.b.Height > 0 && len(resp.Blocks) < int(min(r.Count, maxFetch)); n = n.parent {
-		resp.Blocks = append(resp.Blocks, n.b)
+	for h := r.Hash; len(resp.Blocks) < int(min(r.Count, maxFetch)); {
+		b := lookup(h)
+		if b == nil || b.Height == 0 {
+			break
+		}
+		resp.Blocks = append(resp.Blocks, b)
+		h = b.Parent
 	}
-	c.send(from, &pb.Message{Version: WireVersion, Body: &pb.Message_FetchResponse{FetchResponse: resp}})
+	if len(resp.Blocks) > 0 {
+		c.send(from, &pb.Message{Version: WireVersion, Body: &pb.Message_FetchResponse{FetchResponse: resp}})
+	}
 }
 
 func (c *Core) onFetchResponse(from string, r *pb.FetchResponse) error {

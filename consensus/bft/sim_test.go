@@ -123,6 +123,20 @@ type simNode struct {
 	vs     ValidatorSet
 
 	results map[string][]byte // execution results: lost on a crash
+	store   map[string][]byte // committed blocks by hash (the chain store)
+}
+
+// Block implements Storage from the node's chain store.
+func (sn *simNode) Block(hash []byte) *pb.Block {
+	raw, ok := sn.store[string(hash)]
+	if !ok {
+		return nil
+	}
+	b, err := DecodeBlock(raw)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 type inflight struct {
@@ -206,7 +220,7 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 	g := genesis()
 	s.resultOf[string(c0hash(g.Block))] = g.Result
 	mk := func(id string, honest bool) {
-		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, root: g, vs: set(s.allIDs)}
+		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, store: map[string][]byte{}, root: g, vs: set(s.allIDs)}
 		var signer Signer = fakeKey{id}
 		var verifier Verifier = fakeVerifier{}
 		if o.realKeys {
@@ -276,7 +290,7 @@ func (s *sim) start(sn *simNode) {
 		blocks = append(blocks, b)
 	}
 	cfg := sn.cfg
-	cfg.Epoch, cfg.Validators = sn.epoch, sn.vs
+	cfg.Epoch, cfg.Validators, cfg.Storage = sn.epoch, sn.vs, sn
 	c, err := New(cfg, sn.root, st, blocks)
 	if err != nil {
 		s.t.Fatalf("%s: New: %v", sn.id, err)
@@ -338,6 +352,7 @@ func (s *sim) handleReady(sn *simNode) {
 	for _, cm := range rd.Committed {
 		s.checkCommit(sn, cm)
 		sn.chain = append(sn.chain, cm.Hash)
+		sn.store[string(cm.Hash)] = EncodeBlock(cm.Block)
 		if cm.Result == nil { // only under the one-chain bug, which commits before executing
 			cm.Result = execResult(sn.root.Result, cm.Hash)
 		}
@@ -373,6 +388,9 @@ func (s *sim) handleReady(sn *simNode) {
 	for _, b := range rd.Execute {
 		h := c.blockHash(b)
 		pr, ok := sn.results[string(b.Parent)]
+		if !ok && s.opts.bugs.oneChainCommit {
+			continue // the bug commits unexecuted blocks; this node is lost anyway
+		}
 		if !ok {
 			s.t.Fatalf("%s: asked to execute %s before its parent", sn.id, short(h))
 		}
@@ -609,6 +627,9 @@ func (s *sim) step(faults bool) {
 			}
 			to.prev.Advance()
 			continue
+		}
+		if k := msgType(m); k == "fetch" || k == "blocks" {
+			s.logf("%d(%s) gets %s from %d", to.inst, to.id, describe(m), f.from)
 		}
 		if err := to.core.Step(s.nodes[f.from].id, m); err != nil {
 			s.errs++

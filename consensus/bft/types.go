@@ -62,6 +62,13 @@ func (v CryptoVerifier) Verify(pub, msg, sig []byte) bool {
 	return crypto.Verify(v.Scheme, pub, msg, sig) == nil
 }
 
+// Storage reads committed blocks by hash, synchronously, as etcd raft
+// reads its Storage. Block returns nil for a block it does not hold; it
+// must not call back into the core.
+type Storage interface {
+	Block(hash []byte) *pb.Block
+}
+
 // Validator is one member of a validator set. Every validator has one vote.
 type Validator struct {
 	ID     string // node id, as the transport names the node
@@ -159,6 +166,11 @@ type Config struct {
 	RepWindow uint64
 	// FetchCount is how many blocks one fetch asks for (default 32).
 	FetchCount int
+	// Storage, if set, is the driver's store of committed blocks: the
+	// core serves fetches of blocks it has pruned (or never held since a
+	// restart) from it, so that a validator that lags far behind can catch
+	// up from any peer.
+	Storage Storage
 	// LeaderSchedule, if set, fixes the leader of each round and turns
 	// reputation off. Only tests (Twins) use it.
 	LeaderSchedule func(round uint64) string
