@@ -280,6 +280,9 @@ func (c *Core) Advance() {
 // Tick advances the core's clock by one tick. A round that lasts longer
 // than its timeout ends for this node with a signed timeout.
 func (c *Core) Tick() error {
+	if c.readyTaken {
+		return ErrAdvance
+	}
 	if c.ended {
 		return nil
 	}
@@ -349,6 +352,9 @@ func (c *Core) send(to string, m *pb.Message) {
 // ErrSign for a signer failure; the core's state stays consistent either
 // way.
 func (c *Core) Step(from string, m *pb.Message) error {
+	if c.readyTaken {
+		return ErrAdvance
+	}
 	if m.Epoch == c.cfg.Epoch && c.ended {
 		// An ended epoch's core still serves its blocks to nodes that
 		// lag in it: the driver keeps it for a while and routes the
@@ -962,6 +968,9 @@ func (c *Core) maybeAskPropose() {
 // this node's vote for it go out in the next Ready, with the state that
 // records the vote.
 func (c *Core) Propose(round uint64, payload []byte) error {
+	if c.readyTaken {
+		return ErrAdvance
+	}
 	if c.ended {
 		return fmt.Errorf("%w: the epoch ended", ErrNotReady)
 	}
@@ -1043,6 +1052,9 @@ func (c *Core) queueExec(n *node) {
 // endsEpoch says that executing the block changed the validator set:
 // when it commits, the epoch ends with it.
 func (c *Core) Executed(hash, result []byte, endsEpoch bool) error {
+	if c.readyTaken {
+		return ErrAdvance
+	}
 	n := c.blocks[string(hash)]
 	if n == nil {
 		return ErrUnknownBlock

@@ -292,3 +292,21 @@ func TestConfigRefused(t *testing.T) {
 		t.Errorf("root without a result: %v", err)
 	}
 }
+
+// Inputs between Ready and Advance are refused: the driver has not yet
+// persisted what the last Ready asked for.
+func TestInputBeforeAdvanceRefused(t *testing.T) {
+	prop, _ := leaderProposal(t)
+	c := newTestCore(t, "n1", nil, nil, nil)
+	c.Ready()
+	if err := c.Step("n2", prop); !errors.Is(err, ErrAdvance) {
+		t.Fatalf("Step before Advance: %v", err)
+	}
+	if err := c.Tick(); !errors.Is(err, ErrAdvance) {
+		t.Fatalf("Tick before Advance: %v", err)
+	}
+	c.Advance()
+	if err := c.Step("n2", prop); err != nil {
+		t.Fatal(err)
+	}
+}

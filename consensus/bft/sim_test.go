@@ -170,6 +170,7 @@ type sim struct {
 
 	// Checker state.
 	committedAt map[uint64]string // height -> hash, by the first honest commit
+	roundAt     map[uint64]uint64 // height -> round of that block
 	resultOf    map[string][]byte // hash -> result the checker computed
 	proposed    map[string]bool
 	votesBy     map[string]map[[2]uint64]string // honest id -> (epoch, round) -> vote data
@@ -187,6 +188,7 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 		rng:         rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		trace:       sha256.New(),
 		committedAt: map[uint64]string{},
+		roundAt:     map[uint64]uint64{},
 		resultOf:    map[string][]byte{},
 		proposed:    map[string]bool{},
 		votesBy:     map[string]map[[2]uint64]string{},
@@ -558,6 +560,7 @@ func (s *sim) checkCommit(sn *simNode, cm Commit) {
 		s.fail("agreement: %s committed %s at height %d, another honest node %s", sn.id, short(cm.Hash), b.Height, short([]byte(got)))
 	} else if !ok {
 		s.committedAt[b.Height] = string(cm.Hash)
+		s.roundAt[b.Height] = b.Round
 	}
 }
 
@@ -714,7 +717,7 @@ func runSeed(t *testing.T, seed uint64, o simOpts) *sim {
 
 func TestSimulator(t *testing.T) {
 	var commits, evidence, errs int
-	for _, seed := range seedsToRun(200) {
+	for _, seed := range seedsToRun(300) {
 		s := runSeed(t, seed, defaultSimOpts(seed))
 		if len(s.violations) > 0 {
 			t.Fatalf("seed %d (rerun with -bft.seed=%d): %s", seed, seed, s.violations[0].msg)
@@ -806,5 +809,44 @@ func TestSimulatorEd25519(t *testing.T) {
 		if s.commits == 0 {
 			t.Fatalf("seed %d: nothing committed", seed)
 		}
+	}
+}
+
+// TestReputationSkipsFailedLeader keeps n4 cut off for the whole run.
+// Round-robin alone gives it every fourth round, and each of those ends in
+// a timeout; with reputation the others skip it once it has failed, and
+// take it back only after RepWindow rounds.
+func TestReputationSkipsFailedLeader(t *testing.T) {
+	failed := func(rr bool) (fails, rounds int) {
+		o := simOpts{n: 4, calmTicks: 1500, minDelay: 1, maxDelay: 2, noLive: true}
+		o.allowed = func(_ uint64, from, to int) bool { return from != 3 && to != 3 }
+		if rr {
+			o.schedule = func(r uint64) string { return fmt.Sprintf("n%d", r%4+1) }
+		}
+		s := newSim(t, 3, o, nil)
+		s.run()
+		if len(s.violations) > 0 {
+			t.Fatal(s.violations[0].msg)
+		}
+		last := s.nodes[0].core.root.b.Round
+		committed := map[uint64]bool{}
+		for _, r := range s.roundAt {
+			committed[r] = true
+		}
+		for r := uint64(1); r <= last; r++ {
+			if !committed[r] {
+				fails++
+			}
+		}
+		return fails, int(last)
+	}
+	rrFails, rrRounds := failed(true)
+	repFails, repRounds := failed(false)
+	t.Logf("round-robin: %d of %d rounds failed; with reputation: %d of %d", rrFails, rrRounds, repFails, repRounds)
+	if rrFails*5 < rrRounds {
+		t.Fatalf("round-robin lost only %d of %d rounds to the dead leader: the test shows nothing", rrFails, rrRounds)
+	}
+	if repFails*10 > repRounds {
+		t.Fatalf("with reputation %d of %d rounds still failed", repFails, repRounds)
 	}
 }

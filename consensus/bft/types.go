@@ -37,6 +37,9 @@ var (
 	ErrNotReady = errors.New("bft: cannot propose now")
 	// ErrSign wraps a failure of the driver's Signer.
 	ErrSign = errors.New("bft: signing failed")
+	// ErrAdvance is returned by Step, Tick, Propose and Executed between
+	// Ready and Advance: handle the Ready and call Advance first.
+	ErrAdvance = errors.New("bft: the last Ready was not advanced")
 	// ErrUnknownBlock is returned by Executed for a block the core does
 	// not hold (pruned or never seen); the driver may ignore it.
 	ErrUnknownBlock = errors.New("bft: unknown block")
