@@ -15,7 +15,7 @@ import (
 // Retention and memory bounds inside the core.
 const (
 	keepCommitted = 256  // committed heights kept to serve fetches
-	maxOrphans    = 1024 // fetched blocks waiting for their parent or the height gate
+	maxOrphans    = 1024 // fetched blocks waiting for their parent
 	maxRoundAhead = 64   // votes and timeouts at most this many rounds ahead are kept
 	maxBackoff    = 3    // the round timeout doubles at most this many times
 )
@@ -211,9 +211,6 @@ func New(cfg Config, root Root, state *pb.SafetyState, blocks []*pb.Block) (*Cor
 	return c, nil
 }
 
-// validators returns the set for height h: the epoch's.
-func (c *Core) validators(uint64) ValidatorSet { return c.cfg.Validators }
-
 func (c *Core) quorum(vs ValidatorSet) int {
 	if c.cfg.bugs.weakQuorum {
 		return vs.F() + 1
@@ -272,7 +269,6 @@ func (c *Core) Advance() {
 	clear(c.rdBlocks)
 	c.stateDirty = false
 	c.readyTaken = false
-	// The height gate rose: blocks waiting for it may go in now.
 	c.retryOrphans()
 	c.maybeAskPropose()
 }
@@ -317,7 +313,7 @@ func (c *Core) roundTimeout() int {
 
 func (c *Core) sendTimeout() error {
 	r := c.round
-	if vs := c.validators(c.hqc.Data.Height + 1); vs == nil || vs.Index(c.cfg.ID) < 0 {
+	if c.cfg.Validators.Index(c.cfg.ID) < 0 {
 		return nil // only validators time out
 	}
 	sig, err := c.cfg.Signer.Sign(c.timeoutSignBytes(r, c.hqc.Data.Round))
@@ -395,9 +391,9 @@ func (c *Core) after() error {
 func (c *Core) step(from string, m *pb.Message) error {
 	switch body := m.Body.(type) {
 	case *pb.Message_Proposal:
-		return c.onProposal(from, body.Proposal, m)
+		return c.onProposal(from, body.Proposal)
 	case *pb.Message_Vote:
-		return c.onVote(from, body.Vote, m)
+		return c.onVote(body.Vote, m)
 	case *pb.Message_Timeout:
 		return c.onTimeout(from, body.Timeout)
 	case *pb.Message_FetchRequest:
@@ -482,10 +478,7 @@ func (c *Core) verifyQC(q *pb.QC) error {
 		}
 		return bad("a round-0 certificate for a block that is not this chain's genesis")
 	}
-	vs := c.validators(d.Height)
-	if vs == nil {
-		return bad("certificate for height %d, beyond what this node can judge yet", d.Height)
-	}
+	vs := c.cfg.Validators
 	idx, err := bitmapIndexes(q.Signers, len(vs))
 	if err != nil {
 		return err
@@ -550,7 +543,7 @@ func (c *Core) processTC(from string, t *pb.TC) error {
 	if !c.trusted(t.HighQc) {
 		return nil // its QC is below this node's root: too old to matter
 	}
-	vs := c.validators(t.HighQc.Data.Height + 1)
+	vs := c.cfg.Validators
 	idx, err := bitmapIndexes(t.Signers, len(vs))
 	if err != nil {
 		return err
@@ -605,7 +598,7 @@ func (c *Core) enterRound(r uint64) {
 
 // ---- proposals and votes ----
 
-func (c *Core) onProposal(from string, p *pb.Proposal, m *pb.Message) error {
+func (c *Core) onProposal(from string, p *pb.Proposal) error {
 	b := p.Block
 	if b == nil || b.Justify == nil {
 		return bad("proposal without a block or its QC")
@@ -620,7 +613,6 @@ func (c *Core) onProposal(from string, p *pb.Proposal, m *pb.Message) error {
 		return nil // stale, or not justified by its own certificates
 	}
 	c.pending[b.Round] = pendingProposal{from: from, p: p}
-	_ = m
 	return nil
 }
 
@@ -652,10 +644,7 @@ func (c *Core) acceptProposal(p *pb.Proposal, parent *node) (*node, error) {
 	if err := c.checkChild(b, parent); err != nil {
 		return nil, err
 	}
-	vs := c.validators(b.Height)
-	if vs == nil {
-		return nil, nil // beyond the height gate: the block comes again by fetch
-	}
+	vs := c.cfg.Validators
 	proposer := string(b.Proposer)
 	if want := c.leaderFor(b.Round, parent); proposer != want {
 		return nil, bad("round %d proposal by %s, the leader is %s", b.Round, proposer, want)
@@ -728,7 +717,7 @@ func (c *Core) tryVote(n *node) error {
 	if !c.safeToVote(b) {
 		return nil
 	}
-	if vs := c.validators(b.Height); vs == nil || vs.Index(c.cfg.ID) < 0 {
+	if c.cfg.Validators.Index(c.cfg.ID) < 0 {
 		return nil // not a validator at this height
 	}
 	if n.parent.result == nil {
@@ -764,15 +753,12 @@ func (c *Core) safeToVote(b *pb.Block) bool {
 	return b.Justify.Data.Round >= slices.Max(b.Tc.HqcRounds)
 }
 
-func (c *Core) onVote(from string, v *pb.Vote, m *pb.Message) error {
+func (c *Core) onVote(v *pb.Vote, m *pb.Message) error {
 	d := v.Data
 	if d == nil || d.Round+1 < c.round || d.Round > c.round+maxRoundAhead || d.Round <= c.root.b.Round {
 		return nil // too old to matter, or too far ahead to hold
 	}
-	vs := c.validators(d.Height)
-	if vs == nil {
-		return nil
-	}
+	vs := c.cfg.Validators
 	voter := string(v.Voter)
 	vi := vs.Index(voter)
 	if vi < 0 {
@@ -788,7 +774,6 @@ func (c *Core) onVote(from string, v *pb.Vote, m *pb.Message) error {
 	if c.noteSigned(c.seenVotes, d.Round, voter, key, EncodeMessage(m)) {
 		return nil
 	}
-	_ = from
 	return c.addVote(v, vi)
 }
 
@@ -796,7 +781,7 @@ func (c *Core) onVote(from string, v *pb.Vote, m *pb.Message) error {
 // node's own vote.
 func (c *Core) addVote(v *pb.Vote, vi int) error {
 	d := v.Data
-	vs := c.validators(d.Height)
+	vs := c.cfg.Validators
 	if vi < 0 {
 		vi = vs.Index(c.cfg.ID)
 		if vi < 0 {
@@ -872,10 +857,7 @@ func (c *Core) onTimeout(from string, t *pb.Timeout) error {
 	if !c.trusted(t.HighQc) {
 		return nil // its QC is below this node's root: the sender lags and will catch up
 	}
-	vs := c.validators(t.HighQc.Data.Height + 1)
-	if vs == nil {
-		return nil
-	}
+	vs := c.cfg.Validators
 	voter := string(t.Voter)
 	vi := vs.Index(voter)
 	if vi < 0 {
@@ -921,10 +903,7 @@ func (c *Core) addTimeout(t *pb.Timeout) {
 			high = e.hqc
 		}
 	}
-	vs := c.validators(high.Data.Height + 1)
-	if vs == nil {
-		return
-	}
+	vs := c.cfg.Validators
 	tc := &pb.TC{Round: t.Round, Signers: make([]byte, (len(vs)+7)/8), HighQc: high}
 	count := 0
 	for i, v := range vs {
@@ -956,7 +935,7 @@ func (c *Core) maybeAskPropose() {
 		return
 	}
 	p := c.blocks[string(c.hqc.Data.Block)]
-	if p == nil || p.result == nil || c.leaderFor(r, p) != c.cfg.ID || c.validators(p.b.Height+1) == nil {
+	if p == nil || p.result == nil || c.leaderFor(r, p) != c.cfg.ID {
 		return
 	}
 	c.proposeAsked = r
@@ -976,7 +955,7 @@ func (c *Core) Propose(round uint64, payload []byte) error {
 	}
 	p := c.blocks[string(c.hqc.Data.Block)]
 	if round != c.round || round <= c.lastVoted || round <= c.highTimeout || p == nil || p.result == nil ||
-		c.leaderFor(round, p) != c.cfg.ID || c.validators(p.b.Height+1) == nil {
+		c.leaderFor(round, p) != c.cfg.ID {
 		return fmt.Errorf("%w: round %d (now %d)", ErrNotReady, round, c.round)
 	}
 	b := &pb.Block{
@@ -1017,7 +996,9 @@ func (c *Core) insert(b *pb.Block, parent *node, hash []byte) *node {
 	if q := c.qcs[string(hash)]; q != nil {
 		c.certify(n, q)
 	}
-	c.connectOrphans(n)
+	if len(c.orphans) > 0 {
+		c.retryOrphans()
+	}
 	return n
 }
 
@@ -1286,16 +1267,8 @@ func (c *Core) onFetchResponse(from string, r *pb.FetchResponse) error {
 	return nil
 }
 
-// connectOrphans inserts fetched blocks whose parent is now in the tree.
-func (c *Core) connectOrphans(n *node) {
-	if len(c.orphans) > 0 {
-		c.retryOrphans()
-	}
-	_ = n
-}
-
 // retryOrphans inserts, lowest first, every fetched block whose parent is
-// in the tree and whose height the gate allows. A fetched block came by
+// in the tree. A fetched block came by
 // hash from a verified QC or a chain of parent hashes from one, so its
 // content is certified; its own QC is still verified.
 func (c *Core) retryOrphans() {
@@ -1318,7 +1291,7 @@ func (c *Core) retryOrphans() {
 				continue
 			}
 			p := c.blocks[string(b.Parent)]
-			if p == nil || c.validators(b.Height) == nil {
+			if p == nil {
 				continue
 			}
 			delete(c.orphans, k)
@@ -1349,10 +1322,7 @@ func (c *Core) leaderFor(round uint64, parent *node) string {
 	if c.cfg.LeaderSchedule != nil {
 		return c.cfg.LeaderSchedule(round)
 	}
-	vs := c.validators(parent.b.Height + 1)
-	if vs == nil {
-		return ""
-	}
+	vs := c.cfg.Validators
 	return pickLeader(round, vs, parent.anchorExcl)
 }
 
@@ -1401,7 +1371,7 @@ func (c *Core) reputation(n *node) {
 			fails = append(fails, f)
 		}
 	}
-	if vs := c.validators(p.b.Height + 1); vs != nil {
+	if vs := c.cfg.Validators; len(vs) > 0 {
 		for r := from; r < n.b.Round; r++ {
 			fails = append(fails, fail{round: r, id: pickLeader(r, vs, p.anchorExcl)})
 		}
