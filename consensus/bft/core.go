@@ -750,6 +750,9 @@ func (c *Core) safeToVote(b *pb.Block) bool {
 	if b.Tc == nil || b.Round != b.Tc.Round+1 {
 		return false
 	}
+	if _, ok := c.verified[c.certID(b.Tc)]; !ok {
+		return false // only a TC checked here may vouch for the block
+	}
 	return b.Justify.Data.Round >= slices.Max(b.Tc.HqcRounds)
 }
 

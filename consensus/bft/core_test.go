@@ -310,3 +310,40 @@ func TestInputBeforeAdvanceRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A proposal that follows a timeout certificate with forged signatures is
+// refused and gets no vote; with valid ones it gets a vote.
+func TestProposalAfterTC(t *testing.T) {
+	c := newTestCore(t, "n1", nil, nil, nil)
+	c.Ready()
+	c.Advance()
+	g := genesis()
+	gq := c.root.qc
+	mk := func(forge bool) *pb.Message {
+		tc := &pb.TC{Round: 1, Signers: []byte{0b0111}, HqcRounds: []uint64{0, 0, 0}, HighQc: gq}
+		for _, id := range []string{"n1", "n2", "n3"} {
+			sig := fakeSig([]byte(id), c.timeoutSignBytes(1, 0))
+			if forge {
+				sig = bytes.Repeat([]byte{7}, 32)
+			}
+			tc.Sigs = append(tc.Sigs, sig)
+		}
+		b := &pb.Block{Version: WireVersion, Round: 2, Height: 1, Parent: c.blockHash(g.Block), Justify: gq, Tc: tc,
+			Proposer: []byte("n3"), Payload: []byte("after a timeout")}
+		sig, _ := fakeKey{"n3"}.Sign(c.proposalSignBytes(c.blockHash(b)))
+		return &pb.Message{Version: WireVersion, Body: &pb.Message_Proposal{Proposal: &pb.Proposal{Block: b, Sig: sig}}}
+	}
+	if err := c.Step("n3", mk(true)); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("proposal with a forged TC: %v", err)
+	}
+	if c.Round() != 1 || len(votesIn(c.Ready())) != 0 {
+		t.Fatalf("a forged TC moved n1 to round %d or got a vote", c.Round())
+	}
+	c.Advance()
+	if err := c.Step("n3", mk(false)); err != nil {
+		t.Fatal(err)
+	}
+	if v := votesIn(c.Ready()); c.Round() != 2 || len(v) != 1 || v[0].Data.Round != 2 {
+		t.Fatalf("after a valid TC n1 is in round %d with votes %v, want one vote in round 2", c.Round(), v)
+	}
+}
