@@ -94,7 +94,7 @@ type simOpts struct {
 	bugs      bugs
 	noLive    bool // skip the liveness check (planted bugs may stall)
 	roundTick int
-	realKeys  bool   // sign with Ed25519 keys from package crypto, not the fake
+	scheme    crypto.Scheme // if set, sign with real keys of this scheme, not the fake
 	changeAt  uint64 // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
 
 	manualPropose bool // the script proposes (datadriven)
@@ -200,7 +200,7 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 	s.allIDs = ids(o.n)
 	keys := map[string]Signer{}
 	set := func(ids []string) ValidatorSet {
-		if !o.realKeys {
+		if o.scheme == 0 {
 			return fakeSet(ids)
 		}
 		vs := make(ValidatorSet, len(ids))
@@ -208,7 +208,7 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 			if keys[id] == nil {
 				var seed [32]byte
 				copy(seed[:], id)
-				k, err := crypto.GenerateKey(crypto.Ed25519, rand.NewChaCha8(seed))
+				k, err := crypto.GenerateKey(o.scheme, rand.NewChaCha8(seed))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -225,9 +225,9 @@ func newSim(t testing.TB, seed uint64, o simOpts, twins []string) *sim {
 		sn := &simNode{inst: len(s.nodes), id: id, honest: honest, blocks: map[string][]byte{}, store: map[string][]byte{}, root: g, vs: set(s.allIDs)}
 		var signer Signer = fakeKey{id}
 		var verifier Verifier = fakeVerifier{}
-		if o.realKeys {
+		if o.scheme != 0 {
 			set([]string{id})
-			signer, verifier = keys[id], CryptoVerifier{Scheme: crypto.Ed25519}
+			signer, verifier = keys[id], CryptoVerifier{Scheme: o.scheme}
 		}
 		sn.cfg = Config{ID: id, ChainID: "sim", Signer: signer, Verifier: verifier,
 			Validators: sn.vs, RoundTicks: s.opts.roundTick, bugs: o.bugs,
@@ -794,12 +794,13 @@ func TestSimulatorEpochChange(t *testing.T) {
 	}
 }
 
-// TestSimulatorEd25519 runs the simulator with real Ed25519 signatures
-// through package crypto, as a driver would configure the core.
-func TestSimulatorEd25519(t *testing.T) {
-	for seed := uint64(0); seed < 4; seed++ {
+// TestSimulatorRealKeys runs the simulator with real signatures of each
+// of the chain's schemes through package crypto, as a driver would
+// configure the core.
+func TestSimulatorRealKeys(t *testing.T) {
+	for seed := uint64(0); seed < 3; seed++ {
 		o := defaultSimOpts(seed)
-		o.n, o.realKeys = 4, true
+		o.n, o.scheme = 4, []crypto.Scheme{crypto.Ed25519, crypto.SM2, crypto.P256}[seed]
 		o.ticks, o.calmTicks = 200, 100
 		s := newSim(t, seed, o, nil)
 		s.run()
@@ -809,6 +810,7 @@ func TestSimulatorEd25519(t *testing.T) {
 		if s.commits == 0 {
 			t.Fatalf("seed %d: nothing committed", seed)
 		}
+		t.Logf("%s: %d commits", o.scheme, s.commits)
 	}
 }
 
