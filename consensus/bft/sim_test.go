@@ -95,7 +95,7 @@ type simOpts struct {
 	noLive    bool // skip the liveness check (planted bugs may stall)
 	roundTick int
 	scheme    crypto.Scheme // if set, sign with real keys of this scheme, not the fake
-	changeAt  uint64 // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
+	changeAt  uint64        // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
 
 	manualPropose bool // the script proposes (datadriven)
 	// Twins: a fixed leader schedule and a delivery filter.
