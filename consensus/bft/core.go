@@ -55,8 +55,8 @@ type Core struct {
 	timeouts  map[uint64]*timeoutTally
 	seenVotes map[seenKey]seen
 	seenProps map[seenKey]seen
-	pending   map[uint64]pendingProposal
-	waitVote  *node // a block this node will vote for once its parent is executed
+	pending   map[seenKey]pendingProposal // signed proposals by (round, proposer), waiting for their round or parent
+	waitVote  *node                       // a block this node will vote for once its parent is executed
 	orphans   map[string]*pb.Block
 	fetching  map[string]bool
 
@@ -137,7 +137,7 @@ func New(cfg Config, root Root, state *pb.SafetyState, blocks []*pb.Block) (*Cor
 		timeouts:  map[uint64]*timeoutTally{},
 		seenVotes: map[seenKey]seen{},
 		seenProps: map[seenKey]seen{},
-		pending:   map[uint64]pendingProposal{},
+		pending:   map[seenKey]pendingProposal{},
 		orphans:   map[string]*pb.Block{},
 		fetching:  map[string]bool{},
 		rdBlocks:  map[string]bool{},
@@ -589,9 +589,9 @@ func (c *Core) enterRound(r uint64) {
 			delete(c.timeouts, old)
 		}
 	}
-	for old := range c.pending {
-		if old < r {
-			delete(c.pending, old)
+	for k := range c.pending {
+		if k.round < r {
+			delete(c.pending, k)
 		}
 	}
 }
@@ -612,51 +612,60 @@ func (c *Core) onProposal(from string, p *pb.Proposal) error {
 	if b.Round < c.round || b.Round > c.round+maxRoundAhead {
 		return nil // stale, or not justified by its own certificates
 	}
-	c.pending[b.Round] = pendingProposal{from: from, p: p}
+	// Check the signature now, so that what waits is the proposer's own
+	// (one per validator and round: nobody can push out the leader's).
+	proposer := string(b.Proposer)
+	i := c.cfg.Validators.Index(proposer)
+	if i < 0 {
+		return bad("proposal by %s, not a validator", proposer)
+	}
+	if !c.cfg.Verifier.Verify(c.cfg.Validators[i].PubKey, c.proposalSignBytes(c.blockHash(b)), p.Sig) {
+		return bad("proposal signature of %s does not verify", proposer)
+	}
+	c.pending[seenKey{b.Round, proposer}] = pendingProposal{from: from, p: p}
 	return nil
 }
 
 // tryPending takes up the proposal for the current round once its parent
 // is in the tree.
 func (c *Core) tryPending() error {
-	pp, ok := c.pending[c.round]
-	if !ok {
-		return nil
+	var err error
+	for _, v := range c.cfg.Validators {
+		k := seenKey{c.round, v.ID}
+		pp, ok := c.pending[k]
+		if !ok {
+			continue
+		}
+		b := pp.p.Block
+		parent := c.blocks[string(b.Parent)]
+		if parent == nil {
+			c.fetch(pp.from, b.Parent)
+			continue
+		}
+		delete(c.pending, k)
+		n, err2 := c.acceptProposal(pp.p, parent)
+		if err2 == nil && n != nil {
+			err2 = c.tryVote(n)
+		}
+		if err == nil {
+			err = err2
+		}
 	}
-	b := pp.p.Block
-	parent := c.blocks[string(b.Parent)]
-	if parent == nil {
-		c.fetch(pp.from, b.Parent)
-		return nil
-	}
-	delete(c.pending, c.round)
-	n, err := c.acceptProposal(pp.p, parent)
-	if err != nil || n == nil {
-		return err
-	}
-	return c.tryVote(n)
+	return err
 }
 
-// acceptProposal checks a proposal against its parent and the leader
-// rule and puts its block in the tree.
+// acceptProposal checks a signed proposal against its parent and the
+// leader rule and puts its block in the tree.
 func (c *Core) acceptProposal(p *pb.Proposal, parent *node) (*node, error) {
 	b := p.Block
 	if err := c.checkChild(b, parent); err != nil {
 		return nil, err
 	}
-	vs := c.cfg.Validators
 	proposer := string(b.Proposer)
 	if want := c.leaderFor(b.Round, parent); proposer != want {
 		return nil, bad("round %d proposal by %s, the leader is %s", b.Round, proposer, want)
 	}
-	i := vs.Index(proposer)
-	if i < 0 {
-		return nil, bad("proposal by %s, not a validator", proposer)
-	}
-	hash := c.blockHash(b)
-	if !c.cfg.Verifier.Verify(vs[i].PubKey, c.proposalSignBytes(hash), p.Sig) {
-		return nil, bad("proposal signature of %s does not verify", proposer)
-	}
+	hash := c.blockHash(b) // its signature was checked by onProposal
 	msg := EncodeMessage(&pb.Message{Version: WireVersion, Body: &pb.Message_Proposal{Proposal: p}})
 	if c.noteSigned(c.seenProps, b.Round, proposer, string(hash), msg) {
 		return nil, nil

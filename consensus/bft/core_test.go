@@ -3,6 +3,7 @@ package bft
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/accord-chain/accord/consensus/bft/pb"
@@ -190,8 +191,10 @@ func TestRefusesForgeries(t *testing.T) {
 		t.Fatalf("forged proposal: %v", err)
 	}
 	wrongLeader := cloneMsg(prop)
-	wrongLeader.GetProposal().Block.Proposer = []byte("n3")
-	if err := c.Step("n3", wrongLeader); !errors.Is(err, ErrBadMessage) {
+	wb := wrongLeader.GetProposal().Block
+	wb.Proposer = []byte("n3") // signed by n3, but round 1 is n2's
+	wrongLeader.GetProposal().Sig, _ = fakeKey{"n3"}.Sign(c.proposalSignBytes(c.blockHash(wb)))
+	if err := c.Step("n3", wrongLeader); !errors.Is(err, ErrBadMessage) || !strings.Contains(err.Error(), "the leader is n2") {
 		t.Fatalf("proposal by a non-leader: %v", err)
 	}
 	v := cloneMsg(vote)
