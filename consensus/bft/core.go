@@ -346,7 +346,8 @@ func (c *Core) send(to string, m *pb.Message) {
 // authenticated it). Errors wrap ErrBadMessage for a message that breaks
 // the protocol (the driver may log it and lower the peer's score) and
 // ErrSign for a signer failure; the core's state stays consistent either
-// way.
+// way. The core keeps parts of m: the caller must not modify it
+// afterwards.
 func (c *Core) Step(from string, m *pb.Message) error {
 	if c.readyTaken {
 		return ErrAdvance

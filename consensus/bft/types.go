@@ -268,6 +268,9 @@ type Evidence struct {
 //
 // If ProposeRound is not zero, this node leads that round: call Propose
 // with the payload for it after Advance.
+//
+// A Ready shares its messages and blocks with the core: read them, do not
+// modify them.
 type Ready struct {
 	State        *pb.SafetyState
 	Blocks       []*pb.Block
