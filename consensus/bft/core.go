@@ -728,7 +728,7 @@ func (c *Core) tryVote(n *node) error {
 		return nil
 	}
 	if c.cfg.Validators.Index(c.cfg.ID) < 0 {
-		return nil // not a validator at this height
+		return nil // not a validator in this epoch
 	}
 	if n.parent.result == nil {
 		c.waitVote = n // voted on Executed of the parent
@@ -775,7 +775,7 @@ func (c *Core) onVote(v *pb.Vote, m *pb.Message) error {
 	voter := string(v.Voter)
 	vi := vs.Index(voter)
 	if vi < 0 {
-		return bad("vote by %s, not a validator at height %d", voter, d.Height)
+		return bad("vote by %s, not a validator in epoch %d", voter, c.cfg.Epoch)
 	}
 	key := string(types.EncodeCanonical(d))
 	if prev, ok := c.seenVotes[seenKey{d.Round, voter}]; ok && prev.key == key {
