@@ -18,6 +18,7 @@ import (
 //	tick [nodes...] [n=K]     tick nodes (all by default) K times
 //	propose nX                nX proposes in the round it was asked to
 //	deliver [from=] [to=] [type=]  deliver matching messages once
+//	redeliver [from=] [to=] [type=]  queue matching delivered messages again
 //	stabilize                 deliver until no message is left
 //	isolate nX... / heal      drop messages to and from nodes / stop
 //	crash nX / restart nX     lose a node's memory / start it from what it persisted
@@ -28,6 +29,7 @@ func TestScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		var s *sim
 		isolated := map[string]bool{}
+		var delivered []inflight
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			if s == nil && d.Cmd != "init" {
 				t.Fatalf("%s: run init first", d.Pos)
@@ -92,8 +94,20 @@ func TestScripts(t *testing.T) {
 				d.MaybeScanArgs(t, "to", &to)
 				d.MaybeScanArgs(t, "type", &typ)
 				for first := true; first || d.Cmd == "stabilize"; first = false {
-					if !s.deliverDD(&out, from, to, typ, d.Cmd == "drop") {
+					if !s.deliverDD(&out, from, to, typ, d.Cmd == "drop", &delivered) {
 						break
+					}
+				}
+			case "redeliver":
+				var from, to, typ string
+				d.MaybeScanArgs(t, "from", &from)
+				d.MaybeScanArgs(t, "to", &to)
+				d.MaybeScanArgs(t, "type", &typ)
+				for _, f := range delivered {
+					m, _ := DecodeMessage(f.msg)
+					if (from == "" || s.nodes[f.from].id == from) && (to == "" || s.nodes[f.to].id == to) &&
+						(typ == "" || msgType(m) == typ) {
+						s.queue = append(s.queue, f)
 					}
 				}
 			case "isolate":
@@ -151,7 +165,7 @@ func msgType(m *pb.Message) string {
 
 // deliverDD delivers (or drops) the queued messages that match, in order,
 // and reports whether any did.
-func (s *sim) deliverDD(out *strings.Builder, from, to, typ string, drop bool) bool {
+func (s *sim) deliverDD(out *strings.Builder, from, to, typ string, drop bool, delivered *[]inflight) bool {
 	var batch, keep []inflight
 	for _, f := range s.queue {
 		m, _ := DecodeMessage(f.msg)
@@ -177,6 +191,7 @@ func (s *sim) deliverDD(out *strings.Builder, from, to, typ string, drop bool) b
 			continue
 		}
 		fmt.Fprintf(out, "%s->%s %s\n", src.id, dst.id, describe(m))
+		*delivered = append(*delivered, f)
 		if err := dst.core.Step(src.id, m); err != nil {
 			fmt.Fprintf(out, "  %s refuses: %v\n", dst.id, err)
 		}
