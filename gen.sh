@@ -9,4 +9,4 @@ protoc -I proto \
   --connect-go_out=. --connect-go_opt=module=github.com/accord-chain/accord \
   accord/types/v1/types.proto accord/api/v1/api.proto accord/p2p/v1/p2p.proto \
   accord/identity/v1/identity.proto accord/governance/v1/governance.proto \
-  accord/pay/v1/pay.proto
+  accord/pay/v1/pay.proto accord/bft/v1/bft.proto
