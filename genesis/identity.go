@@ -17,14 +17,14 @@ import (
 type Identity struct {
 	// Mode is "cert" (transactions carry the signer's certificate, or its
 	// hash once registered) or "key" (admins register members' keys).
-	Mode string       `json:"mode"`
-	Orgs []Org `json:"orgs"`
+	Mode string `json:"mode"`
+	Orgs []Org  `json:"orgs"`
 	// Governance is the policy a configuration change needs, as
 	// identity.ParsePolicy reads it; default "MAJORITY(admin)".
 	Governance string `json:"governance,omitempty"`
 	// Policies are method policies, e.g. token.mint → "SET(1 of org1; admin)".
 	// A permissioned chain must give token.mint and token.burn one.
-	Policies []Policy    `json:"policies,omitempty"`
+	Policies []Policy           `json:"policies,omitempty"`
 	Params   *governance.Params `json:"params,omitempty"`
 	Nodes    []governance.Node  `json:"nodes,omitempty"`
 	// Keys are the members registered at genesis in key mode: at least one
