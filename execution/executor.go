@@ -71,7 +71,7 @@ type Executor struct {
 	cfg         Config
 	contracts   map[string]registered
 	user        UserContracts // nil: no user contracts
-	minParallel int // smaller blocks run sequentially; tests lower it
+	minParallel int           // smaller blocks run sequentially; tests lower it
 }
 
 type registered struct {
