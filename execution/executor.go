@@ -501,7 +501,14 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 // Check runs a call as Simulate does and returns only why it would fail
 // (nil if it would succeed): the pool's admission check, which keeps none
 // of the call's reads, writes or events.
+//
+// A call of a user contract is not run: its outcome depends on its gas
+// limit and its code, which the block decides; only an unknown contract
+// name is refused here (by the runner, with ErrUnknownContract).
 func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
+	if _, native := e.contracts[in.Contract]; !native && e.user != nil {
+		return e.user.Admit(state, in.Contract), nil
+	}
 	_, failure, err = e.dryRun(state, in)
 	return failure, err
 }

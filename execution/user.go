@@ -22,6 +22,9 @@ import (
 type UserContracts interface {
 	Contract
 	CallUser(ctx *Context, name, method string, args []byte) error
+	// Admit is the pool's cheap check of a call to name: why it cannot
+	// run (not installed, frozen, revoked), or nil.
+	Admit(state StateReader, name string) error
 }
 
 // ErrBlockGasFull is what UserContracts.CallUser returns (wrapped) when the

@@ -28,6 +28,7 @@ import (
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/consensus/solo"
 	"github.com/accord-chain/accord/contracts/governance"
+	"github.com/accord-chain/accord/contracts/usercontract"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
@@ -64,6 +65,7 @@ type Node struct {
 	clock   clock.Clock
 
 	signers *governance.Loader // nil on an open chain
+	user    *usercontract.Contract
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -299,6 +301,9 @@ func (n *Node) Close() error {
 	}
 	if n.pool != nil {
 		n.pool.Close()
+	}
+	if n.user != nil {
+		n.user.Close()
 	}
 	if err := n.store.Close(); err != nil {
 		return err

@@ -450,6 +450,22 @@ func (c *Contract) loadWith(p Params, h [32]byte, name string, get func([]byte) 
 	return wc, nil
 }
 
+// Admit implements execution.UserContracts.
+func (c *Contract) Admit(state execution.StateReader, name string) error {
+	m, ok, err := ReadMeta(state, name)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fmt.Errorf("%w %q", execution.ErrUnknownContract, name)
+	case m.Status == Frozen:
+		return fmt.Errorf("%w: %s", ErrFrozen, name)
+	case m.Status == Revoked:
+		return fmt.Errorf("%w: %s", ErrRevoked, name)
+	}
+	return nil
+}
+
 // CallUser implements execution.UserContracts.
 func (c *Contract) CallUser(ctx *execution.Context, name, method string, args []byte) error {
 	m, ok, err := ReadMeta(reader{ctx}, name)
