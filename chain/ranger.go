@@ -25,17 +25,6 @@ func (r pendingReader) Range(start, end []byte, limit int) ([]execution.Write, b
 	return mergeRange(c.cfg.Store.Range, over, start, end, limit)
 }
 
-// ViewReader is a store view as an execution.Ranger, for queries.
-type ViewReader struct{ V *store.View }
-
-// Get implements execution.StateReader.
-func (r ViewReader) Get(k []byte) ([]byte, error) { return r.V.State().Get(k) }
-
-// Range implements execution.Ranger.
-func (r ViewReader) Range(start, end []byte, limit int) ([]execution.Write, bool, error) {
-	return mergeRange(r.V.Range, nil, start, end, limit)
-}
-
 // mergeRange lays over on a page of committed state. Deletions in over may
 // hide committed keys, so it asks for enough to fill the page; past the
 // last committed key it got, a key of over may skip unseen ones, so those
@@ -73,4 +62,3 @@ func mergeRange(base func([]byte, []byte, int) ([]store.KV, bool, error), over m
 }
 
 var _ execution.Ranger = pendingReader{}
-var _ execution.Ranger = ViewReader{}

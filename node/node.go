@@ -228,6 +228,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Hub:       n.hub,
 		Network:   n.apiNetwork(),
 		Clock:     n.clock,
+		Exec:      n.exec,
 	})
 	handler := srv.Handler(n.metrics.Handler())
 	if n.cfg.Pprof {

@@ -5,53 +5,19 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/vm/wasm"
 )
 
 // ErrBadEncoding is returned (wrapped) for arguments or state this package
 // cannot decode.
-var ErrBadEncoding = errors.New("malformed contract registry encoding")
+var ErrBadEncoding = usercall.ErrBadEncoding
 
-// EncodeFields frames byte strings as the registry's arguments: each a u32
-// big-endian length and the bytes.
-func EncodeFields(fields ...[]byte) []byte {
-	n := 0
-	for _, f := range fields {
-		n += 4 + len(f)
-	}
-	b := make([]byte, 0, n)
-	for _, f := range fields {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
-		b = append(b, f...)
-	}
-	return b
-}
-
-// DecodeFields reads exactly n fields written by EncodeFields.
-func DecodeFields(b []byte, n int) ([][]byte, error) {
-	if n < 0 || n > 16 {
-		return nil, fmt.Errorf("%w: %d fields asked for", ErrBadEncoding, n)
-	}
-	out := make([][]byte, 0, n)
-	for len(b) > 0 {
-		if len(out) == n {
-			return nil, fmt.Errorf("%w: more than %d fields", ErrBadEncoding, n)
-		}
-		if len(b) < 4 {
-			return nil, fmt.Errorf("%w: truncated length", ErrBadEncoding)
-		}
-		l := binary.BigEndian.Uint32(b)
-		if uint64(l) > uint64(len(b)-4) {
-			return nil, fmt.Errorf("%w: field of %d bytes past the end", ErrBadEncoding, l)
-		}
-		out = append(out, b[4:4+l])
-		b = b[4+l:]
-	}
-	if len(out) != n {
-		return nil, fmt.Errorf("%w: %d fields, want %d", ErrBadEncoding, len(out), n)
-	}
-	return out, nil
-}
+// EncodeFields and DecodeFields frame the registry's arguments.
+var (
+	EncodeFields = usercall.EncodeFields
+	DecodeFields = usercall.DecodeFields
+)
 
 // Status of an installed contract.
 type Status uint8

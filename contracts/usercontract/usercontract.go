@@ -23,6 +23,7 @@
 package usercontract
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -33,29 +34,31 @@ import (
 
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
+	"github.com/accord-chain/accord/store"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
 	"github.com/accord-chain/accord/vm/wasm"
 )
 
 // Name is the contract's name in transactions.
-const Name = "contracts"
+const Name = usercall.Name
 
-// Methods.
+// Methods; usercall encodes their arguments.
 const (
-	MethodUpload    = "upload"     // fields: hash, offset u64, total u64, data
-	MethodInstall   = "install"    // fields: name, hash, init args
-	MethodUpgrade   = "upgrade"    // fields: name, hash, upgrade args
-	MethodFreeze    = "freeze"     // fields: name
-	MethodUnfreeze  = "unfreeze"   // fields: name
-	MethodRevoke    = "revoke"     // fields: name
-	MethodSetParams = "set_params" // fields: Params.Encode
+	MethodUpload    = usercall.MethodUpload
+	MethodInstall   = usercall.MethodInstall
+	MethodUpgrade   = usercall.MethodUpgrade
+	MethodFreeze    = usercall.MethodFreeze
+	MethodUnfreeze  = usercall.MethodUnfreeze
+	MethodRevoke    = usercall.MethodRevoke
+	MethodSetParams = usercall.MethodSetParams
 	// MethodApply is how governance hands over an approved change: fields
 	// are the operation's method name and its own encoded fields.
-	MethodApply = "apply"
+	MethodApply = usercall.MethodApply
 )
 
 // Exports a contract may have that the registry calls: InitMethod at
@@ -65,9 +68,8 @@ const (
 	UpgradeMethod = "upgrade"
 )
 
-// ChunkSize is the most code one upload carries, so that an upload fits
-// a transaction's arguments (types.MaxArgsLen).
-const ChunkSize = 16000
+// ChunkSize is the most code one upload carries.
+const ChunkSize = usercall.ChunkSize
 
 // MaxCodeSize bounds uploaded code (wasm.Params.MaxCodeSize's default).
 const MaxCodeSize = 8 << 20
@@ -229,16 +231,12 @@ func (c *Contract) mayUpload(ctx *execution.Context) error {
 	return fmt.Errorf("%w: only an organisation's admin uploads contract code", ErrNotAllowed)
 }
 
-// Upload builds the arguments of the uploads of code, ChunkSize each.
-func Upload(code []byte) (hash [32]byte, args [][]byte) {
-	hash = crypto.SHA256.Sum(code)
-	for off := 0; off < len(code); off += ChunkSize {
-		end := min(off+ChunkSize, len(code))
-		args = append(args, EncodeFields(hash[:], binary.BigEndian.AppendUint64(nil, uint64(off)),
-			binary.BigEndian.AppendUint64(nil, uint64(len(code))), code[off:end]))
-	}
-	return hash, args
-}
+// Upload, InstallArgs and NameArgs build the registry's arguments.
+var (
+	Upload      = usercall.Upload
+	InstallArgs = usercall.InstallArgs
+	NameArgs    = usercall.NameArgs
+)
 
 func upload(ctx *execution.Context, args []byte) error {
 	f, err := DecodeFields(args, 4)
@@ -631,16 +629,6 @@ func (h *host) PolicySatisfied(policy string, approvals []wasm.Approval) (bool, 
 
 var _ execution.UserContracts = (*Contract)(nil)
 
-// Encode helpers for clients.
-
-// InstallArgs are the arguments of install (and upgrade).
-func InstallArgs(name string, hash [32]byte, args []byte) []byte {
-	return EncodeFields([]byte(name), hash[:], args)
-}
-
-// NameArgs are the arguments of freeze, unfreeze and revoke.
-func NameArgs(name string) []byte { return EncodeFields([]byte(name)) }
-
 // Code reads the installed code of hash h from committed state.
 func Code(state execution.StateReader, h [32]byte) ([]byte, error) {
 	return code(func(k []byte) ([]byte, error) { return state.Get(execution.ContractKey(Name, k)) }, h)
@@ -649,4 +637,51 @@ func Code(state execution.StateReader, h [32]byte) ([]byte, error) {
 // Query runs a read-only call of an installed contract on state.
 func Query(e *execution.Executor, state execution.StateReader, name, method string, args []byte, height, time uint64) (*execution.CallResult, error) {
 	return e.Simulate(state, &execution.CallInput{Contract: name, Method: method, Args: args, Height: height, Time: time})
+}
+
+// ViewState is a committed store view as an execution.Ranger, for queries.
+type ViewState struct{ V *store.View }
+
+// Get implements execution.StateReader.
+func (r ViewState) Get(k []byte) ([]byte, error) { return r.V.State().Get(k) }
+
+// Range implements execution.Ranger.
+func (r ViewState) Range(start, end []byte, limit int) ([]execution.Write, bool, error) {
+	kvs, more, err := r.V.Range(start, end, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]execution.Write, len(kvs))
+	for i, kv := range kvs {
+		out[i] = execution.Write{Key: kv.Key, Value: kv.Value}
+	}
+	return out, more, nil
+}
+
+// List returns every installed contract's name and metadata from a store
+// view, by name.
+func List(v *store.View) ([]string, []Meta, error) {
+	pfx := execution.ContractKey(Name, []byte("meta/"))
+	end := append(bytes.Clone(pfx[:len(pfx)-1]), '/'+1)
+	var names []string
+	var metas []Meta
+	start := pfx
+	for {
+		kvs, more, err := v.Range(start, end, 1000)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, kv := range kvs {
+			m, err := DecodeMeta(kv.Value)
+			if err != nil {
+				return nil, nil, err
+			}
+			names = append(names, string(kv.Key[len(pfx):]))
+			metas = append(metas, m)
+		}
+		if !more || len(kvs) == 0 {
+			return names, metas, nil
+		}
+		start = append(bytes.Clone(kvs[len(kvs)-1].Key), 0)
+	}
 }
