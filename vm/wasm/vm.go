@@ -93,7 +93,7 @@ type Contract struct {
 	instBusy bool
 	idle     []*instance // more instances, made while inst was busy
 	snap     snapshot
-	img  *image // the snapshot as a copy-on-write image; nil where unsupported
+	img      *image // the snapshot as a copy-on-write image; nil where unsupported
 }
 
 // instance is a live module with its exported globals looked up once.
