@@ -172,6 +172,11 @@ type Stats struct {
 	// would overflow. It is empty when the block ran in parallel, or when
 	// it was too small or Config.Workers is 1.
 	Fallback string
+	// Speculative is true for a block that calls user contracts and ran
+	// speculatively (speculate.go); Reran is how many of its transactions
+	// ran again after validation.
+	Speculative bool
+	Reran       int
 }
 
 const (
@@ -205,6 +210,9 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 		return nil, err
 	}
 	var fallback string
+	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel && e.userCall(in) {
+		return e.executeSpeculative(state, in, w, gv)
+	}
 	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
 		res, why := e.executeParallel(state, in, w, gv)
 		if res != nil {
