@@ -31,6 +31,10 @@ import (
 // conflicts cost only their re-runs (a block whose every transaction
 // touches one key runs about twice).
 
+// pausedBlocks is how many blocks run sequentially after a speculative
+// block that reran more than a third of its transactions.
+const pausedBlocks = 8
+
 // gasCheck is one block-gas check a speculative run made.
 type gasCheck struct {
 	limit, blockLimit uint64
@@ -170,6 +174,12 @@ func (e *Executor) executeSpeculative(state StateReader, in *BlockInput, w int, 
 		return nil, fmt.Errorf("execution: block %d: %w", in.Height, err)
 	}
 	res.Stats = Stats{Workers: min(w, n), Speculative: true, Reran: reran}
+	if 3*reran > n {
+		// Re-runs are sequential: with this many, speculating cost more
+		// than it saved. Run the next few such blocks sequentially, then
+		// try again. Either way gives the same result.
+		e.pause.Store(pausedBlocks)
+	}
 	return res, nil
 }
 

@@ -142,6 +142,7 @@ func TestSpeculativeMatchesSequential(t *testing.T) {
 			t.Fatal(err)
 		}
 		ex.SetMinParallel(1)
+		ex.NeverPause()
 		return ex
 	}
 	seq := mk(1)
@@ -230,4 +231,43 @@ func TestSpeculativeMatchesSequential(t *testing.T) {
 		hash, stateHash = want.Hash, want.StateHash
 	}
 	t.Logf("%d of %d speculative runs reran", reran, total)
+}
+
+// TestSpeculationPausesAfterConflicts: after a speculative block that
+// reran most of its transactions, the next blocks of user-contract calls
+// run sequentially for a while, with the same results.
+func TestSpeculationPausesAfterConflicts(t *testing.T) {
+	a := exectest.NewAccount(crypto.Ed25519, 77, chainID, crypto.SHA256)
+	ex, err := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 4}, token.New(), users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex.SetMinParallel(1)
+	seq, _ := execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 1}, token.New(), users{})
+	state := exectest.NewState()
+	for h := uint64(1); h <= 3; h++ {
+		var txs []*types.Tx
+		for range 20 {
+			txs = append(txs, a.Tx("u0", "inc", []byte("k"))) // one sender, one key: all conflict
+		}
+		in := &execution.BlockInput{Height: h, Time: 1000 * h, Txs: txs}
+		want, err := seq.Execute(state, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ex.Execute(state, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(resultBytes(got), resultBytes(want)) {
+			t.Fatalf("block %d differs: %s", h, firstDifference(want, got))
+		}
+		switch {
+		case h == 1 && (!got.Stats.Speculative || got.Stats.Reran < 19):
+			t.Fatalf("block 1: %+v; want speculative with nearly every transaction rerun", got.Stats)
+		case h > 1 && (got.Stats.Speculative || !strings.Contains(got.Stats.Fallback, "paused")):
+			t.Fatalf("block %d: %+v; want sequential, speculation paused", h, got.Stats)
+		}
+		state.Apply(want.Writes)
+	}
 }
