@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/vm/wasm"
 )
@@ -91,9 +92,9 @@ type Params struct {
 
 // Default parameters.
 const (
-	DefaultTxGas      = 50_000_000
-	DefaultTxGasMax   = 1_000_000_000
-	DefaultBlockGas   = 20_000_000_000
+	DefaultTxGas      = usercall.DefaultTxGas
+	DefaultTxGasMax   = usercall.DefaultTxGasMax
+	DefaultBlockGas   = usercall.DefaultBlockGas
 	paramsFormat      = 1
 	paramsFieldsCount = 14
 )
@@ -165,4 +166,34 @@ func DecodeParams(b []byte) (Params, error) {
 		return Params{}, err
 	}
 	return p, nil
+}
+
+// paramsOfGov is the parameters a permissioned chain's governance set
+// (zero fields keep the defaults).
+func paramsOfGov(g govcall.Params) Params {
+	p := DefaultParams()
+	set := func(dst *uint64, v uint64) {
+		if v != 0 {
+			*dst = v
+		}
+	}
+	if g.ContractMemoryPages != 0 {
+		p.MemoryLimitPages = uint32(g.ContractMemoryPages)
+	}
+	if g.ContractCallDepth != 0 {
+		p.MaxCallDepth = uint32(g.ContractCallDepth)
+	}
+	set(&p.TxGasDefault, g.ContractTxGas)
+	set(&p.TxGasMax, g.ContractTxGasMax)
+	set(&p.BlockGasLimit, g.ContractBlockGas)
+	set(&p.Gas.Instr, g.GasInstr)
+	set(&p.Gas.Page, g.GasPage)
+	set(&p.Gas.Byte, g.GasByte)
+	set(&p.Gas.HostCall, g.GasHostCall)
+	set(&p.Gas.HostByte, g.GasHostByte)
+	set(&p.Gas.StateWrite, g.GasStateWrite)
+	set(&p.Gas.HashByte, g.GasHashByte)
+	set(&p.Gas.Verify, g.GasVerify)
+	set(&p.Gas.RangeEntry, g.GasRangeEntry)
+	return p
 }

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
 	"github.com/accord-chain/accord/contracts/usercontract/usercall"
@@ -170,7 +171,25 @@ func ReadMeta(state execution.StateReader, name string) (m Meta, ok bool, err er
 	return m, true, nil
 }
 
-// ReadParams reads the parameters (DefaultParams if none are set).
+// params reads the chain's parameters: governance's on a permissioned
+// chain, the registry's own on an open one.
+func (c *Contract) params(state execution.StateReader) (Params, error) {
+	if c.cfg.Governance == "" {
+		return ReadParams(state)
+	}
+	g, err := governance.ReadParams(state)
+	if err != nil {
+		return Params{}, err
+	}
+	p := paramsOfGov(g)
+	if err := p.Validate(); err != nil {
+		return Params{}, fmt.Errorf("%w: user-contract parameters: %w", execution.ErrCorrupt, err)
+	}
+	return p, nil
+}
+
+// ReadParams reads the parameters an open chain's issuer set in the
+// registry (DefaultParams if none).
 func ReadParams(state execution.StateReader) (Params, error) {
 	b, err := state.Get(ParamsKey())
 	if err != nil || b == nil {
@@ -360,7 +379,7 @@ func (c *Contract) lifecycle(ctx *execution.Context, method string, args []byte)
 			hook = UpgradeMethod
 		}
 		if has(wc.Methods(), hook) {
-			p, err := ReadParams(reader{ctx})
+			p, err := c.params(reader{ctx})
 			if err != nil {
 				return err
 			}
@@ -407,7 +426,7 @@ func attr(k, v string) *pb.Attribute { return &pb.Attribute{Key: k, Value: v} }
 // load returns the compiled contract of code hash h under the chain's
 // current parameters, assembling and installing it on first use.
 func (c *Contract) load(ctx *execution.Context, h [32]byte, name string) (*wasm.Contract, error) {
-	p, err := ReadParams(reader{ctx})
+	p, err := c.params(reader{ctx})
 	if err != nil {
 		return nil, err
 	}
@@ -478,7 +497,7 @@ func (c *Contract) CallUser(ctx *execution.Context, name, method string, args []
 	case m.Status == Revoked:
 		return fmt.Errorf("%w: %s", ErrRevoked, name)
 	}
-	p, err := ReadParams(reader{ctx})
+	p, err := c.params(reader{ctx})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	govpb "github.com/accord-chain/accord/contracts/governance/pb"
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/types"
 )
@@ -95,6 +96,27 @@ type Params struct {
 	MaxBlockTxs     uint64 `json:"max_block_txs,omitempty"`     // at most MaxParamBlockTxs
 	MaxBlockBytes   uint64 `json:"max_block_bytes,omitempty"`   // MinParamBlockBytes to MaxParamBlockBytes
 	BlockIntervalMs uint64 `json:"block_interval_ms,omitempty"` // 1 to MaxParamIntervalMs
+
+	// User contracts' limits and gas schedule (docs/contracts.md); zero
+	// keeps the default. The executor reads them, not the node.
+	ContractMemoryPages uint64 `json:"contract_memory_pages,omitempty"` // at most 65536
+	ContractCallDepth   uint64 `json:"contract_call_depth,omitempty"`   // at most 1900
+	ContractTxGas       uint64 `json:"contract_tx_gas,omitempty"`       // a transaction's default gas limit
+	ContractTxGasMax    uint64 `json:"contract_tx_gas_max,omitempty"`   // the most a transaction may name
+	ContractBlockGas    uint64 `json:"contract_block_gas,omitempty"`    // a block's gas limit
+	GasInstr            uint64 `json:"gas_instr,omitempty"`             // gas costs: each at most 2^24
+	GasPage             uint64 `json:"gas_page,omitempty"`
+	GasByte             uint64 `json:"gas_byte,omitempty"`
+	GasHostCall         uint64 `json:"gas_host_call,omitempty"`
+	GasHostByte         uint64 `json:"gas_host_byte,omitempty"`
+	GasStateWrite       uint64 `json:"gas_state_write,omitempty"`
+	GasHashByte         uint64 `json:"gas_hash_byte,omitempty"`
+	GasVerify           uint64 `json:"gas_verify,omitempty"`
+	GasRangeEntry       uint64 `json:"gas_range_entry,omitempty"`
+}
+
+func (p Params) gasCosts() []uint64 {
+	return []uint64{p.GasInstr, p.GasPage, p.GasByte, p.GasHostCall, p.GasHostByte, p.GasStateWrite, p.GasHashByte, p.GasVerify, p.GasRangeEntry}
 }
 
 // Bounds on Params: what every consensus engine can run with.
@@ -114,6 +136,14 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: max_block_bytes %d: want %d to %d, or 0 for the node's own", ErrBadParams, p.MaxBlockBytes, MinParamBlockBytes, MaxParamBlockBytes)
 	case p.BlockIntervalMs > MaxParamIntervalMs:
 		return fmt.Errorf("%w: block_interval_ms %d: at most %d (10 s)", ErrBadParams, p.BlockIntervalMs, MaxParamIntervalMs)
+	}
+	if err := usercall.CheckLimits(p.ContractMemoryPages, p.ContractCallDepth, p.ContractTxGas, p.ContractTxGasMax, p.ContractBlockGas); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadParams, err)
+	}
+	for _, c := range p.gasCosts() {
+		if c > usercall.MaxGasCost {
+			return fmt.Errorf("%w: a gas cost of %d is above %d", ErrBadParams, c, usercall.MaxGasCost)
+		}
 	}
 	return nil
 }
@@ -188,7 +218,11 @@ func DecodeChange(b []byte) (*Change, error) {
 
 // Message returns p as stored and carried: a Params message.
 func (p Params) Message() *govpb.Params {
-	return &govpb.Params{Version: Version, MaxBlockTxs: p.MaxBlockTxs, MaxBlockBytes: p.MaxBlockBytes, BlockIntervalMs: p.BlockIntervalMs}
+	return &govpb.Params{Version: Version, MaxBlockTxs: p.MaxBlockTxs, MaxBlockBytes: p.MaxBlockBytes, BlockIntervalMs: p.BlockIntervalMs,
+		ContractMemoryPages: p.ContractMemoryPages, ContractCallDepth: p.ContractCallDepth, ContractTxGas: p.ContractTxGas,
+		ContractTxGasMax: p.ContractTxGasMax, ContractBlockGas: p.ContractBlockGas, GasInstr: p.GasInstr, GasPage: p.GasPage,
+		GasByte: p.GasByte, GasHostCall: p.GasHostCall, GasHostByte: p.GasHostByte, GasStateWrite: p.GasStateWrite,
+		GasHashByte: p.GasHashByte, GasVerify: p.GasVerify, GasRangeEntry: p.GasRangeEntry}
 }
 
 // ParamsOf returns the parameters of a decoded Params message, refusing
@@ -197,7 +231,11 @@ func ParamsOf(m *govpb.Params) (Params, error) {
 	if m.Version != Version {
 		return Params{}, fmt.Errorf("%w: Params version %d, this node knows %d", types.ErrNotCanonical, m.Version, Version)
 	}
-	return Params{MaxBlockTxs: m.MaxBlockTxs, MaxBlockBytes: m.MaxBlockBytes, BlockIntervalMs: m.BlockIntervalMs}, nil
+	return Params{MaxBlockTxs: m.MaxBlockTxs, MaxBlockBytes: m.MaxBlockBytes, BlockIntervalMs: m.BlockIntervalMs,
+		ContractMemoryPages: m.ContractMemoryPages, ContractCallDepth: m.ContractCallDepth, ContractTxGas: m.ContractTxGas,
+		ContractTxGasMax: m.ContractTxGasMax, ContractBlockGas: m.ContractBlockGas, GasInstr: m.GasInstr, GasPage: m.GasPage,
+		GasByte: m.GasByte, GasHostCall: m.GasHostCall, GasHostByte: m.GasHostByte, GasStateWrite: m.GasStateWrite,
+		GasHashByte: m.GasHashByte, GasVerify: m.GasVerify, GasRangeEntry: m.GasRangeEntry}, nil
 }
 
 // EncodeNodes encodes a validator list as stored: a Nodes message.

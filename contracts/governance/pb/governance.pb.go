@@ -240,8 +240,23 @@ type Params struct {
 	MaxBlockTxs     uint64                 `protobuf:"varint,2,opt,name=max_block_txs,json=maxBlockTxs,proto3" json:"max_block_txs,omitempty"`
 	MaxBlockBytes   uint64                 `protobuf:"varint,3,opt,name=max_block_bytes,json=maxBlockBytes,proto3" json:"max_block_bytes,omitempty"`
 	BlockIntervalMs uint64                 `protobuf:"varint,4,opt,name=block_interval_ms,json=blockIntervalMs,proto3" json:"block_interval_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// User contracts (contracts/usercontract); zero keeps the default.
+	ContractMemoryPages uint64 `protobuf:"varint,5,opt,name=contract_memory_pages,json=contractMemoryPages,proto3" json:"contract_memory_pages,omitempty"`
+	ContractCallDepth   uint64 `protobuf:"varint,6,opt,name=contract_call_depth,json=contractCallDepth,proto3" json:"contract_call_depth,omitempty"`
+	ContractTxGas       uint64 `protobuf:"varint,7,opt,name=contract_tx_gas,json=contractTxGas,proto3" json:"contract_tx_gas,omitempty"`
+	ContractTxGasMax    uint64 `protobuf:"varint,8,opt,name=contract_tx_gas_max,json=contractTxGasMax,proto3" json:"contract_tx_gas_max,omitempty"`
+	ContractBlockGas    uint64 `protobuf:"varint,9,opt,name=contract_block_gas,json=contractBlockGas,proto3" json:"contract_block_gas,omitempty"`
+	GasInstr            uint64 `protobuf:"varint,10,opt,name=gas_instr,json=gasInstr,proto3" json:"gas_instr,omitempty"`
+	GasPage             uint64 `protobuf:"varint,11,opt,name=gas_page,json=gasPage,proto3" json:"gas_page,omitempty"`
+	GasByte             uint64 `protobuf:"varint,12,opt,name=gas_byte,json=gasByte,proto3" json:"gas_byte,omitempty"`
+	GasHostCall         uint64 `protobuf:"varint,13,opt,name=gas_host_call,json=gasHostCall,proto3" json:"gas_host_call,omitempty"`
+	GasHostByte         uint64 `protobuf:"varint,14,opt,name=gas_host_byte,json=gasHostByte,proto3" json:"gas_host_byte,omitempty"`
+	GasStateWrite       uint64 `protobuf:"varint,15,opt,name=gas_state_write,json=gasStateWrite,proto3" json:"gas_state_write,omitempty"`
+	GasHashByte         uint64 `protobuf:"varint,16,opt,name=gas_hash_byte,json=gasHashByte,proto3" json:"gas_hash_byte,omitempty"`
+	GasVerify           uint64 `protobuf:"varint,17,opt,name=gas_verify,json=gasVerify,proto3" json:"gas_verify,omitempty"`
+	GasRangeEntry       uint64 `protobuf:"varint,18,opt,name=gas_range_entry,json=gasRangeEntry,proto3" json:"gas_range_entry,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
@@ -298,6 +313,104 @@ func (x *Params) GetMaxBlockBytes() uint64 {
 func (x *Params) GetBlockIntervalMs() uint64 {
 	if x != nil {
 		return x.BlockIntervalMs
+	}
+	return 0
+}
+
+func (x *Params) GetContractMemoryPages() uint64 {
+	if x != nil {
+		return x.ContractMemoryPages
+	}
+	return 0
+}
+
+func (x *Params) GetContractCallDepth() uint64 {
+	if x != nil {
+		return x.ContractCallDepth
+	}
+	return 0
+}
+
+func (x *Params) GetContractTxGas() uint64 {
+	if x != nil {
+		return x.ContractTxGas
+	}
+	return 0
+}
+
+func (x *Params) GetContractTxGasMax() uint64 {
+	if x != nil {
+		return x.ContractTxGasMax
+	}
+	return 0
+}
+
+func (x *Params) GetContractBlockGas() uint64 {
+	if x != nil {
+		return x.ContractBlockGas
+	}
+	return 0
+}
+
+func (x *Params) GetGasInstr() uint64 {
+	if x != nil {
+		return x.GasInstr
+	}
+	return 0
+}
+
+func (x *Params) GetGasPage() uint64 {
+	if x != nil {
+		return x.GasPage
+	}
+	return 0
+}
+
+func (x *Params) GetGasByte() uint64 {
+	if x != nil {
+		return x.GasByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasHostCall() uint64 {
+	if x != nil {
+		return x.GasHostCall
+	}
+	return 0
+}
+
+func (x *Params) GetGasHostByte() uint64 {
+	if x != nil {
+		return x.GasHostByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasStateWrite() uint64 {
+	if x != nil {
+		return x.GasStateWrite
+	}
+	return 0
+}
+
+func (x *Params) GetGasHashByte() uint64 {
+	if x != nil {
+		return x.GasHashByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasVerify() uint64 {
+	if x != nil {
+		return x.GasVerify
+	}
+	return 0
+}
+
+func (x *Params) GetGasRangeEntry() uint64 {
+	if x != nil {
+		return x.GasRangeEntry
 	}
 	return 0
 }
@@ -955,12 +1068,28 @@ const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
 	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x12\n" +
-	"\x04args\x18\x04 \x01(\tR\x04args\"\x9a\x01\n" +
+	"\x04args\x18\x04 \x01(\tR\x04args\"\xb1\x05\n" +
 	"\x06Params\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\"\n" +
 	"\rmax_block_txs\x18\x02 \x01(\x04R\vmaxBlockTxs\x12&\n" +
 	"\x0fmax_block_bytes\x18\x03 \x01(\x04R\rmaxBlockBytes\x12*\n" +
-	"\x11block_interval_ms\x18\x04 \x01(\x04R\x0fblockIntervalMs\"i\n" +
+	"\x11block_interval_ms\x18\x04 \x01(\x04R\x0fblockIntervalMs\x122\n" +
+	"\x15contract_memory_pages\x18\x05 \x01(\x04R\x13contractMemoryPages\x12.\n" +
+	"\x13contract_call_depth\x18\x06 \x01(\x04R\x11contractCallDepth\x12&\n" +
+	"\x0fcontract_tx_gas\x18\a \x01(\x04R\rcontractTxGas\x12-\n" +
+	"\x13contract_tx_gas_max\x18\b \x01(\x04R\x10contractTxGasMax\x12,\n" +
+	"\x12contract_block_gas\x18\t \x01(\x04R\x10contractBlockGas\x12\x1b\n" +
+	"\tgas_instr\x18\n" +
+	" \x01(\x04R\bgasInstr\x12\x19\n" +
+	"\bgas_page\x18\v \x01(\x04R\agasPage\x12\x19\n" +
+	"\bgas_byte\x18\f \x01(\x04R\agasByte\x12\"\n" +
+	"\rgas_host_call\x18\r \x01(\x04R\vgasHostCall\x12\"\n" +
+	"\rgas_host_byte\x18\x0e \x01(\x04R\vgasHostByte\x12&\n" +
+	"\x0fgas_state_write\x18\x0f \x01(\x04R\rgasStateWrite\x12\"\n" +
+	"\rgas_hash_byte\x18\x10 \x01(\x04R\vgasHashByte\x12\x1d\n" +
+	"\n" +
+	"gas_verify\x18\x11 \x01(\x04R\tgasVerify\x12&\n" +
+	"\x0fgas_range_entry\x18\x12 \x01(\x04R\rgasRangeEntry\"i\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03org\x18\x02 \x01(\tR\x03org\x12\x12\n" +

@@ -96,3 +96,44 @@ func InstallArgs(name string, hash [32]byte, args []byte) []byte {
 
 // NameArgs are the arguments of freeze, unfreeze and revoke.
 func NameArgs(name string) []byte { return EncodeFields([]byte(name)) }
+
+// Defaults and bounds of the user-contract parameters, shared by the
+// registry and by governance, which validates a set_params change with
+// them.
+const (
+	DefaultMemoryPages = 512
+	DefaultCallDepth   = 1000
+	DefaultTxGas       = 50_000_000
+	DefaultTxGasMax    = 1_000_000_000
+	DefaultBlockGas    = 20_000_000_000
+	MaxMemoryPages     = 65536 // a 32-bit memory
+	MaxCallDepth       = 1900  // below the interpreter's own 2000 frames
+	MaxGasCost         = 1 << 24
+	MaxGas             = 1 << 62
+)
+
+// CheckLimits reports limits that cannot run together (zero: the
+// default): the default gas at most the maximum, the block limit at least
+// the maximum.
+func CheckLimits(memoryPages, callDepth, txGas, txGasMax, blockGas uint64) error {
+	def := func(v, d uint64) uint64 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	txGas, txGasMax, blockGas = def(txGas, DefaultTxGas), def(txGasMax, DefaultTxGasMax), def(blockGas, DefaultBlockGas)
+	switch {
+	case memoryPages > MaxMemoryPages:
+		return fmt.Errorf("contract memory of %d pages is above %d", memoryPages, MaxMemoryPages)
+	case callDepth > MaxCallDepth:
+		return fmt.Errorf("contract call depth %d is above %d", callDepth, MaxCallDepth)
+	case txGasMax > MaxGas:
+		return fmt.Errorf("the maximum transaction gas %d is above 2^62", txGasMax)
+	case txGas > txGasMax:
+		return fmt.Errorf("the default transaction gas %d is above the maximum %d", txGas, txGasMax)
+	case blockGas < txGasMax:
+		return fmt.Errorf("the block gas limit %d is below the transaction maximum %d", blockGas, txGasMax)
+	}
+	return nil
+}
