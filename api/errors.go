@@ -7,6 +7,7 @@ import (
 
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/usercontract"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/txpool"
@@ -62,6 +63,14 @@ var reasons = []struct {
 	{governance.ErrDuplicate, connect.CodeAlreadyExists, "already_voted"},
 	{governance.ErrBadChange, connect.CodeInvalidArgument, "bad_change"},
 	{governance.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	{usercontract.ErrNotAllowed, connect.CodePermissionDenied, "not_allowed"},
+	{usercontract.ErrFrozen, connect.CodeFailedPrecondition, "contract_frozen"},
+	{usercontract.ErrRevoked, connect.CodeFailedPrecondition, "contract_revoked"},
+	{usercontract.ErrExists, connect.CodeAlreadyExists, "contract_exists"},
+	{usercontract.ErrNotInstalled, connect.CodeNotFound, "contract_not_installed"},
+	{usercontract.ErrCode, connect.CodeInvalidArgument, "bad_code"},
+	{usercontract.ErrBadEncoding, connect.CodeInvalidArgument, "bad_args"},
+	{usercontract.ErrBadParams, connect.CodeInvalidArgument, "bad_params"},
 	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},
 	{execution.ErrUnknownMethod, connect.CodeInvalidArgument, "unknown_method"},
 }

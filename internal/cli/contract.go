@@ -173,7 +173,6 @@ MAJORITY(admin) by default) applies it.`,
 				if hash, err = c.UploadCode(ctx, m.key.Private, m.cert, code); err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stderr, "uploaded %s: %d bytes, code hash %x\n", args[1], len(code), hash)
 			}
 			cfg, err := c.Config(ctx)
 			if err != nil {

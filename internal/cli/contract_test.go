@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -85,6 +86,15 @@ func TestContractWalkthrough(t *testing.T) {
 	if m := show(); m["version"] != float64(2) {
 		t.Fatalf("version after upgrade: %v", m)
 	}
+	// Refusals name what is wrong.
+	bad := filepath.Join(dir, "bad.wasm")
+	if err := os.WriteFile(bad, []byte("\x00asm\x01\x00\x00\x00 not a module"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, "contract code refused", append([]string{"contract", "install", "bad", bad, "--from", "admin", "--wait"}, node...)...)
+	wantError(t, "no such contract installed", append([]string{"contract", "show", "nothing"}, node...)...)
+	wantError(t, "unknown contract", append([]string{"contract", "query", "nothing", "get"}, node...)...)
+	wantError(t, "no such method", append([]string{"contract", "query", "counter", "nope"}, node...)...)
 	ok(t, append([]string{"contract", "revoke", "counter", "--from", "admin", "--wait"}, node...)...)
 	wantError(t, "revoked", append([]string{"contract", "unfreeze", "counter", "--from", "admin", "--wait"}, node...)...)
 	if m := show(); m["status"] != "revoked" {
