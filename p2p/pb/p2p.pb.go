@@ -76,99 +76,121 @@ const (
 	Reason_REASON_BAD_CHANGE           Reason = 40
 	Reason_REASON_UNKNOWN_CONTRACT     Reason = 41
 	Reason_REASON_UNKNOWN_METHOD       Reason = 42
+	// User contracts' registry (numbered apart, from 100).
+	Reason_REASON_NOT_ALLOWED            Reason = 100
+	Reason_REASON_CONTRACT_FROZEN        Reason = 101
+	Reason_REASON_CONTRACT_REVOKED       Reason = 102
+	Reason_REASON_CONTRACT_EXISTS        Reason = 103
+	Reason_REASON_CONTRACT_NOT_INSTALLED Reason = 104
+	Reason_REASON_BAD_CODE               Reason = 105
+	Reason_REASON_BAD_PARAMS             Reason = 106
 )
 
 // Enum value maps for Reason.
 var (
 	Reason_name = map[int32]string{
-		0:  "REASON_ADMITTED",
-		1:  "REASON_INTERNAL",
-		2:  "REASON_POOL_FULL",
-		3:  "REASON_DUPLICATE",
-		4:  "REASON_STALE_NONCE",
-		5:  "REASON_NONCE_GAP",
-		6:  "REASON_TOO_LARGE",
-		7:  "REASON_WRONG_CHAIN",
-		8:  "REASON_EXPIRED",
-		9:  "REASON_BAD_SIGNATURE",
-		10: "REASON_UNKNOWN_SCHEME",
-		11: "REASON_BAD_VERSION",
-		12: "REASON_MALFORMED",
-		13: "REASON_UNBOUND",
-		14: "REASON_WEAK_KEY",
-		15: "REASON_CLOSED",
-		16: "REASON_NO_QUORUM",
-		17: "REASON_NOT_ISSUER",
-		18: "REASON_INSUFFICIENT_BALANCE",
-		19: "REASON_OVERFLOW",
-		20: "REASON_BAD_AMOUNT",
-		21: "REASON_BAD_ADDRESS",
-		22: "REASON_BAD_ARGS",
-		23: "REASON_NOT_ADMIN",
-		24: "REASON_UNKNOWN_CA",
-		25: "REASON_UNKNOWN_ORG",
-		26: "REASON_CERT_EXPIRED",
-		27: "REASON_CERT_REVOKED",
-		28: "REASON_WRONG_ROLE",
-		29: "REASON_FROZEN",
-		30: "REASON_NOT_REGISTERED",
-		31: "REASON_WRONG_MODE",
-		32: "REASON_BAD_CERT",
-		33: "REASON_POLICY",
-		34: "REASON_BAD_ENDORSEMENT",
-		35: "REASON_PROPOSAL_EXPIRED",
-		36: "REASON_REPLAY",
-		37: "REASON_NO_PROPOSAL",
-		38: "REASON_PROPOSAL_CLOSED",
-		39: "REASON_ALREADY_VOTED",
-		40: "REASON_BAD_CHANGE",
-		41: "REASON_UNKNOWN_CONTRACT",
-		42: "REASON_UNKNOWN_METHOD",
+		0:   "REASON_ADMITTED",
+		1:   "REASON_INTERNAL",
+		2:   "REASON_POOL_FULL",
+		3:   "REASON_DUPLICATE",
+		4:   "REASON_STALE_NONCE",
+		5:   "REASON_NONCE_GAP",
+		6:   "REASON_TOO_LARGE",
+		7:   "REASON_WRONG_CHAIN",
+		8:   "REASON_EXPIRED",
+		9:   "REASON_BAD_SIGNATURE",
+		10:  "REASON_UNKNOWN_SCHEME",
+		11:  "REASON_BAD_VERSION",
+		12:  "REASON_MALFORMED",
+		13:  "REASON_UNBOUND",
+		14:  "REASON_WEAK_KEY",
+		15:  "REASON_CLOSED",
+		16:  "REASON_NO_QUORUM",
+		17:  "REASON_NOT_ISSUER",
+		18:  "REASON_INSUFFICIENT_BALANCE",
+		19:  "REASON_OVERFLOW",
+		20:  "REASON_BAD_AMOUNT",
+		21:  "REASON_BAD_ADDRESS",
+		22:  "REASON_BAD_ARGS",
+		23:  "REASON_NOT_ADMIN",
+		24:  "REASON_UNKNOWN_CA",
+		25:  "REASON_UNKNOWN_ORG",
+		26:  "REASON_CERT_EXPIRED",
+		27:  "REASON_CERT_REVOKED",
+		28:  "REASON_WRONG_ROLE",
+		29:  "REASON_FROZEN",
+		30:  "REASON_NOT_REGISTERED",
+		31:  "REASON_WRONG_MODE",
+		32:  "REASON_BAD_CERT",
+		33:  "REASON_POLICY",
+		34:  "REASON_BAD_ENDORSEMENT",
+		35:  "REASON_PROPOSAL_EXPIRED",
+		36:  "REASON_REPLAY",
+		37:  "REASON_NO_PROPOSAL",
+		38:  "REASON_PROPOSAL_CLOSED",
+		39:  "REASON_ALREADY_VOTED",
+		40:  "REASON_BAD_CHANGE",
+		41:  "REASON_UNKNOWN_CONTRACT",
+		42:  "REASON_UNKNOWN_METHOD",
+		100: "REASON_NOT_ALLOWED",
+		101: "REASON_CONTRACT_FROZEN",
+		102: "REASON_CONTRACT_REVOKED",
+		103: "REASON_CONTRACT_EXISTS",
+		104: "REASON_CONTRACT_NOT_INSTALLED",
+		105: "REASON_BAD_CODE",
+		106: "REASON_BAD_PARAMS",
 	}
 	Reason_value = map[string]int32{
-		"REASON_ADMITTED":             0,
-		"REASON_INTERNAL":             1,
-		"REASON_POOL_FULL":            2,
-		"REASON_DUPLICATE":            3,
-		"REASON_STALE_NONCE":          4,
-		"REASON_NONCE_GAP":            5,
-		"REASON_TOO_LARGE":            6,
-		"REASON_WRONG_CHAIN":          7,
-		"REASON_EXPIRED":              8,
-		"REASON_BAD_SIGNATURE":        9,
-		"REASON_UNKNOWN_SCHEME":       10,
-		"REASON_BAD_VERSION":          11,
-		"REASON_MALFORMED":            12,
-		"REASON_UNBOUND":              13,
-		"REASON_WEAK_KEY":             14,
-		"REASON_CLOSED":               15,
-		"REASON_NO_QUORUM":            16,
-		"REASON_NOT_ISSUER":           17,
-		"REASON_INSUFFICIENT_BALANCE": 18,
-		"REASON_OVERFLOW":             19,
-		"REASON_BAD_AMOUNT":           20,
-		"REASON_BAD_ADDRESS":          21,
-		"REASON_BAD_ARGS":             22,
-		"REASON_NOT_ADMIN":            23,
-		"REASON_UNKNOWN_CA":           24,
-		"REASON_UNKNOWN_ORG":          25,
-		"REASON_CERT_EXPIRED":         26,
-		"REASON_CERT_REVOKED":         27,
-		"REASON_WRONG_ROLE":           28,
-		"REASON_FROZEN":               29,
-		"REASON_NOT_REGISTERED":       30,
-		"REASON_WRONG_MODE":           31,
-		"REASON_BAD_CERT":             32,
-		"REASON_POLICY":               33,
-		"REASON_BAD_ENDORSEMENT":      34,
-		"REASON_PROPOSAL_EXPIRED":     35,
-		"REASON_REPLAY":               36,
-		"REASON_NO_PROPOSAL":          37,
-		"REASON_PROPOSAL_CLOSED":      38,
-		"REASON_ALREADY_VOTED":        39,
-		"REASON_BAD_CHANGE":           40,
-		"REASON_UNKNOWN_CONTRACT":     41,
-		"REASON_UNKNOWN_METHOD":       42,
+		"REASON_ADMITTED":               0,
+		"REASON_INTERNAL":               1,
+		"REASON_POOL_FULL":              2,
+		"REASON_DUPLICATE":              3,
+		"REASON_STALE_NONCE":            4,
+		"REASON_NONCE_GAP":              5,
+		"REASON_TOO_LARGE":              6,
+		"REASON_WRONG_CHAIN":            7,
+		"REASON_EXPIRED":                8,
+		"REASON_BAD_SIGNATURE":          9,
+		"REASON_UNKNOWN_SCHEME":         10,
+		"REASON_BAD_VERSION":            11,
+		"REASON_MALFORMED":              12,
+		"REASON_UNBOUND":                13,
+		"REASON_WEAK_KEY":               14,
+		"REASON_CLOSED":                 15,
+		"REASON_NO_QUORUM":              16,
+		"REASON_NOT_ISSUER":             17,
+		"REASON_INSUFFICIENT_BALANCE":   18,
+		"REASON_OVERFLOW":               19,
+		"REASON_BAD_AMOUNT":             20,
+		"REASON_BAD_ADDRESS":            21,
+		"REASON_BAD_ARGS":               22,
+		"REASON_NOT_ADMIN":              23,
+		"REASON_UNKNOWN_CA":             24,
+		"REASON_UNKNOWN_ORG":            25,
+		"REASON_CERT_EXPIRED":           26,
+		"REASON_CERT_REVOKED":           27,
+		"REASON_WRONG_ROLE":             28,
+		"REASON_FROZEN":                 29,
+		"REASON_NOT_REGISTERED":         30,
+		"REASON_WRONG_MODE":             31,
+		"REASON_BAD_CERT":               32,
+		"REASON_POLICY":                 33,
+		"REASON_BAD_ENDORSEMENT":        34,
+		"REASON_PROPOSAL_EXPIRED":       35,
+		"REASON_REPLAY":                 36,
+		"REASON_NO_PROPOSAL":            37,
+		"REASON_PROPOSAL_CLOSED":        38,
+		"REASON_ALREADY_VOTED":          39,
+		"REASON_BAD_CHANGE":             40,
+		"REASON_UNKNOWN_CONTRACT":       41,
+		"REASON_UNKNOWN_METHOD":         42,
+		"REASON_NOT_ALLOWED":            100,
+		"REASON_CONTRACT_FROZEN":        101,
+		"REASON_CONTRACT_REVOKED":       102,
+		"REASON_CONTRACT_EXISTS":        103,
+		"REASON_CONTRACT_NOT_INSTALLED": 104,
+		"REASON_BAD_CODE":               105,
+		"REASON_BAD_PARAMS":             106,
 	}
 )
 
@@ -1063,7 +1085,7 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\araft_id\x18\x02 \x01(\x04R\x06raftId\"C\n" +
 	"\rRemovedAnswer\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
-	"\aremoved\x18\x02 \x01(\bR\aremoved*\xf8\a\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved*\xb4\t\n" +
 	"\x06Reason\x12\x13\n" +
 	"\x0fREASON_ADMITTED\x10\x00\x12\x13\n" +
 	"\x0fREASON_INTERNAL\x10\x01\x12\x14\n" +
@@ -1108,7 +1130,14 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x14REASON_ALREADY_VOTED\x10'\x12\x15\n" +
 	"\x11REASON_BAD_CHANGE\x10(\x12\x1b\n" +
 	"\x17REASON_UNKNOWN_CONTRACT\x10)\x12\x19\n" +
-	"\x15REASON_UNKNOWN_METHOD\x10*B'Z%github.com/accord-chain/accord/p2p/pbb\x06proto3"
+	"\x15REASON_UNKNOWN_METHOD\x10*\x12\x16\n" +
+	"\x12REASON_NOT_ALLOWED\x10d\x12\x1a\n" +
+	"\x16REASON_CONTRACT_FROZEN\x10e\x12\x1b\n" +
+	"\x17REASON_CONTRACT_REVOKED\x10f\x12\x1a\n" +
+	"\x16REASON_CONTRACT_EXISTS\x10g\x12!\n" +
+	"\x1dREASON_CONTRACT_NOT_INSTALLED\x10h\x12\x13\n" +
+	"\x0fREASON_BAD_CODE\x10i\x12\x15\n" +
+	"\x11REASON_BAD_PARAMS\x10jB'Z%github.com/accord-chain/accord/p2p/pbb\x06proto3"
 
 var (
 	file_accord_p2p_v1_p2p_proto_rawDescOnce sync.Once
