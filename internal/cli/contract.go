@@ -14,6 +14,8 @@ import (
 
 	apipb "github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/contracts/governance/govcall"
+	"github.com/accord-chain/accord/contracts/usercontract"
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/internal/wasmbuild"
 	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
@@ -28,7 +30,76 @@ func contractCmd(e *env) *cobra.Command {
 		contractLifecycleCmd(e, sdk.OpFreeze, "freeze NAME", "Refuse a contract's calls until it is unfrozen"),
 		contractLifecycleCmd(e, sdk.OpUnfreeze, "unfreeze NAME", "Let a frozen contract take calls again"),
 		contractLifecycleCmd(e, sdk.OpRevoke, "revoke NAME", "Refuse a contract's calls for good"),
-		contractCallCmd(e), contractQueryCmd(e), contractListCmd(e), contractShowCmd(e))
+		contractCallCmd(e), contractQueryCmd(e), contractListCmd(e), contractShowCmd(e), contractSetParamsCmd(e))
+	return cmd
+}
+
+func contractSetParamsCmd(e *env) *cobra.Command {
+	var (
+		from    string
+		wait    bool
+		timeout time.Duration
+	)
+	p := usercontract.DefaultParams()
+	mem, depth := uint64(p.MemoryLimitPages), uint64(p.MaxCallDepth)
+	cmd := &cobra.Command{
+		Use:   "set-params --from ISSUER",
+		Short: "Set an open chain's user-contract limits and gas schedule (every value; the defaults unless given)",
+		Long: `Set an open chain's user-contract limits and gas schedule: every value at once, each flag's
+default being the chain's default. Only the token issuer may. On a permissioned chain they are
+chain parameters: accord gov propose --change '{"kind":"set_params","params":{"contract_tx_gas":...}}'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if mem > usercall.MaxMemoryPages || depth > usercall.MaxCallDepth {
+				return fmt.Errorf("--memory-pages at most %d, --call-depth at most %d", usercall.MaxMemoryPages, usercall.MaxCallDepth)
+			}
+			p.MemoryLimitPages, p.MaxCallDepth = uint32(mem), uint32(depth)
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			m, c, err := memberClient(e, from)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			tx, err := c.Sign(ctx, m.key.Private, sdk.Call{Contract: usercall.Name, Method: usercall.MethodSetParams, Args: p.Encode(), Cert: m.cert})
+			if err != nil {
+				return err
+			}
+			id, err := c.Submit(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !wait {
+				return printContractTx(e, id, nil)
+			}
+			r, err := c.Wait(ctx, id)
+			if err != nil {
+				return err
+			}
+			return printContractTx(e, id, r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&from, "from", "admin", "the token issuer's key in --keys")
+	f.Uint64Var(&mem, "memory-pages", mem, "a contract's memory limit, 64 KiB pages")
+	f.Uint64Var(&depth, "call-depth", depth, "the deepest nesting of a contract's function calls")
+	f.Uint64Var(&p.TxGasDefault, "tx-gas", p.TxGasDefault, "the gas limit of a transaction that names none")
+	f.Uint64Var(&p.TxGasMax, "tx-gas-max", p.TxGasMax, "the most gas a transaction may name")
+	f.Uint64Var(&p.BlockGasLimit, "block-gas", p.BlockGasLimit, "a block's gas limit")
+	f.Uint64Var(&p.Gas.Instr, "gas-instr", p.Gas.Instr, "gas per instruction")
+	f.Uint64Var(&p.Gas.Page, "gas-page", p.Gas.Page, "gas per page of memory growth")
+	f.Uint64Var(&p.Gas.Byte, "gas-byte", p.Gas.Byte, "gas per byte of memory.copy and memory.fill")
+	f.Uint64Var(&p.Gas.HostCall, "gas-host-call", p.Gas.HostCall, "gas per host function call")
+	f.Uint64Var(&p.Gas.HostByte, "gas-host-byte", p.Gas.HostByte, "gas per byte a host function reads or writes")
+	f.Uint64Var(&p.Gas.StateWrite, "gas-state-write", p.Gas.StateWrite, "gas per state put or delete, on top")
+	f.Uint64Var(&p.Gas.HashByte, "gas-hash-byte", p.Gas.HashByte, "gas per byte hashed, on top")
+	f.Uint64Var(&p.Gas.Verify, "gas-verify", p.Gas.Verify, "gas per signature verification")
+	f.Uint64Var(&p.Gas.RangeEntry, "gas-range-entry", p.Gas.RangeEntry, "gas per entry a range read returns")
+	f.BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if it failed")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
+	nodeFlag(cmd, e)
 	return cmd
 }
 

@@ -86,6 +86,11 @@ func TestContractWalkthrough(t *testing.T) {
 	if m := show(); m["version"] != float64(2) {
 		t.Fatalf("version after upgrade: %v", m)
 	}
+	// The issuer lowers the most gas a transaction may name.
+	ok(t, append([]string{"contract", "set-params", "--tx-gas", "1000000", "--tx-gas-max", "2000000", "--from", "admin", "--wait"}, node...)...)
+	wantError(t, "gas limit above", append([]string{"contract", "call", "counter", "increment", "--args", `{"by":1}`, "--gas", "3000000", "--from", "admin", "--wait"}, node...)...)
+	wantError(t, "the default gas limit", append([]string{"contract", "set-params", "--tx-gas", "5", "--tx-gas-max", "4", "--from", "admin"}, node...)...)
+
 	// Refusals name what is wrong.
 	bad := filepath.Join(dir, "bad.wasm")
 	if err := os.WriteFile(bad, []byte("\x00asm\x01\x00\x00\x00 not a module"), 0o600); err != nil {
