@@ -8,6 +8,7 @@ import (
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/pay"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/usercontract"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/txpool"
@@ -76,6 +77,14 @@ var reasons = []struct {
 	{pay.ErrWrongAmount, connect.CodeInvalidArgument, "wrong_amount"},
 	{pay.ErrWrongMerchant, connect.CodeInvalidArgument, "wrong_merchant"},
 	{pay.ErrBadArgs, connect.CodeInvalidArgument, "bad_args"},
+	{usercontract.ErrNotAllowed, connect.CodePermissionDenied, "not_allowed"},
+	{usercontract.ErrFrozen, connect.CodeFailedPrecondition, "contract_frozen"},
+	{usercontract.ErrRevoked, connect.CodeFailedPrecondition, "contract_revoked"},
+	{usercontract.ErrExists, connect.CodeAlreadyExists, "contract_exists"},
+	{usercontract.ErrNotInstalled, connect.CodeNotFound, "contract_not_installed"},
+	{usercontract.ErrCode, connect.CodeInvalidArgument, "bad_code"},
+	{usercontract.ErrBadEncoding, connect.CodeInvalidArgument, "bad_args"},
+	{usercontract.ErrBadParams, connect.CodeInvalidArgument, "bad_params"},
 	{execution.ErrUnknownContract, connect.CodeInvalidArgument, "unknown_contract"},
 	{execution.ErrUnknownMethod, connect.CodeInvalidArgument, "unknown_method"},
 }

@@ -61,14 +61,22 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	dest := payers.addrs
-	if cfg.Workload != Uniform {
+	if cfg.Workload == Merchants || cfg.Workload == Payments {
 		dest = merchantAddrs(cfg.Seed, cfg.Merchants)
 	}
 	pay := transfers(dest)
+	if cfg.Workload == Contract {
+		pay = contractTransfers(dest)
+	}
 	rep.KeysS = time.Since(t).Seconds()
 
 	t = time.Now()
-	nonces, err := r.fund(ctx, payers)
+	var nonces []uint64
+	if cfg.Workload == Contract {
+		nonces, err = r.fundContract(ctx, payers)
+	} else {
+		nonces, err = r.fund(ctx, payers)
+	}
 	if err != nil {
 		return nil, err
 	}

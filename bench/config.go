@@ -29,7 +29,13 @@ const (
 	// pays one without a request, so it also writes a payment record and
 	// adds to the merchant's daily statement.
 	Payments = "payments"
+	// Contract: Uniform, through a token written as a contract (wtoken,
+	// installed as ContractName) instead of the native token.
+	Contract = "contract"
 )
+
+// ContractName is the name the contract workload installs wtoken under.
+const ContractName = "bench-wtoken"
 
 // Defaults of durations, shared with the CLI's flags.
 const (
@@ -68,8 +74,11 @@ type Config struct {
 	// Issuer is the token issuer's key; it funds the payers. Required.
 	Issuer crypto.PrivateKey
 
-	// Workload is Uniform, Merchants or Payments. Default Uniform.
+	// Workload is Uniform, Merchants, Payments or Contract. Default Uniform.
 	Workload string
+	// ContractCode is the wtoken module (examples/contracts/wtoken) the
+	// Contract workload installs. Required for it.
+	ContractCode []byte
 	// Accounts is the number of payers. Default 10,000.
 	Accounts int
 	// Merchants is the number of merchants of the Merchants workload
@@ -160,11 +169,11 @@ func (c *Config) Validate() error {
 		return bad("--node is required")
 	case c.Issuer == nil:
 		return bad("an issuer key is required (--from)")
-	case c.Workload != Uniform && c.Workload != Merchants && c.Workload != Payments:
-		return bad("--workload %q: want %s, %s or %s", c.Workload, Uniform, Merchants, Payments)
+	case c.Workload != Uniform && c.Workload != Merchants && c.Workload != Payments && c.Workload != Contract:
+		return bad("--workload %q: want %s, %s, %s or %s", c.Workload, Uniform, Merchants, Payments, Contract)
 	case c.Accounts < 1:
 		return bad("--accounts %d: want at least 1", c.Accounts)
-	case c.Workload == Uniform && c.Accounts < 2:
+	case (c.Workload == Uniform || c.Workload == Contract) && c.Accounts < 2:
 		return bad("--accounts %d: the uniform workload pays another payer, so it needs at least 2", c.Accounts)
 	case c.Accounts > 100_000_000:
 		return bad("--accounts %d: at most 100,000,000", c.Accounts)

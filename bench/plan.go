@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -46,7 +47,7 @@ func makePlan(workload string, n int, start []uint64, merchants int, zipf float6
 	}
 	rng := rand.New(rand.NewPCG(seed, planStream))
 	var pick *rand.Zipf
-	if workload != Uniform {
+	if workload == Merchants || workload == Payments {
 		pick = newMerchantPicker(rng, zipf, merchants)
 	}
 	// Payers that may still pay, so that a full payer is never drawn.
@@ -136,6 +137,14 @@ func transfers(dest []types.Address) payment {
 func payments(ids []string, owners []types.Address) payment {
 	return func(payee int32, amount uint64) (string, string, []byte) {
 		return paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, ids[payee], amount, owners[payee])
+	}
+}
+
+// contractTransfers pays the destinations through the wtoken contract
+// installed as ContractName.
+func contractTransfers(dest []types.Address) payment {
+	return func(payee int32, amount uint64) (string, string, []byte) {
+		return ContractName, "transfer", fmt.Appendf(nil, `{"to":"%s","amount":%d}`, dest[payee], amount)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
@@ -65,11 +66,19 @@ func (c Config) Validate() error {
 // starting goroutines and planning cost more than they save.
 const minParallel = 64
 
-// Executor executes blocks. It holds no state between calls: Execute and
-// Genesis may run concurrently, on different inputs or the same.
+// Executor executes blocks. It holds no state between calls that a result
+// depends on (only whether to speculate on the next blocks of user-contract
+// calls): Execute and Genesis may run concurrently, on different inputs or
+// the same.
 type Executor struct {
-	cfg         Config
-	contracts   map[string]registered
+	cfg       Config
+	contracts map[string]registered
+	user      UserContracts // nil: no user contracts
+	// pause counts the user-contract blocks still to run sequentially
+	// after a speculative block reran too much (speculate.go); noPause
+	// (tests) never pauses.
+	pause       atomic.Int32
+	noPause     bool
 	minParallel int // smaller blocks run sequentially; tests lower it
 }
 
@@ -96,6 +105,12 @@ func New(cfg Config, contracts ...Contract) (*Executor, error) {
 		}
 		if _, dup := e.contracts[name]; dup {
 			return nil, fmt.Errorf("execution: two contracts are named %q", name)
+		}
+		if u, ok := c.(UserContracts); ok {
+			if e.user != nil {
+				return nil, errors.New("execution: two contracts run user contracts")
+			}
+			e.user = u
 		}
 		p, _ := c.(Predictor)
 		e.contracts[name] = registered{Contract: c, predictor: p, prefix: contractPrefix + name + "/"}
@@ -165,6 +180,11 @@ type Stats struct {
 	// would overflow. It is empty when the block ran in parallel, or when
 	// it was too small or Config.Workers is 1.
 	Fallback string
+	// Speculative is true for a block that calls user contracts and ran
+	// speculatively (speculate.go); Reran is how many of its transactions
+	// ran again after validation.
+	Speculative bool
+	Reran       int
 }
 
 const (
@@ -198,7 +218,13 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 		return nil, err
 	}
 	var fallback string
-	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
+	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel && e.userCall(in) {
+		if e.noPause || e.pause.Load() <= 0 {
+			return e.executeSpeculative(state, in, w, gv)
+		}
+		e.pause.Add(-1)
+		fallback = "speculation paused: recent blocks of user-contract calls conflicted too much"
+	} else if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
 		res, why := e.executeParallel(state, in, w, gv)
 		if res != nil {
 			return res, nil
@@ -225,7 +251,8 @@ func (e *Executor) workers() int {
 // reference semantics.
 func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdicts) (*Result, error) {
 	r := e.newRun(state, len(in.Txs))
-	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	var blockGas uint64
+	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, exec: e, blockGas: &blockGas}
 	receipts := make([]pb.Receipt, len(in.Txs))
 	res := &Result{Receipts: make([]*pb.Receipt, len(in.Txs))}
 	for i, tx := range in.Txs {
@@ -240,6 +267,10 @@ func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdi
 		rc := &receipts[i]
 		rc.Status, rc.Message = status, msg
 		if status != statusInvalid {
+			rc.GasUsed, blockGas = ctx.gasUsed, blockGas+ctx.gasUsed
+			if status == statusOK {
+				rc.Result = ctx.result
+			}
 			ws := ctx.sortedWrites()
 			r.hasher.add(uint32(i), ws)
 			r.overlay.apply(ws)
@@ -356,13 +387,24 @@ func (e *Executor) execTx(ctx *Context, tx *types.Tx, gv *verdict) (pb.TxStatus,
 		}
 		ctx.signer = gv.signer
 	}
+	ctx.gasLimit = body.GasLimit
 	c, ok := e.contracts[body.Contract]
-	if !ok {
+	var failure error
+	switch {
+	case ok:
+		failure, err = call(ctx, c, body.Contract, body.Method, body.Args)
+	case e.user != nil:
+		failure, err = e.callUser(ctx, body.Contract, body.Method, body.Args)
+	default:
 		return statusFailed, unknownContract(body.Contract).Error(), nil
 	}
-	failure, err := call(ctx, c, body.Contract, body.Method, body.Args)
 	if err != nil {
 		return 0, "", err
+	}
+	if errors.Is(failure, ErrBlockGasFull) {
+		ctx.rollback(0)
+		ctx.gasUsed = 0
+		return statusInvalid, failure.Error(), nil
 	}
 	if failure != nil {
 		// The nonce key ("a/...") sorts before every contract key ("c/..."),
@@ -409,6 +451,22 @@ func call(ctx *Context, c registered, name, method string, args []byte) (failure
 	return err, nil
 }
 
+// callUser runs an installed contract in ctx, as call does a native one.
+func (e *Executor) callUser(ctx *Context, name, method string, args []byte) (failure, abort error) {
+	if len(name) == 0 || len(name) > types.MaxNameLen || strings.Contains(name, "/") {
+		return unknownContract(name), nil
+	}
+	ctx.enter(name, contractPrefix+name+"/")
+	err := e.user.CallUser(ctx, name, method, args)
+	if ctx.stateErr != nil {
+		return nil, ctx.stateErr
+	}
+	if ctx.err != nil {
+		return ctx.err, nil
+	}
+	return err, nil
+}
+
 func unknownContract(name string) error {
 	return fmt.Errorf("%w %q", ErrUnknownContract, name)
 }
@@ -422,6 +480,8 @@ type CallInput struct {
 	Height, Time     uint64
 	Contract, Method string
 	Args             []byte
+	// GasLimit is a user-contract call's gas limit (0: the chain's default).
+	GasLimit uint64
 }
 
 // CallResult is the outcome of a simulated call.
@@ -429,6 +489,9 @@ type CallResult struct {
 	// Err is the error exactly as the contract returned it, so that callers
 	// can match a contract's sentinel errors with errors.Is; nil on success.
 	Err error
+	// Return and GasUsed are a user contract's return value and gas.
+	Return  []byte
+	GasUsed uint64
 	// Events, Reads and Writes are the call's events, read set and write
 	// set (full keys, sorted). A failed call has no events and no writes.
 	Events []*pb.Event
@@ -449,13 +512,24 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 	if failure != nil {
 		ctx.rollback(0)
 	}
-	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites()}, nil
+	res := &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites(), GasUsed: ctx.gasUsed}
+	if failure == nil {
+		res.Return = ctx.result
+	}
+	return res, nil
 }
 
 // Check runs a call as Simulate does and returns only why it would fail
 // (nil if it would succeed): the pool's admission check, which keeps none
 // of the call's reads, writes or events.
+//
+// A call of a user contract is not run: its outcome depends on its gas
+// limit and its code, which the block decides; only an unknown contract
+// name is refused here (by the runner, with ErrUnknownContract).
 func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
+	if _, native := e.contracts[in.Contract]; !native && e.user != nil {
+		return e.user.Admit(state, in.Contract), nil
+	}
 	_, failure, err = e.dryRun(state, in, true)
 	return failure, err
 }
@@ -464,17 +538,22 @@ func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) 
 // contract is unknown.
 func (e *Executor) dryRun(state StateReader, in *CallInput, checking bool) (ctx *Context, failure, err error) {
 	c, ok := e.contracts[in.Contract]
-	if !ok {
+	if !ok && e.user == nil {
 		return nil, unknownContract(in.Contract), nil
 	}
 	r := e.newRun(state, 1)
 	// One call needs a few hundred bytes, not a block's arena chunk: the
 	// pool dry-runs every admitted transaction through here.
 	r.arena.buf = make([]byte, 0, 512)
-	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, checking: checking}
+	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, checking: checking, exec: e}
 	ctx.begin(in.Sender)
 	ctx.signer = in.Signer
-	failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
+	ctx.gasLimit = in.GasLimit
+	if ok {
+		failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
+	} else {
+		failure, err = e.callUser(ctx, in.Contract, in.Method, in.Args)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

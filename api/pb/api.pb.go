@@ -3367,6 +3367,350 @@ func (x *Payment) GetTime() uint64 {
 	return 0
 }
 
+type QueryContractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	Args          []byte                 `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`                          // JSON by convention
+	GasLimit      uint64                 `protobuf:"varint,4,opt,name=gas_limit,json=gasLimit,proto3" json:"gas_limit,omitempty"` // 0: the chain's default
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryContractRequest) Reset() {
+	*x = QueryContractRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryContractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryContractRequest) ProtoMessage() {}
+
+func (x *QueryContractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryContractRequest.ProtoReflect.Descriptor instead.
+func (*QueryContractRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *QueryContractRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *QueryContractRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *QueryContractRequest) GetArgs() []byte {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *QueryContractRequest) GetGasLimit() uint64 {
+	if x != nil {
+		return x.GasLimit
+	}
+	return 0
+}
+
+type QueryContractResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        uint64                 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"` // the committed height it ran on
+	Result        []byte                 `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`  // what the method returned (JSON by convention)
+	GasUsed       uint64                 `protobuf:"varint,3,opt,name=gas_used,json=gasUsed,proto3" json:"gas_used,omitempty"`
+	Events        []*pb.Event            `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"` // what a transaction would have emitted
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryContractResponse) Reset() {
+	*x = QueryContractResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryContractResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryContractResponse) ProtoMessage() {}
+
+func (x *QueryContractResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryContractResponse.ProtoReflect.Descriptor instead.
+func (*QueryContractResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *QueryContractResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *QueryContractResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *QueryContractResponse) GetGasUsed() uint64 {
+	if x != nil {
+		return x.GasUsed
+	}
+	return 0
+}
+
+func (x *QueryContractResponse) GetEvents() []*pb.Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type ContractView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`                  // 1 at install, one more per upgrade
+	CodeHash      string                 `protobuf:"bytes,3,opt,name=code_hash,json=codeHash,proto3" json:"code_hash,omitempty"` // SHA-256 of the module, hex
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`                     // active, frozen or revoked
+	Address       string                 `protobuf:"bytes,5,opt,name=address,proto3" json:"address,omitempty"`                   // the contract's own account
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContractView) Reset() {
+	*x = ContractView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContractView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContractView) ProtoMessage() {}
+
+func (x *ContractView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContractView.ProtoReflect.Descriptor instead.
+func (*ContractView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ContractView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ContractView) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ContractView) GetCodeHash() string {
+	if x != nil {
+		return x.CodeHash
+	}
+	return ""
+}
+
+func (x *ContractView) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ContractView) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+type ListContractsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContractsRequest) Reset() {
+	*x = ListContractsRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContractsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContractsRequest) ProtoMessage() {}
+
+func (x *ListContractsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContractsRequest.ProtoReflect.Descriptor instead.
+func (*ListContractsRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{52}
+}
+
+type ListContractsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        uint64                 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Contracts     []*ContractView        `protobuf:"bytes,2,rep,name=contracts,proto3" json:"contracts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContractsResponse) Reset() {
+	*x = ListContractsResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContractsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContractsResponse) ProtoMessage() {}
+
+func (x *ListContractsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContractsResponse.ProtoReflect.Descriptor instead.
+func (*ListContractsResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListContractsResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *ListContractsResponse) GetContracts() []*ContractView {
+	if x != nil {
+		return x.Contracts
+	}
+	return nil
+}
+
+type GetContractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContractRequest) Reset() {
+	*x = GetContractRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContractRequest) ProtoMessage() {}
+
+func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContractRequest.ProtoReflect.Descriptor instead.
+func (*GetContractRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetContractRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_accord_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_accord_api_v1_api_proto_rawDesc = "" +
@@ -3640,8 +3984,29 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\brefunded\x18\x05 \x01(\x04R\brefunded\x12\x18\n" +
 	"\arequest\x18\x06 \x01(\tR\arequest\x12\x16\n" +
 	"\x06height\x18\a \x01(\x04R\x06height\x12\x12\n" +
-	"\x04time\x18\b \x01(\x04R\x04time2\xd8\n" +
-	"\n" +
+	"\x04time\x18\b \x01(\x04R\x04time\"s\n" +
+	"\x14QueryContractRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x12\n" +
+	"\x04args\x18\x03 \x01(\fR\x04args\x12\x1b\n" +
+	"\tgas_limit\x18\x04 \x01(\x04R\bgasLimit\"\x92\x01\n" +
+	"\x15QueryContractResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x16\n" +
+	"\x06result\x18\x02 \x01(\fR\x06result\x12\x19\n" +
+	"\bgas_used\x18\x03 \x01(\x04R\agasUsed\x12.\n" +
+	"\x06events\x18\x04 \x03(\v2\x16.accord.types.v1.EventR\x06events\"\x8b\x01\n" +
+	"\fContractView\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x1b\n" +
+	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\"\x16\n" +
+	"\x14ListContractsRequest\"j\n" +
+	"\x15ListContractsResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x04R\x06height\x129\n" +
+	"\tcontracts\x18\x02 \x03(\v2\x1b.accord.api.v1.ContractViewR\tcontracts\"(\n" +
+	"\x12GetContractRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name2\xee\f\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -3660,7 +4025,10 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\fGetStatement\x12\".accord.api.v1.GetStatementRequest\x1a\x18.accord.api.v1.Statement\"\x03\x90\x02\x01\x12`\n" +
 	"\x11GetPaymentRequest\x12'.accord.api.v1.GetPaymentRequestRequest\x1a\x1d.accord.api.v1.PaymentRequest\"\x03\x90\x02\x01\x12K\n" +
 	"\n" +
-	"GetPayment\x12 .accord.api.v1.GetPaymentRequest\x1a\x16.accord.api.v1.Payment\"\x03\x90\x02\x01B'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
+	"GetPayment\x12 .accord.api.v1.GetPaymentRequest\x1a\x16.accord.api.v1.Payment\"\x03\x90\x02\x01\x12_\n" +
+	"\rQueryContract\x12#.accord.api.v1.QueryContractRequest\x1a$.accord.api.v1.QueryContractResponse\"\x03\x90\x02\x01\x12_\n" +
+	"\rListContracts\x12#.accord.api.v1.ListContractsRequest\x1a$.accord.api.v1.ListContractsResponse\"\x03\x90\x02\x01\x12R\n" +
+	"\vGetContract\x12!.accord.api.v1.GetContractRequest\x1a\x1b.accord.api.v1.ContractView\"\x03\x90\x02\x01B'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
 var (
 	file_accord_api_v1_api_proto_rawDescOnce sync.Once
@@ -3674,7 +4042,7 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubmitTxRequest)(nil),          // 0: accord.api.v1.SubmitTxRequest
 	(*SubmitTxResponse)(nil),         // 1: accord.api.v1.SubmitTxResponse
@@ -3725,19 +4093,26 @@ var file_accord_api_v1_api_proto_goTypes = []any{
 	(*PaymentRequest)(nil),           // 46: accord.api.v1.PaymentRequest
 	(*GetPaymentRequest)(nil),        // 47: accord.api.v1.GetPaymentRequest
 	(*Payment)(nil),                  // 48: accord.api.v1.Payment
-	(*pb.Receipt)(nil),               // 49: accord.types.v1.Receipt
-	(*pb.Signer)(nil),                // 50: accord.types.v1.Signer
+	(*QueryContractRequest)(nil),     // 49: accord.api.v1.QueryContractRequest
+	(*QueryContractResponse)(nil),    // 50: accord.api.v1.QueryContractResponse
+	(*ContractView)(nil),             // 51: accord.api.v1.ContractView
+	(*ListContractsRequest)(nil),     // 52: accord.api.v1.ListContractsRequest
+	(*ListContractsResponse)(nil),    // 53: accord.api.v1.ListContractsResponse
+	(*GetContractRequest)(nil),       // 54: accord.api.v1.GetContractRequest
+	(*pb.Receipt)(nil),               // 55: accord.types.v1.Receipt
+	(*pb.Signer)(nil),                // 56: accord.types.v1.Signer
+	(*pb.Event)(nil),                 // 57: accord.types.v1.Event
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	49, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	55, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	49, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	55, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
 	16, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
 	15, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
-	50, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	49, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	56, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	55, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 9: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
 	21, // 10: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
 	24, // 11: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
@@ -3752,43 +4127,51 @@ var file_accord_api_v1_api_proto_depIdxs = []int32{
 	42, // 20: accord.api.v1.Statement.payments:type_name -> accord.api.v1.Totals
 	42, // 21: accord.api.v1.Statement.refunds:type_name -> accord.api.v1.Totals
 	43, // 22: accord.api.v1.Statement.entries:type_name -> accord.api.v1.StatementEntry
-	0,  // 23: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 24: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 25: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 26: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 27: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 28: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	23, // 29: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	26, // 30: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
-	20, // 31: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	18, // 32: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	34, // 33: accord.api.v1.NodeService.ListAccountTxs:input_type -> accord.api.v1.ListAccountTxsRequest
-	37, // 34: accord.api.v1.NodeService.GetMerchant:input_type -> accord.api.v1.GetMerchantRequest
-	39, // 35: accord.api.v1.NodeService.ListMerchants:input_type -> accord.api.v1.ListMerchantsRequest
-	41, // 36: accord.api.v1.NodeService.GetStatement:input_type -> accord.api.v1.GetStatementRequest
-	45, // 37: accord.api.v1.NodeService.GetPaymentRequest:input_type -> accord.api.v1.GetPaymentRequestRequest
-	47, // 38: accord.api.v1.NodeService.GetPayment:input_type -> accord.api.v1.GetPaymentRequest
-	1,  // 39: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 40: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 41: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 42: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 43: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 44: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	25, // 45: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	33, // 46: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
-	22, // 47: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	19, // 48: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	36, // 49: accord.api.v1.NodeService.ListAccountTxs:output_type -> accord.api.v1.ListAccountTxsResponse
-	38, // 50: accord.api.v1.NodeService.GetMerchant:output_type -> accord.api.v1.Merchant
-	40, // 51: accord.api.v1.NodeService.ListMerchants:output_type -> accord.api.v1.ListMerchantsResponse
-	44, // 52: accord.api.v1.NodeService.GetStatement:output_type -> accord.api.v1.Statement
-	46, // 53: accord.api.v1.NodeService.GetPaymentRequest:output_type -> accord.api.v1.PaymentRequest
-	48, // 54: accord.api.v1.NodeService.GetPayment:output_type -> accord.api.v1.Payment
-	39, // [39:55] is the sub-list for method output_type
-	23, // [23:39] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	57, // 23: accord.api.v1.QueryContractResponse.events:type_name -> accord.types.v1.Event
+	51, // 24: accord.api.v1.ListContractsResponse.contracts:type_name -> accord.api.v1.ContractView
+	0,  // 25: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 26: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 27: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 28: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 29: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 30: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	23, // 31: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	26, // 32: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	20, // 33: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	18, // 34: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	34, // 35: accord.api.v1.NodeService.ListAccountTxs:input_type -> accord.api.v1.ListAccountTxsRequest
+	37, // 36: accord.api.v1.NodeService.GetMerchant:input_type -> accord.api.v1.GetMerchantRequest
+	39, // 37: accord.api.v1.NodeService.ListMerchants:input_type -> accord.api.v1.ListMerchantsRequest
+	41, // 38: accord.api.v1.NodeService.GetStatement:input_type -> accord.api.v1.GetStatementRequest
+	45, // 39: accord.api.v1.NodeService.GetPaymentRequest:input_type -> accord.api.v1.GetPaymentRequestRequest
+	47, // 40: accord.api.v1.NodeService.GetPayment:input_type -> accord.api.v1.GetPaymentRequest
+	49, // 41: accord.api.v1.NodeService.QueryContract:input_type -> accord.api.v1.QueryContractRequest
+	52, // 42: accord.api.v1.NodeService.ListContracts:input_type -> accord.api.v1.ListContractsRequest
+	54, // 43: accord.api.v1.NodeService.GetContract:input_type -> accord.api.v1.GetContractRequest
+	1,  // 44: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 45: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 46: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 47: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 48: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 49: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	25, // 50: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	33, // 51: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	22, // 52: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	19, // 53: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	36, // 54: accord.api.v1.NodeService.ListAccountTxs:output_type -> accord.api.v1.ListAccountTxsResponse
+	38, // 55: accord.api.v1.NodeService.GetMerchant:output_type -> accord.api.v1.Merchant
+	40, // 56: accord.api.v1.NodeService.ListMerchants:output_type -> accord.api.v1.ListMerchantsResponse
+	44, // 57: accord.api.v1.NodeService.GetStatement:output_type -> accord.api.v1.Statement
+	46, // 58: accord.api.v1.NodeService.GetPaymentRequest:output_type -> accord.api.v1.PaymentRequest
+	48, // 59: accord.api.v1.NodeService.GetPayment:output_type -> accord.api.v1.Payment
+	50, // 60: accord.api.v1.NodeService.QueryContract:output_type -> accord.api.v1.QueryContractResponse
+	53, // 61: accord.api.v1.NodeService.ListContracts:output_type -> accord.api.v1.ListContractsResponse
+	51, // 62: accord.api.v1.NodeService.GetContract:output_type -> accord.api.v1.ContractView
+	44, // [44:63] is the sub-list for method output_type
+	25, // [25:44] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -3802,7 +4185,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   49,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

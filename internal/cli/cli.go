@@ -120,6 +120,7 @@ command line wins); ACCORD_HOME is where accord dev keeps its chain (default ~/.
 		benchCmd(e), testnetCmd(e), nodeCmd(e),
 		govCmd(e), certCmd(e), watchCmd(e),
 		payCmd(e),
+		contractCmd(e),
 	)
 	return root
 }

@@ -73,6 +73,14 @@ const (
 	NodeServiceGetPaymentRequestProcedure = "/accord.api.v1.NodeService/GetPaymentRequest"
 	// NodeServiceGetPaymentProcedure is the fully-qualified name of the NodeService's GetPayment RPC.
 	NodeServiceGetPaymentProcedure = "/accord.api.v1.NodeService/GetPayment"
+	// NodeServiceQueryContractProcedure is the fully-qualified name of the NodeService's QueryContract
+	// RPC.
+	NodeServiceQueryContractProcedure = "/accord.api.v1.NodeService/QueryContract"
+	// NodeServiceListContractsProcedure is the fully-qualified name of the NodeService's ListContracts
+	// RPC.
+	NodeServiceListContractsProcedure = "/accord.api.v1.NodeService/ListContracts"
+	// NodeServiceGetContractProcedure is the fully-qualified name of the NodeService's GetContract RPC.
+	NodeServiceGetContractProcedure = "/accord.api.v1.NodeService/GetContract"
 )
 
 // NodeServiceClient is a client for the accord.api.v1.NodeService service.
@@ -113,6 +121,13 @@ type NodeServiceClient interface {
 	GetPaymentRequest(context.Context, *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error)
 	// GetPayment reads a payment.
 	GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error)
+	// QueryContract runs a read-only call of an installed user contract on
+	// committed state, without a transaction.
+	QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error)
+	// ListContracts lists the installed user contracts, by name.
+	ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error)
+	// GetContract describes one installed user contract.
+	GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error)
 }
 
 // NewNodeServiceClient constructs a client for the accord.api.v1.NodeService service. By default,
@@ -234,6 +249,27 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		queryContract: connect.NewClient[pb.QueryContractRequest, pb.QueryContractResponse](
+			httpClient,
+			baseURL+NodeServiceQueryContractProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("QueryContract")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listContracts: connect.NewClient[pb.ListContractsRequest, pb.ListContractsResponse](
+			httpClient,
+			baseURL+NodeServiceListContractsProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("ListContracts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getContract: connect.NewClient[pb.GetContractRequest, pb.ContractView](
+			httpClient,
+			baseURL+NodeServiceGetContractProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetContract")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -255,6 +291,9 @@ type nodeServiceClient struct {
 	getStatement      *connect.Client[pb.GetStatementRequest, pb.Statement]
 	getPaymentRequest *connect.Client[pb.GetPaymentRequestRequest, pb.PaymentRequest]
 	getPayment        *connect.Client[pb.GetPaymentRequest, pb.Payment]
+	queryContract     *connect.Client[pb.QueryContractRequest, pb.QueryContractResponse]
+	listContracts     *connect.Client[pb.ListContractsRequest, pb.ListContractsResponse]
+	getContract       *connect.Client[pb.GetContractRequest, pb.ContractView]
 }
 
 // SubmitTx calls accord.api.v1.NodeService.SubmitTx.
@@ -337,6 +376,21 @@ func (c *nodeServiceClient) GetPayment(ctx context.Context, req *connect.Request
 	return c.getPayment.CallUnary(ctx, req)
 }
 
+// QueryContract calls accord.api.v1.NodeService.QueryContract.
+func (c *nodeServiceClient) QueryContract(ctx context.Context, req *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error) {
+	return c.queryContract.CallUnary(ctx, req)
+}
+
+// ListContracts calls accord.api.v1.NodeService.ListContracts.
+func (c *nodeServiceClient) ListContracts(ctx context.Context, req *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error) {
+	return c.listContracts.CallUnary(ctx, req)
+}
+
+// GetContract calls accord.api.v1.NodeService.GetContract.
+func (c *nodeServiceClient) GetContract(ctx context.Context, req *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error) {
+	return c.getContract.CallUnary(ctx, req)
+}
+
 // NodeServiceHandler is an implementation of the accord.api.v1.NodeService service.
 type NodeServiceHandler interface {
 	// SubmitTx admits one signed transaction into the pool.
@@ -375,6 +429,13 @@ type NodeServiceHandler interface {
 	GetPaymentRequest(context.Context, *connect.Request[pb.GetPaymentRequestRequest]) (*connect.Response[pb.PaymentRequest], error)
 	// GetPayment reads a payment.
 	GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error)
+	// QueryContract runs a read-only call of an installed user contract on
+	// committed state, without a transaction.
+	QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error)
+	// ListContracts lists the installed user contracts, by name.
+	ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error)
+	// GetContract describes one installed user contract.
+	GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error)
 }
 
 // NewNodeServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -492,6 +553,27 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceQueryContractHandler := connect.NewUnaryHandler(
+		NodeServiceQueryContractProcedure,
+		svc.QueryContract,
+		connect.WithSchema(nodeServiceMethods.ByName("QueryContract")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceListContractsHandler := connect.NewUnaryHandler(
+		NodeServiceListContractsProcedure,
+		svc.ListContracts,
+		connect.WithSchema(nodeServiceMethods.ByName("ListContracts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetContractHandler := connect.NewUnaryHandler(
+		NodeServiceGetContractProcedure,
+		svc.GetContract,
+		connect.WithSchema(nodeServiceMethods.ByName("GetContract")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/accord.api.v1.NodeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case NodeServiceSubmitTxProcedure:
@@ -526,6 +608,12 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceGetPaymentRequestHandler.ServeHTTP(w, r)
 		case NodeServiceGetPaymentProcedure:
 			nodeServiceGetPaymentHandler.ServeHTTP(w, r)
+		case NodeServiceQueryContractProcedure:
+			nodeServiceQueryContractHandler.ServeHTTP(w, r)
+		case NodeServiceListContractsProcedure:
+			nodeServiceListContractsHandler.ServeHTTP(w, r)
+		case NodeServiceGetContractProcedure:
+			nodeServiceGetContractHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -597,4 +685,16 @@ func (UnimplementedNodeServiceHandler) GetPaymentRequest(context.Context, *conne
 
 func (UnimplementedNodeServiceHandler) GetPayment(context.Context, *connect.Request[pb.GetPaymentRequest]) (*connect.Response[pb.Payment], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetPayment is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.QueryContract is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ListContracts is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetContract is not implemented"))
 }

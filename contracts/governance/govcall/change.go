@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	govpb "github.com/accord-chain/accord/contracts/governance/pb"
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/types"
 )
@@ -26,10 +27,11 @@ const (
 	KindSetParams     = "set_params"     // Params
 	KindAddNode       = "add_node"       // Node
 	KindRemoveNode    = "remove_node"    // Node.ID
+	KindContract      = "contract"       // Contract: a user contract's lifecycle
 )
 
 var kinds = []string{KindAddOrg, KindRemoveOrg, KindAddCA, KindRemoveCA, KindRevoke, KindFreeze, KindUnfreeze,
-	KindSetPolicy, KindSetGovernance, KindSetParams, KindAddNode, KindRemoveNode}
+	KindSetPolicy, KindSetGovernance, KindSetParams, KindAddNode, KindRemoveNode, KindContract}
 
 // Kinds returns the names of every kind of change.
 func Kinds() []string { return slices.Clone(kinds) }
@@ -53,6 +55,38 @@ type Change struct {
 	Policy  string  `json:"policy,omitempty"` // set_policy, set_governance: as identity.ParsePolicy reads
 	Params  *Params `json:"params,omitempty"`
 	Node    *Node   `json:"node,omitempty"`
+	// Contract is a user contract's lifecycle operation, pinning the code
+	// hash of an install or upgrade.
+	Contract *ContractChange `json:"contract,omitempty"`
+}
+
+// ContractChange is the operation of a "contract" change.
+type ContractChange struct {
+	Op       string `json:"op"` // install, upgrade, freeze, unfreeze or revoke
+	Name     string `json:"name"`
+	CodeHash string `json:"code_hash,omitempty"` // install, upgrade: SHA-256 of the module, hex
+	Args     string `json:"args,omitempty"`      // install, upgrade: JSON for the init or upgrade export
+}
+
+var codeHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (c *ContractChange) validate() error {
+	switch c.Op {
+	case "install", "upgrade":
+		if !codeHashRE.MatchString(c.CodeHash) {
+			return fmt.Errorf("contract %s: code_hash must be 64 lower-case hex digits", c.Op)
+		}
+	case "freeze", "unfreeze", "revoke":
+		if c.CodeHash != "" || c.Args != "" {
+			return fmt.Errorf("contract %s takes no code_hash or args", c.Op)
+		}
+	default:
+		return fmt.Errorf("contract op %q: want install, upgrade, freeze, unfreeze or revoke", c.Op)
+	}
+	if len(c.Name) == 0 || len(c.Name) > types.MaxNameLen || strings.ContainsAny(c.Name, "/\x00") {
+		return fmt.Errorf("contract name %q: 1 to %d bytes without '/'", c.Name, types.MaxNameLen)
+	}
+	return nil
 }
 
 // Params are chain parameters that governance sets and the node reads:
@@ -62,6 +96,27 @@ type Params struct {
 	MaxBlockTxs     uint64 `json:"max_block_txs,omitempty"`     // at most MaxParamBlockTxs
 	MaxBlockBytes   uint64 `json:"max_block_bytes,omitempty"`   // MinParamBlockBytes to MaxParamBlockBytes
 	BlockIntervalMs uint64 `json:"block_interval_ms,omitempty"` // 1 to MaxParamIntervalMs
+
+	// User contracts' limits and gas schedule (docs/contracts.md); zero
+	// keeps the default. The executor reads them, not the node.
+	ContractMemoryPages uint64 `json:"contract_memory_pages,omitempty"` // at most 65536
+	ContractCallDepth   uint64 `json:"contract_call_depth,omitempty"`   // at most 1900
+	ContractTxGas       uint64 `json:"contract_tx_gas,omitempty"`       // a transaction's default gas limit
+	ContractTxGasMax    uint64 `json:"contract_tx_gas_max,omitempty"`   // the most a transaction may name
+	ContractBlockGas    uint64 `json:"contract_block_gas,omitempty"`    // a block's gas limit
+	GasInstr            uint64 `json:"gas_instr,omitempty"`             // gas costs: each at most 2^24
+	GasPage             uint64 `json:"gas_page,omitempty"`
+	GasByte             uint64 `json:"gas_byte,omitempty"`
+	GasHostCall         uint64 `json:"gas_host_call,omitempty"`
+	GasHostByte         uint64 `json:"gas_host_byte,omitempty"`
+	GasStateWrite       uint64 `json:"gas_state_write,omitempty"`
+	GasHashByte         uint64 `json:"gas_hash_byte,omitempty"`
+	GasVerify           uint64 `json:"gas_verify,omitempty"`
+	GasRangeEntry       uint64 `json:"gas_range_entry,omitempty"`
+}
+
+func (p Params) gasCosts() []uint64 {
+	return []uint64{p.GasInstr, p.GasPage, p.GasByte, p.GasHostCall, p.GasHostByte, p.GasStateWrite, p.GasHashByte, p.GasVerify, p.GasRangeEntry}
 }
 
 // Bounds on Params: what every consensus engine can run with.
@@ -81,6 +136,14 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: max_block_bytes %d: want %d to %d, or 0 for the node's own", ErrBadParams, p.MaxBlockBytes, MinParamBlockBytes, MaxParamBlockBytes)
 	case p.BlockIntervalMs > MaxParamIntervalMs:
 		return fmt.Errorf("%w: block_interval_ms %d: at most %d (10 s)", ErrBadParams, p.BlockIntervalMs, MaxParamIntervalMs)
+	}
+	if err := usercall.CheckLimits(p.ContractMemoryPages, p.ContractCallDepth, p.ContractTxGas, p.ContractTxGasMax, p.ContractBlockGas); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadParams, err)
+	}
+	for _, c := range p.gasCosts() {
+		if c > usercall.MaxGasCost {
+			return fmt.Errorf("%w: a gas cost of %d is above %d", ErrBadParams, c, usercall.MaxGasCost)
+		}
 	}
 	return nil
 }
@@ -114,6 +177,9 @@ func (c *Change) Encode() []byte {
 	if c.Node != nil {
 		m.Node = c.Node.message()
 	}
+	if c.Contract != nil {
+		m.Contract = &govpb.ContractChange{Op: c.Contract.Op, Name: c.Contract.Name, CodeHash: c.Contract.CodeHash, Args: c.Contract.Args}
+	}
 	return types.EncodeCanonical(m)
 }
 
@@ -141,6 +207,9 @@ func DecodeChange(b []byte) (*Change, error) {
 		n := nodeOf(m.Node)
 		c.Node = &n
 	}
+	if m.Contract != nil {
+		c.Contract = &ContractChange{Op: m.Contract.Op, Name: m.Contract.Name, CodeHash: m.Contract.CodeHash, Args: m.Contract.Args}
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -149,7 +218,11 @@ func DecodeChange(b []byte) (*Change, error) {
 
 // Message returns p as stored and carried: a Params message.
 func (p Params) Message() *govpb.Params {
-	return &govpb.Params{Version: Version, MaxBlockTxs: p.MaxBlockTxs, MaxBlockBytes: p.MaxBlockBytes, BlockIntervalMs: p.BlockIntervalMs}
+	return &govpb.Params{Version: Version, MaxBlockTxs: p.MaxBlockTxs, MaxBlockBytes: p.MaxBlockBytes, BlockIntervalMs: p.BlockIntervalMs,
+		ContractMemoryPages: p.ContractMemoryPages, ContractCallDepth: p.ContractCallDepth, ContractTxGas: p.ContractTxGas,
+		ContractTxGasMax: p.ContractTxGasMax, ContractBlockGas: p.ContractBlockGas, GasInstr: p.GasInstr, GasPage: p.GasPage,
+		GasByte: p.GasByte, GasHostCall: p.GasHostCall, GasHostByte: p.GasHostByte, GasStateWrite: p.GasStateWrite,
+		GasHashByte: p.GasHashByte, GasVerify: p.GasVerify, GasRangeEntry: p.GasRangeEntry}
 }
 
 // ParamsOf returns the parameters of a decoded Params message, refusing
@@ -158,7 +231,11 @@ func ParamsOf(m *govpb.Params) (Params, error) {
 	if m.Version != Version {
 		return Params{}, fmt.Errorf("%w: Params version %d, this node knows %d", types.ErrNotCanonical, m.Version, Version)
 	}
-	return Params{MaxBlockTxs: m.MaxBlockTxs, MaxBlockBytes: m.MaxBlockBytes, BlockIntervalMs: m.BlockIntervalMs}, nil
+	return Params{MaxBlockTxs: m.MaxBlockTxs, MaxBlockBytes: m.MaxBlockBytes, BlockIntervalMs: m.BlockIntervalMs,
+		ContractMemoryPages: m.ContractMemoryPages, ContractCallDepth: m.ContractCallDepth, ContractTxGas: m.ContractTxGas,
+		ContractTxGasMax: m.ContractTxGasMax, ContractBlockGas: m.ContractBlockGas, GasInstr: m.GasInstr, GasPage: m.GasPage,
+		GasByte: m.GasByte, GasHostCall: m.GasHostCall, GasHostByte: m.GasHostByte, GasStateWrite: m.GasStateWrite,
+		GasHashByte: m.GasHashByte, GasVerify: m.GasVerify, GasRangeEntry: m.GasRangeEntry}, nil
 }
 
 // EncodeNodes encodes a validator list as stored: a Nodes message.
@@ -199,7 +276,8 @@ func (c *Change) Validate() error {
 		return fmt.Errorf("%w: %s: %s", ErrBadChange, c.Kind, fmt.Sprintf(format, args...))
 	}
 	has := map[string]bool{"org": c.Org != "", "scheme": c.Scheme != "", "ca_pem": c.CAPEM != "", "serial": c.Serial != "",
-		"address": c.Address != "", "method": c.Method != "", "policy": c.Policy != "", "params": c.Params != nil, "node": c.Node != nil}
+		"address": c.Address != "", "method": c.Method != "", "policy": c.Policy != "", "params": c.Params != nil, "node": c.Node != nil,
+		"contract": c.Contract != nil}
 	var want []string
 	switch c.Kind {
 	case KindAddOrg:
@@ -221,10 +299,12 @@ func (c *Change) Validate() error {
 		want = []string{"params"}
 	case KindAddNode, KindRemoveNode:
 		want = []string{"node"}
+	case KindContract:
+		want = []string{"contract"}
 	default:
 		return fmt.Errorf("%w: kind %q (want one of %s)", ErrBadChange, c.Kind, strings.Join(kinds, ", "))
 	}
-	for _, f := range []string{"org", "scheme", "ca_pem", "serial", "address", "method", "policy", "params", "node"} {
+	for _, f := range []string{"org", "scheme", "ca_pem", "serial", "address", "method", "policy", "params", "node", "contract"} {
 		if w := slices.Contains(want, f); w != has[f] {
 			if w {
 				return bad("%s is required", f)
@@ -246,6 +326,11 @@ func (c *Change) Validate() error {
 	if c.Params != nil {
 		if err := c.Params.Validate(); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrBadChange, c.Kind, err)
+		}
+	}
+	if c.Contract != nil {
+		if err := c.Contract.validate(); err != nil {
+			return bad("%v", err)
 		}
 	}
 	return nil

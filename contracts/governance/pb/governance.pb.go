@@ -43,6 +43,7 @@ type Change struct {
 	Policy        string                 `protobuf:"bytes,9,opt,name=policy,proto3" json:"policy,omitempty"`            // set_policy, set_governance
 	Params        *Params                `protobuf:"bytes,10,opt,name=params,proto3" json:"params,omitempty"`           // set_params
 	Node          *Node                  `protobuf:"bytes,11,opt,name=node,proto3" json:"node,omitempty"`               // add_node, remove_node
+	Contract      *ContractChange        `protobuf:"bytes,12,opt,name=contract,proto3" json:"contract,omitempty"`       // contract
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,6 +155,83 @@ func (x *Change) GetNode() *Node {
 	return nil
 }
 
+func (x *Change) GetContract() *ContractChange {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
+// ContractChange installs, upgrades, freezes, unfreezes or revokes a user
+// contract (the registry "contracts" applies it).
+type ContractChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"` // install, upgrade, freeze, unfreeze or revoke
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	CodeHash      string                 `protobuf:"bytes,3,opt,name=code_hash,json=codeHash,proto3" json:"code_hash,omitempty"` // install, upgrade: SHA-256 of the module, hex
+	Args          string                 `protobuf:"bytes,4,opt,name=args,proto3" json:"args,omitempty"`                         // install, upgrade: JSON for the init or upgrade export
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContractChange) Reset() {
+	*x = ContractChange{}
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContractChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContractChange) ProtoMessage() {}
+
+func (x *ContractChange) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContractChange.ProtoReflect.Descriptor instead.
+func (*ContractChange) Descriptor() ([]byte, []int) {
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ContractChange) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *ContractChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ContractChange) GetCodeHash() string {
+	if x != nil {
+		return x.CodeHash
+	}
+	return ""
+}
+
+func (x *ContractChange) GetArgs() string {
+	if x != nil {
+		return x.Args
+	}
+	return ""
+}
+
 // Params are the chain parameters, stored under "params" and carried by a
 // set_params change. Zero means the node's own value.
 type Params struct {
@@ -162,13 +240,28 @@ type Params struct {
 	MaxBlockTxs     uint64                 `protobuf:"varint,2,opt,name=max_block_txs,json=maxBlockTxs,proto3" json:"max_block_txs,omitempty"`
 	MaxBlockBytes   uint64                 `protobuf:"varint,3,opt,name=max_block_bytes,json=maxBlockBytes,proto3" json:"max_block_bytes,omitempty"`
 	BlockIntervalMs uint64                 `protobuf:"varint,4,opt,name=block_interval_ms,json=blockIntervalMs,proto3" json:"block_interval_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// User contracts (contracts/usercontract); zero keeps the default.
+	ContractMemoryPages uint64 `protobuf:"varint,5,opt,name=contract_memory_pages,json=contractMemoryPages,proto3" json:"contract_memory_pages,omitempty"`
+	ContractCallDepth   uint64 `protobuf:"varint,6,opt,name=contract_call_depth,json=contractCallDepth,proto3" json:"contract_call_depth,omitempty"`
+	ContractTxGas       uint64 `protobuf:"varint,7,opt,name=contract_tx_gas,json=contractTxGas,proto3" json:"contract_tx_gas,omitempty"`
+	ContractTxGasMax    uint64 `protobuf:"varint,8,opt,name=contract_tx_gas_max,json=contractTxGasMax,proto3" json:"contract_tx_gas_max,omitempty"`
+	ContractBlockGas    uint64 `protobuf:"varint,9,opt,name=contract_block_gas,json=contractBlockGas,proto3" json:"contract_block_gas,omitempty"`
+	GasInstr            uint64 `protobuf:"varint,10,opt,name=gas_instr,json=gasInstr,proto3" json:"gas_instr,omitempty"`
+	GasPage             uint64 `protobuf:"varint,11,opt,name=gas_page,json=gasPage,proto3" json:"gas_page,omitempty"`
+	GasByte             uint64 `protobuf:"varint,12,opt,name=gas_byte,json=gasByte,proto3" json:"gas_byte,omitempty"`
+	GasHostCall         uint64 `protobuf:"varint,13,opt,name=gas_host_call,json=gasHostCall,proto3" json:"gas_host_call,omitempty"`
+	GasHostByte         uint64 `protobuf:"varint,14,opt,name=gas_host_byte,json=gasHostByte,proto3" json:"gas_host_byte,omitempty"`
+	GasStateWrite       uint64 `protobuf:"varint,15,opt,name=gas_state_write,json=gasStateWrite,proto3" json:"gas_state_write,omitempty"`
+	GasHashByte         uint64 `protobuf:"varint,16,opt,name=gas_hash_byte,json=gasHashByte,proto3" json:"gas_hash_byte,omitempty"`
+	GasVerify           uint64 `protobuf:"varint,17,opt,name=gas_verify,json=gasVerify,proto3" json:"gas_verify,omitempty"`
+	GasRangeEntry       uint64 `protobuf:"varint,18,opt,name=gas_range_entry,json=gasRangeEntry,proto3" json:"gas_range_entry,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Params) Reset() {
 	*x = Params{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -180,7 +273,7 @@ func (x *Params) String() string {
 func (*Params) ProtoMessage() {}
 
 func (x *Params) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -193,7 +286,7 @@ func (x *Params) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Params.ProtoReflect.Descriptor instead.
 func (*Params) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{1}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Params) GetVersion() uint32 {
@@ -224,6 +317,104 @@ func (x *Params) GetBlockIntervalMs() uint64 {
 	return 0
 }
 
+func (x *Params) GetContractMemoryPages() uint64 {
+	if x != nil {
+		return x.ContractMemoryPages
+	}
+	return 0
+}
+
+func (x *Params) GetContractCallDepth() uint64 {
+	if x != nil {
+		return x.ContractCallDepth
+	}
+	return 0
+}
+
+func (x *Params) GetContractTxGas() uint64 {
+	if x != nil {
+		return x.ContractTxGas
+	}
+	return 0
+}
+
+func (x *Params) GetContractTxGasMax() uint64 {
+	if x != nil {
+		return x.ContractTxGasMax
+	}
+	return 0
+}
+
+func (x *Params) GetContractBlockGas() uint64 {
+	if x != nil {
+		return x.ContractBlockGas
+	}
+	return 0
+}
+
+func (x *Params) GetGasInstr() uint64 {
+	if x != nil {
+		return x.GasInstr
+	}
+	return 0
+}
+
+func (x *Params) GetGasPage() uint64 {
+	if x != nil {
+		return x.GasPage
+	}
+	return 0
+}
+
+func (x *Params) GetGasByte() uint64 {
+	if x != nil {
+		return x.GasByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasHostCall() uint64 {
+	if x != nil {
+		return x.GasHostCall
+	}
+	return 0
+}
+
+func (x *Params) GetGasHostByte() uint64 {
+	if x != nil {
+		return x.GasHostByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasStateWrite() uint64 {
+	if x != nil {
+		return x.GasStateWrite
+	}
+	return 0
+}
+
+func (x *Params) GetGasHashByte() uint64 {
+	if x != nil {
+		return x.GasHashByte
+	}
+	return 0
+}
+
+func (x *Params) GetGasVerify() uint64 {
+	if x != nil {
+		return x.GasVerify
+	}
+	return 0
+}
+
+func (x *Params) GetGasRangeEntry() uint64 {
+	if x != nil {
+		return x.GasRangeEntry
+	}
+	return 0
+}
+
 // Node is a validator.
 type Node struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -238,7 +429,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -250,7 +441,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -263,7 +454,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{2}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Node) GetId() string {
@@ -312,7 +503,7 @@ type Nodes struct {
 
 func (x *Nodes) Reset() {
 	*x = Nodes{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +515,7 @@ func (x *Nodes) String() string {
 func (*Nodes) ProtoMessage() {}
 
 func (x *Nodes) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +528,7 @@ func (x *Nodes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nodes.ProtoReflect.Descriptor instead.
 func (*Nodes) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{3}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Nodes) GetVersion() uint32 {
@@ -371,7 +562,7 @@ type Proposal struct {
 
 func (x *Proposal) Reset() {
 	*x = Proposal{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +574,7 @@ func (x *Proposal) String() string {
 func (*Proposal) ProtoMessage() {}
 
 func (x *Proposal) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +587,7 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
 func (*Proposal) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{4}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Proposal) GetVersion() uint32 {
@@ -469,7 +660,7 @@ type SubmitArgs struct {
 
 func (x *SubmitArgs) Reset() {
 	*x = SubmitArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +672,7 @@ func (x *SubmitArgs) String() string {
 func (*SubmitArgs) ProtoMessage() {}
 
 func (x *SubmitArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +685,7 @@ func (x *SubmitArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitArgs.ProtoReflect.Descriptor instead.
 func (*SubmitArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{5}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SubmitArgs) GetVersion() uint32 {
@@ -544,7 +735,7 @@ type ProposeArgs struct {
 
 func (x *ProposeArgs) Reset() {
 	*x = ProposeArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +747,7 @@ func (x *ProposeArgs) String() string {
 func (*ProposeArgs) ProtoMessage() {}
 
 func (x *ProposeArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +760,7 @@ func (x *ProposeArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeArgs.ProtoReflect.Descriptor instead.
 func (*ProposeArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{6}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ProposeArgs) GetVersion() uint32 {
@@ -605,7 +796,7 @@ type VoteArgs struct {
 
 func (x *VoteArgs) Reset() {
 	*x = VoteArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +808,7 @@ func (x *VoteArgs) String() string {
 func (*VoteArgs) ProtoMessage() {}
 
 func (x *VoteArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +821,7 @@ func (x *VoteArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteArgs.ProtoReflect.Descriptor instead.
 func (*VoteArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{7}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VoteArgs) GetVersion() uint32 {
@@ -666,7 +857,7 @@ type RevokeArgs struct {
 
 func (x *RevokeArgs) Reset() {
 	*x = RevokeArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +869,7 @@ func (x *RevokeArgs) String() string {
 func (*RevokeArgs) ProtoMessage() {}
 
 func (x *RevokeArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +882,7 @@ func (x *RevokeArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeArgs.ProtoReflect.Descriptor instead.
 func (*RevokeArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{8}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RevokeArgs) GetVersion() uint32 {
@@ -726,7 +917,7 @@ type RegisterCertArgs struct {
 
 func (x *RegisterCertArgs) Reset() {
 	*x = RegisterCertArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +929,7 @@ func (x *RegisterCertArgs) String() string {
 func (*RegisterCertArgs) ProtoMessage() {}
 
 func (x *RegisterCertArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +942,7 @@ func (x *RegisterCertArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterCertArgs.ProtoReflect.Descriptor instead.
 func (*RegisterCertArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{9}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RegisterCertArgs) GetVersion() uint32 {
@@ -784,7 +975,7 @@ type KeyArgs struct {
 
 func (x *KeyArgs) Reset() {
 	*x = KeyArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +987,7 @@ func (x *KeyArgs) String() string {
 func (*KeyArgs) ProtoMessage() {}
 
 func (x *KeyArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +1000,7 @@ func (x *KeyArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyArgs.ProtoReflect.Descriptor instead.
 func (*KeyArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *KeyArgs) GetVersion() uint32 {
@@ -858,7 +1049,7 @@ var File_accord_governance_v1_governance_proto protoreflect.FileDescriptor
 
 const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"%accord/governance/v1/governance.proto\x12\x14accord.governance.v1\"\xbf\x02\n" +
+	"%accord/governance/v1/governance.proto\x12\x14accord.governance.v1\"\x81\x03\n" +
 	"\x06Change\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x10\n" +
@@ -871,12 +1062,34 @@ const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\x06policy\x18\t \x01(\tR\x06policy\x124\n" +
 	"\x06params\x18\n" +
 	" \x01(\v2\x1c.accord.governance.v1.ParamsR\x06params\x12.\n" +
-	"\x04node\x18\v \x01(\v2\x1a.accord.governance.v1.NodeR\x04node\"\x9a\x01\n" +
+	"\x04node\x18\v \x01(\v2\x1a.accord.governance.v1.NodeR\x04node\x12@\n" +
+	"\bcontract\x18\f \x01(\v2$.accord.governance.v1.ContractChangeR\bcontract\"e\n" +
+	"\x0eContractChange\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x12\n" +
+	"\x04args\x18\x04 \x01(\tR\x04args\"\xb1\x05\n" +
 	"\x06Params\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\"\n" +
 	"\rmax_block_txs\x18\x02 \x01(\x04R\vmaxBlockTxs\x12&\n" +
 	"\x0fmax_block_bytes\x18\x03 \x01(\x04R\rmaxBlockBytes\x12*\n" +
-	"\x11block_interval_ms\x18\x04 \x01(\x04R\x0fblockIntervalMs\"i\n" +
+	"\x11block_interval_ms\x18\x04 \x01(\x04R\x0fblockIntervalMs\x122\n" +
+	"\x15contract_memory_pages\x18\x05 \x01(\x04R\x13contractMemoryPages\x12.\n" +
+	"\x13contract_call_depth\x18\x06 \x01(\x04R\x11contractCallDepth\x12&\n" +
+	"\x0fcontract_tx_gas\x18\a \x01(\x04R\rcontractTxGas\x12-\n" +
+	"\x13contract_tx_gas_max\x18\b \x01(\x04R\x10contractTxGasMax\x12,\n" +
+	"\x12contract_block_gas\x18\t \x01(\x04R\x10contractBlockGas\x12\x1b\n" +
+	"\tgas_instr\x18\n" +
+	" \x01(\x04R\bgasInstr\x12\x19\n" +
+	"\bgas_page\x18\v \x01(\x04R\agasPage\x12\x19\n" +
+	"\bgas_byte\x18\f \x01(\x04R\agasByte\x12\"\n" +
+	"\rgas_host_call\x18\r \x01(\x04R\vgasHostCall\x12\"\n" +
+	"\rgas_host_byte\x18\x0e \x01(\x04R\vgasHostByte\x12&\n" +
+	"\x0fgas_state_write\x18\x0f \x01(\x04R\rgasStateWrite\x12\"\n" +
+	"\rgas_hash_byte\x18\x10 \x01(\x04R\vgasHashByte\x12\x1d\n" +
+	"\n" +
+	"gas_verify\x18\x11 \x01(\x04R\tgasVerify\x12&\n" +
+	"\x0fgas_range_entry\x18\x12 \x01(\x04R\rgasRangeEntry\"i\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03org\x18\x02 \x01(\tR\x03org\x12\x12\n" +
@@ -939,29 +1152,31 @@ func file_accord_governance_v1_governance_proto_rawDescGZIP() []byte {
 	return file_accord_governance_v1_governance_proto_rawDescData
 }
 
-var file_accord_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_accord_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_accord_governance_v1_governance_proto_goTypes = []any{
 	(*Change)(nil),           // 0: accord.governance.v1.Change
-	(*Params)(nil),           // 1: accord.governance.v1.Params
-	(*Node)(nil),             // 2: accord.governance.v1.Node
-	(*Nodes)(nil),            // 3: accord.governance.v1.Nodes
-	(*Proposal)(nil),         // 4: accord.governance.v1.Proposal
-	(*SubmitArgs)(nil),       // 5: accord.governance.v1.SubmitArgs
-	(*ProposeArgs)(nil),      // 6: accord.governance.v1.ProposeArgs
-	(*VoteArgs)(nil),         // 7: accord.governance.v1.VoteArgs
-	(*RevokeArgs)(nil),       // 8: accord.governance.v1.RevokeArgs
-	(*RegisterCertArgs)(nil), // 9: accord.governance.v1.RegisterCertArgs
-	(*KeyArgs)(nil),          // 10: accord.governance.v1.KeyArgs
+	(*ContractChange)(nil),   // 1: accord.governance.v1.ContractChange
+	(*Params)(nil),           // 2: accord.governance.v1.Params
+	(*Node)(nil),             // 3: accord.governance.v1.Node
+	(*Nodes)(nil),            // 4: accord.governance.v1.Nodes
+	(*Proposal)(nil),         // 5: accord.governance.v1.Proposal
+	(*SubmitArgs)(nil),       // 6: accord.governance.v1.SubmitArgs
+	(*ProposeArgs)(nil),      // 7: accord.governance.v1.ProposeArgs
+	(*VoteArgs)(nil),         // 8: accord.governance.v1.VoteArgs
+	(*RevokeArgs)(nil),       // 9: accord.governance.v1.RevokeArgs
+	(*RegisterCertArgs)(nil), // 10: accord.governance.v1.RegisterCertArgs
+	(*KeyArgs)(nil),          // 11: accord.governance.v1.KeyArgs
 }
 var file_accord_governance_v1_governance_proto_depIdxs = []int32{
-	1, // 0: accord.governance.v1.Change.params:type_name -> accord.governance.v1.Params
-	2, // 1: accord.governance.v1.Change.node:type_name -> accord.governance.v1.Node
-	2, // 2: accord.governance.v1.Nodes.nodes:type_name -> accord.governance.v1.Node
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2, // 0: accord.governance.v1.Change.params:type_name -> accord.governance.v1.Params
+	3, // 1: accord.governance.v1.Change.node:type_name -> accord.governance.v1.Node
+	1, // 2: accord.governance.v1.Change.contract:type_name -> accord.governance.v1.ContractChange
+	3, // 3: accord.governance.v1.Nodes.nodes:type_name -> accord.governance.v1.Node
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_accord_governance_v1_governance_proto_init() }
@@ -975,7 +1190,7 @@ func file_accord_governance_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_governance_v1_governance_proto_rawDesc), len(file_accord_governance_v1_governance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
