@@ -47,6 +47,83 @@ type Context interface {
 	// order (end "" has no bound), including the call's own writes, and
 	// whether more follow. Scan and ScanPrefix page through it.
 	Range(start, end string, limit int) ([]Entry, bool)
+
+	// Self is the contract's own address (hex, as Caller): it can hold
+	// native tokens.
+	Self() string
+	// Call calls method of another contract (a user contract by name, or
+	// the native "token" contract) with raw args; it returns the callee's
+	// result. An error reverts nothing by itself: the caller decides
+	// (returning it reverts). The callee sees this contract as its Caller.
+	Call(contract, method string, args []byte) ([]byte, error)
+	// Balance is addr's native token balance.
+	Balance(addr string) (uint64, error)
+	// Transfer moves amount of the contract's own native tokens to addr.
+	Transfer(to string, amount uint64) error
+	// Collect moves amount of the calling account's native tokens into the
+	// contract's account. Allowed only in a call the caller signed
+	// directly (the transaction's signer calling this contract), never in
+	// a call from another contract; the signature on the transaction is the
+	// authorisation.
+	Collect(amount uint64) error
+	// PolicySatisfied reports whether the chain's governance policy named
+	// policy (e.g. "land.allocate"; a name with no policy configured uses
+	// "MAJORITY(admin)") is satisfied by approvals, each an approving
+	// member's organisation and role. Duplicate organisations count once.
+	PolicySatisfied(policy string, approvals []Approval) (bool, error)
+}
+
+// Approval is one approving member's organisation and role.
+type Approval struct {
+	Org, Role string
+}
+
+var (
+	// ErrCallFailed is returned (wrapped) by Call when the callee failed;
+	// the message is the callee's.
+	ErrCallFailed = errors.New("contract call failed")
+	// ErrRefused is returned (wrapped) by Balance, Transfer, Collect and
+	// PolicySatisfied when the chain refuses (an insufficient balance, a
+	// Collect from a contract's call, an unknown policy...).
+	ErrRefused = errors.New("refused")
+)
+
+// CallJSON calls method of another contract with args encoded as JSON (nil:
+// no arguments) and decodes its JSON result into result (nil: ignored).
+func CallJSON(ctx Context, contract, method string, args, result any) error {
+	var raw []byte
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return fmt.Errorf("call %s.%s: encoding args: %w", contract, method, err)
+		}
+		raw = b
+	}
+	ret, err := ctx.Call(contract, method, raw)
+	if err != nil {
+		return err
+	}
+	if result == nil || len(bytes.TrimSpace(ret)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(ret, result); err != nil {
+		return fmt.Errorf("call %s.%s: decoding result: %w", contract, method, err)
+	}
+	return nil
+}
+
+// encodeApprovals writes approvals as the host's policy_satisfied reads
+// them: per approval u32 organisation length, organisation, u32 role
+// length, role (little-endian).
+func encodeApprovals(approvals []Approval) []byte {
+	var b []byte
+	for _, a := range approvals {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(a.Org)))
+		b = append(b, a.Org...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(a.Role)))
+		b = append(b, a.Role...)
+	}
+	return b
 }
 
 // Entry is one key and value from Range.

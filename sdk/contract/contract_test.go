@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package contract
 
 import (
@@ -22,7 +24,7 @@ func decodeWith(raw string) (args, error) {
 	m := NewMock()
 	m.args = []byte(raw)
 	var a args
-	err := Decode(m, &a)
+	err := Decode(m.Context(), &a)
 	return a, err
 }
 
@@ -123,7 +125,7 @@ func TestCompositeKeysAndScans(t *testing.T) {
 		t.Fatalf("scan = %s, %v; want 250 entries (249 alices and bob), last owner/bob", res, err)
 	}
 	var first []string
-	Scan(m, Key("owner", "alice100"), Key("owner", "alice103"), func(k string, v []byte) bool {
+	Scan(m.Context(), Key("owner", "alice100"), Key("owner", "alice103"), func(k string, v []byte) bool {
 		first = append(first, k)
 		return len(first) < 2
 	})

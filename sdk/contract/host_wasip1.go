@@ -2,7 +2,11 @@
 
 package contract
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+)
 
 //go:wasmimport accord state_get
 func stateGet(kp unsafe.Pointer, kl uint32, vp unsafe.Pointer, vcap uint32) int32
@@ -51,6 +55,27 @@ func setReturn(p unsafe.Pointer, l uint32)
 
 //go:wasmimport accord revert
 func revert(p unsafe.Pointer, l uint32)
+
+//go:wasmimport accord self
+func self(p unsafe.Pointer, cap uint32) int32
+
+//go:wasmimport accord call_contract
+func callContract(cp unsafe.Pointer, cl uint32, mp unsafe.Pointer, ml uint32, ap unsafe.Pointer, al uint32) int32
+
+//go:wasmimport accord call_result
+func callResult(p unsafe.Pointer, cap uint32) int32
+
+//go:wasmimport accord balance
+func balance(ap unsafe.Pointer, al uint32, out unsafe.Pointer) int32
+
+//go:wasmimport accord transfer
+func transfer(tp unsafe.Pointer, tl uint32, amount uint64) int32
+
+//go:wasmimport accord collect
+func collect(amount uint64) int32
+
+//go:wasmimport accord policy_satisfied
+func policySatisfied(pp unsafe.Pointer, pl uint32, ap unsafe.Pointer, al uint32) int32
 
 func sptr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
 func bptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
@@ -118,6 +143,60 @@ func (host) Args() []byte {
 }
 func (host) Emit(topic string, data []byte) {
 	emitEvent(sptr(topic), uint32(len(topic)), bptr(data), uint32(len(data)))
+}
+
+func (host) Self() string {
+	b, _ := fetch(self)
+	return string(b)
+}
+
+// lastResult is what the host keeps from the last call_contract, balance,
+// transfer, collect or policy_satisfied: a result or a failure's message.
+func lastResult() []byte {
+	b, _ := fetch(callResult)
+	return b
+}
+
+func refused(op string) error { return fmt.Errorf("%s: %w: %s", op, ErrRefused, lastResult()) }
+
+func (host) Call(contract, method string, args []byte) ([]byte, error) {
+	if callContract(sptr(contract), uint32(len(contract)), sptr(method), uint32(len(method)), bptr(args), uint32(len(args))) != 0 {
+		return nil, fmt.Errorf("%s.%s: %w: %s", contract, method, ErrCallFailed, lastResult())
+	}
+	return lastResult(), nil
+}
+
+func (host) Balance(addr string) (uint64, error) {
+	var out [8]byte
+	if balance(sptr(addr), uint32(len(addr)), unsafe.Pointer(&out[0])) != 0 {
+		return 0, refused("balance")
+	}
+	return binary.LittleEndian.Uint64(out[:]), nil
+}
+
+func (host) Transfer(to string, amount uint64) error {
+	if transfer(sptr(to), uint32(len(to)), amount) != 0 {
+		return refused("transfer")
+	}
+	return nil
+}
+
+func (host) Collect(amount uint64) error {
+	if collect(amount) != 0 {
+		return refused("collect")
+	}
+	return nil
+}
+
+func (host) PolicySatisfied(policy string, approvals []Approval) (bool, error) {
+	enc := encodeApprovals(approvals)
+	switch policySatisfied(sptr(policy), uint32(len(policy)), bptr(enc), uint32(len(enc))) {
+	case 1:
+		return true, nil
+	case 0:
+		return false, nil
+	}
+	return false, refused("policy " + policy)
 }
 
 // Run runs m as the current call: its result becomes the call's return

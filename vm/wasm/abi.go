@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -108,6 +109,78 @@ var hostAPI = []hostFunc{
 		st.chargeRaw(uint64(len(entries)) * st.p.Gas.RangeEntry)
 		st.charge(uint64(len(out)))
 		s[0] = st.copyOut(m, uint32(s[5]), uint32(s[6]), out)
+	}},
+	{"self", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(len(st.call.Self)))
+		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), []byte(st.call.Self))
+	}},
+	// call_contract(contract, contract_len, method, method_len, args,
+	// args_len) → 0 ok, 1 failed; call_result then returns the callee's
+	// result or the failure's message. The callee may use all the gas left.
+	{"call_contract", sig("iiiiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])) + uint64(uint32(s[5])))
+		name := st.bound(m, uint32(s[0]), uint32(s[1]))
+		method := st.bound(m, uint32(s[2]), uint32(s[3]))
+		args := st.read(m, uint32(s[4]), uint64(uint32(s[5])))
+		left := st.gas.Get()
+		ret, used, err := st.call.Host.CallContract(string(name), string(method), args, left)
+		st.chargeRaw(min(used, left))
+		s[0] = st.outcome(ret, err)
+	}},
+	{"call_result", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(len(st.last)))
+		s[0] = st.copyOut(m, uint32(s[0]), uint32(s[1]), st.last)
+	}},
+	// balance(addr, addr_len, out8) → 0 (the balance written at out8 as a
+	// little-endian u64) or 1 (failed: call_result has the message).
+	{"balance", sig("iii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(uint32(s[1])) + 8)
+		addr := st.bound(m, uint32(s[0]), uint32(s[1]))
+		b, err := st.call.Host.Balance(string(addr))
+		if s[0] = st.outcome(nil, err); err == nil {
+			st.write(m, uint32(s[2]), binary.LittleEndian.AppendUint64(nil, b))
+		}
+	}},
+	// transfer(to, to_len, amount) → 0 ok, 1 failed (call_result has why).
+	{"transfer", sig("iiI", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.chargeRaw(2 * st.p.Gas.StateWrite)
+		st.charge(uint64(uint32(s[1])))
+		to := st.bound(m, uint32(s[0]), uint32(s[1]))
+		s[0] = st.outcome(nil, st.call.Host.Transfer(string(to), s[2]))
+	}},
+	// collect(amount) → 0 ok, 1 failed (call_result has why).
+	{"collect", sig("I", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.chargeRaw(2 * st.p.Gas.StateWrite)
+		st.charge(0)
+		s[0] = st.outcome(nil, st.call.Host.Collect(s[0]))
+	}},
+	// policy_satisfied(policy, policy_len, approvals, approvals_len) → 1
+	// satisfied, 0 not, -1 failed (call_result has why). Approvals are
+	// encoded as EncodeApprovals writes them.
+	{"policy_satisfied", sig("iiii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
+		st := state(ctx).live()
+		st.charge(uint64(uint32(s[1])) + uint64(uint32(s[3])))
+		policy := st.bound(m, uint32(s[0]), uint32(s[1]))
+		raw := st.read(m, uint32(s[2]), uint64(uint32(s[3])))
+		approvals, err := DecodeApprovals(raw)
+		if err != nil {
+			st.fail(fmt.Errorf("%w: policy_satisfied: %w", ErrTrap, err))
+		}
+		ok, err := st.call.Host.PolicySatisfied(string(policy), approvals)
+		switch {
+		case st.outcome(nil, err) != 0:
+			s[0] = api.EncodeI32(-1)
+		case ok:
+			s[0] = 1
+		default:
+			s[0] = 0
+		}
 	}},
 	{"caller_org", sig("ii", "i"), func(ctx context.Context, m api.Module, s []uint64) {
 		st := state(ctx).live()
@@ -221,7 +294,8 @@ type callState struct {
 	randCounter uint64
 	clockWaits  int
 	ret         []byte
-	err         error // the first failure a host function raised
+	last        []byte // what call_result returns
+	err         error  // the first failure a host function raised
 }
 
 func state(ctx context.Context) *callState { return ctx.Value(stateKey{}).(*callState) }
@@ -287,6 +361,21 @@ func (st *callState) bound(m api.Module, ptr, n uint32) []byte {
 		st.fail(fmt.Errorf("%w: a range bound of %d bytes (at most %d)", ErrTrap, n, MaxKeySize+1))
 	}
 	return st.read(m, ptr, uint64(n))
+}
+
+// outcome records what call_result will return and gives the status a
+// host function hands the contract: 0 ok, 1 failed. A Host error marked
+// ErrAbort, or running out of gas, ends the call instead.
+func (st *callState) outcome(ret []byte, err error) uint64 {
+	switch {
+	case err == nil:
+		st.last = ret
+		return 0
+	case errors.Is(err, ErrAbort):
+		st.fail(fmt.Errorf("%w: %w", ErrHost, err))
+	}
+	st.last = []byte(err.Error())
+	return 1
 }
 
 // copyOut writes v to the buffer if it fits and returns v's length.

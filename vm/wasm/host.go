@@ -23,7 +23,36 @@ type Host interface {
 	// whether more follow. It sees the call's own writes. An executor that
 	// runs calls in parallel must record the range as read.
 	Range(start, end []byte, limit int) (entries []Entry, more bool, err error)
+
+	// CallContract runs method of another contract (a user contract by
+	// name, or the native "token") with this contract as its caller and at
+	// most gas; it returns the callee's result and the gas it used (at most
+	// gas). The callee's effects are kept only if it succeeds, and dropped
+	// with the caller's if the caller then fails.
+	CallContract(contract, method string, args []byte, gas uint64) (ret []byte, gasUsed uint64, err error)
+	// Balance is addr's native token balance.
+	Balance(addr string) (uint64, error)
+	// Transfer moves amount of the contract's own native tokens to addr.
+	Transfer(to string, amount uint64) error
+	// Collect moves amount of the calling account's native tokens into the
+	// contract's account; only in a call the caller signed directly.
+	Collect(amount uint64) error
+	// PolicySatisfied reports whether the governance policy named policy is
+	// satisfied by the approvals.
+	PolicySatisfied(policy string, approvals []Approval) (bool, error)
 }
+
+// Approval is one approving member's organisation and role, for
+// Host.PolicySatisfied.
+type Approval struct {
+	Org, Role string
+}
+
+// ErrAbort marks a Host error that must end the call (a storage failure)
+// rather than be handed to the contract as the result of CallContract,
+// Balance, Transfer, Collect or PolicySatisfied, which the contract may
+// handle.
+var ErrAbort = errors.New("host failure")
 
 // Entry is one key and value returned by Host.Range.
 type Entry struct {
@@ -40,6 +69,8 @@ type Call struct {
 	// Args are the call's arguments (JSON by the SDK's convention), read by
 	// the contract through the input host function.
 	Args []byte
+	// Self is the contract's own address (hex, like Caller).
+	Self string
 	// Caller is the address of the account that called; CallerOrg and
 	// CallerRole are its organisation and role where the chain has them.
 	Caller, CallerOrg, CallerRole string

@@ -122,9 +122,50 @@ type memHost struct {
 	pending map[string]*string
 	events  []string
 	newEv   []string
+	// balances are native token balances; a call's moves are in moved
+	// until it ends.
+	balances map[string]uint64
+	moved    map[string]uint64
 }
 
-func newHost() *memHost { return &memHost{state: map[string]string{}} }
+func newHost() *memHost {
+	return &memHost{state: map[string]string{}, balances: map[string]uint64{}}
+}
+
+func (h *memHost) CallContract(contract, method string, args []byte, gas uint64) ([]byte, uint64, error) {
+	if contract == "other" && method == "echo" {
+		return append([]byte("echo:"), args...), min(gas, 5000), nil
+	}
+	return nil, min(gas, 1000), fmt.Errorf("%s.%s failed on purpose", contract, method)
+}
+
+func (h *memHost) bal(a string) uint64 {
+	if v, ok := h.moved[a]; ok {
+		return v
+	}
+	return h.balances[a]
+}
+
+func (h *memHost) Balance(a string) (uint64, error) { return h.bal(a), nil }
+
+func (h *memHost) move(from, to string, n uint64) error {
+	if h.bal(from) < n {
+		return fmt.Errorf("%s holds %d, needs %d", from, h.bal(from), n)
+	}
+	f, t := h.bal(from)-n, h.bal(to)+n
+	h.moved[from], h.moved[to] = f, t
+	return nil
+}
+
+func (h *memHost) Transfer(to string, n uint64) error { return h.move("contract", to, n) }
+func (h *memHost) Collect(n uint64) error             { return h.move("alice", "contract", n) }
+
+func (h *memHost) PolicySatisfied(policy string, as []Approval) (bool, error) {
+	if policy != "p" {
+		return false, fmt.Errorf("no policy %q", policy)
+	}
+	return len(as) == 2 && as[0] == Approval{"org1", "admin"} && as[1] == Approval{"org2", "admin"}, nil
+}
 
 func (h *memHost) Get(k []byte) ([]byte, bool, error) {
 	if v, ok := h.pending[string(k)]; ok {
@@ -173,9 +214,14 @@ func (h *memHost) Range(start, end []byte, limit int) ([]Entry, bool, error) {
 	return out, more, nil
 }
 
-func (h *memHost) begin() { h.pending, h.newEv = map[string]*string{}, nil }
+func (h *memHost) begin() {
+	h.pending, h.newEv, h.moved = map[string]*string{}, nil, map[string]uint64{}
+}
 func (h *memHost) end(ok bool) {
 	if ok {
+		for a, v := range h.moved {
+			h.balances[a] = v
+		}
 		for k, v := range h.pending {
 			if v == nil {
 				delete(h.state, k)
@@ -185,7 +231,7 @@ func (h *memHost) end(ok bool) {
 		}
 		h.events = append(h.events, h.newEv...)
 	}
-	h.pending, h.newEv = nil, nil
+	h.pending, h.newEv, h.moved = nil, nil, nil
 }
 
 func (h *memHost) dump() string {
@@ -197,6 +243,14 @@ func (h *memHost) dump() string {
 	var b strings.Builder
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s;", k, h.state[k])
+	}
+	var accounts []string
+	for a := range h.balances {
+		accounts = append(accounts, a)
+	}
+	sort.Strings(accounts)
+	for _, a := range accounts {
+		fmt.Fprintf(&b, "$%s=%d;", a, h.balances[a])
 	}
 	return b.String() + strings.Join(h.events, "|")
 }
@@ -216,7 +270,7 @@ func call(t testing.TB, c *Contract, h *memHost, method, args string, gas uint64
 	t.Helper()
 	h.begin()
 	res, err := c.Call(context.Background(), Call{Method: method, Args: []byte(args), Caller: "alice",
-		CallerOrg: "org1", CallerRole: "admin", TxID: []byte("tx-1"), Height: 7, Time: 1_700_000_000_000, GasLimit: gas, Host: h})
+		CallerOrg: "org1", CallerRole: "admin", Self: "contract", TxID: []byte("tx-1"), Height: 7, Time: 1_700_000_000_000, GasLimit: gas, Host: h})
 	h.end(err == nil)
 	checkReset(t, c)
 	return outcome{ret: string(res.Return), gas: res.GasUsed, err: err, host: h.dump()}
@@ -653,5 +707,42 @@ func TestScanOnBothEngines(t *testing.T) {
 	}
 	if len(h[0].state) != 1233 {
 		t.Fatalf("%d keys stored; want 1233", len(h[0].state))
+	}
+}
+
+func TestChainHostFunctions(t *testing.T) {
+	h := [2]*memHost{newHost(), newHost()}
+	h[0].balances["alice"], h[1].balances["alice"] = 100, 100
+	o := both(t, h, "probe", "chain", `{"x":1}`, gas)
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(o.ret), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"self": "contract", "call": `echo:{"x":1}`, "call_err": "<nil>",
+		"fail_err":     "other.fail: contract call failed: other.fail failed on purpose",
+		"transfer_err": "transfer: refused: contract holds 7, needs 1000",
+		"balance":      float64(4), "balance_err": "<nil>",
+		"policy": true, "policy_err": "<nil>",
+		"policy_bad_err": `policy bad: refused: no policy "bad"`,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %#v; want %#v", k, got[k], v)
+		}
+	}
+	if h[0].balances["alice"] != 93 || h[0].balances["bob"] != 3 || h[0].balances["contract"] != 4 {
+		t.Errorf("balances after the call = %v; want alice 93, bob 3, contract 4", h[0].balances)
+	}
+	// The callee's gas is the caller's: a call that spends it all leaves
+	// the caller out of gas.
+	if o := both(t, h, "probe", "chain", `{}`, 150_000); !errors.Is(o.err, ErrOutOfGas) || o.gas != 150_000 {
+		t.Errorf("chain with little gas: %v; want out of gas at the limit", o)
+	}
+	if h[0].balances["alice"] != 93 {
+		t.Errorf("a failed call moved tokens: %v", h[0].balances)
 	}
 }

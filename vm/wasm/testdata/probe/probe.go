@@ -244,3 +244,31 @@ func scan() {
 		return map[string]int{"n": n, "sum": sum}, nil
 	})
 }
+
+// chain exercises the chain-facing host functions: self, another
+// contract's call, balance, transfer, collect and a policy check.
+//
+//go:wasmexport chain
+func chain() {
+	contract.Run(func(ctx contract.Context) (any, error) {
+		out := map[string]any{"self": ctx.Self()}
+		ret, err := ctx.Call("other", "echo", ctx.Args())
+		out["call"], out["call_err"] = string(ret), fmt.Sprint(err)
+		_, err = ctx.Call("other", "fail", nil)
+		out["fail_err"] = fmt.Sprint(err)
+		if err := ctx.Collect(7); err != nil {
+			return nil, err
+		}
+		out["transfer_err"] = fmt.Sprint(ctx.Transfer("bob", 1000))
+		if err := ctx.Transfer("bob", 3); err != nil {
+			return nil, err
+		}
+		b, err := ctx.Balance(ctx.Self())
+		out["balance"], out["balance_err"] = b, fmt.Sprint(err)
+		ok, err := ctx.PolicySatisfied("p", []contract.Approval{{Org: "org1", Role: "admin"}, {Org: "org2", Role: "admin"}})
+		out["policy"], out["policy_err"] = ok, fmt.Sprint(err)
+		_, err = ctx.PolicySatisfied("bad", nil)
+		out["policy_bad_err"] = fmt.Sprint(err)
+		return out, nil
+	})
+}
