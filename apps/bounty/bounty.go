@@ -175,7 +175,7 @@ type PostArgs struct {
 
 // Post opens a challenge and moves reward of the poster's native tokens
 // into the contract's escrow.
-func Post(ctx Context) (any, error) {
+func Post(ctx contract.Context) (any, error) {
 	var a PostArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ type EnrollArgs struct {
 
 // Enroll signs a team up before submit_by. The caller must be a member;
 // nobody may be in two teams, and the poster and judges in none.
-func Enroll(ctx Context) (any, error) {
+func Enroll(ctx contract.Context) (any, error) {
 	var a EnrollArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -288,7 +288,7 @@ type SubmitArgs struct {
 
 // Submit records the caller's team's sealed solution before submit_by; a
 // later submit before the deadline replaces it.
-func Submit(ctx Context) (any, error) {
+func Submit(ctx contract.Context) (any, error) {
 	var a SubmitArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -328,7 +328,7 @@ type RevealArgs struct {
 // Reveal opens the caller's team's commitment, after submit_by and before
 // judge_by; it is refused unless SHA-256(solution_hash ‖ salt) is the
 // commitment.
-func Reveal(ctx Context) (any, error) {
+func Reveal(ctx contract.Context) (any, error) {
 	var a RevealArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -384,7 +384,7 @@ type JudgeArgs struct {
 // judge and team, before judge_by. When quorum judges have accepted one
 // team, the reward is paid to its members by their shares and the bounty
 // closes as awarded.
-func Judge(ctx Context) (any, error) {
+func Judge(ctx contract.Context) (any, error) {
 	var a JudgeArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -452,7 +452,7 @@ type IDArg struct {
 
 // Refund returns the escrow to the poster once judge_by has passed with no
 // solution accepted. Anyone may call it: the tokens go only to the poster.
-func Refund(ctx Context) (any, error) {
+func Refund(ctx contract.Context) (any, error) {
 	var a IDArg
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/sdk/contract"
 )
 
@@ -29,38 +28,10 @@ var (
 	stranger = party{addr: fmt.Sprintf("%040x", 0x5), role: "client"}
 )
 
-// policyHost adds PolicySatisfied to a contract.Context, evaluating
-// policies with the chain's own identity package.
-type policyHost struct {
-	contract.Context
-	env *env
-}
-
-func (h policyHost) PolicySatisfied(name string, approvals []policyApproval) (bool, error) {
-	text, ok := h.env.policies[name]
-	if !ok {
-		text = "MAJORITY(admin)"
-	}
-	p, err := identity.ParsePolicy(text)
-	if err != nil {
-		return false, err
-	}
-	var orgs []string
-	for _, a := range approvals {
-		role, err := identity.ParseRole(a.Role)
-		if err == nil && p.Counts(role) {
-			orgs = append(orgs, a.Org)
-		}
-	}
-	return p.Check(orgs, h.env.orgs) == nil, nil
-}
-
 // env is a land contract on a mock host, with four organisations.
 type env struct {
-	t        testing.TB
-	m        *contract.Mock
-	policies map[string]string
-	orgs     []string
+	t testing.TB
+	m *contract.Mock
 }
 
 var t0 = uint64(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixMilli())
@@ -68,10 +39,12 @@ var t0 = uint64(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixMilli())
 func newEnv(t testing.TB) *env {
 	m := contract.NewMock()
 	m.BlockTime = t0
-	return &env{t: t, m: m, orgs: []string{"org1", "org2", "org3", "org4"}, policies: map[string]string{
+	m.Orgs = []string{"org1", "org2", "org3", "org4"}
+	m.Policies = map[string]string{
 		PolicyPlan:  "SET(1 of org1; admin)",
 		PolicyAudit: "SET(1 of org3; admin)",
-	}}
+	}
+	return &env{t: t, m: m}
 }
 
 // at sets the block time to a date and hour (UTC).
@@ -83,15 +56,15 @@ func (e *env) at(date string, hour int) {
 	e.m.BlockTime = uint64(d.Add(time.Duration(hour) * time.Hour).UnixMilli())
 }
 
-func (e *env) call(p party, fn func(Context) (any, error), args any) (json.RawMessage, error) {
+func (e *env) call(p party, fn contract.Method, args any) (json.RawMessage, error) {
 	e.m.CallerAddr, e.m.Org, e.m.Role = p.addr, p.org, p.role
 	e.m.BlockHeight++
 	e.m.Tx = []byte(fmt.Sprintf("tx%d", e.m.BlockHeight))
-	return e.m.Call(func(c contract.Context) (any, error) { return fn(policyHost{c, e}) }, args)
+	return e.m.Call(fn, args)
 }
 
 // must calls and fails the test on an error, decoding the result into out.
-func (e *env) must(p party, fn func(Context) (any, error), args any, out any) {
+func (e *env) must(p party, fn contract.Method, args any, out any) {
 	e.t.Helper()
 	b, err := e.call(p, fn, args)
 	if err != nil {

@@ -133,7 +133,7 @@ type Outcome struct {
 
 func parcelKey(id string) string { return contract.Key(prefParcel, id) }
 
-func load(ctx Context, id string) (*Parcel, error) {
+func load(ctx contract.Context, id string) (*Parcel, error) {
 	if err := checkID("parcel", id); err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func load(ctx Context, id string) (*Parcel, error) {
 }
 
 // save writes p and keeps the state index in step with it.
-func save(ctx Context, p *Parcel, old string) error {
+func save(ctx contract.Context, p *Parcel, old string) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func save(ctx Context, p *Parcel, old string) error {
 
 // record appends e to p's history and emits it as an event named after
 // the method. The caller saves p afterwards.
-func record(ctx Context, p *Parcel, e Entry) error {
+func record(ctx contract.Context, p *Parcel, e Entry) error {
 	e.Seq = p.Entries
 	e.Height, e.Time = ctx.Height(), ctx.Time()
 	e.Caller, e.Org = ctx.Caller(), ctx.CallerOrg()
@@ -181,7 +181,7 @@ func record(ctx Context, p *Parcel, e Entry) error {
 }
 
 // move changes p's state, records the transition and saves p.
-func move(ctx Context, p *Parcel, action, to, note string) error {
+func move(ctx contract.Context, p *Parcel, action, to, note string) error {
 	from := p.State
 	p.State = to
 	if err := record(ctx, p, Entry{Action: action, Kind: KindMove, From: from, To: to, Note: note}); err != nil {
@@ -199,11 +199,11 @@ func wrongState(p *Parcel, action string) error {
 
 // allowedAlone reports whether the caller's organisation, by itself,
 // satisfies policy: the test for methods one organisation may call.
-func allowedAlone(ctx Context, policy string) error {
+func allowedAlone(ctx contract.Context, policy string) error {
 	if ctx.CallerOrg() == "" {
 		return fmt.Errorf("%w: the caller belongs to no organisation; %s needs a member of an organisation policy %s allows", ErrNotAllowed, policy, policy)
 	}
-	ok, err := ctx.PolicySatisfied(policy, []policyApproval{{Org: ctx.CallerOrg(), Role: ctx.CallerRole()}})
+	ok, err := ctx.PolicySatisfied(policy, []contract.Approval{{Org: ctx.CallerOrg(), Role: ctx.CallerRole()}})
 	if err != nil {
 		return fmt.Errorf("checking policy %s: %w", policy, err)
 	}
@@ -213,7 +213,7 @@ func allowedAlone(ctx Context, policy string) error {
 	return nil
 }
 
-func requireAdmin(ctx Context, action string) error {
+func requireAdmin(ctx contract.Context, action string) error {
 	if ctx.CallerRole() != adminRole || ctx.CallerOrg() == "" {
 		return fmt.Errorf("%w: %s is for an organisation's admins; the caller is %q of %q", ErrNotAllowed, action, ctx.CallerRole(), ctx.CallerOrg())
 	}
@@ -224,7 +224,7 @@ func requireAdmin(ctx Context, action string) error {
 // args on p, and reports whether the approvals recorded for exactly these
 // args, this one included, now satisfy policy. Approvals of other args
 // are kept apart and never counted together.
-func approve(ctx Context, p *Parcel, action, policy string, args any) (bool, []string, error) {
+func approve(ctx contract.Context, p *Parcel, action, policy string, args any) (bool, []string, error) {
 	if err := requireAdmin(ctx, action); err != nil {
 		return false, nil, err
 	}
@@ -239,7 +239,7 @@ func approve(ctx Context, p *Parcel, action, policy string, args any) (bool, []s
 	if _, ok := ctx.Get(prefix + contract.Key(org)); ok {
 		return false, nil, fmt.Errorf("%w: %s already approved %s of parcel %s with these arguments (args_hash %s)", ErrAlreadyApproved, org, action, p.Parcel, hash)
 	}
-	var approvals []policyApproval
+	var approvals []contract.Approval
 	var orgs []string
 	var bad error
 	contract.ScanPrefix(ctx, prefix, func(_ string, v []byte) bool {
@@ -247,14 +247,14 @@ func approve(ctx Context, p *Parcel, action, policy string, args any) (bool, []s
 		if bad = json.Unmarshal(v, &a); bad != nil {
 			return false
 		}
-		approvals = append(approvals, policyApproval{Org: a.Org, Role: a.Role})
+		approvals = append(approvals, contract.Approval{Org: a.Org, Role: a.Role})
 		orgs = append(orgs, a.Org)
 		return true
 	})
 	if bad != nil {
 		return false, nil, fmt.Errorf("parcel %s: stored approval is corrupt: %w", p.Parcel, bad)
 	}
-	approvals = append(approvals, policyApproval{Org: org, Role: ctx.CallerRole()})
+	approvals = append(approvals, contract.Approval{Org: org, Role: ctx.CallerRole()})
 	orgs = append(orgs, org)
 	ok, err := ctx.PolicySatisfied(policy, approvals)
 	if err != nil {
@@ -274,7 +274,7 @@ func approve(ctx Context, p *Parcel, action, policy string, args any) (bool, []s
 
 // clearPending drops every pending approval of a parcel: approvals are
 // for a step from the state the parcel was in, and it has left it.
-func clearPending(ctx Context, id string) {
+func clearPending(ctx contract.Context, id string) {
 	for _, pre := range []string{prefApproval, prefProposal} {
 		var keys []string
 		contract.ScanPrefix(ctx, contract.Key(pre, id), func(k string, _ []byte) bool {
@@ -289,7 +289,7 @@ func clearPending(ctx Context, id string) {
 
 // pending lists a parcel's pending approvals, grouped by arguments, in
 // key order.
-func pending(ctx Context, id string) ([]Pending, error) {
+func pending(ctx contract.Context, id string) ([]Pending, error) {
 	out := []Pending{}
 	var bad error
 	contract.ScanPrefix(ctx, contract.Key(prefApproval, id), func(k string, v []byte) bool {
@@ -324,7 +324,7 @@ type PlanArgs struct {
 
 // Plan records a new parcel as planned: by an admin of an organisation
 // that policy land.plan allows on its own.
-func Plan(ctx Context) (any, error) {
+func Plan(ctx contract.Context) (any, error) {
 	var a PlanArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -371,7 +371,7 @@ type AllocateArgs struct {
 // Allocate approves allocating a planned parcel to holder on terms; it
 // takes effect when admins of enough organisations have approved the
 // same holder and terms to satisfy policy land.allocate.
-func Allocate(ctx Context) (any, error) {
+func Allocate(ctx contract.Context) (any, error) {
 	var a AllocateArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -409,7 +409,7 @@ type BuiltArgs struct {
 	DocHash string `json:"doc_hash"`
 }
 
-func requireHolder(ctx Context, p *Parcel, action string) error {
+func requireHolder(ctx contract.Context, p *Parcel, action string) error {
 	if ctx.Caller() != p.Holder {
 		return fmt.Errorf("%w: only the holder %s may %s parcel %s", ErrNotAllowed, p.Holder, action, p.Parcel)
 	}
@@ -418,7 +418,7 @@ func requireHolder(ctx Context, p *Parcel, action string) error {
 
 // late marks p in_breach for missing deadline and returns the Outcome
 // that says the call was refused.
-func late(ctx Context, p *Parcel, action, deadline, date string) (any, error) {
+func late(ctx contract.Context, p *Parcel, action, deadline, date string) (any, error) {
 	why := fmt.Sprintf("%s: %s was due by %s (block date %s); parcel %s is now %s",
 		ErrPastDeadline, deadline, date, dateOf(ctx.Time()), p.Parcel, InBreach)
 	if err := move(ctx, p, action, InBreach, why); err != nil {
@@ -430,7 +430,7 @@ func late(ctx Context, p *Parcel, action, deadline, date string) (any, error) {
 // ReportBuilt records that the holder has built on an allocated parcel,
 // on or before build_by; a late report is refused and the parcel marked
 // in_breach.
-func ReportBuilt(ctx Context) (any, error) {
+func ReportBuilt(ctx contract.Context) (any, error) {
 	var a BuiltArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -467,7 +467,7 @@ type ParcelArg struct {
 // StartProduction records that production has started on a built parcel,
 // on or before produce_by; a late one is refused and the parcel marked
 // in_breach.
-func StartProduction(ctx Context) (any, error) {
+func StartProduction(ctx contract.Context) (any, error) {
 	var a ParcelArg
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -503,7 +503,7 @@ type AuditArgs struct {
 // figure below the terms puts the parcel in_breach, otherwise it is
 // compliant. A parcel not yet producing can be audited only once the
 // deadline of the stage it is stuck at has passed, and is then in_breach.
-func Audit(ctx Context) (any, error) {
+func Audit(ctx contract.Context) (any, error) {
 	var a AuditArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -563,7 +563,7 @@ type ReclaimArgs struct {
 // Reclaim approves taking back a parcel in breach; it takes effect when
 // admins of enough organisations have approved the same reason to
 // satisfy policy land.reclaim.
-func Reclaim(ctx Context) (any, error) {
+func Reclaim(ctx contract.Context) (any, error) {
 	var a ReclaimArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -593,7 +593,7 @@ func Reclaim(ctx Context) (any, error) {
 
 // Get returns a parcel: its state, holder, terms, last audit and pending
 // approvals.
-func Get(ctx Context) (any, error) {
+func Get(ctx contract.Context) (any, error) {
 	var a ParcelArg
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -610,7 +610,7 @@ func Get(ctx Context) (any, error) {
 }
 
 // History returns every transition and approval of a parcel, oldest first.
-func History(ctx Context) (any, error) {
+func History(ctx contract.Context) (any, error) {
 	var a ParcelArg
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err
@@ -662,7 +662,7 @@ const (
 )
 
 // List returns the parcels in a state, in id order.
-func List(ctx Context) (any, error) {
+func List(ctx contract.Context) (any, error) {
 	var a ListArgs
 	if err := contract.Decode(ctx, &a); err != nil {
 		return nil, err

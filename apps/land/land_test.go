@@ -98,7 +98,7 @@ func TestParcelLifeFromPlanToReclaim(t *testing.T) {
 
 // refused asserts that a call fails with rule and leaves state and events
 // as they were.
-func refused(t *testing.T, e *env, p party, fn func(Context) (any, error), args any, rule error, text string) {
+func refused(t *testing.T, e *env, p party, fn contract.Method, args any, rule error, text string) {
 	t.Helper()
 	before := snapshot(e.m)
 	events := len(e.m.Events)
@@ -285,8 +285,8 @@ func TestReclaimRefusals(t *testing.T) {
 
 func TestPoliciesDecideWhoActs(t *testing.T) {
 	e := newEnv(t)
-	e.policies[PolicyPlan] = "ANY(admin)"
-	e.policies[PolicyAllocate] = "SET(2 of org2,org4; admin)"
+	e.m.Policies[PolicyPlan] = "ANY(admin)"
+	e.m.Policies[PolicyAllocate] = "SET(2 of org2,org4; admin)"
 	e.must(office4, Plan, planArgs("P-1"), nil)
 	var out Outcome
 	e.must(planner, Allocate, allocArgs("P-1"), &out) // org1 is not named: recorded, never enough
