@@ -331,3 +331,22 @@ func TestGetHistoryAndListQueries(t *testing.T) {
 		}
 	}
 }
+
+func TestAnAuditFindingABreachAgainKeepsReclaimApprovals(t *testing.T) {
+	e := newEnv(t)
+	e.allocated("P-1")
+	e.at("2027-07-01", 0)
+	e.must(holder, ReportBuilt, BuiltArgs{"P-1", docA}, nil) // late: in_breach
+	e.must(planner, Reclaim, ReclaimArgs{"P-1", "idle"}, nil)
+	e.at("2028-01-10", 0)
+	var out Outcome
+	e.must(auditor, Audit, AuditArgs{Parcel: "P-1", Year: 2027}, &out)
+	if v := e.get("P-1"); out.State != InBreach || len(v.Pending) != 1 {
+		t.Fatalf("after an audit that finds the breach again: %+v, pending %+v; want in_breach with org1's approval kept", out, v.Pending)
+	}
+	e.must(office2, Reclaim, ReclaimArgs{"P-1", "idle"}, nil)
+	e.must(office3, Reclaim, ReclaimArgs{"P-1", "idle"}, &out)
+	if out.State != Reclaimed {
+		t.Fatalf("third approval: %+v; want reclaimed", out)
+	}
+}
