@@ -187,7 +187,9 @@ func move(ctx contract.Context, p *Parcel, action, to, note string) error {
 	if err := record(ctx, p, Entry{Action: action, Kind: KindMove, From: from, To: to, Note: note}); err != nil {
 		return err
 	}
-	if from != to { // a yearly audit that finds a breach again keeps reclaim's approvals
+	// A new parcel has no approvals, and a yearly audit that finds a breach
+	// again keeps reclaim's.
+	if from != to && from != "" {
 		clearPending(ctx, p.Parcel)
 	}
 	return save(ctx, p, from)
