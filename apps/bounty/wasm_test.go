@@ -36,7 +36,8 @@ func TestOnTheVM(t *testing.T) {
 	}
 	call := func(a, method string, args any) Outcome {
 		t.Helper()
-		ret, _, err := s.Call(c, who(a), method, args)
+		ret, res, err := s.Call(c, who(a), method, args)
+		t.Logf("%s: %d gas", method, res.GasUsed)
 		if err != nil {
 			t.Fatalf("%s by %s: %v", method, a, err)
 		}

@@ -31,7 +31,8 @@ func TestOnTheVM(t *testing.T) {
 	s := newStore()
 	call := func(p party, method string, args any) Outcome {
 		t.Helper()
-		ret, _, err := s.Call(c, as(p), method, args)
+		ret, res, err := s.Call(c, as(p), method, args)
+		t.Logf("%s: %d gas", method, res.GasUsed)
 		if err != nil {
 			t.Fatalf("%s by %+v: %v", method, p, err)
 		}
