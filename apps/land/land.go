@@ -548,7 +548,7 @@ func Audit(ctx contract.Context) (any, error) {
 	if err := move(ctx, p, ActAudit, result, fmt.Sprintf("year %d: %s", a.Year, orOK(note))); err != nil {
 		return nil, err
 	}
-	return Outcome{Parcel: p.Parcel, State: p.State, Refused: ""}, nil
+	return Outcome{Parcel: p.Parcel, State: p.State}, nil
 }
 
 func orOK(note string) string {
