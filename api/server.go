@@ -46,6 +46,8 @@ type Deps struct {
 	// Clock judges how old a signed membership change is; nil is
 	// clock.Real.
 	Clock clock.Clock
+	// Exec runs QueryContract's read-only calls; nil: not served.
+	Exec *execution.Executor
 }
 
 // Server implements pbconnect.NodeServiceHandler.

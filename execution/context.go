@@ -62,6 +62,15 @@ type Context struct {
 	slab   []pb.Event // events are cut from it, many to an allocation
 	slabN  int        // size of the last slab: doubles up to 64, so a one-call Context allocates little
 
+	// User contracts and nested calls (user.go).
+	exec     *Executor
+	blockGas *uint64 // the block's gas used so far; nil in a dry run
+	txID     types.Hash
+	gasLimit uint64
+	gasUsed  uint64
+	result   []byte
+	stack    []frame
+
 	err error // first misuse by the contract; fails the transaction
 	// stateErr is the first error from the StateReader, which aborts the
 	// block, or why a parallel run must stop (errSequential).
@@ -294,6 +303,7 @@ func (c *Context) begin(sender types.Address) {
 	c.credits, c.creditsVoid = c.credits[:0], false
 	c.events = c.events[len(c.events):]
 	c.err, c.stateErr = nil, nil
+	c.gasLimit, c.gasUsed, c.result, c.stack = 0, 0, nil, c.stack[:0]
 }
 
 // enter makes c the context of a call to the named contract.

@@ -70,7 +70,8 @@ const minParallel = 64
 type Executor struct {
 	cfg         Config
 	contracts   map[string]registered
-	minParallel int // smaller blocks run sequentially; tests lower it
+	user        UserContracts // nil: no user contracts
+	minParallel int           // smaller blocks run sequentially; tests lower it
 }
 
 type registered struct {
@@ -96,6 +97,12 @@ func New(cfg Config, contracts ...Contract) (*Executor, error) {
 		}
 		if _, dup := e.contracts[name]; dup {
 			return nil, fmt.Errorf("execution: two contracts are named %q", name)
+		}
+		if u, ok := c.(UserContracts); ok {
+			if e.user != nil {
+				return nil, errors.New("execution: two contracts run user contracts")
+			}
+			e.user = u
 		}
 		p, _ := c.(Predictor)
 		e.contracts[name] = registered{Contract: c, predictor: p, prefix: contractPrefix + name + "/"}
@@ -225,7 +232,8 @@ func (e *Executor) workers() int {
 // reference semantics.
 func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdicts) (*Result, error) {
 	r := e.newRun(state, len(in.Txs))
-	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	var blockGas uint64
+	ctx := &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, exec: e, blockGas: &blockGas}
 	receipts := make([]pb.Receipt, len(in.Txs))
 	res := &Result{Receipts: make([]*pb.Receipt, len(in.Txs))}
 	for i, tx := range in.Txs {
@@ -239,6 +247,10 @@ func (e *Executor) executeSequential(state StateReader, in *BlockInput, gv verdi
 		rc := &receipts[i]
 		rc.Status, rc.Message = status, msg
 		if status != statusInvalid {
+			rc.GasUsed, blockGas = ctx.gasUsed, blockGas+ctx.gasUsed
+			if status == statusOK {
+				rc.Result = ctx.result
+			}
 			ws := ctx.sortedWrites()
 			r.hasher.add(uint32(i), ws)
 			r.overlay.apply(ws)
@@ -354,13 +366,24 @@ func (e *Executor) execTx(ctx *Context, tx *types.Tx, gv *verdict) (pb.TxStatus,
 		}
 		ctx.signer = gv.signer
 	}
+	ctx.gasLimit, ctx.txID = body.GasLimit, tx.ID
 	c, ok := e.contracts[body.Contract]
-	if !ok {
+	var failure error
+	switch {
+	case ok:
+		failure, err = call(ctx, c, body.Contract, body.Method, body.Args)
+	case e.user != nil:
+		failure, err = e.callUser(ctx, body.Contract, body.Method, body.Args)
+	default:
 		return statusFailed, unknownContract(body.Contract).Error(), nil
 	}
-	failure, err := call(ctx, c, body.Contract, body.Method, body.Args)
 	if err != nil {
 		return 0, "", err
+	}
+	if errors.Is(failure, ErrBlockGasFull) {
+		ctx.rollback(0)
+		ctx.gasUsed = 0
+		return statusInvalid, failure.Error(), nil
 	}
 	if failure != nil {
 		// The nonce key ("a/...") sorts before every contract key ("c/..."),
@@ -407,6 +430,22 @@ func call(ctx *Context, c registered, name, method string, args []byte) (failure
 	return err, nil
 }
 
+// callUser runs an installed contract in ctx, as call does a native one.
+func (e *Executor) callUser(ctx *Context, name, method string, args []byte) (failure, abort error) {
+	if len(name) == 0 || len(name) > types.MaxNameLen || strings.Contains(name, "/") {
+		return unknownContract(name), nil
+	}
+	ctx.enter(name, contractPrefix+name+"/")
+	err := e.user.CallUser(ctx, name, method, args)
+	if ctx.stateErr != nil {
+		return nil, ctx.stateErr
+	}
+	if ctx.err != nil {
+		return ctx.err, nil
+	}
+	return err, nil
+}
+
 func unknownContract(name string) error {
 	return fmt.Errorf("%w %q", ErrUnknownContract, name)
 }
@@ -420,6 +459,8 @@ type CallInput struct {
 	Height, Time     uint64
 	Contract, Method string
 	Args             []byte
+	// GasLimit is a user-contract call's gas limit (0: the chain's default).
+	GasLimit uint64
 }
 
 // CallResult is the outcome of a simulated call.
@@ -427,6 +468,9 @@ type CallResult struct {
 	// Err is the error exactly as the contract returned it, so that callers
 	// can match a contract's sentinel errors with errors.Is; nil on success.
 	Err error
+	// Return and GasUsed are a user contract's return value and gas.
+	Return  []byte
+	GasUsed uint64
 	// Events, Reads and Writes are the call's events, read set and write
 	// set (full keys, sorted). A failed call has no events and no writes.
 	Events []*pb.Event
@@ -447,13 +491,24 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 	if failure != nil {
 		ctx.rollback(0)
 	}
-	return &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites()}, nil
+	res := &CallResult{Err: failure, Events: ctx.takeEvents(), Reads: ctx.ReadSet(), Writes: ctx.sortedWrites(), GasUsed: ctx.gasUsed}
+	if failure == nil {
+		res.Return = ctx.result
+	}
+	return res, nil
 }
 
 // Check runs a call as Simulate does and returns only why it would fail
 // (nil if it would succeed): the pool's admission check, which keeps none
 // of the call's reads, writes or events.
+//
+// A call of a user contract is not run: its outcome depends on its gas
+// limit and its code, which the block decides; only an unknown contract
+// name is refused here (by the runner, with ErrUnknownContract).
 func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
+	if _, native := e.contracts[in.Contract]; !native && e.user != nil {
+		return e.user.Admit(state, in.Contract), nil
+	}
 	_, failure, err = e.dryRun(state, in)
 	return failure, err
 }
@@ -462,17 +517,22 @@ func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) 
 // contract is unknown.
 func (e *Executor) dryRun(state StateReader, in *CallInput) (ctx *Context, failure, err error) {
 	c, ok := e.contracts[in.Contract]
-	if !ok {
+	if !ok && e.user == nil {
 		return nil, unknownContract(in.Contract), nil
 	}
 	r := e.newRun(state, 1)
 	// One call needs a few hundred bytes, not a block's arena chunk: the
 	// pool dry-runs every admitted transaction through here.
 	r.arena.buf = make([]byte, 0, 512)
-	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time}
+	ctx = &Context{view: &r.overlay, arena: &r.arena, height: in.Height, time: in.Time, exec: e}
 	ctx.begin(in.Sender)
 	ctx.signer = in.Signer
-	failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
+	ctx.gasLimit = in.GasLimit
+	if ok {
+		failure, err = call(ctx, c, in.Contract, in.Method, in.Args)
+	} else {
+		failure, err = e.callUser(ctx, in.Contract, in.Method, in.Args)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

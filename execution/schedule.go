@@ -136,6 +136,9 @@ func (e *Executor) predict(in *BlockInput, gv verdicts, s *schedule, ch *predict
 				ch.why = fmt.Sprintf("contract %q cannot predict transaction %d (method %q)", body.Contract, i, body.Method)
 				return
 			}
+		} else if e.user != nil {
+			ch.why = fmt.Sprintf("transaction %d calls user contract %q, which does not predict its accesses", i, body.Contract)
+			return
 		}
 		s.txs[i].acc, s.txs[i].kept = ch.acc.current(), ch.acc.kept
 	}

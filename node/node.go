@@ -29,6 +29,7 @@ import (
 	"github.com/accord-chain/accord/consensus/solo"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
+	"github.com/accord-chain/accord/contracts/usercontract"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/genesis"
@@ -64,6 +65,7 @@ type Node struct {
 	clock   clock.Clock
 
 	signers *governance.Loader // nil on an open chain
+	user    *usercontract.Contract
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -226,6 +228,7 @@ func (n *Node) Run(ctx context.Context, ready func(apiAddr string)) error {
 		Hub:       n.hub,
 		Network:   n.apiNetwork(),
 		Clock:     n.clock,
+		Exec:      n.exec,
 	})
 	handler := srv.Handler(n.metrics.Handler())
 	if n.cfg.Pprof {
@@ -299,6 +302,9 @@ func (n *Node) Close() error {
 	}
 	if n.pool != nil {
 		n.pool.Close()
+	}
+	if n.user != nil {
+		n.user.Close()
 	}
 	if err := n.store.Close(); err != nil {
 		return err

@@ -160,6 +160,9 @@ type Call struct {
 	// certificate registered on chain. Both empty: by public key.
 	Cert     []byte
 	CertHash types.Hash
+	// GasLimit bounds a user-contract call's gas; 0 takes the chain's
+	// default.
+	GasLimit uint64
 }
 
 // Sign builds and signs a transaction for the connected chain.

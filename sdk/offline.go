@@ -25,6 +25,7 @@ func SignOffline(info Info, key crypto.PrivateKey, nonce uint64, call Call) (*ty
 		Contract:  call.Contract,
 		Method:    call.Method,
 		Args:      call.Args,
+		GasLimit:  call.GasLimit,
 	}
 	if call.Cert != nil || !call.CertHash.IsZero() {
 		return types.SignTxCert(body, key, call.Cert, call.CertHash, info.Hash)

@@ -2363,6 +2363,350 @@ func (x *GetConfigResponse) GetRevoked() []*RevokedView {
 	return nil
 }
 
+type QueryContractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	Args          []byte                 `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`                          // JSON by convention
+	GasLimit      uint64                 `protobuf:"varint,4,opt,name=gas_limit,json=gasLimit,proto3" json:"gas_limit,omitempty"` // 0: the chain's default
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryContractRequest) Reset() {
+	*x = QueryContractRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryContractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryContractRequest) ProtoMessage() {}
+
+func (x *QueryContractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryContractRequest.ProtoReflect.Descriptor instead.
+func (*QueryContractRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *QueryContractRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *QueryContractRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *QueryContractRequest) GetArgs() []byte {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *QueryContractRequest) GetGasLimit() uint64 {
+	if x != nil {
+		return x.GasLimit
+	}
+	return 0
+}
+
+type QueryContractResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        uint64                 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"` // the committed height it ran on
+	Result        []byte                 `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`  // what the method returned (JSON by convention)
+	GasUsed       uint64                 `protobuf:"varint,3,opt,name=gas_used,json=gasUsed,proto3" json:"gas_used,omitempty"`
+	Events        []*pb.Event            `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"` // what a transaction would have emitted
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryContractResponse) Reset() {
+	*x = QueryContractResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryContractResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryContractResponse) ProtoMessage() {}
+
+func (x *QueryContractResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryContractResponse.ProtoReflect.Descriptor instead.
+func (*QueryContractResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *QueryContractResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *QueryContractResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *QueryContractResponse) GetGasUsed() uint64 {
+	if x != nil {
+		return x.GasUsed
+	}
+	return 0
+}
+
+func (x *QueryContractResponse) GetEvents() []*pb.Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type ContractView struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`                  // 1 at install, one more per upgrade
+	CodeHash      string                 `protobuf:"bytes,3,opt,name=code_hash,json=codeHash,proto3" json:"code_hash,omitempty"` // SHA-256 of the module, hex
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`                     // active, frozen or revoked
+	Address       string                 `protobuf:"bytes,5,opt,name=address,proto3" json:"address,omitempty"`                   // the contract's own account
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContractView) Reset() {
+	*x = ContractView{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContractView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContractView) ProtoMessage() {}
+
+func (x *ContractView) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContractView.ProtoReflect.Descriptor instead.
+func (*ContractView) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ContractView) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ContractView) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ContractView) GetCodeHash() string {
+	if x != nil {
+		return x.CodeHash
+	}
+	return ""
+}
+
+func (x *ContractView) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ContractView) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+type ListContractsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContractsRequest) Reset() {
+	*x = ListContractsRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContractsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContractsRequest) ProtoMessage() {}
+
+func (x *ListContractsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContractsRequest.ProtoReflect.Descriptor instead.
+func (*ListContractsRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{37}
+}
+
+type ListContractsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Height        uint64                 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Contracts     []*ContractView        `protobuf:"bytes,2,rep,name=contracts,proto3" json:"contracts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContractsResponse) Reset() {
+	*x = ListContractsResponse{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContractsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContractsResponse) ProtoMessage() {}
+
+func (x *ListContractsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContractsResponse.ProtoReflect.Descriptor instead.
+func (*ListContractsResponse) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListContractsResponse) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *ListContractsResponse) GetContracts() []*ContractView {
+	if x != nil {
+		return x.Contracts
+	}
+	return nil
+}
+
+type GetContractRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetContractRequest) Reset() {
+	*x = GetContractRequest{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetContractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetContractRequest) ProtoMessage() {}
+
+func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetContractRequest.ProtoReflect.Descriptor instead.
+func (*GetContractRequest) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetContractRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_accord_api_v1_api_proto protoreflect.FileDescriptor
 
 const file_accord_api_v1_api_proto_rawDesc = "" +
@@ -2560,7 +2904,29 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	" \x01(\v2\x1a.accord.api.v1.ChainParamsR\x06params\x122\n" +
 	"\x05nodes\x18\v \x03(\v2\x1c.accord.api.v1.ValidatorViewR\x05nodes\x12\x16\n" +
 	"\x06frozen\x18\f \x03(\tR\x06frozen\x124\n" +
-	"\arevoked\x18\r \x03(\v2\x1a.accord.api.v1.RevokedViewR\arevoked2\xc1\x06\n" +
+	"\arevoked\x18\r \x03(\v2\x1a.accord.api.v1.RevokedViewR\arevoked\"s\n" +
+	"\x14QueryContractRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12\x12\n" +
+	"\x04args\x18\x03 \x01(\fR\x04args\x12\x1b\n" +
+	"\tgas_limit\x18\x04 \x01(\x04R\bgasLimit\"\x92\x01\n" +
+	"\x15QueryContractResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x16\n" +
+	"\x06result\x18\x02 \x01(\fR\x06result\x12\x19\n" +
+	"\bgas_used\x18\x03 \x01(\x04R\agasUsed\x12.\n" +
+	"\x06events\x18\x04 \x03(\v2\x16.accord.types.v1.EventR\x06events\"\x8b\x01\n" +
+	"\fContractView\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x1b\n" +
+	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x18\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\"\x16\n" +
+	"\x14ListContractsRequest\"j\n" +
+	"\x15ListContractsResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x04R\x06height\x129\n" +
+	"\tcontracts\x18\x02 \x03(\v2\x1b.accord.api.v1.ContractViewR\tcontracts\"(\n" +
+	"\x12GetContractRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name2\xd7\b\n" +
 	"\vNodeService\x12K\n" +
 	"\bSubmitTx\x12\x1e.accord.api.v1.SubmitTxRequest\x1a\x1f.accord.api.v1.SubmitTxResponse\x12N\n" +
 	"\tSubmitTxs\x12\x1f.accord.api.v1.SubmitTxsRequest\x1a .accord.api.v1.SubmitTxsResponse\x12G\n" +
@@ -2572,7 +2938,10 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\vGetProposal\x12!.accord.api.v1.GetProposalRequest\x1a\".accord.api.v1.GetProposalResponse\"\x03\x90\x02\x01\x12S\n" +
 	"\tGetConfig\x12\x1f.accord.api.v1.GetConfigRequest\x1a .accord.api.v1.GetConfigResponse\"\x03\x90\x02\x01\x12P\n" +
 	"\tSubscribe\x12\x1f.accord.api.v1.SubscribeRequest\x1a .accord.api.v1.SubscribeResponse0\x01\x12T\n" +
-	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponseB'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
+	"\vChangeNodes\x12!.accord.api.v1.ChangeNodesRequest\x1a\".accord.api.v1.ChangeNodesResponse\x12_\n" +
+	"\rQueryContract\x12#.accord.api.v1.QueryContractRequest\x1a$.accord.api.v1.QueryContractResponse\"\x03\x90\x02\x01\x12_\n" +
+	"\rListContracts\x12#.accord.api.v1.ListContractsRequest\x1a$.accord.api.v1.ListContractsResponse\"\x03\x90\x02\x01\x12R\n" +
+	"\vGetContract\x12!.accord.api.v1.GetContractRequest\x1a\x1b.accord.api.v1.ContractView\"\x03\x90\x02\x01B'Z%github.com/accord-chain/accord/api/pbb\x06proto3"
 
 var (
 	file_accord_api_v1_api_proto_rawDescOnce sync.Once
@@ -2586,55 +2955,62 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_accord_api_v1_api_proto_goTypes = []any{
-	(*SubmitTxRequest)(nil),     // 0: accord.api.v1.SubmitTxRequest
-	(*SubmitTxResponse)(nil),    // 1: accord.api.v1.SubmitTxResponse
-	(*SubmitTxsRequest)(nil),    // 2: accord.api.v1.SubmitTxsRequest
-	(*SubmitResult)(nil),        // 3: accord.api.v1.SubmitResult
-	(*SubmitTxsResponse)(nil),   // 4: accord.api.v1.SubmitTxsResponse
-	(*GetTxRequest)(nil),        // 5: accord.api.v1.GetTxRequest
-	(*TxView)(nil),              // 6: accord.api.v1.TxView
-	(*GetTxResponse)(nil),       // 7: accord.api.v1.GetTxResponse
-	(*GetBlockRequest)(nil),     // 8: accord.api.v1.GetBlockRequest
-	(*HeaderView)(nil),          // 9: accord.api.v1.HeaderView
-	(*GetBlockResponse)(nil),    // 10: accord.api.v1.GetBlockResponse
-	(*GetAccountRequest)(nil),   // 11: accord.api.v1.GetAccountRequest
-	(*GetAccountResponse)(nil),  // 12: accord.api.v1.GetAccountResponse
-	(*StatusRequest)(nil),       // 13: accord.api.v1.StatusRequest
-	(*StatusResponse)(nil),      // 14: accord.api.v1.StatusResponse
-	(*Member)(nil),              // 15: accord.api.v1.Member
-	(*PeerStatus)(nil),          // 16: accord.api.v1.PeerStatus
-	(*NodeChange)(nil),          // 17: accord.api.v1.NodeChange
-	(*ChangeNodesRequest)(nil),  // 18: accord.api.v1.ChangeNodesRequest
-	(*ChangeNodesResponse)(nil), // 19: accord.api.v1.ChangeNodesResponse
-	(*SubscribeRequest)(nil),    // 20: accord.api.v1.SubscribeRequest
-	(*TxResult)(nil),            // 21: accord.api.v1.TxResult
-	(*SubscribeResponse)(nil),   // 22: accord.api.v1.SubscribeResponse
-	(*GetProposalRequest)(nil),  // 23: accord.api.v1.GetProposalRequest
-	(*ProposalView)(nil),        // 24: accord.api.v1.ProposalView
-	(*GetProposalResponse)(nil), // 25: accord.api.v1.GetProposalResponse
-	(*GetConfigRequest)(nil),    // 26: accord.api.v1.GetConfigRequest
-	(*CAView)(nil),              // 27: accord.api.v1.CAView
-	(*OrgView)(nil),             // 28: accord.api.v1.OrgView
-	(*MethodPolicyView)(nil),    // 29: accord.api.v1.MethodPolicyView
-	(*ChainParams)(nil),         // 30: accord.api.v1.ChainParams
-	(*ValidatorView)(nil),       // 31: accord.api.v1.ValidatorView
-	(*RevokedView)(nil),         // 32: accord.api.v1.RevokedView
-	(*GetConfigResponse)(nil),   // 33: accord.api.v1.GetConfigResponse
-	(*pb.Receipt)(nil),          // 34: accord.types.v1.Receipt
-	(*pb.Signer)(nil),           // 35: accord.types.v1.Signer
+	(*SubmitTxRequest)(nil),       // 0: accord.api.v1.SubmitTxRequest
+	(*SubmitTxResponse)(nil),      // 1: accord.api.v1.SubmitTxResponse
+	(*SubmitTxsRequest)(nil),      // 2: accord.api.v1.SubmitTxsRequest
+	(*SubmitResult)(nil),          // 3: accord.api.v1.SubmitResult
+	(*SubmitTxsResponse)(nil),     // 4: accord.api.v1.SubmitTxsResponse
+	(*GetTxRequest)(nil),          // 5: accord.api.v1.GetTxRequest
+	(*TxView)(nil),                // 6: accord.api.v1.TxView
+	(*GetTxResponse)(nil),         // 7: accord.api.v1.GetTxResponse
+	(*GetBlockRequest)(nil),       // 8: accord.api.v1.GetBlockRequest
+	(*HeaderView)(nil),            // 9: accord.api.v1.HeaderView
+	(*GetBlockResponse)(nil),      // 10: accord.api.v1.GetBlockResponse
+	(*GetAccountRequest)(nil),     // 11: accord.api.v1.GetAccountRequest
+	(*GetAccountResponse)(nil),    // 12: accord.api.v1.GetAccountResponse
+	(*StatusRequest)(nil),         // 13: accord.api.v1.StatusRequest
+	(*StatusResponse)(nil),        // 14: accord.api.v1.StatusResponse
+	(*Member)(nil),                // 15: accord.api.v1.Member
+	(*PeerStatus)(nil),            // 16: accord.api.v1.PeerStatus
+	(*NodeChange)(nil),            // 17: accord.api.v1.NodeChange
+	(*ChangeNodesRequest)(nil),    // 18: accord.api.v1.ChangeNodesRequest
+	(*ChangeNodesResponse)(nil),   // 19: accord.api.v1.ChangeNodesResponse
+	(*SubscribeRequest)(nil),      // 20: accord.api.v1.SubscribeRequest
+	(*TxResult)(nil),              // 21: accord.api.v1.TxResult
+	(*SubscribeResponse)(nil),     // 22: accord.api.v1.SubscribeResponse
+	(*GetProposalRequest)(nil),    // 23: accord.api.v1.GetProposalRequest
+	(*ProposalView)(nil),          // 24: accord.api.v1.ProposalView
+	(*GetProposalResponse)(nil),   // 25: accord.api.v1.GetProposalResponse
+	(*GetConfigRequest)(nil),      // 26: accord.api.v1.GetConfigRequest
+	(*CAView)(nil),                // 27: accord.api.v1.CAView
+	(*OrgView)(nil),               // 28: accord.api.v1.OrgView
+	(*MethodPolicyView)(nil),      // 29: accord.api.v1.MethodPolicyView
+	(*ChainParams)(nil),           // 30: accord.api.v1.ChainParams
+	(*ValidatorView)(nil),         // 31: accord.api.v1.ValidatorView
+	(*RevokedView)(nil),           // 32: accord.api.v1.RevokedView
+	(*GetConfigResponse)(nil),     // 33: accord.api.v1.GetConfigResponse
+	(*QueryContractRequest)(nil),  // 34: accord.api.v1.QueryContractRequest
+	(*QueryContractResponse)(nil), // 35: accord.api.v1.QueryContractResponse
+	(*ContractView)(nil),          // 36: accord.api.v1.ContractView
+	(*ListContractsRequest)(nil),  // 37: accord.api.v1.ListContractsRequest
+	(*ListContractsResponse)(nil), // 38: accord.api.v1.ListContractsResponse
+	(*GetContractRequest)(nil),    // 39: accord.api.v1.GetContractRequest
+	(*pb.Receipt)(nil),            // 40: accord.types.v1.Receipt
+	(*pb.Signer)(nil),             // 41: accord.types.v1.Signer
+	(*pb.Event)(nil),              // 42: accord.types.v1.Event
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	34, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	40, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	34, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	40, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
 	16, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
 	15, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
-	35, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	34, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	41, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	40, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 9: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
 	21, // 10: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
 	24, // 11: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
@@ -2644,31 +3020,39 @@ var file_accord_api_v1_api_proto_depIdxs = []int32{
 	30, // 15: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
 	31, // 16: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
 	32, // 17: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
-	0,  // 18: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 19: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 20: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 21: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 22: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 23: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	23, // 24: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	26, // 25: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
-	20, // 26: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	18, // 27: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	1,  // 28: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 29: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 30: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 31: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 32: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 33: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	25, // 34: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	33, // 35: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
-	22, // 36: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	19, // 37: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	28, // [28:38] is the sub-list for method output_type
-	18, // [18:28] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	42, // 18: accord.api.v1.QueryContractResponse.events:type_name -> accord.types.v1.Event
+	36, // 19: accord.api.v1.ListContractsResponse.contracts:type_name -> accord.api.v1.ContractView
+	0,  // 20: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 21: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 22: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 23: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 24: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 25: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	23, // 26: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	26, // 27: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	20, // 28: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	18, // 29: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	34, // 30: accord.api.v1.NodeService.QueryContract:input_type -> accord.api.v1.QueryContractRequest
+	37, // 31: accord.api.v1.NodeService.ListContracts:input_type -> accord.api.v1.ListContractsRequest
+	39, // 32: accord.api.v1.NodeService.GetContract:input_type -> accord.api.v1.GetContractRequest
+	1,  // 33: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 34: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 35: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 36: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 37: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 38: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	25, // 39: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	33, // 40: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	22, // 41: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	19, // 42: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	35, // 43: accord.api.v1.NodeService.QueryContract:output_type -> accord.api.v1.QueryContractResponse
+	38, // 44: accord.api.v1.NodeService.ListContracts:output_type -> accord.api.v1.ListContractsResponse
+	36, // 45: accord.api.v1.NodeService.GetContract:output_type -> accord.api.v1.ContractView
+	33, // [33:46] is the sub-list for method output_type
+	20, // [20:33] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -2682,7 +3066,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

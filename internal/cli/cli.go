@@ -119,6 +119,7 @@ command line wins); ACCORD_HOME is where accord dev keeps its chain (default ~/.
 		keysCmd(e), txCmd(e), queryCmd(e), statusCmd(e),
 		benchCmd(e), testnetCmd(e), nodeCmd(e),
 		govCmd(e), certCmd(e), watchCmd(e),
+		contractCmd(e),
 	)
 	return root
 }

@@ -249,6 +249,7 @@ type TxPayload struct {
 	Contract      string                 `protobuf:"bytes,6,opt,name=contract,proto3" json:"contract,omitempty"`                     // e.g. "token"
 	Method        string                 `protobuf:"bytes,7,opt,name=method,proto3" json:"method,omitempty"`                         // e.g. "transfer"
 	Args          []byte                 `protobuf:"bytes,8,opt,name=args,proto3" json:"args,omitempty"`                             // contract-defined encoding (protobuf for native contracts)
+	GasLimit      uint64                 `protobuf:"varint,9,opt,name=gas_limit,json=gasLimit,proto3" json:"gas_limit,omitempty"`    // user contracts: the most gas the call may use; 0 takes the chain's default
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -337,6 +338,13 @@ func (x *TxPayload) GetArgs() []byte {
 		return x.Args
 	}
 	return nil
+}
+
+func (x *TxPayload) GetGasLimit() uint64 {
+	if x != nil {
+		return x.GasLimit
+	}
+	return 0
 }
 
 // Tx is a signed transaction. Its id is the chain hash of payload.
@@ -685,6 +693,8 @@ type Receipt struct {
 	Status        TxStatus               `protobuf:"varint,1,opt,name=status,proto3,enum=accord.types.v1.TxStatus" json:"status,omitempty"`
 	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"` // empty when status is OK
 	Events        []*Event               `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
+	GasUsed       uint64                 `protobuf:"varint,4,opt,name=gas_used,json=gasUsed,proto3" json:"gas_used,omitempty"` // gas a user-contract call used (its limit when it ran out); 0 for native contracts
+	Result        []byte                 `protobuf:"bytes,5,opt,name=result,proto3" json:"result,omitempty"`                   // what a successful user-contract call returned (JSON by convention)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -736,6 +746,20 @@ func (x *Receipt) GetMessage() string {
 func (x *Receipt) GetEvents() []*Event {
 	if x != nil {
 		return x.Events
+	}
+	return nil
+}
+
+func (x *Receipt) GetGasUsed() uint64 {
+	if x != nil {
+		return x.GasUsed
+	}
+	return 0
+}
+
+func (x *Receipt) GetResult() []byte {
+	if x != nil {
+		return x.Result
 	}
 	return nil
 }
@@ -902,7 +926,7 @@ const file_accord_types_v1_types_proto_rawDesc = "" +
 	"\vcertificate\x18\x03 \x01(\fH\x00R\vcertificate\x12+\n" +
 	"\x10certificate_hash\x18\x04 \x01(\fH\x00R\x0fcertificateHashB\n" +
 	"\n" +
-	"\bidentity\"\xee\x01\n" +
+	"\bidentity\"\x8b\x02\n" +
 	"\tTxPayload\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
 	"\bchain_id\x18\x02 \x01(\tR\achainId\x12/\n" +
@@ -912,7 +936,8 @@ const file_accord_types_v1_types_proto_rawDesc = "" +
 	"expires_at\x18\x05 \x01(\x04R\texpiresAt\x12\x1a\n" +
 	"\bcontract\x18\x06 \x01(\tR\bcontract\x12\x16\n" +
 	"\x06method\x18\a \x01(\tR\x06method\x12\x12\n" +
-	"\x04args\x18\b \x01(\fR\x04args\"<\n" +
+	"\x04args\x18\b \x01(\fR\x04args\x12\x1b\n" +
+	"\tgas_limit\x18\t \x01(\x04R\bgasLimit\"<\n" +
 	"\x02Tx\x12\x18\n" +
 	"\apayload\x18\x01 \x01(\fR\apayload\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xbe\x02\n" +
@@ -941,11 +966,13 @@ const file_accord_types_v1_types_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12:\n" +
 	"\n" +
 	"attributes\x18\x03 \x03(\v2\x1a.accord.types.v1.AttributeR\n" +
-	"attributes\"\x86\x01\n" +
+	"attributes\"\xb9\x01\n" +
 	"\aReceipt\x121\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.accord.types.v1.TxStatusR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
-	"\x06events\x18\x03 \x03(\v2\x16.accord.types.v1.EventR\x06events\"2\n" +
+	"\x06events\x18\x03 \x03(\v2\x16.accord.types.v1.EventR\x06events\x12\x19\n" +
+	"\bgas_used\x18\x04 \x01(\x04R\agasUsed\x12\x16\n" +
+	"\x06result\x18\x05 \x01(\fR\x06result\"2\n" +
 	"\bMintArgs\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\fR\x02to\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x04R\x06amount\"\"\n" +

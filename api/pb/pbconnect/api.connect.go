@@ -57,6 +57,14 @@ const (
 	NodeServiceSubscribeProcedure = "/accord.api.v1.NodeService/Subscribe"
 	// NodeServiceChangeNodesProcedure is the fully-qualified name of the NodeService's ChangeNodes RPC.
 	NodeServiceChangeNodesProcedure = "/accord.api.v1.NodeService/ChangeNodes"
+	// NodeServiceQueryContractProcedure is the fully-qualified name of the NodeService's QueryContract
+	// RPC.
+	NodeServiceQueryContractProcedure = "/accord.api.v1.NodeService/QueryContract"
+	// NodeServiceListContractsProcedure is the fully-qualified name of the NodeService's ListContracts
+	// RPC.
+	NodeServiceListContractsProcedure = "/accord.api.v1.NodeService/ListContracts"
+	// NodeServiceGetContractProcedure is the fully-qualified name of the NodeService's GetContract RPC.
+	NodeServiceGetContractProcedure = "/accord.api.v1.NodeService/GetContract"
 )
 
 // NodeServiceClient is a client for the accord.api.v1.NodeService service.
@@ -84,6 +92,13 @@ type NodeServiceClient interface {
 	// change must be signed by the chain's admin key; any node forwards it to
 	// the leader.
 	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
+	// QueryContract runs a read-only call of an installed user contract on
+	// committed state, without a transaction.
+	QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error)
+	// ListContracts lists the installed user contracts, by name.
+	ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error)
+	// GetContract describes one installed user contract.
+	GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error)
 }
 
 // NewNodeServiceClient constructs a client for the accord.api.v1.NodeService service. By default,
@@ -163,21 +178,45 @@ func NewNodeServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
 			connect.WithClientOptions(opts...),
 		),
+		queryContract: connect.NewClient[pb.QueryContractRequest, pb.QueryContractResponse](
+			httpClient,
+			baseURL+NodeServiceQueryContractProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("QueryContract")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listContracts: connect.NewClient[pb.ListContractsRequest, pb.ListContractsResponse](
+			httpClient,
+			baseURL+NodeServiceListContractsProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("ListContracts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getContract: connect.NewClient[pb.GetContractRequest, pb.ContractView](
+			httpClient,
+			baseURL+NodeServiceGetContractProcedure,
+			connect.WithSchema(nodeServiceMethods.ByName("GetContract")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // nodeServiceClient implements NodeServiceClient.
 type nodeServiceClient struct {
-	submitTx    *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
-	submitTxs   *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
-	getTx       *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
-	getBlock    *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
-	getAccount  *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
-	status      *connect.Client[pb.StatusRequest, pb.StatusResponse]
-	getProposal *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
-	getConfig   *connect.Client[pb.GetConfigRequest, pb.GetConfigResponse]
-	subscribe   *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
-	changeNodes *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
+	submitTx      *connect.Client[pb.SubmitTxRequest, pb.SubmitTxResponse]
+	submitTxs     *connect.Client[pb.SubmitTxsRequest, pb.SubmitTxsResponse]
+	getTx         *connect.Client[pb.GetTxRequest, pb.GetTxResponse]
+	getBlock      *connect.Client[pb.GetBlockRequest, pb.GetBlockResponse]
+	getAccount    *connect.Client[pb.GetAccountRequest, pb.GetAccountResponse]
+	status        *connect.Client[pb.StatusRequest, pb.StatusResponse]
+	getProposal   *connect.Client[pb.GetProposalRequest, pb.GetProposalResponse]
+	getConfig     *connect.Client[pb.GetConfigRequest, pb.GetConfigResponse]
+	subscribe     *connect.Client[pb.SubscribeRequest, pb.SubscribeResponse]
+	changeNodes   *connect.Client[pb.ChangeNodesRequest, pb.ChangeNodesResponse]
+	queryContract *connect.Client[pb.QueryContractRequest, pb.QueryContractResponse]
+	listContracts *connect.Client[pb.ListContractsRequest, pb.ListContractsResponse]
+	getContract   *connect.Client[pb.GetContractRequest, pb.ContractView]
 }
 
 // SubmitTx calls accord.api.v1.NodeService.SubmitTx.
@@ -230,6 +269,21 @@ func (c *nodeServiceClient) ChangeNodes(ctx context.Context, req *connect.Reques
 	return c.changeNodes.CallUnary(ctx, req)
 }
 
+// QueryContract calls accord.api.v1.NodeService.QueryContract.
+func (c *nodeServiceClient) QueryContract(ctx context.Context, req *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error) {
+	return c.queryContract.CallUnary(ctx, req)
+}
+
+// ListContracts calls accord.api.v1.NodeService.ListContracts.
+func (c *nodeServiceClient) ListContracts(ctx context.Context, req *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error) {
+	return c.listContracts.CallUnary(ctx, req)
+}
+
+// GetContract calls accord.api.v1.NodeService.GetContract.
+func (c *nodeServiceClient) GetContract(ctx context.Context, req *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error) {
+	return c.getContract.CallUnary(ctx, req)
+}
+
 // NodeServiceHandler is an implementation of the accord.api.v1.NodeService service.
 type NodeServiceHandler interface {
 	// SubmitTx admits one signed transaction into the pool.
@@ -255,6 +309,13 @@ type NodeServiceHandler interface {
 	// change must be signed by the chain's admin key; any node forwards it to
 	// the leader.
 	ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error)
+	// QueryContract runs a read-only call of an installed user contract on
+	// committed state, without a transaction.
+	QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error)
+	// ListContracts lists the installed user contracts, by name.
+	ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error)
+	// GetContract describes one installed user contract.
+	GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error)
 }
 
 // NewNodeServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -330,6 +391,27 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(nodeServiceMethods.ByName("ChangeNodes")),
 		connect.WithHandlerOptions(opts...),
 	)
+	nodeServiceQueryContractHandler := connect.NewUnaryHandler(
+		NodeServiceQueryContractProcedure,
+		svc.QueryContract,
+		connect.WithSchema(nodeServiceMethods.ByName("QueryContract")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceListContractsHandler := connect.NewUnaryHandler(
+		NodeServiceListContractsProcedure,
+		svc.ListContracts,
+		connect.WithSchema(nodeServiceMethods.ByName("ListContracts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	nodeServiceGetContractHandler := connect.NewUnaryHandler(
+		NodeServiceGetContractProcedure,
+		svc.GetContract,
+		connect.WithSchema(nodeServiceMethods.ByName("GetContract")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/accord.api.v1.NodeService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case NodeServiceSubmitTxProcedure:
@@ -352,6 +434,12 @@ func NewNodeServiceHandler(svc NodeServiceHandler, opts ...connect.HandlerOption
 			nodeServiceSubscribeHandler.ServeHTTP(w, r)
 		case NodeServiceChangeNodesProcedure:
 			nodeServiceChangeNodesHandler.ServeHTTP(w, r)
+		case NodeServiceQueryContractProcedure:
+			nodeServiceQueryContractHandler.ServeHTTP(w, r)
+		case NodeServiceListContractsProcedure:
+			nodeServiceListContractsHandler.ServeHTTP(w, r)
+		case NodeServiceGetContractProcedure:
+			nodeServiceGetContractHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -399,4 +487,16 @@ func (UnimplementedNodeServiceHandler) Subscribe(context.Context, *connect.Reque
 
 func (UnimplementedNodeServiceHandler) ChangeNodes(context.Context, *connect.Request[pb.ChangeNodesRequest]) (*connect.Response[pb.ChangeNodesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ChangeNodes is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) QueryContract(context.Context, *connect.Request[pb.QueryContractRequest]) (*connect.Response[pb.QueryContractResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.QueryContract is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) ListContracts(context.Context, *connect.Request[pb.ListContractsRequest]) (*connect.Response[pb.ListContractsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.ListContracts is not implemented"))
+}
+
+func (UnimplementedNodeServiceHandler) GetContract(context.Context, *connect.Request[pb.GetContractRequest]) (*connect.Response[pb.ContractView], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("accord.api.v1.NodeService.GetContract is not implemented"))
 }
