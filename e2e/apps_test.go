@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// appCLI runs the accord binary against one node and key folder.
+type appCLI struct {
+	t          *testing.T
+	node, keys string
+}
+
+// try runs a command and returns stdout, or an error with stderr.
+func (c appCLI) try(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args = append(args, "--keys", c.keys)
+	if args[0] != "keys" { // keys work offline
+		args = append(args, "--node", c.node)
+	}
+	cmd := exec.CommandContext(ctx, binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("accord %s: %v: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+func (c appCLI) must(args ...string) string {
+	c.t.Helper()
+	out, err := c.try(args...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+func (c appCLI) addr(key string) string {
+	c.t.Helper()
+	return strings.TrimSpace(c.must("keys", "show", key, "--address"))
+}
+
+// call sends a contract call, waits for it and decodes its result into out
+// (nil: ignored); it fails the test unless the transaction is ok.
+func (c appCLI) call(contract, method, from string, args any, out any) {
+	c.t.Helper()
+	b, _ := json.Marshal(args)
+	res := c.must("contract", "call", contract, method, "--args", string(b), "--from", from, "--wait", "-o", "json")
+	var r struct {
+		Status string          `json:"status"`
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(res), &r); err != nil || r.Status != "ok" {
+		c.t.Fatalf("%s.%s by %s: %v %s", contract, method, from, err, res)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Result, out); err != nil {
+			c.t.Fatalf("%s.%s result %s: %v", contract, method, r.Result, err)
+		}
+	}
+}
+
+// refused sends a call that must fail with a message containing rule.
+func (c appCLI) refused(contract, method, from string, args any, rule string) {
+	c.t.Helper()
+	b, _ := json.Marshal(args)
+	_, err := c.try("contract", "call", contract, method, "--args", string(b), "--from", from, "--wait", "-o", "json")
+	if err == nil || !strings.Contains(err.Error(), rule) {
+		c.t.Fatalf("%s.%s by %s: %v; want a refusal naming %q", contract, method, from, err, rule)
+	}
+}
+
+func (c appCLI) query(contract, method string, args any, out any) {
+	c.t.Helper()
+	b, _ := json.Marshal(args)
+	res := c.must("contract", "query", contract, method, "--args", string(b), "-o", "json")
+	var r struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(res), &r); err != nil || json.Unmarshal(r.Result, out) != nil {
+		c.t.Fatalf("query %s.%s: %v %s", contract, method, err, res)
+	}
+}
+
+func (c appCLI) balance(addr string) uint64 {
+	c.t.Helper()
+	var a struct {
+		Balance uint64 `json:"balance"`
+	}
+	if err := json.Unmarshal([]byte(c.must("query", "account", addr, "-o", "json")), &a); err != nil {
+		c.t.Fatal(err)
+	}
+	return a.Balance
+}
+
+// install builds the app with `accord contract build` and installs it.
+func (c appCLI) install(app, from string) string {
+	c.t.Helper()
+	wasm := filepath.Join(c.t.TempDir(), app+".wasm")
+	cli(c.t, false, "contract", "build", filepath.Join("..", "apps", app), "-o", wasm)
+	c.must("contract", "install", app, wasm, "--from", from, "--wait", "-o", "json")
+	var show struct {
+		Address string `json:"address"`
+		Status  string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(c.must("contract", "show", app, "-o", "json")), &show); err != nil || show.Status != "active" || len(show.Address) != 40 {
+		c.t.Fatalf("contract show %s: %v %+v", app, err, show)
+	}
+	return show.Address
+}
+
+// TestBountyApp installs the bounty contract on a node (real processes,
+// through the CLI) and runs two bounties: one awarded to a team by shares,
+// one refunded after judge_by. After every call the contract's token
+// balance must equal the sum of the rewards of open bounties.
+func TestBountyApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a node process")
+	}
+	home := t.TempDir()
+	out, _ := cli(t, false, "init", "--home", home, "--chain-id", "e2e-apps", "--base-port", strconv.Itoa(freePort(t)), "-o", "json")
+	var in initOut
+	if err := json.Unmarshal([]byte(out), &in); err != nil || len(in.Nodes) != 1 {
+		t.Fatalf("init -o json: %v\n%s", err, out)
+	}
+	startNode(t, in.Nodes[0].Home, in.Nodes[0].API)
+	c := appCLI{t: t, node: in.Nodes[0].API, keys: in.KeysDir}
+	escrow := c.install("bounty", "admin")
+	for _, k := range []string{"poster", "judge1", "judge2", "judge3", "s1", "s2", "s3"} {
+		c.must("keys", "new", k)
+	}
+	const funds = 100_000
+	c.must("tx", "mint", "--from", "admin", "--to", c.addr("poster"), "--amount", strconv.Itoa(funds), "--wait")
+
+	type summary struct {
+		Bounties []struct {
+			Reward uint64 `json:"reward"`
+		} `json:"bounties"`
+	}
+	checkEscrow := func() {
+		t.Helper()
+		var l summary
+		c.query("bounty", "list", map[string]any{"state": "open"}, &l)
+		var open uint64
+		for _, b := range l.Bounties {
+			open += b.Reward
+		}
+		if got := c.balance(escrow); got != open {
+			t.Fatalf("the contract holds %d; the open bounties' rewards sum to %d", got, open)
+		}
+	}
+
+	now := uint64(time.Now().UnixMilli())
+	judges := []string{c.addr("judge1"), c.addr("judge2"), c.addr("judge3")}
+	spec := sha256.Sum256([]byte("solid-state electrolyte above 10 mS/cm"))
+	post := func(id string, reward, submitBy, judgeBy uint64) {
+		c.call("bounty", "post", "poster", map[string]any{"id": id, "title": "electrolyte", "spec_hash": hex.EncodeToString(spec[:]),
+			"reward": reward, "submit_by": submitBy, "judge_by": judgeBy, "judges": judges, "quorum": 2}, nil)
+		checkEscrow()
+	}
+	submitBy := now + 20_000
+	post("award", 50_001, submitBy, submitBy+120_000)
+	post("refund", 7_000, now+10_000, now+20_000)
+	if got := c.balance(c.addr("poster")); got != funds-57_001 {
+		t.Fatalf("poster holds %d after posting 57,001 of rewards", got)
+	}
+	c.refused("bounty", "post", "s3", map[string]any{"id": "broke", "title": "t", "spec_hash": hex.EncodeToString(spec[:]),
+		"reward": 1, "submit_by": submitBy, "judge_by": submitBy + 1, "judges": judges, "quorum": 1}, "escrowing the reward")
+
+	team := []map[string]any{{"address": c.addr("s1"), "share": 70}, {"address": c.addr("s2"), "share": 30}}
+	c.call("bounty", "enroll", "s1", map[string]any{"id": "award", "team": team}, nil)
+	c.refused("bounty", "enroll", "s2", map[string]any{"id": "award", "team": []map[string]any{{"address": c.addr("s2"), "share": 100}}}, "not allowed")
+	solution := sha256.Sum256([]byte("the solution"))
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	commitment := sha256.Sum256(append(solution[:], salt...))
+	c.call("bounty", "submit", "s2", map[string]any{"id": "award", "commitment": hex.EncodeToString(commitment[:])}, nil)
+	reveal := map[string]any{"id": "award", "solution_hash": hex.EncodeToString(solution[:]), "salt": hex.EncodeToString(salt)}
+	c.refused("bounty", "reveal", "s1", reveal, "wrong state")
+	checkEscrow()
+
+	// Reveals open at submit_by, by the block time: wait for the clock, then
+	// for a block past it.
+	waitFor(t, "submit_by to pass", 60*time.Second, func() (bool, string) {
+		return uint64(time.Now().UnixMilli()) > submitBy, "waiting"
+	})
+	waitFor(t, "a reveal to be accepted", 60*time.Second, func() (bool, string) {
+		_, err := c.try("contract", "call", "bounty", "reveal", "--args", mustJSON(t, reveal), "--from", "s1", "--wait")
+		return err == nil, fmt.Sprint(err)
+	})
+	c.refused("bounty", "judge", "s3", map[string]any{"id": "award", "team": 0, "accept": true}, "not allowed")
+	c.call("bounty", "judge", "judge1", map[string]any{"id": "award", "team": 0, "accept": true}, nil)
+	c.refused("bounty", "judge", "judge1", map[string]any{"id": "award", "team": 0, "accept": true}, "already judged")
+	checkEscrow()
+	var award struct {
+		State   string `json:"state"`
+		Payouts []struct {
+			Amount uint64 `json:"amount"`
+		} `json:"payouts"`
+	}
+	c.call("bounty", "judge", "judge3", map[string]any{"id": "award", "team": 0, "accept": true}, &award)
+	if award.State != "awarded" || len(award.Payouts) != 2 || award.Payouts[0].Amount != 35_001 || award.Payouts[1].Amount != 15_000 {
+		t.Fatalf("the quorum's judgement: %+v; want awarded, 35,001 and 15,000", award)
+	}
+	if c.balance(c.addr("s1")) != 35_001 || c.balance(c.addr("s2")) != 15_000 {
+		t.Fatalf("team balances %d, %d; want 35,001 and 15,000", c.balance(c.addr("s1")), c.balance(c.addr("s2")))
+	}
+	checkEscrow()
+	c.refused("bounty", "judge", "judge2", map[string]any{"id": "award", "team": 0, "accept": true}, "wrong state")
+
+	waitFor(t, "the refund after judge_by", 60*time.Second, func() (bool, string) {
+		_, err := c.try("contract", "call", "bounty", "refund", "--args", `{"id":"refund"}`, "--from", "s3", "--wait")
+		return err == nil, fmt.Sprint(err)
+	})
+	checkEscrow()
+	if got := c.balance(c.addr("poster")); got != funds-50_001 {
+		t.Fatalf("poster holds %d after the refund; want %d", got, funds-50_001)
+	}
+	if got := c.balance(escrow); got != 0 {
+		t.Fatalf("the contract holds %d with no open bounty", got)
+	}
+	var l summary
+	c.query("bounty", "list", map[string]any{"state": "refunded"}, &l)
+	if len(l.Bounties) != 1 || l.Bounties[0].Reward != 7_000 {
+		t.Fatalf("refunded bounties: %+v; want the one of 7,000", l)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
