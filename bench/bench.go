@@ -67,7 +67,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	rep.KeysS = time.Since(t).Seconds()
 
 	t = time.Now()
-	nonces, err := r.fund(ctx, payers)
+	var nonces []uint64
+	if cfg.Workload == Contract {
+		nonces, err = r.fundContract(ctx, payers)
+	} else {
+		nonces, err = r.fund(ctx, payers)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +82,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	n := cfg.TxCount()
 	pl := makePlan(cfg.Workload, n, nonces, cfg.Merchants, cfg.Zipf, cfg.Seed)
 	prog = newProgress(progress, "pre-sign", n)
-	ld, err := signPlan(ctx, pl, payers.keys, dest, r.chain, prog)
+	ld, err := signPlan(ctx, pl, payers.keys, dest, r.chain, prog, cfg.Workload == Contract)
 	prog.finish()
 	if err != nil {
 		return nil, err

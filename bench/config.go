@@ -24,7 +24,13 @@ const (
 	// Merchants: a random payer pays a merchant drawn from a Zipf
 	// distribution, rank 1 the hottest.
 	Merchants = "merchants"
+	// Contract: Uniform, through a token written as a contract (wtoken,
+	// installed as ContractName) instead of the native token.
+	Contract = "contract"
 )
+
+// ContractName is the name the contract workload installs wtoken under.
+const ContractName = "bench-wtoken"
 
 // Defaults of durations, shared with the CLI's flags.
 const (
@@ -63,8 +69,11 @@ type Config struct {
 	// Issuer is the token issuer's key; it funds the payers. Required.
 	Issuer crypto.PrivateKey
 
-	// Workload is Uniform or Merchants. Default Uniform.
+	// Workload is Uniform, Merchants or Contract. Default Uniform.
 	Workload string
+	// ContractCode is the wtoken module (examples/contracts/wtoken) the
+	// Contract workload installs. Required for it.
+	ContractCode []byte
 	// Accounts is the number of payers. Default 10,000.
 	Accounts int
 	// Merchants is the number of merchants (addresses only) in the
@@ -154,11 +163,11 @@ func (c *Config) Validate() error {
 		return bad("--node is required")
 	case c.Issuer == nil:
 		return bad("an issuer key is required (--from)")
-	case c.Workload != Uniform && c.Workload != Merchants:
-		return bad("--workload %q: want %s or %s", c.Workload, Uniform, Merchants)
+	case c.Workload != Uniform && c.Workload != Merchants && c.Workload != Contract:
+		return bad("--workload %q: want %s, %s or %s", c.Workload, Uniform, Merchants, Contract)
 	case c.Accounts < 1:
 		return bad("--accounts %d: want at least 1", c.Accounts)
-	case c.Workload == Uniform && c.Accounts < 2:
+	case (c.Workload == Uniform || c.Workload == Contract) && c.Accounts < 2:
 		return bad("--accounts %d: the uniform workload pays another payer, so it needs at least 2", c.Accounts)
 	case c.Accounts > 100_000_000:
 		return bad("--accounts %d: at most 100,000,000", c.Accounts)

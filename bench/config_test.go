@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestEnsureDefaults(t *testing.T) {
 		Zipf: 1.2, Crypto: crypto.Ed25519, Duration: 20 * time.Second, Batch: 500,
 		MaxPending: 50_000, Submitters: 4, Drain: 10 * time.Second,
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}
 }

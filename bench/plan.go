@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -99,11 +100,16 @@ type chain struct {
 // sign signs one token call. It is the bench's only way to build a
 // transaction.
 func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []byte) ([]byte, types.Hash, error) {
+	return c.signCall(key, nonce, tokencall.Name, method, args)
+}
+
+// signCall signs a call of any contract.
+func (c chain) signCall(key crypto.PrivateKey, nonce uint64, contract, method string, args []byte) ([]byte, types.Hash, error) {
 	tx, err := types.SignTx(&pb.TxPayload{
 		ChainId:   c.id,
 		Nonce:     nonce,
 		ExpiresAt: c.expires,
-		Contract:  tokencall.Name,
+		Contract:  contract,
 		Method:    method,
 		Args:      args,
 	}, key, c.hash)
@@ -114,7 +120,7 @@ func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []b
 }
 
 // signPlan signs every transaction of pl over all cores.
-func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []types.Address, ch chain, prog *progress) (*load, error) {
+func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []types.Address, ch chain, prog *progress, viaContract bool) (*load, error) {
 	n := len(pl.payer)
 	ld := &load{
 		raws:   make([][]byte, n),
@@ -124,8 +130,16 @@ func signPlan(ctx context.Context, pl *plan, keys []crypto.PrivateKey, dest []ty
 	}
 	err := parallel(ctx, n, prog, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			args := tokencall.Transfer(dest[pl.payee[i]], uint64(pl.amount[i]))
-			raw, id, err := ch.sign(keys[pl.payer[i]], pl.nonce[i], tokencall.MethodTransfer, args)
+			var raw []byte
+			var id types.Hash
+			var err error
+			if viaContract {
+				args := fmt.Appendf(nil, `{"to":"%s","amount":%d}`, dest[pl.payee[i]], pl.amount[i])
+				raw, id, err = ch.signCall(keys[pl.payer[i]], pl.nonce[i], ContractName, "transfer", args)
+			} else {
+				args := tokencall.Transfer(dest[pl.payee[i]], uint64(pl.amount[i]))
+				raw, id, err = ch.sign(keys[pl.payer[i]], pl.nonce[i], tokencall.MethodTransfer, args)
+			}
 			if err != nil {
 				return err
 			}

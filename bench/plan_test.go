@@ -139,7 +139,7 @@ func TestSignedTransactionsCarryThePlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		pl := makePlan(Uniform, 40, []uint64{0, 5, 9, 100}, 0, 0, 5)
-		ld, err := signPlan(context.Background(), pl, payers.keys, payers.addrs, chain{id: "c", hash: h, expires: 1 << 50}, nil)
+		ld, err := signPlan(context.Background(), pl, payers.keys, payers.addrs, chain{id: "c", hash: h, expires: 1 << 50}, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/accord-chain/accord/internal/wasmbuild"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,9 +20,10 @@ import (
 
 func benchCmd(e *env) *cobra.Command {
 	var (
-		cfg    bench.Config
-		from   string
-		scheme string
+		cfg      bench.Config
+		from     string
+		scheme   string
+		wasmFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -29,9 +32,10 @@ func benchCmd(e *env) *cobra.Command {
 token transfers, submit them for --duration and count what commits, from
 committed blocks. Progress goes to stderr; the report to stdout.
 
-Workloads: uniform (a random payer pays a random other payer) and merchants
+Workloads: uniform (a random payer pays a random other payer), merchants
 (a random payer pays a merchant drawn with Zipf exponent --zipf, rank 1 the
-hottest). With --rate 0 the bench pre-signs --max-txs transactions, by default
+hottest) and contract (uniform, through the wtoken contract, which it installs
+as bench-wtoken and mints the payers from; --wasm names the module). With --rate 0 the bench pre-signs --max-txs transactions, by default
 60,000 per second of --duration (at most 2,000,000), and submits them as fast
 as the node accepts, keeping at most --max-pending uncommitted. See
 docs/benchmarks.md.`,
@@ -53,6 +57,11 @@ docs/benchmarks.md.`,
 				return fmt.Errorf("--from: %w", err)
 			}
 			cfg.Crypto, cfg.Node, cfg.Issuer = s, e.node, key.Private
+			if cfg.Workload == bench.Contract {
+				if cfg.ContractCode, err = wtokenCode(wasmFile); err != nil {
+					return err
+				}
+			}
 			// Validate before Run fills defaults, so that an explicit zero
 			// (--accounts 0, --zipf 0) is an error rather than a default.
 			if err := cfg.Validate(); err != nil {
@@ -72,7 +81,8 @@ docs/benchmarks.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "admin", "name of the issuer's key in --keys; it funds the payers")
-	f.StringVar(&cfg.Workload, "workload", bench.Uniform, "uniform or merchants")
+	f.StringVar(&cfg.Workload, "workload", bench.Uniform, "uniform, merchants or contract")
+	f.StringVar(&wasmFile, "wasm", "", "contract workload: the wtoken module (default: build examples/contracts/wtoken with the installed Go, from the repository)")
 	f.IntVar(&cfg.Accounts, "accounts", 10_000, "number of payer accounts")
 	f.IntVar(&cfg.Merchants, "merchants", 5_000, "number of merchants (merchants workload)")
 	f.Float64Var(&cfg.Zipf, "zipf", 1.2, "Zipf exponent of merchant popularity, > 1 (merchants workload)")
@@ -88,4 +98,22 @@ docs/benchmarks.md.`,
 	nodeFlag(cmd, e)
 	keysFlag(cmd, e)
 	return cmd
+}
+
+// wtokenCode reads the wtoken module from file, or builds it from the
+// repository's examples/contracts/wtoken.
+func wtokenCode(file string) ([]byte, error) {
+	if file != "" {
+		return os.ReadFile(file)
+	}
+	dir, err := os.MkdirTemp("", "accord-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "wtoken.wasm")
+	if err := wasmbuild.Build("./examples/contracts/wtoken", out); err != nil {
+		return nil, fmt.Errorf("%w (run from the repository, or pass --wasm FILE)", err)
+	}
+	return os.ReadFile(out)
 }
