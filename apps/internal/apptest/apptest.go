@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -24,6 +23,7 @@ import (
 	"testing"
 
 	"github.com/accord-chain/accord/identity"
+	"github.com/accord-chain/accord/internal/wasmbuild"
 	"github.com/accord-chain/accord/sdk/contract"
 	"github.com/accord-chain/accord/vm/wasm"
 )
@@ -44,11 +44,6 @@ func Build(t testing.TB, pkg string) []byte {
 	v, _ := builds.LoadOrStore(pkg, &build{})
 	b := v.(*build)
 	b.once.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			b.err = fmt.Errorf("no go toolchain on PATH: %w", err)
-			return
-		}
 		dir, err := os.MkdirTemp("", "apptest")
 		if err != nil {
 			b.err = err
@@ -56,13 +51,9 @@ func Build(t testing.TB, pkg string) []byte {
 		}
 		defer os.RemoveAll(dir)
 		out := filepath.Join(dir, "contract.wasm")
-		cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("building %s: %v\n%s", pkg, err, msg)
-			return
+		if b.err = wasmbuild.Build(pkg, out); b.err == nil {
+			b.code, b.err = os.ReadFile(out)
 		}
-		b.code, b.err = os.ReadFile(out)
 	})
 	if b.err != nil {
 		t.Fatal(b.err)
