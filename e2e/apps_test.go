@@ -122,10 +122,8 @@ func (c appCLI) install(app, from string) string {
 	return show.Address
 }
 
-// TestBountyApp installs the bounty contract on a node (real processes,
-// through the CLI) and runs two bounties: one awarded to a team by shares,
-// one refunded after judge_by. After every call the contract's token
-// balance must equal the sum of the rewards of open bounties.
+// TestBountyApp installs the bounty contract on a node of an open chain
+// (real processes, through the CLI) and runs runBounty.
 func TestBountyApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a node process")
@@ -142,8 +140,26 @@ func TestBountyApp(t *testing.T) {
 	for _, k := range []string{"poster", "judge1", "judge2", "judge3", "s1", "s2", "s3"} {
 		c.must("keys", "new", k)
 	}
+	runBounty(t, c, escrow, bountyParties{issuer: "admin", poster: "poster",
+		judges: [3]string{"judge1", "judge2", "judge3"}, students: [3]string{"s1", "s2", "s3"}})
+}
+
+// bountyParties name the keys that play each part.
+type bountyParties struct {
+	issuer, poster string
+	judges         [3]string
+	students       [3]string // the first two form the winning team; the third has no tokens and no team
+}
+
+// runBounty runs two bounties: one awarded to a team by shares, one
+// refunded after judge_by, with refusals along the way. After every call
+// the contract's token balance must equal the sum of the rewards of open
+// bounties.
+func runBounty(t *testing.T, c appCLI, escrow string, p bountyParties) {
 	const funds = 100_000
-	c.must("tx", "mint", "--from", "admin", "--to", c.addr("poster"), "--amount", strconv.Itoa(funds), "--wait")
+	c.must("tx", "mint", "--from", p.issuer, "--to", c.addr(p.poster), "--amount", strconv.Itoa(funds), "--wait")
+	start := c.balance(c.addr(p.poster)) - funds
+	s1, s2, s3 := p.students[0], p.students[1], p.students[2]
 
 	type summary struct {
 		Bounties []struct {
@@ -164,32 +180,32 @@ func TestBountyApp(t *testing.T) {
 	}
 
 	now := uint64(time.Now().UnixMilli())
-	judges := []string{c.addr("judge1"), c.addr("judge2"), c.addr("judge3")}
+	judges := []string{c.addr(p.judges[0]), c.addr(p.judges[1]), c.addr(p.judges[2])}
 	spec := sha256.Sum256([]byte("solid-state electrolyte above 10 mS/cm"))
 	post := func(id string, reward, submitBy, judgeBy uint64) {
-		c.call("bounty", "post", "poster", map[string]any{"id": id, "title": "electrolyte", "spec_hash": hex.EncodeToString(spec[:]),
+		c.call("bounty", "post", p.poster, map[string]any{"id": id, "title": "electrolyte", "spec_hash": hex.EncodeToString(spec[:]),
 			"reward": reward, "submit_by": submitBy, "judge_by": judgeBy, "judges": judges, "quorum": 2}, nil)
 		checkEscrow()
 	}
 	submitBy := now + 20_000
 	post("award", 50_001, submitBy, submitBy+120_000)
 	post("refund", 7_000, now+10_000, now+20_000)
-	if got := c.balance(c.addr("poster")); got != funds-57_001 {
+	if got := c.balance(c.addr(p.poster)); got != start+funds-57_001 {
 		t.Fatalf("poster holds %d after posting 57,001 of rewards", got)
 	}
-	c.refused("bounty", "post", "s3", map[string]any{"id": "broke", "title": "t", "spec_hash": hex.EncodeToString(spec[:]),
+	c.refused("bounty", "post", s3, map[string]any{"id": "broke", "title": "t", "spec_hash": hex.EncodeToString(spec[:]),
 		"reward": 1, "submit_by": submitBy, "judge_by": submitBy + 1, "judges": judges, "quorum": 1}, "escrowing the reward")
 
-	team := []map[string]any{{"address": c.addr("s1"), "share": 70}, {"address": c.addr("s2"), "share": 30}}
-	c.call("bounty", "enroll", "s1", map[string]any{"id": "award", "team": team}, nil)
-	c.refused("bounty", "enroll", "s2", map[string]any{"id": "award", "team": []map[string]any{{"address": c.addr("s2"), "share": 100}}}, "not allowed")
+	team := []map[string]any{{"address": c.addr(s1), "share": 70}, {"address": c.addr(s2), "share": 30}}
+	c.call("bounty", "enroll", s1, map[string]any{"id": "award", "team": team}, nil)
+	c.refused("bounty", "enroll", s2, map[string]any{"id": "award", "team": []map[string]any{{"address": c.addr(s2), "share": 100}}}, "not allowed")
 	solution := sha256.Sum256([]byte("the solution"))
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	commitment := sha256.Sum256(append(solution[:], salt...))
-	c.call("bounty", "submit", "s2", map[string]any{"id": "award", "commitment": hex.EncodeToString(commitment[:])}, nil)
+	c.call("bounty", "submit", s2, map[string]any{"id": "award", "commitment": hex.EncodeToString(commitment[:])}, nil)
 	reveal := map[string]any{"id": "award", "solution_hash": hex.EncodeToString(solution[:]), "salt": hex.EncodeToString(salt)}
-	c.refused("bounty", "reveal", "s1", reveal, "wrong state")
+	c.refused("bounty", "reveal", s1, reveal, "wrong state")
 	checkEscrow()
 
 	// Reveals open at submit_by, by the block time: wait for the clock, then
@@ -198,12 +214,12 @@ func TestBountyApp(t *testing.T) {
 		return uint64(time.Now().UnixMilli()) > submitBy, "waiting"
 	})
 	waitFor(t, "a reveal to be accepted", 60*time.Second, func() (bool, string) {
-		_, err := c.try("contract", "call", "bounty", "reveal", "--args", mustJSON(t, reveal), "--from", "s1", "--wait")
+		_, err := c.try("contract", "call", "bounty", "reveal", "--args", mustJSON(t, reveal), "--from", s1, "--wait")
 		return err == nil, fmt.Sprint(err)
 	})
-	c.refused("bounty", "judge", "s3", map[string]any{"id": "award", "team": 0, "accept": true}, "not allowed")
-	c.call("bounty", "judge", "judge1", map[string]any{"id": "award", "team": 0, "accept": true}, nil)
-	c.refused("bounty", "judge", "judge1", map[string]any{"id": "award", "team": 0, "accept": true}, "already judged")
+	c.refused("bounty", "judge", s3, map[string]any{"id": "award", "team": 0, "accept": true}, "not allowed")
+	c.call("bounty", "judge", p.judges[0], map[string]any{"id": "award", "team": 0, "accept": true}, nil)
+	c.refused("bounty", "judge", p.judges[0], map[string]any{"id": "award", "team": 0, "accept": true}, "already judged")
 	checkEscrow()
 	var award struct {
 		State   string `json:"state"`
@@ -211,23 +227,24 @@ func TestBountyApp(t *testing.T) {
 			Amount uint64 `json:"amount"`
 		} `json:"payouts"`
 	}
-	c.call("bounty", "judge", "judge3", map[string]any{"id": "award", "team": 0, "accept": true}, &award)
+	before1, before2 := c.balance(c.addr(s1)), c.balance(c.addr(s2))
+	c.call("bounty", "judge", p.judges[2], map[string]any{"id": "award", "team": 0, "accept": true}, &award)
 	if award.State != "awarded" || len(award.Payouts) != 2 || award.Payouts[0].Amount != 35_001 || award.Payouts[1].Amount != 15_000 {
 		t.Fatalf("the quorum's judgement: %+v; want awarded, 35,001 and 15,000", award)
 	}
-	if c.balance(c.addr("s1")) != 35_001 || c.balance(c.addr("s2")) != 15_000 {
-		t.Fatalf("team balances %d, %d; want 35,001 and 15,000", c.balance(c.addr("s1")), c.balance(c.addr("s2")))
+	if c.balance(c.addr(s1)) != before1+35_001 || c.balance(c.addr(s2)) != before2+15_000 {
+		t.Fatalf("team balances %d, %d; want 35,001 and 15,000 more", c.balance(c.addr(s1)), c.balance(c.addr(s2)))
 	}
 	checkEscrow()
-	c.refused("bounty", "judge", "judge2", map[string]any{"id": "award", "team": 0, "accept": true}, "wrong state")
+	c.refused("bounty", "judge", p.judges[1], map[string]any{"id": "award", "team": 0, "accept": true}, "wrong state")
 
 	waitFor(t, "the refund after judge_by", 60*time.Second, func() (bool, string) {
-		_, err := c.try("contract", "call", "bounty", "refund", "--args", `{"id":"refund"}`, "--from", "s3", "--wait")
+		_, err := c.try("contract", "call", "bounty", "refund", "--args", `{"id":"refund"}`, "--from", s3, "--wait")
 		return err == nil, fmt.Sprint(err)
 	})
 	checkEscrow()
-	if got := c.balance(c.addr("poster")); got != funds-50_001 {
-		t.Fatalf("poster holds %d after the refund; want %d", got, funds-50_001)
+	if got := c.balance(c.addr(p.poster)); got != start+funds-50_001 {
+		t.Fatalf("poster holds %d after the refund; want %d", got, start+funds-50_001)
 	}
 	if got := c.balance(escrow); got != 0 {
 		t.Fatalf("the contract holds %d with no open bounty", got)
