@@ -38,6 +38,7 @@ const (
 	KindSetParams     = govcall.KindSetParams
 	KindAddNode       = govcall.KindAddNode
 	KindRemoveNode    = govcall.KindRemoveNode
+	KindContract      = govcall.KindContract
 )
 
 // Errors a governance call fails with, wrapped with detail.

@@ -56,6 +56,7 @@ import (
 
 	"github.com/accord-chain/accord/contracts/governance/govcall"
 	govpb "github.com/accord-chain/accord/contracts/governance/pb"
+	"github.com/accord-chain/accord/contracts/usercontract/usercall"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/execution"
 	"github.com/accord-chain/accord/identity"
@@ -227,8 +228,12 @@ func (c *Contract) submit(ctx *execution.Context, args []byte) error {
 	return nil
 }
 
-// apply applies ch to the configuration in state.
+// apply applies ch to the configuration in state; a contract change goes
+// to the user-contract registry instead.
 func (c *Contract) apply(ctx *execution.Context, ch *Change) error {
+	if ch.Kind == KindContract {
+		return c.applyContract(ctx, ch.Contract)
+	}
 	s, err := readState(ctxGetter{ctx})
 	if err != nil {
 		return err
@@ -247,6 +252,32 @@ func (c *Contract) apply(ctx *execution.Context, ch *Change) error {
 	}
 	if ch.Kind == KindAddNode || ch.Kind == KindRemoveNode || ch.Kind == KindRemoveOrg {
 		ctx.Set([]byte(nodesKey), govcall.EncodeNodes(s.Nodes))
+	}
+	return nil
+}
+
+// applyContract hands an approved contract change to the registry, as a
+// call from this contract's address: the registry takes lifecycle
+// operations on a permissioned chain only that way.
+func (c *Contract) applyContract(ctx *execution.Context, cc *govcall.ContractChange) error {
+	var op []byte
+	switch cc.Op {
+	case usercall.MethodInstall, usercall.MethodUpgrade:
+		h, err := hex.DecodeString(cc.CodeHash)
+		if err != nil || len(h) != 32 {
+			return fmt.Errorf("%w: code_hash %q", ErrBadChange, cc.CodeHash)
+		}
+		op = usercall.InstallArgs(cc.Name, [32]byte(h), []byte(cc.Args))
+	default:
+		op = usercall.NameArgs(cc.Name)
+	}
+	self := execution.ContractAddress(c.loader.Hash(), Name)
+	_, _, failure, abort := ctx.CallContract(usercall.Name, usercall.MethodApply, usercall.EncodeFields([]byte(cc.Op), op), self, 0)
+	if abort != nil {
+		return abort
+	}
+	if failure != nil {
+		return fmt.Errorf("contract %s %s: %w", cc.Op, cc.Name, failure)
 	}
 	return nil
 }

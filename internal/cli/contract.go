@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/internal/wasmbuild"
 	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
@@ -137,7 +139,7 @@ func contractLifecycleCmd(e *env, op sdk.ContractOp, use, short string) *cobra.C
 		from, initArgs string
 		gas            uint64
 		wait           bool
-		timeout        time.Duration
+		timeout, ttl   time.Duration
 	)
 	withCode := op == sdk.OpInstall || op == sdk.OpUpgrade
 	cmd := &cobra.Command{
@@ -145,8 +147,11 @@ func contractLifecycleCmd(e *env, op sdk.ContractOp, use, short string) *cobra.C
 		Short: short,
 		Long: short + `.
 
-On an open chain the token issuer's key decides (--from). On a permissioned chain this is a
-governance change pinning the code hash; it is not available from this command yet.`,
+On an open chain the token issuer's key decides (--from). On a permissioned chain this
+proposes a governance change (kind "contract", pinning the code hash) and votes for it as
+--from, an organisation admin; the other organisations vote with accord gov vote --id ID, and
+the vote that satisfies the policy (gov.contract if configured, else the governance policy,
+MAJORITY(admin) by default) applies it.`,
 		Args: cobra.ExactArgs(map[bool]int{true: 2, false: 1}[withCode]),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := loadMember(e, from)
@@ -170,6 +175,36 @@ governance change pinning the code hash; it is not available from this command y
 				}
 				fmt.Fprintf(e.stderr, "uploaded %s: %d bytes, code hash %x\n", args[1], len(code), hash)
 			}
+			cfg, err := c.Config(ctx)
+			if err != nil {
+				return err
+			}
+			if cfg.Permissioned {
+				// A governance change pinning the code hash: proposed (and
+				// voted for) by this member; others vote with accord gov vote.
+				cc := govcall.ContractChange{Op: string(op), Name: args[0], Args: initArgs}
+				if withCode {
+					cc.CodeHash = hex.EncodeToString(hash[:])
+				}
+				ch := govcall.Change{Kind: govcall.KindContract, Contract: &cc}
+				if err := ch.Validate(); err != nil {
+					return err
+				}
+				deadline := uint64(time.Now().Add(ttl).UnixMilli())
+				res, err := submitGov(ctx, e, c, m, govcall.MethodPropose, govcall.Args(govcall.ProposeArgs{Change: ch.Encode(), Deadline: deadline}))
+				if err != nil {
+					return err
+				}
+				if res.Status == "ok" {
+					vr, err := castVote(ctx, e, c, m, res.ID)
+					if err != nil {
+						return err
+					}
+					vr.ID = res.ID
+					res = vr
+				}
+				return printGov(e, res)
+			}
 			id, err := c.ContractLifecycle(ctx, m.key.Private, m.cert, op, args[0], hash, []byte(initArgs), gas)
 			if err != nil {
 				return err
@@ -191,6 +226,7 @@ governance change pinning the code hash; it is not available from this command y
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if it failed")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up after this long")
+	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "permissioned chain: how long the proposal stays open (at most 720h)")
 	nodeFlag(cmd, e)
 	return cmd
 }

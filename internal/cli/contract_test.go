@@ -99,3 +99,47 @@ func compact(b []byte) string {
 	}
 	return out.String()
 }
+
+// TestContractOnPermissionedChain installs counter on a chain of four
+// organisations: org1's admin uploads the code and proposes the change
+// pinning its hash, org2's and org3's admins vote, and the third vote
+// installs it; a client then calls it.
+func TestContractOnPermissionedChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node and builds a contract")
+	}
+	dir := t.TempDir()
+	net := filepath.Join(dir, "net")
+	var res struct {
+		KeysDir string `json:"keys_dir"`
+		Nodes   []struct{ Home string }
+	}
+	if err := json.Unmarshal([]byte(ok(t, "init", "--home", net, "--orgs", "4", "-o", "json")), &res); err != nil || len(res.Nodes) != 1 {
+		t.Fatalf("init --orgs 4 -o json: %v %+v", err, res)
+	}
+	url := startNode(t, res.Nodes[0].Home)
+	with := func(args ...string) []string { return append(args, "--keys", res.KeysDir, "--node", url) }
+	wasm := filepath.Join(dir, "counter.wasm")
+	ok(t, "contract", "build", "../../examples/contracts/counter", "-o", wasm)
+
+	var prop govResult
+	out := ok(t, with("contract", "install", "counter", wasm, "--from", "org1-admin", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &prop); err != nil || prop.Status != "ok" || prop.Executed {
+		t.Fatalf("contract install on a permissioned chain: %v %s; want a proposal voted by org1, not executed", err, out)
+	}
+	id := strconv.FormatUint(prop.ID, 10)
+	wantError(t, "unknown contract", with("contract", "call", "counter", "increment", "--args", `{"by":1}`, "--from", "org1-client", "--wait")...)
+	ok(t, with("gov", "vote", "--id", id, "--from", "org2-admin")...)
+	out = ok(t, with("gov", "vote", "--id", id, "--from", "org3-admin", "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &prop); err != nil || !prop.Executed {
+		t.Fatalf("third vote: %v %s; want the install executed", err, out)
+	}
+	var tx struct {
+		Status string
+		Result json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(ok(t, with("contract", "call", "counter", "increment", "--args", `{"by":4}`, "--from", "org1-client", "--wait", "-o", "json")...)), &tx); err != nil ||
+		tx.Status != "ok" || compact(tx.Result) != `{"value":4}` {
+		t.Fatalf("call after install: %v %+v", err, tx)
+	}
+}

@@ -26,10 +26,11 @@ const (
 	KindSetParams     = "set_params"     // Params
 	KindAddNode       = "add_node"       // Node
 	KindRemoveNode    = "remove_node"    // Node.ID
+	KindContract      = "contract"       // Contract: a user contract's lifecycle
 )
 
 var kinds = []string{KindAddOrg, KindRemoveOrg, KindAddCA, KindRemoveCA, KindRevoke, KindFreeze, KindUnfreeze,
-	KindSetPolicy, KindSetGovernance, KindSetParams, KindAddNode, KindRemoveNode}
+	KindSetPolicy, KindSetGovernance, KindSetParams, KindAddNode, KindRemoveNode, KindContract}
 
 // Kinds returns the names of every kind of change.
 func Kinds() []string { return slices.Clone(kinds) }
@@ -53,6 +54,38 @@ type Change struct {
 	Policy  string  `json:"policy,omitempty"` // set_policy, set_governance: as identity.ParsePolicy reads
 	Params  *Params `json:"params,omitempty"`
 	Node    *Node   `json:"node,omitempty"`
+	// Contract is a user contract's lifecycle operation, pinning the code
+	// hash of an install or upgrade.
+	Contract *ContractChange `json:"contract,omitempty"`
+}
+
+// ContractChange is the operation of a "contract" change.
+type ContractChange struct {
+	Op       string `json:"op"` // install, upgrade, freeze, unfreeze or revoke
+	Name     string `json:"name"`
+	CodeHash string `json:"code_hash,omitempty"` // install, upgrade: SHA-256 of the module, hex
+	Args     string `json:"args,omitempty"`      // install, upgrade: JSON for the init or upgrade export
+}
+
+var codeHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (c *ContractChange) validate() error {
+	switch c.Op {
+	case "install", "upgrade":
+		if !codeHashRE.MatchString(c.CodeHash) {
+			return fmt.Errorf("contract %s: code_hash must be 64 lower-case hex digits", c.Op)
+		}
+	case "freeze", "unfreeze", "revoke":
+		if c.CodeHash != "" || c.Args != "" {
+			return fmt.Errorf("contract %s takes no code_hash or args", c.Op)
+		}
+	default:
+		return fmt.Errorf("contract op %q: want install, upgrade, freeze, unfreeze or revoke", c.Op)
+	}
+	if len(c.Name) == 0 || len(c.Name) > types.MaxNameLen || strings.ContainsAny(c.Name, "/\x00") {
+		return fmt.Errorf("contract name %q: 1 to %d bytes without '/'", c.Name, types.MaxNameLen)
+	}
+	return nil
 }
 
 // Params are chain parameters that governance sets and the node reads:
@@ -114,6 +147,9 @@ func (c *Change) Encode() []byte {
 	if c.Node != nil {
 		m.Node = c.Node.message()
 	}
+	if c.Contract != nil {
+		m.Contract = &govpb.ContractChange{Op: c.Contract.Op, Name: c.Contract.Name, CodeHash: c.Contract.CodeHash, Args: c.Contract.Args}
+	}
 	return types.EncodeCanonical(m)
 }
 
@@ -140,6 +176,9 @@ func DecodeChange(b []byte) (*Change, error) {
 	if m.Node != nil {
 		n := nodeOf(m.Node)
 		c.Node = &n
+	}
+	if m.Contract != nil {
+		c.Contract = &ContractChange{Op: m.Contract.Op, Name: m.Contract.Name, CodeHash: m.Contract.CodeHash, Args: m.Contract.Args}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -199,7 +238,8 @@ func (c *Change) Validate() error {
 		return fmt.Errorf("%w: %s: %s", ErrBadChange, c.Kind, fmt.Sprintf(format, args...))
 	}
 	has := map[string]bool{"org": c.Org != "", "scheme": c.Scheme != "", "ca_pem": c.CAPEM != "", "serial": c.Serial != "",
-		"address": c.Address != "", "method": c.Method != "", "policy": c.Policy != "", "params": c.Params != nil, "node": c.Node != nil}
+		"address": c.Address != "", "method": c.Method != "", "policy": c.Policy != "", "params": c.Params != nil, "node": c.Node != nil,
+		"contract": c.Contract != nil}
 	var want []string
 	switch c.Kind {
 	case KindAddOrg:
@@ -221,10 +261,12 @@ func (c *Change) Validate() error {
 		want = []string{"params"}
 	case KindAddNode, KindRemoveNode:
 		want = []string{"node"}
+	case KindContract:
+		want = []string{"contract"}
 	default:
 		return fmt.Errorf("%w: kind %q (want one of %s)", ErrBadChange, c.Kind, strings.Join(kinds, ", "))
 	}
-	for _, f := range []string{"org", "scheme", "ca_pem", "serial", "address", "method", "policy", "params", "node"} {
+	for _, f := range []string{"org", "scheme", "ca_pem", "serial", "address", "method", "policy", "params", "node", "contract"} {
 		if w := slices.Contains(want, f); w != has[f] {
 			if w {
 				return bad("%s is required", f)
@@ -246,6 +288,11 @@ func (c *Change) Validate() error {
 	if c.Params != nil {
 		if err := c.Params.Validate(); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrBadChange, c.Kind, err)
+		}
+	}
+	if c.Contract != nil {
+		if err := c.Contract.validate(); err != nil {
+			return bad("%v", err)
 		}
 	}
 	return nil

@@ -43,6 +43,7 @@ type Change struct {
 	Policy        string                 `protobuf:"bytes,9,opt,name=policy,proto3" json:"policy,omitempty"`            // set_policy, set_governance
 	Params        *Params                `protobuf:"bytes,10,opt,name=params,proto3" json:"params,omitempty"`           // set_params
 	Node          *Node                  `protobuf:"bytes,11,opt,name=node,proto3" json:"node,omitempty"`               // add_node, remove_node
+	Contract      *ContractChange        `protobuf:"bytes,12,opt,name=contract,proto3" json:"contract,omitempty"`       // contract
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,6 +155,83 @@ func (x *Change) GetNode() *Node {
 	return nil
 }
 
+func (x *Change) GetContract() *ContractChange {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
+// ContractChange installs, upgrades, freezes, unfreezes or revokes a user
+// contract (the registry "contracts" applies it).
+type ContractChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"` // install, upgrade, freeze, unfreeze or revoke
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	CodeHash      string                 `protobuf:"bytes,3,opt,name=code_hash,json=codeHash,proto3" json:"code_hash,omitempty"` // install, upgrade: SHA-256 of the module, hex
+	Args          string                 `protobuf:"bytes,4,opt,name=args,proto3" json:"args,omitempty"`                         // install, upgrade: JSON for the init or upgrade export
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContractChange) Reset() {
+	*x = ContractChange{}
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContractChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContractChange) ProtoMessage() {}
+
+func (x *ContractChange) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContractChange.ProtoReflect.Descriptor instead.
+func (*ContractChange) Descriptor() ([]byte, []int) {
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ContractChange) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *ContractChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ContractChange) GetCodeHash() string {
+	if x != nil {
+		return x.CodeHash
+	}
+	return ""
+}
+
+func (x *ContractChange) GetArgs() string {
+	if x != nil {
+		return x.Args
+	}
+	return ""
+}
+
 // Params are the chain parameters, stored under "params" and carried by a
 // set_params change. Zero means the node's own value.
 type Params struct {
@@ -168,7 +246,7 @@ type Params struct {
 
 func (x *Params) Reset() {
 	*x = Params{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -180,7 +258,7 @@ func (x *Params) String() string {
 func (*Params) ProtoMessage() {}
 
 func (x *Params) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[1]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -193,7 +271,7 @@ func (x *Params) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Params.ProtoReflect.Descriptor instead.
 func (*Params) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{1}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Params) GetVersion() uint32 {
@@ -238,7 +316,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -250,7 +328,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[2]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -263,7 +341,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{2}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Node) GetId() string {
@@ -312,7 +390,7 @@ type Nodes struct {
 
 func (x *Nodes) Reset() {
 	*x = Nodes{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +402,7 @@ func (x *Nodes) String() string {
 func (*Nodes) ProtoMessage() {}
 
 func (x *Nodes) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +415,7 @@ func (x *Nodes) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nodes.ProtoReflect.Descriptor instead.
 func (*Nodes) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{3}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Nodes) GetVersion() uint32 {
@@ -371,7 +449,7 @@ type Proposal struct {
 
 func (x *Proposal) Reset() {
 	*x = Proposal{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +461,7 @@ func (x *Proposal) String() string {
 func (*Proposal) ProtoMessage() {}
 
 func (x *Proposal) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +474,7 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
 func (*Proposal) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{4}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Proposal) GetVersion() uint32 {
@@ -469,7 +547,7 @@ type SubmitArgs struct {
 
 func (x *SubmitArgs) Reset() {
 	*x = SubmitArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +559,7 @@ func (x *SubmitArgs) String() string {
 func (*SubmitArgs) ProtoMessage() {}
 
 func (x *SubmitArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +572,7 @@ func (x *SubmitArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitArgs.ProtoReflect.Descriptor instead.
 func (*SubmitArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{5}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SubmitArgs) GetVersion() uint32 {
@@ -544,7 +622,7 @@ type ProposeArgs struct {
 
 func (x *ProposeArgs) Reset() {
 	*x = ProposeArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -556,7 +634,7 @@ func (x *ProposeArgs) String() string {
 func (*ProposeArgs) ProtoMessage() {}
 
 func (x *ProposeArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -569,7 +647,7 @@ func (x *ProposeArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeArgs.ProtoReflect.Descriptor instead.
 func (*ProposeArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{6}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ProposeArgs) GetVersion() uint32 {
@@ -605,7 +683,7 @@ type VoteArgs struct {
 
 func (x *VoteArgs) Reset() {
 	*x = VoteArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +695,7 @@ func (x *VoteArgs) String() string {
 func (*VoteArgs) ProtoMessage() {}
 
 func (x *VoteArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +708,7 @@ func (x *VoteArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VoteArgs.ProtoReflect.Descriptor instead.
 func (*VoteArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{7}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VoteArgs) GetVersion() uint32 {
@@ -666,7 +744,7 @@ type RevokeArgs struct {
 
 func (x *RevokeArgs) Reset() {
 	*x = RevokeArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +756,7 @@ func (x *RevokeArgs) String() string {
 func (*RevokeArgs) ProtoMessage() {}
 
 func (x *RevokeArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +769,7 @@ func (x *RevokeArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeArgs.ProtoReflect.Descriptor instead.
 func (*RevokeArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{8}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RevokeArgs) GetVersion() uint32 {
@@ -726,7 +804,7 @@ type RegisterCertArgs struct {
 
 func (x *RegisterCertArgs) Reset() {
 	*x = RegisterCertArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +816,7 @@ func (x *RegisterCertArgs) String() string {
 func (*RegisterCertArgs) ProtoMessage() {}
 
 func (x *RegisterCertArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +829,7 @@ func (x *RegisterCertArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterCertArgs.ProtoReflect.Descriptor instead.
 func (*RegisterCertArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{9}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RegisterCertArgs) GetVersion() uint32 {
@@ -784,7 +862,7 @@ type KeyArgs struct {
 
 func (x *KeyArgs) Reset() {
 	*x = KeyArgs{}
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +874,7 @@ func (x *KeyArgs) String() string {
 func (*KeyArgs) ProtoMessage() {}
 
 func (x *KeyArgs) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_accord_governance_v1_governance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +887,7 @@ func (x *KeyArgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyArgs.ProtoReflect.Descriptor instead.
 func (*KeyArgs) Descriptor() ([]byte, []int) {
-	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_accord_governance_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *KeyArgs) GetVersion() uint32 {
@@ -858,7 +936,7 @@ var File_accord_governance_v1_governance_proto protoreflect.FileDescriptor
 
 const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"%accord/governance/v1/governance.proto\x12\x14accord.governance.v1\"\xbf\x02\n" +
+	"%accord/governance/v1/governance.proto\x12\x14accord.governance.v1\"\x81\x03\n" +
 	"\x06Change\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x10\n" +
@@ -871,7 +949,13 @@ const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\x06policy\x18\t \x01(\tR\x06policy\x124\n" +
 	"\x06params\x18\n" +
 	" \x01(\v2\x1c.accord.governance.v1.ParamsR\x06params\x12.\n" +
-	"\x04node\x18\v \x01(\v2\x1a.accord.governance.v1.NodeR\x04node\"\x9a\x01\n" +
+	"\x04node\x18\v \x01(\v2\x1a.accord.governance.v1.NodeR\x04node\x12@\n" +
+	"\bcontract\x18\f \x01(\v2$.accord.governance.v1.ContractChangeR\bcontract\"e\n" +
+	"\x0eContractChange\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x12\n" +
+	"\x04args\x18\x04 \x01(\tR\x04args\"\x9a\x01\n" +
 	"\x06Params\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\"\n" +
 	"\rmax_block_txs\x18\x02 \x01(\x04R\vmaxBlockTxs\x12&\n" +
@@ -939,29 +1023,31 @@ func file_accord_governance_v1_governance_proto_rawDescGZIP() []byte {
 	return file_accord_governance_v1_governance_proto_rawDescData
 }
 
-var file_accord_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_accord_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_accord_governance_v1_governance_proto_goTypes = []any{
 	(*Change)(nil),           // 0: accord.governance.v1.Change
-	(*Params)(nil),           // 1: accord.governance.v1.Params
-	(*Node)(nil),             // 2: accord.governance.v1.Node
-	(*Nodes)(nil),            // 3: accord.governance.v1.Nodes
-	(*Proposal)(nil),         // 4: accord.governance.v1.Proposal
-	(*SubmitArgs)(nil),       // 5: accord.governance.v1.SubmitArgs
-	(*ProposeArgs)(nil),      // 6: accord.governance.v1.ProposeArgs
-	(*VoteArgs)(nil),         // 7: accord.governance.v1.VoteArgs
-	(*RevokeArgs)(nil),       // 8: accord.governance.v1.RevokeArgs
-	(*RegisterCertArgs)(nil), // 9: accord.governance.v1.RegisterCertArgs
-	(*KeyArgs)(nil),          // 10: accord.governance.v1.KeyArgs
+	(*ContractChange)(nil),   // 1: accord.governance.v1.ContractChange
+	(*Params)(nil),           // 2: accord.governance.v1.Params
+	(*Node)(nil),             // 3: accord.governance.v1.Node
+	(*Nodes)(nil),            // 4: accord.governance.v1.Nodes
+	(*Proposal)(nil),         // 5: accord.governance.v1.Proposal
+	(*SubmitArgs)(nil),       // 6: accord.governance.v1.SubmitArgs
+	(*ProposeArgs)(nil),      // 7: accord.governance.v1.ProposeArgs
+	(*VoteArgs)(nil),         // 8: accord.governance.v1.VoteArgs
+	(*RevokeArgs)(nil),       // 9: accord.governance.v1.RevokeArgs
+	(*RegisterCertArgs)(nil), // 10: accord.governance.v1.RegisterCertArgs
+	(*KeyArgs)(nil),          // 11: accord.governance.v1.KeyArgs
 }
 var file_accord_governance_v1_governance_proto_depIdxs = []int32{
-	1, // 0: accord.governance.v1.Change.params:type_name -> accord.governance.v1.Params
-	2, // 1: accord.governance.v1.Change.node:type_name -> accord.governance.v1.Node
-	2, // 2: accord.governance.v1.Nodes.nodes:type_name -> accord.governance.v1.Node
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2, // 0: accord.governance.v1.Change.params:type_name -> accord.governance.v1.Params
+	3, // 1: accord.governance.v1.Change.node:type_name -> accord.governance.v1.Node
+	1, // 2: accord.governance.v1.Change.contract:type_name -> accord.governance.v1.ContractChange
+	3, // 3: accord.governance.v1.Nodes.nodes:type_name -> accord.governance.v1.Node
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_accord_governance_v1_governance_proto_init() }
@@ -975,7 +1061,7 @@ func file_accord_governance_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_governance_v1_governance_proto_rawDesc), len(file_accord_governance_v1_governance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
