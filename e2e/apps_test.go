@@ -106,12 +106,13 @@ func (c appCLI) balance(addr string) uint64 {
 	return a.Balance
 }
 
-// install builds the app with `accord contract build` and installs it.
-func (c appCLI) install(app, from string) string {
+// install builds the app with `accord contract build` and installs it by
+// a governance change: org1's admin proposes it, org2 and org3 approve.
+func (c appCLI) install(app string) string {
 	c.t.Helper()
 	wasm := filepath.Join(c.t.TempDir(), app+".wasm")
 	cli(c.t, false, "contract", "build", filepath.Join("..", "apps", app), "-o", wasm)
-	c.must("contract", "install", app, wasm, "--from", from, "--wait", "-o", "json")
+	c.approve(c.proposal(c.must("contract", "install", app, wasm, "--from", "org1-admin", "--wait", "-o", "json")))
 	var show struct {
 		Address string `json:"address"`
 		Status  string `json:"status"`
@@ -122,26 +123,162 @@ func (c appCLI) install(app, from string) string {
 	return show.Address
 }
 
-// TestBountyApp installs the bounty contract on a node of an open chain
-// (real processes, through the CLI) and runs runBounty.
-func TestBountyApp(t *testing.T) {
+// TestAppsOnFourOrganisations is the applications' end-to-end test: a
+// node of a chain of four organisations (`accord init --orgs 4`, a real
+// process), land and bounty built with `accord contract build` and each
+// installed by a governance change three organisations approve, then both
+// run through the CLI (runLand, runBounty).
+func TestAppsOnFourOrganisations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a node process")
 	}
 	home := t.TempDir()
-	out, _ := cli(t, false, "init", "--home", home, "--chain-id", "e2e-apps", "--base-port", strconv.Itoa(freePort(t)), "-o", "json")
+	out, _ := cli(t, false, "init", "--home", home, "--orgs", "4", "--chain-id", "e2e-apps", "--base-port", strconv.Itoa(freePort(t)), "-o", "json")
 	var in initOut
 	if err := json.Unmarshal([]byte(out), &in); err != nil || len(in.Nodes) != 1 {
 		t.Fatalf("init -o json: %v\n%s", err, out)
 	}
 	startNode(t, in.Nodes[0].Home, in.Nodes[0].API)
 	c := appCLI{t: t, node: in.Nodes[0].API, keys: in.KeysDir}
-	escrow := c.install("bounty", "admin")
-	for _, k := range []string{"poster", "judge1", "judge2", "judge3", "s1", "s2", "s3"} {
-		c.must("keys", "new", k)
+	c.install("land")
+	escrow := c.install("bounty")
+	c.approve(c.propose(`{"kind":"set_policy","method":"land.plan","policy":"SET(1 of org1; admin)"}`))
+	c.approve(c.propose(`{"kind":"set_policy","method":"land.audit","policy":"SET(1 of org3; admin)"}`))
+
+	runLand(t, c)
+
+	cli(t, false, "cert", "issue", "--org", filepath.Join(home, "orgs", "org4"), "--name", "student2", "--keys", in.KeysDir)
+	runBounty(t, c, escrow, bountyParties{issuer: "org1-admin", poster: "org2-client",
+		judges: [3]string{"org1-admin", "org2-admin", "org3-admin"}, students: [3]string{"org4-client", "student2", "org3-client"}})
+}
+
+// propose proposes a governance change as org1's admin (who votes for it
+// too) and returns its id.
+func (c appCLI) propose(change string) string {
+	c.t.Helper()
+	return c.proposal(c.must("gov", "propose", "--change", change, "--from", "org1-admin", "-o", "json"))
+}
+
+func (c appCLI) proposal(out string) string {
+	c.t.Helper()
+	var p struct {
+		ID uint64 `json:"id"`
 	}
-	runBounty(t, c, escrow, bountyParties{issuer: "admin", poster: "poster",
-		judges: [3]string{"judge1", "judge2", "judge3"}, students: [3]string{"s1", "s2", "s3"}})
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.ID == 0 {
+		c.t.Fatalf("no proposal id: %v %s", err, out)
+	}
+	return strconv.FormatUint(p.ID, 10)
+}
+
+// approve votes for proposal id as org2's and org3's admins: with org1's,
+// a majority of four, which executes it.
+func (c appCLI) approve(id string) {
+	c.t.Helper()
+	c.must("gov", "vote", "--id", id, "--from", "org2-admin")
+	out := c.must("gov", "vote", "--id", id, "--from", "org3-admin", "-o", "json")
+	if !strings.Contains(out, `"executed": true`) {
+		c.t.Fatalf("proposal %s not executed by the third organisation's vote: %s", id, out)
+	}
+}
+
+// runLand takes a parcel from plan to reclaim: single-organisation steps
+// under the policies land.plan and land.audit, approvals by three
+// organisations for allocate and reclaim (an organisation counting once,
+// other terms not adding up), the holder's reports, an audit below the
+// terms; then get, history and list.
+func runLand(t *testing.T, c appCLI) {
+	holder := c.addr("org4-client")
+	doc := sha256.Sum256([]byte("plan SSL-007"))
+	plan := map[string]any{"parcel": "SSL-007", "district": "Songshan Lake", "area_mu": 120, "use": "battery cells", "doc_hash": hex.EncodeToString(doc[:])}
+	c.refused("land", "plan", "org2-admin", plan, "land.plan")
+	type outcome struct {
+		State     string   `json:"state"`
+		Pending   bool     `json:"pending"`
+		Approvals []string `json:"approvals"`
+	}
+	var o outcome
+	c.call("land", "plan", "org1-admin", plan, &o)
+	if o.State != "planned" {
+		t.Fatalf("plan: %+v", o)
+	}
+	terms := map[string]any{"invest_per_mu": 500, "output_per_mu": 1000, "tax_per_mu": 30, "build_by": "2099-06-30", "produce_by": "2099-12-31"}
+	alloc := map[string]any{"parcel": "SSL-007", "holder": holder, "terms": terms}
+	other := map[string]any{"parcel": "SSL-007", "holder": c.addr("org3-client"), "terms": terms}
+	c.call("land", "allocate", "org1-admin", alloc, &o)
+	c.refused("land", "allocate", "org1-admin", alloc, "already approved by this organisation")
+	c.call("land", "allocate", "org2-admin", other, &o)
+	c.call("land", "allocate", "org2-admin", alloc, &o)
+	if o.State != "planned" || !o.Pending || strings.Join(o.Approvals, ",") != "org1,org2" {
+		t.Fatalf("two approvals of the same terms, one of others: %+v; want still planned", o)
+	}
+	c.call("land", "allocate", "org3-admin", alloc, &o)
+	if o.State != "allocated" || strings.Join(o.Approvals, ",") != "org1,org2,org3" {
+		t.Fatalf("third approval: %+v; want allocated by org1, org2, org3", o)
+	}
+	c.refused("land", "report_built", "org1-client", map[string]any{"parcel": "SSL-007", "doc_hash": hex.EncodeToString(doc[:])}, "not allowed")
+	c.refused("land", "start_production", "org4-client", map[string]any{"parcel": "SSL-007"}, "wrong state")
+	c.call("land", "report_built", "org4-client", map[string]any{"parcel": "SSL-007", "doc_hash": hex.EncodeToString(doc[:])}, &o)
+	c.call("land", "start_production", "org4-client", map[string]any{"parcel": "SSL-007"}, &o)
+	audit := map[string]any{"parcel": "SSL-007", "year": time.Now().UTC().Year(), "invest_per_mu": 520, "output_per_mu": 900, "tax_per_mu": 31}
+	c.refused("land", "audit", "org2-admin", audit, "land.audit")
+	c.call("land", "audit", "org3-admin", audit, &o)
+	if o.State != "in_breach" {
+		t.Fatalf("audit below output_per_mu: %+v; want in_breach", o)
+	}
+	reclaim := map[string]any{"parcel": "SSL-007", "reason": "output below terms"}
+	for _, org := range []string{"org1", "org2", "org4"} {
+		c.call("land", "reclaim", org+"-admin", reclaim, &o)
+	}
+	if o.State != "reclaimed" {
+		t.Fatalf("third reclaim approval: %+v; want reclaimed", o)
+	}
+
+	var v struct {
+		State     string `json:"state"`
+		Holder    string `json:"holder"`
+		LastAudit struct {
+			Result string `json:"result"`
+			Org    string `json:"org"`
+		} `json:"last_audit"`
+		Pending []any `json:"pending"`
+	}
+	c.query("land", "get", map[string]any{"parcel": "SSL-007"}, &v)
+	if v.State != "reclaimed" || v.Holder != holder || v.LastAudit.Result != "in_breach" || v.LastAudit.Org != "org3" || len(v.Pending) != 0 {
+		t.Fatalf("get: %+v", v)
+	}
+	var h struct {
+		Entries []struct {
+			Height uint64 `json:"height"`
+			Org    string `json:"org"`
+			Action string `json:"action"`
+			Kind   string `json:"kind"`
+		} `json:"entries"`
+	}
+	c.query("land", "history", map[string]any{"parcel": "SSL-007"}, &h)
+	var got []string
+	var last uint64
+	for _, e := range h.Entries {
+		if e.Height <= last {
+			t.Fatalf("history heights do not rise: %+v", h.Entries)
+		}
+		last = e.Height
+		got = append(got, e.Org+":"+e.Action+":"+e.Kind)
+	}
+	want := "org1:plan:transition org1:allocate:approval org2:allocate:approval org2:allocate:approval org3:allocate:transition " +
+		"org4:report_built:transition org4:start_production:transition org3:audit:transition " +
+		"org1:reclaim:approval org2:reclaim:approval org4:reclaim:transition"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("history:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	var l struct {
+		Parcels []struct {
+			Parcel string `json:"parcel"`
+		} `json:"parcels"`
+	}
+	c.query("land", "list", map[string]any{"state": "reclaimed"}, &l)
+	if len(l.Parcels) != 1 || l.Parcels[0].Parcel != "SSL-007" {
+		t.Fatalf("list reclaimed: %+v", l)
+	}
 }
 
 // bountyParties name the keys that play each part.
