@@ -87,7 +87,7 @@ func (e *env) get(id string) View {
 
 func (e *env) history(id string) []Entry {
 	e.t.Helper()
-	var h HistoryView
+	var h struct{ Entries []Entry }
 	e.must(stranger, History, ParcelArg{id}, &h)
 	return h.Entries
 }

@@ -66,7 +66,7 @@ func TestOnTheVM(t *testing.T) {
 		t.Fatalf("get on the VM: %s, %v; want in_breach, the holder and the 2026 audit", ret, err)
 	}
 	ret, _, err = s.Call(c, as(stranger), "history", ParcelArg{"P-1"})
-	var h HistoryView
+	var h struct{ Entries []Entry }
 	if err != nil || json.Unmarshal(ret, &h) != nil || len(h.Entries) != 7 || h.Entries[3].Org != "org3" || h.Entries[3].To != Allocated {
 		t.Fatalf("history on the VM: %s, %v; want 7 entries, the fourth org3's allocation", ret, err)
 	}
