@@ -259,3 +259,47 @@ func TestSplitSumsToTheRewardWithTheRemainderToTheFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestListPagesAndGetPhases(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"B-3", "B-1", "B-2"} {
+		e.must(poster, Post, postArgs(id, 10), nil)
+	}
+	var l ListView
+	e.must(stranger, List, ListArgs{State: Open, Limit: 2}, &l)
+	if len(l.Bounties) != 2 || l.Bounties[0].ID != "B-1" || l.Bounties[1].ID != "B-2" || !l.More {
+		t.Fatalf("list open limit 2: %+v; want B-1, B-2 and more", l)
+	}
+	e.must(stranger, List, ListArgs{State: Open, After: "B-2"}, &l)
+	if len(l.Bounties) != 1 || l.Bounties[0].ID != "B-3" || l.More || l.Bounties[0].Reward != 10 {
+		t.Fatalf("list open after B-2: %+v; want B-3 only", l)
+	}
+	for _, bad := range []ListArgs{{State: "closed"}, {State: Open, Limit: -1}, {State: Open, Limit: 1001}, {State: Open, After: "x y"}} {
+		refused(t, e, stranger, List, bad, ErrBadArgs, "")
+	}
+	refused(t, e, stranger, Get, IDArg{"B-9"}, ErrNoBounty, "B-9")
+	for _, c := range []struct {
+		at    uint64
+		phase string
+	}{{t0, "enrolling"}, {submitBy, "judging"}, {judgeBy, "expired"}} {
+		e.m.BlockTime = c.at
+		if b := e.get("B-1"); b.Phase != c.phase {
+			t.Errorf("phase at %d = %q; want %q", c.at, b.Phase, c.phase)
+		}
+	}
+	e.must(stranger, Refund, IDArg{"B-1"}, nil)
+	if b := e.get("B-1"); b.Phase != "closed" {
+		t.Errorf("phase after the refund = %q; want closed", b.Phase)
+	}
+}
+
+func TestEnrolmentStopsAtTheMostTeams(t *testing.T) {
+	e := newEnv(t)
+	e.must(poster, Post, postArgs("B-1", 10), nil)
+	for i := range maxTeams {
+		a := addr(0x1000 + i)
+		e.must(a, Enroll, EnrollArgs{"B-1", []Member{{a, 100}}}, nil)
+	}
+	a := addr(0x2000)
+	refused(t, e, a, Enroll, EnrollArgs{"B-1", []Member{{a, 100}}}, ErrWrongState, "the most teams it takes (100)")
+}

@@ -350,3 +350,14 @@ func TestAnAuditFindingABreachAgainKeepsReclaimApprovals(t *testing.T) {
 		t.Fatalf("third approval: %+v; want reclaimed", out)
 	}
 }
+
+func TestCallersWithoutOrganisationAndBrokenPolicies(t *testing.T) {
+	e := newEnv(t)
+	e.allocated("P-1")
+	refused(t, e, party{addr: stranger.addr, role: "admin"}, Plan, planArgs("P-2"), ErrNotAllowed, "admins")
+	refused(t, e, stranger, Audit, AuditArgs{Parcel: "P-1", Year: 2026}, ErrNotAllowed, "belongs to no organisation")
+	e.m.Policies[PolicyAudit] = "SET(1 of org9; admin)" // names an organisation the chain does not have
+	if _, err := e.call(auditor, Audit, AuditArgs{Parcel: "P-1", Year: 2026}); err == nil || !strings.Contains(err.Error(), "checking policy land.audit") {
+		t.Fatalf("audit under a policy the chain refuses: %v; want the policy's error", err)
+	}
+}
