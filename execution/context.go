@@ -70,6 +70,10 @@ type Context struct {
 	gasUsed  uint64
 	result   []byte
 	stack    []frame
+	// Speculative runs (speculate.go) record what validation rechecks.
+	spec      bool
+	gasChecks []gasCheck
+	ranges    []keyRange
 
 	err error // first misuse by the contract; fails the transaction
 	// stateErr is the first error from the StateReader, which aborts the
@@ -304,6 +308,7 @@ func (c *Context) begin(sender types.Address) {
 	c.events = c.events[len(c.events):]
 	c.err, c.stateErr = nil, nil
 	c.gasLimit, c.gasUsed, c.result, c.stack = 0, 0, nil, c.stack[:0]
+	c.gasChecks, c.ranges = c.gasChecks[:0], c.ranges[:0]
 }
 
 // enter makes c the context of a call to the named contract.

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/types"
@@ -65,13 +66,20 @@ func (c Config) Validate() error {
 // starting goroutines and planning cost more than they save.
 const minParallel = 64
 
-// Executor executes blocks. It holds no state between calls: Execute and
-// Genesis may run concurrently, on different inputs or the same.
+// Executor executes blocks. It holds no state between calls that a result
+// depends on (only whether to speculate on the next blocks of user-contract
+// calls): Execute and Genesis may run concurrently, on different inputs or
+// the same.
 type Executor struct {
-	cfg         Config
-	contracts   map[string]registered
-	user        UserContracts // nil: no user contracts
-	minParallel int           // smaller blocks run sequentially; tests lower it
+	cfg       Config
+	contracts map[string]registered
+	user      UserContracts // nil: no user contracts
+	// pause counts the user-contract blocks still to run sequentially
+	// after a speculative block reran too much (speculate.go); noPause
+	// (tests) never pauses.
+	pause       atomic.Int32
+	noPause     bool
+	minParallel int // smaller blocks run sequentially; tests lower it
 }
 
 type registered struct {
@@ -172,6 +180,11 @@ type Stats struct {
 	// would overflow. It is empty when the block ran in parallel, or when
 	// it was too small or Config.Workers is 1.
 	Fallback string
+	// Speculative is true for a block that calls user contracts and ran
+	// speculatively (speculate.go); Reran is how many of its transactions
+	// ran again after validation.
+	Speculative bool
+	Reran       int
 }
 
 const (
@@ -205,7 +218,13 @@ func (e *Executor) Execute(state StateReader, in *BlockInput) (*Result, error) {
 		return nil, err
 	}
 	var fallback string
-	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
+	if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel && e.userCall(in) {
+		if e.noPause || e.pause.Load() <= 0 {
+			return e.executeSpeculative(state, in, w, gv)
+		}
+		e.pause.Add(-1)
+		fallback = "speculation paused: recent blocks of user-contract calls conflicted too much"
+	} else if w := e.workers(); w > 1 && len(in.Txs) >= e.minParallel {
 		res, why := e.executeParallel(state, in, w, gv)
 		if res != nil {
 			return res, nil

@@ -177,6 +177,7 @@ func (c *Context) Range(start, end []byte, limit int) ([]Write, bool, error) {
 	} else {
 		hi = prefixEnd([]byte(c.prefix))
 	}
+	c.ranges = append(c.ranges, keyRange{lo, hi})
 	// Merge three layers: committed state, the block's earlier writes, the
 	// transaction's own. Deleted keys may hide committed ones, so ask the
 	// store for enough to fill the page after deletions.

@@ -490,7 +490,7 @@ func (c *Contract) CallUser(ctx *execution.Context, name, method string, args []
 		if limit > p.TxGasMax {
 			return fmt.Errorf("%w: %d, at most %d", ErrGasLimit, limit, p.TxGasMax)
 		}
-		if !ctx.Simulating() && ctx.BlockGasUsed()+limit > p.BlockGasLimit {
+		if !ctx.BlockGasFits(limit, p.BlockGasLimit) {
 			return fmt.Errorf("%w (%d of %d used, this transaction may use %d)", execution.ErrBlockGasFull, ctx.BlockGasUsed(), p.BlockGasLimit, limit)
 		}
 	}

@@ -428,3 +428,73 @@ func TestEnginesAndRestartAgree(t *testing.T) {
 		t.Fatalf("counter = %d", v.Value)
 	}
 }
+
+// TestSpeculativeBlocksMatch runs blocks of wtoken mints and transfers,
+// some conflicting, on one worker and speculatively on four: the results
+// must be identical.
+func TestSpeculativeBlocksMatch(t *testing.T) {
+	seq, par := newWorld(t, wasm.Compiler), newWorld(t, wasm.Compiler)
+	var err error
+	par.exec, err = execution.New(execution.Config{ChainID: chainID, Hash: crypto.SHA256, Workers: 4}, token.New(), par.runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []*world{seq, par} {
+		ok(t, []*pb.Receipt{w.install("wtoken", "wtoken", w.issuer)})
+	}
+	payers := make([][2]*exectest.Account, 80)
+	for i := range payers {
+		payers[i] = [2]*exectest.Account{exectest.NewAccount(crypto.Ed25519, uint64(500+i), chainID, crypto.SHA256),
+			exectest.NewAccount(crypto.Ed25519, uint64(500+i), chainID, crypto.SHA256)}
+	}
+	// Mints in blocks too small to speculate (the issuer's nonces would
+	// make them all rerun).
+	mint := func(lo, hi int) []func(int) *types.Tx {
+		var fs []func(int) *types.Tx
+		for i := lo; i < hi; i++ {
+			fs = append(fs, func(k int) *types.Tx {
+				w := []*world{seq, par}[k]
+				return w.issuer.Tx("wtoken", "mint", fmt.Appendf(nil, `{"to":"%s","amount":100}`, payers[i][k].Address))
+			})
+		}
+		return fs
+	}
+	transfers := func(payee func(i int) types.Address) []func(int) *types.Tx {
+		var fs []func(int) *types.Tx
+		for i := range payers {
+			fs = append(fs, func(k int) *types.Tx {
+				return payers[i][k].Tx("wtoken", "transfer", fmt.Appendf(nil, `{"to":"%s","amount":%d}`, payee(i), 1+i%50))
+			})
+		}
+		return fs
+	}
+	blocks := [][]func(k int) *types.Tx{mint(0, 40), mint(40, 80),
+		// Few conflicts: every tenth pays payer 79, the rest an outsider
+		// each.
+		transfers(func(i int) types.Address {
+			if i%10 == 0 {
+				return payers[79][0].Address
+			}
+			return types.Address{0xee, byte(i)}
+		}),
+		// Many: payers pay payers.
+		transfers(func(i int) types.Address { return payers[(i*7)%len(payers)][0].Address }),
+	}
+	for b, fs := range blocks {
+		for k, w := range []*world{seq, par} {
+			txs := make([]*types.Tx, len(fs))
+			for i, f := range fs {
+				txs[i] = f(k)
+			}
+			w.block(txs...)
+		}
+		x, y := seq.results[len(seq.results)-1], par.results[len(par.results)-1]
+		if b >= 2 && !y.Stats.Speculative {
+			t.Fatalf("block %d ran %+v; want speculative", b, y.Stats)
+		}
+		if x.Hash != y.Hash {
+			t.Fatalf("block %d: speculative %x, sequential %x", b, y.Hash, x.Hash)
+		}
+		t.Logf("block %d: %d transactions, %d reran", b, len(fs), y.Stats.Reran)
+	}
+}

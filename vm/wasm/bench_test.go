@@ -11,7 +11,7 @@ func dirty(b *testing.B, c *Contract, h *memHost) {
 	h.begin()
 	st := &callState{call: &Call{Method: "increment", Args: []byte(`{"by":1}`), Caller: "alice",
 		TxID: []byte("tx"), Time: 1, Host: h}, p: &c.r.p, logLimit: 64}
-	if _, err := c.run(context.Background(), st, "increment", gas); err != nil {
+	if _, err := c.run(context.Background(), c.inst, st, "increment", gas); err != nil {
 		b.Fatal(err)
 	}
 	h.end(false)

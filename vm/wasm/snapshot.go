@@ -79,22 +79,21 @@ func (c *Contract) freshInstance(ctx context.Context) (*instance, error) {
 
 // reset returns the instance to the snapshot. A memory that grew cannot
 // shrink, so then the instance is replaced by a fresh one: a later call
-// must see the same memory.size as every other.
-func (c *Contract) reset(ctx context.Context) error {
-	in := c.inst
+// must see the same memory.size as every other. It returns the instance to
+// use next.
+func (c *Contract) reset(ctx context.Context, in *instance) (*instance, error) {
 	mem := in.mod.Memory()
 	switch {
 	case mem.Size() != uint32(len(c.snap.mem)):
 		fresh, err := c.freshInstance(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		in.mod.Close(ctx)
-		c.inst = fresh
-		return nil
+		return fresh, nil
 	case in.cow != nil:
 		if _, err := in.cow.restore(); err != nil {
-			return fmt.Errorf("contract reset: %w", err)
+			return nil, fmt.Errorf("contract reset: %w", err)
 		}
 	default:
 		b, _ := mem.Read(0, mem.Size())
@@ -103,5 +102,5 @@ func (c *Contract) reset(ctx context.Context) error {
 	for i, g := range in.state {
 		g.Set(c.snap.globals[i])
 	}
-	return nil
+	return in, nil
 }

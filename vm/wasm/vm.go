@@ -30,7 +30,7 @@ import (
 const InitExport = "_initialize"
 
 // Runtime compiles and runs contracts under one set of Params. It is safe
-// for concurrent use; each Contract serialises its own calls.
+// for concurrent use, and so is each Contract.
 type Runtime struct {
 	p  Params
 	rt wazero.Runtime
@@ -78,7 +78,8 @@ func (r *Runtime) Params() Params { return r.p }
 func (r *Runtime) Close(ctx context.Context) error { return r.rt.Close(ctx) }
 
 // Contract is an installed contract: instrumented, compiled and
-// initialised. Calls are serialised.
+// initialised. Concurrent calls run on instances of their own, each reset
+// to the snapshot after every call; idle ones are kept for the next.
 type Contract struct {
 	r        *Runtime
 	compiled wazero.CompiledModule
@@ -87,10 +88,12 @@ type Contract struct {
 	// Code is the instrumented module, what a node stores and compiles.
 	Code []byte
 
-	mu   sync.Mutex
-	inst *instance
-	snap snapshot
-	img  *image // the snapshot as a copy-on-write image; nil where unsupported
+	mu       sync.Mutex
+	inst     *instance // the first instance; nil once closed
+	instBusy bool
+	idle     []*instance // more instances, made while inst was busy
+	snap     snapshot
+	img      *image // the snapshot as a copy-on-write image; nil where unsupported
 }
 
 // instance is a live module with its exported globals looked up once.
@@ -200,6 +203,10 @@ func (c *Contract) Close(ctx context.Context) error {
 		c.inst.mod.Close(ctx)
 		c.inst = nil
 	}
+	for _, in := range c.idle {
+		in.mod.Close(ctx)
+	}
+	c.idle = nil
 	return c.compiled.Close(ctx)
 }
 
@@ -228,7 +235,7 @@ func (c *Contract) initialise(ctx context.Context) error {
 	}
 	c.inst = in
 	st := &callState{call: &Call{}, p: &c.r.p, init: true, logLimit: c.r.p.LogLimit}
-	if _, err := c.run(ctx, st, InitExport, c.r.p.InitGas); err != nil {
+	if _, err := c.run(ctx, in, st, InitExport, c.r.p.InitGas); err != nil {
 		in.mod.Close(ctx)
 		return fmt.Errorf("%w: %s failed: %w", ErrInstall, InitExport, err)
 	}
@@ -249,8 +256,7 @@ func (c *Contract) initialise(ctx context.Context) error {
 
 // run calls an export on the current instance with fresh gas and depth and
 // classifies what happened. It returns the gas used.
-func (c *Contract) run(ctx context.Context, st *callState, fn string, limit uint64) (uint64, error) {
-	in := c.inst
+func (c *Contract) run(ctx context.Context, in *instance, st *callState, fn string, limit uint64) (uint64, error) {
 	st.gas = in.gas
 	in.gas.Set(limit)
 	in.depth.Set(0)
@@ -299,23 +305,71 @@ func (c *Contract) Call(ctx context.Context, call Call) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("%w: %q (it has %s)", ErrNoMethod, call.Method, strings.Join(c.methods, ", "))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.inst == nil {
-		return Result{}, errors.New("contract is closed")
+	in, err := c.acquire(ctx)
+	if err != nil {
+		return Result{}, err
 	}
 	st := &callState{call: &call, p: &c.r.p, logLimit: c.r.p.LogLimit}
-	used, err := c.run(ctx, st, call.Method, call.GasLimit)
+	used, err := c.run(ctx, in, st, call.Method, call.GasLimit)
 	res := Result{GasUsed: used, Log: st.log}
 	if err == nil {
 		res.Return = st.ret
 	}
-	if rerr := c.reset(ctx); rerr != nil {
+	next, rerr := c.reset(ctx, in)
+	if rerr != nil {
 		// An instance that could not be reset must never run again: the
 		// next call would see this one's leftovers.
-		c.inst.mod.Close(ctx)
-		c.inst = nil
+		in.mod.Close(ctx)
+		c.release(in, nil)
 		return res, fmt.Errorf("contract reset failed, the contract must be reloaded: %w", rerr)
 	}
+	c.release(in, next)
 	return res, err
+}
+
+// maxIdle bounds the idle instances a contract keeps besides its first.
+const maxIdle = 16
+
+// acquire returns an instance in the snapshot's state for one call: the
+// first instance if it is free, else an idle one, else a fresh one.
+func (c *Contract) acquire(ctx context.Context) (*instance, error) {
+	c.mu.Lock()
+	switch {
+	case c.inst == nil:
+		c.mu.Unlock()
+		return nil, errors.New("contract is closed")
+	case !c.instBusy:
+		c.instBusy = true
+		in := c.inst
+		c.mu.Unlock()
+		return in, nil
+	case len(c.idle) > 0:
+		in := c.idle[len(c.idle)-1]
+		c.idle = c.idle[:len(c.idle)-1]
+		c.mu.Unlock()
+		return in, nil
+	}
+	c.mu.Unlock()
+	return c.freshInstance(ctx)
+}
+
+// release takes back in after a call; next replaces it (nil: it is gone).
+func (c *Contract) release(in, next *instance) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if in == c.inst {
+		c.inst, c.instBusy = next, false
+		if next == nil && len(c.idle) > 0 {
+			c.inst, c.idle = c.idle[len(c.idle)-1], c.idle[:len(c.idle)-1]
+		}
+		return
+	}
+	if next == nil {
+		return
+	}
+	if c.inst == nil || len(c.idle) >= maxIdle {
+		next.mod.Close(context.Background())
+		return
+	}
+	c.idle = append(c.idle, next)
 }
