@@ -25,13 +25,13 @@ func TestEscrowInvariants(t *testing.T) {
 		posters := []string{poster, stranger}
 		everyone := slices.Concat(posters, judges, students)
 		closed := map[string]string{} // id → payouts when it closed
-		steps := rapid.IntRange(1, 80).Draw(rt, "steps")
+		steps := rapid.IntRange(40, 120).Draw(rt, "steps")
 		for i := 0; i < steps; i++ {
 			id := rapid.SampledFrom(ids).Draw(rt, "id")
 			var fn contract.Method
 			var args any
 			var who string
-			op := rapid.IntRange(0, 9).Draw(rt, "op")
+			op := rapid.IntRange(0, 12).Draw(rt, "op")
 			if op > 6 {
 				var skip bool
 				who, fn, args, skip = progress(rt, e, id)
@@ -96,7 +96,8 @@ func TestEscrowInvariants(t *testing.T) {
 			}
 		}
 	})
-	if reached[Awarded] == 0 || reached[Refunded] == 0 {
+	// -short runs a fifth of the cases, too few to be sure of reaching them.
+	if (reached[Awarded] == 0 || reached[Refunded] == 0) && !testing.Short() {
 		t.Fatalf("bounties reached %v; the generator must reach awards and refunds", reached)
 	}
 	t.Logf("bounties at the end of the runs: %v", reached)

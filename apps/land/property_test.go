@@ -33,14 +33,14 @@ func TestStateMachineInvariants(t *testing.T) {
 		// approvals[parcel][action/proposal] is the set of organisations
 		// that approved it, as the test counts them.
 		approvals := map[string]map[string][]string{}
-		steps := rapid.IntRange(1, 100).Draw(rt, "steps")
+		steps := rapid.IntRange(40, 150).Draw(rt, "steps")
 		for i := 0; i < steps; i++ {
 			id := rapid.SampledFrom([]string{"P-0", "P-1"}).Draw(rt, "parcel")
 			who := rapid.SampledFrom(parties).Draw(rt, "who")
 			var fn contract.Method
 			var args any
 			var action, proposal string
-			op := rapid.IntRange(0, 9).Draw(rt, "op")
+			op := rapid.IntRange(0, 12).Draw(rt, "op")
 			if op > 6 {
 				// The next sensible step for the parcel, so runs reach every state.
 				admins := []party{planner, office2, office3, office4}
@@ -189,8 +189,9 @@ func TestStateMachineInvariants(t *testing.T) {
 			}
 		}
 	})
+	// -short runs a fifth of the cases, too few to be sure of reaching them.
 	for _, s := range []string{Allocated, Built, Producing, Compliant, InBreach, Reclaimed} {
-		if reached[s] == 0 {
+		if reached[s] == 0 && !testing.Short() {
 			t.Fatalf("runs reached %v; the generator must reach every state", reached)
 		}
 	}
