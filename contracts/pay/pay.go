@@ -11,26 +11,24 @@
 //	"m/" + merchant id                       Merchant (never changes)
 //	"r/" + request id (32)                   Request
 //	"p/" + payment id (32)                   Payment
-//	"s/" + merchant + "/" + day(4) + "pc"    payments that day: count (u64)
-//	                                  "ps"   sum of their amounts
-//	                                  "rc"   refunds that day: count
-//	                                  "rs"   sum of their amounts
 //	"e/" + merchant + "/" + day(4) + height(8) + index(4)
 //	                                         Entry: the day's payments and
 //	                                         refunds in block order
 //
 // Request, payment and refund ids are their transactions' ids; days are
-// UTC days of the block time (paycall.Day), big-endian.
+// UTC days of the block time (paycall.Day), big-endian. A day's totals
+// are summed from its entries when a statement is read (DayTotals): day
+// counters in state would cost every payment two more writes.
 //
 // Parallel execution. Pay is an execution.Predictor. A payment reads the
 // merchant (declared read: nobody writes it after registration, so
 // payments to one merchant do not order each other), debits the payer's
-// balance, credits the owner's balance and adds to the day's counters
-// (credits, which commute), and writes its own payment record and
-// statement entry (keys no other transaction touches). A merchant paid by
-// most of a block therefore does not serialise it. The day's statement is
-// its counters, written as blocks commit, and the Merkle root over the
-// ids of its entries, which are in state in block order (Root). A payment
+// balance, credits the owner's balance (a credit, which commutes), and
+// writes its own payment record and statement entry (keys no other
+// transaction touches). A merchant paid by most of a block therefore does
+// not serialise it. The day's statement is its entries, which are in state
+// in block order: their totals (DayTotals) and the Merkle root over their
+// ids (Root). A payment
 // must name the owner (PayArgs.to) to be predicted; a refund, whose payer
 // only the payment record knows, and a cancel, whose merchant only the
 // request knows, cannot be: each makes its block run in order, with the
@@ -82,6 +80,7 @@ var (
 	ErrWrongAmount      = errors.New("wrong_amount")
 	ErrWrongMerchant    = errors.New("wrong_merchant")
 	ErrBadArgs          = errors.New("malformed arguments")
+	ErrSumOverflow      = errors.New("sum_overflow")
 	ErrUnknownMethod    = execution.ErrUnknownMethod
 	errCorrupt          = execution.ErrCorrupt
 	errBadAmountMessage = "amount must be more than 0"
@@ -174,10 +173,7 @@ func (p *Pay) Predict(acc *execution.AccessList, sender types.Address, method st
 		token.DeclareMove(acc, sender, types.Address(a.To))
 		id := acc.TxID()
 		acc.Exclusive(paymentKey(id[:]))
-		day := paycall.Day(acc.Time())
-		acc.Credit(counterKey(a.Merchant, day, "pc"))
-		acc.Credit(counterKey(a.Merchant, day, "ps"))
-		acc.Exclusive(entryKey(a.Merchant, day, acc.Height(), uint32(acc.TxIndex())))
+		acc.Exclusive(entryKey(a.Merchant, paycall.Day(acc.Time()), acc.Height(), uint32(acc.TxIndex())))
 	case paycall.MethodRefund:
 		return false
 	}
@@ -336,9 +332,7 @@ func pay(ctx *execution.Context, args []byte) error {
 	}
 	ctx.Set(paymentKey(id[:]), marshal(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
 		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()}))
-	if err := record(ctx, m.Id, KindPayment, id, amount, nil); err != nil {
-		return err
-	}
+	record(ctx, m.Id, KindPayment, id, amount, nil)
 	// One string holds the hex of the ids and addresses, sliced per attribute.
 	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
 	n := copy(raw[:], id[:])
@@ -396,33 +390,17 @@ func refund(ctx *execution.Context, args []byte) error {
 	p.Refunded = total
 	ctx.Set(pk, marshal(&p))
 	id := ctx.TxID()
-	if err := record(ctx, m.Id, KindRefund, id, a.Amount, a.Payment); err != nil {
-		return err
-	}
+	record(ctx, m.Id, KindRefund, id, a.Amount, a.Payment)
 	ctx.Emit(paycall.MethodRefund, attrs("refund", hexOf(id[:]), "payment", hexOf(a.Payment), "merchant", m.Id,
 		"payer", hexOf(payer[:]), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
 }
 
-// record adds a payment or refund to its merchant's day: the counters and
-// the entry. The counters are credits; their sums cannot overflow, since
-// each is at most the sum of amounts moved, and a count at most the
-// number of transactions.
-func record(ctx *execution.Context, merchant string, kind uint32, id types.Hash, amount uint64, payment []byte) error {
-	day := paycall.Day(ctx.Time())
-	c, s := "pc", "ps"
-	if kind == KindRefund {
-		c, s = "rc", "rs"
-	}
-	if err := ctx.AddUint64(counterKey(merchant, day, c), 1); err != nil {
-		return err
-	}
-	if err := ctx.AddUint64(counterKey(merchant, day, s), amount); err != nil {
-		return err
-	}
-	ctx.Set(entryKey(merchant, day, ctx.Height(), uint32(ctx.TxIndex())),
+// record adds a payment or refund to its merchant's day: the statement
+// entry, keyed by the transaction's place in the chain.
+func record(ctx *execution.Context, merchant string, kind uint32, id types.Hash, amount uint64, payment []byte) {
+	ctx.Set(entryKey(merchant, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())),
 		marshal(&pb.Entry{Version: paycall.Version, Kind: kind, Id: id[:], Amount: amount, Payment: payment}))
-	return nil
 }
 
 func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
@@ -502,10 +480,6 @@ func dayPrefix(pfx, merchant string, day uint32) []byte {
 	k := make([]byte, 0, len(pfx)+len(merchant)+1+4+16)
 	k = append(append(append(k, pfx...), merchant...), '/')
 	return binary.BigEndian.AppendUint32(k, day)
-}
-
-func counterKey(merchant string, day uint32, which string) []byte {
-	return append(dayPrefix("s/", merchant, day), which...)
 }
 
 func entryKey(merchant string, day uint32, height uint64, index uint32) []byte {
