@@ -319,7 +319,9 @@ func pay(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: merchant %q is paid to %s, not %x", ErrWrongMerchant, m.Id, owner, a.To)
 	}
 	payer := ctx.Sender()
-	if err := token.Move(ctx, payer, owner, amount); err != nil {
+	// The pay event below names the payer, the owner and the amount, so
+	// the token's transfer event would only repeat it.
+	if err := token.MoveQuiet(ctx, payer, owner, amount); err != nil {
 		return err
 	}
 	if ctx.Checking() {

@@ -420,3 +420,24 @@ func TestDayTotalsRejectsBadEntries(t *testing.T) {
 		t.Errorf("totals %v %v %v, want 1/5 and 1/2", ps, rs, err)
 	}
 }
+
+// TestPaymentEmitsOneEvent: a payment's receipt carries only pay.pay,
+// which names both accounts and the amount (the token's transfer event
+// would repeat it); a refund keeps the token's event beside its own.
+func TestPaymentEmitsOneEvent(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	tx, rc := h.call(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 70, h.addr(1)))
+	if len(rc.Events) != 1 || rc.Events[0].Contract != paycall.Name || rc.Events[0].Name != paycall.MethodPay {
+		t.Fatalf("payment events %v, want pay.pay alone", rc.Events)
+	}
+	a := attrMap(rc.Events[0].Attributes)
+	if a["payment"] != tx.ID.String() || a["payer"] != h.addr(2).String() ||
+		a["to"] != h.addr(1).String() || a["amount"] != "70" || a["merchant"] != "shop" {
+		t.Fatalf("pay event attributes %v", a)
+	}
+	_, rc = h.call(1, paycall.MethodRefund, paycall.Refund(tx.ID, 5))
+	if len(rc.Events) != 2 || rc.Events[0].Name != token.MethodTransfer || rc.Events[1].Name != paycall.MethodRefund {
+		t.Fatalf("refund events %v, want token.transfer and pay.refund", rc.Events)
+	}
+}
