@@ -332,9 +332,11 @@ func pay(ctx *execution.Context, args []byte) error {
 		r.Status, r.Payment = statusPaid, id[:]
 		ctx.Set(requestKey(a.Request), marshal(r))
 	}
-	ctx.Set(paymentKey(id[:]), marshal(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
-		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()}))
-	record(ctx, m.Id, KindPayment, id, amount, nil)
+	pv, ev := encodeRecords(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
+		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()},
+		&pb.Entry{Version: paycall.Version, Kind: KindPayment, Id: id[:], Amount: amount})
+	ctx.Set(paymentKey(id[:]), pv)
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), ev)
 	// One string holds the hex of the ids and addresses, sliced per attribute.
 	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
 	n := copy(raw[:], id[:])
@@ -390,19 +392,13 @@ func refund(ctx *execution.Context, args []byte) error {
 		return err
 	}
 	p.Refunded = total
-	ctx.Set(pk, marshal(&p))
+	ctx.Set(pk, appendPayment(make([]byte, 0, paymentSize(&p)), &p))
 	id := ctx.TxID()
-	record(ctx, m.Id, KindRefund, id, a.Amount, a.Payment)
+	e := &pb.Entry{Version: paycall.Version, Kind: KindRefund, Id: id[:], Amount: a.Amount, Payment: a.Payment}
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), appendEntry(make([]byte, 0, entrySize(e)), e))
 	ctx.Emit(paycall.MethodRefund, attrs("refund", hexOf(id[:]), "payment", hexOf(a.Payment), "merchant", m.Id,
 		"payer", hexOf(payer[:]), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
-}
-
-// record adds a payment or refund to its merchant's day: the statement
-// entry, keyed by the transaction's place in the chain.
-func record(ctx *execution.Context, merchant string, kind uint32, id types.Hash, amount uint64, payment []byte) {
-	ctx.Set(entryKey(merchant, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())),
-		marshal(&pb.Entry{Version: paycall.Version, Kind: kind, Id: id[:], Amount: amount, Payment: payment}))
 }
 
 func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
