@@ -39,17 +39,15 @@
 package pay
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accord-chain/accord/contracts/pay/paycall"
@@ -401,52 +399,85 @@ func refund(ctx *execution.Context, args []byte) error {
 	return nil
 }
 
-func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
+// merchantRecord is what a call needs of a merchant: its id and owner.
+type merchantRecord struct {
+	Id    string
+	Owner types.Address
+}
+
+func merchant(ctx *execution.Context, id string) (merchantRecord, error) {
 	if err := paycall.CheckID(id); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadArgs, err)
+		return merchantRecord{}, fmt.Errorf("%w: %w", ErrBadArgs, err)
 	}
 	v, err := ctx.Get(merchantKey(id))
 	if err != nil {
-		return nil, err
+		return merchantRecord{}, err
 	}
 	if v == nil {
-		return nil, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
+		return merchantRecord{}, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
 	}
 	return decodeMerchant(id, v)
 }
 
-// decoded caches decoded merchants by id. The record read from state is
-// always compared with the cached one, so the cache only saves decoding;
-// it holds at most maxDecoded merchants.
-var decoded struct {
-	sync.Map // id -> *cachedMerchant
-	n        atomic.Int64
-}
-
-const maxDecoded = 100_000
-
-type cachedMerchant struct {
-	raw []byte
-	m   *pb.Merchant
-}
-
-// decodeMerchant decodes merchant id's record v. The result is shared:
-// callers must not change it.
-func decodeMerchant(id string, v []byte) (*pb.Merchant, error) {
-	if c, ok := decoded.Load(id); ok && bytes.Equal(c.(*cachedMerchant).raw, v) {
-		return c.(*cachedMerchant).m, nil
+// decodeMerchant reads merchant id's record v as decodeState would decode
+// a pb.Merchant (the same records accepted, TestDecodeMerchantMatchesProtobuf),
+// keeping only the id and the owner: every payment reads its merchant
+// twice, at admission and in its block, and protobuf's reflection (or a
+// cache of decoded records) cost more than this walk over five fields.
+func decodeMerchant(id string, v []byte) (merchantRecord, error) {
+	var (
+		version    uint64
+		rid, owner []byte
+	)
+	bad := func(why string) (merchantRecord, error) {
+		return merchantRecord{}, fmt.Errorf("%w: merchant %q: %s", errCorrupt, id, why)
 	}
-	m := new(pb.Merchant)
-	if err := decodeState(v, m); err != nil {
-		return nil, err
-	}
-	if len(m.Owner) != len(types.Address{}) {
-		return nil, fmt.Errorf("%w: merchant %q has a %d-byte owner", errCorrupt, id, len(m.Owner))
-	}
-	if decoded.n.Load() < maxDecoded {
-		if _, loaded := decoded.Swap(id, &cachedMerchant{raw: bytes.Clone(v), m: m}); !loaded {
-			decoded.n.Add(1)
+	for b := v; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return bad("not a valid Merchant message")
 		}
+		b = b[n:]
+		switch {
+		case (num == 1 || num == 5) && typ == protowire.VarintType:
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return bad("not a valid Merchant message")
+			}
+			if num == 1 {
+				version = uint64(uint32(x))
+			}
+			b = b[n:]
+		case num >= 2 && num <= 4 && typ == protowire.BytesType:
+			x, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return bad("not a valid Merchant message")
+			}
+			switch num {
+			case 2, 3: // strings: protobuf checks each occurrence's UTF-8
+				if !utf8.Valid(x) {
+					return bad("not a valid Merchant message")
+				}
+				if num == 2 {
+					rid = x
+				}
+			case 4:
+				owner = x
+			}
+			b = b[n:]
+		default:
+			return bad("Merchant has unknown fields")
+		}
+	}
+	if version != paycall.Version {
+		return bad(fmt.Sprintf("Merchant version %d, this node knows %d", version, paycall.Version))
+	}
+	if len(owner) != len(types.Address{}) {
+		return bad(fmt.Sprintf("a %d-byte owner", len(owner)))
+	}
+	m := merchantRecord{Id: id, Owner: types.Address(owner)}
+	if string(rid) != id {
+		m.Id = string(rid)
 	}
 	return m, nil
 }
