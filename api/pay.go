@@ -94,10 +94,6 @@ func (s *Server) GetStatement(_ context.Context, req *connect.Request[pb.GetStat
 	} else if mc == nil {
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("%w: no merchant %q", pay.ErrUnknownMerchant, m.Merchant))
 	}
-	ps, rs, err := pay.DayTotals(st, m.Merchant, day)
-	if err != nil {
-		return nil, internal(err)
-	}
 	var entries []pay.EntryAt
 	lower, upper := pay.EntryBounds(m.Merchant, day)
 	err = v.Scan(lower, upper, func(k, val []byte) error {
@@ -108,6 +104,10 @@ func (s *Server) GetStatement(_ context.Context, req *connect.Request[pb.GetStat
 		entries = append(entries, e)
 		return nil
 	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	ps, rs, err := pay.DayTotals(entries)
 	if err != nil {
 		return nil, internal(err)
 	}

@@ -5,13 +5,15 @@ import (
 	"sync"
 )
 
-// stateCache holds recently read or written state values in memory, in
-// front of pebble, whose memtable lookups dominate a busy node's reads. It
-// also remembers absent keys. It is transparent: every entry equals the
-// committed value at the store's current tip, because entries are set from
-// a block's writes in the same critical section that publishes the block
-// (Store.mu held exclusively), and filled on a miss only while Store.mu is
-// held shared, so no publish can slip between the pebble read and the fill.
+// stateCache holds recently read state values in memory, in front of
+// pebble, whose memtable lookups dominate a busy node's reads. It also
+// remembers absent keys. It is transparent: every entry equals the
+// committed value at the store's current tip, because a block's writes
+// update the entries of the keys it writes in the same critical section
+// that publishes the block (Store.mu held exclusively), and entries are
+// filled on a miss only while Store.mu is held shared, so no publish can
+// slip between the pebble read and the fill. A write of a long entry that
+// is not cached does not add it (see update).
 // Eviction is arbitrary; nothing depends on which entries stay.
 //
 // A cache of millions of entries is far larger than the CPU's caches, so a
@@ -116,40 +118,77 @@ func (c *stateCache) get(key []byte) (v []byte, absent, ok bool) {
 	return out, false, true
 }
 
-// set records a value (copied) or an absent key.
+// set records a value (copied) or an absent key, as a read found it.
 func (c *stateCache) set(key, v []byte, absent bool) {
-	k, short := toInline(key)
-	small := short && (absent || len(v) <= inlineValMax)
-	var iv inlineVal
-	var e cacheEntry
-	switch {
-	case small && !absent:
-		iv.n = uint8(len(v) + 1)
-		copy(iv.b[:], v)
-	case !small:
-		e.absent = absent
-		if !absent {
-			e.v = make([]byte, len(v))
-			copy(e.v, v)
-		}
-	}
 	sh := c.shard(key)
 	sh.mu.Lock()
 	if len(sh.small)+len(sh.big) >= c.perShard {
 		sh.evict(c.perShard / 8)
 	}
+	sh.put(key, v, absent)
+	sh.mu.Unlock()
+}
+
+// update records a block's write of key. A key and value short enough to
+// be kept inline (a nonce, a balance) are cached as set caches them: the
+// account's next transaction reads them. A longer entry is only updated
+// if key is cached, never added: such records are mostly written once and
+// rarely read (a payment's record and statement entry), and caching them
+// cost every block a copy of each and the collector their scanning. They
+// enter the cache when read.
+func (c *stateCache) update(key, v []byte, absent bool) {
+	if _, short := toInline(key); short && (absent || len(v) <= inlineValMax) {
+		c.set(key, v, absent)
+		return
+	}
+	sh := c.shard(key)
+	sh.mu.Lock()
+	if sh.has(key) {
+		sh.put(key, v, absent)
+	}
+	sh.mu.Unlock()
+}
+
+// has reports whether key is cached. sh.mu is held.
+func (sh *cacheShard) has(key []byte) bool {
+	if k, short := toInline(key); short {
+		if _, ok := sh.small[k]; ok {
+			return true
+		}
+	}
+	if len(sh.big) == 0 {
+		return false
+	}
+	_, ok := sh.big[string(key)]
+	return ok
+}
+
+// put stores a value (copied) or an absent key in the map it fits,
+// removing it from the other. sh.mu is held.
+func (sh *cacheShard) put(key, v []byte, absent bool) {
+	k, short := toInline(key)
+	small := short && (absent || len(v) <= inlineValMax)
 	if small {
+		var iv inlineVal
+		if !absent {
+			iv.n = uint8(len(v) + 1)
+			copy(iv.b[:], v)
+		}
 		sh.small[k] = iv
 		if len(sh.big) > 0 {
 			delete(sh.big, string(key))
 		}
-	} else {
-		sh.big[string(key)] = e
-		if short {
-			delete(sh.small, k)
-		}
+		return
 	}
-	sh.mu.Unlock()
+	e := cacheEntry{absent: absent}
+	if !absent {
+		e.v = make([]byte, len(v))
+		copy(e.v, v)
+	}
+	sh.big[string(key)] = e
+	if short {
+		delete(sh.small, k)
+	}
 }
 
 // evict drops about drop entries; map order makes the choice arbitrary.

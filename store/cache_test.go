@@ -93,3 +93,58 @@ func TestStateCacheMatchesPebble(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestWritesUpdateOnlyCachedKeys: a block's write of a long entry nobody
+// has read leaves the cache alone (a payment's record is written once and
+// rarely read), while a short one (a balance) is cached at once; once a
+// read has cached a key, writes keep its entry current, across both of a
+// shard's maps and deletes.
+func TestWritesUpdateOnlyCachedKeys(t *testing.T) {
+	s, err := Open(Options{Dir: "db", FS: vfs.NewMem(), CacheBytes: 8 << 20, StateCacheEntries: 1 << 12, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	short, long := []byte("k/short"), append([]byte("k/long/"), bytes.Repeat([]byte{'x'}, 40)...)
+	bigValue := bytes.Repeat([]byte{'v'}, 40)
+	commit := func(h uint64, ws ...Write) {
+		t.Helper()
+		hash := testHash("b", h)
+		if err := s.CommitBlock(&BlockCommit{Height: h, Hash: hash, Block: []byte{1}, Writes: ws, Tip: Tip{Height: h, BlockHash: hash}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := func(key []byte) ([]byte, bool, bool) {
+		v, absent, ok := s.cache.get(key)
+		return v, absent, ok
+	}
+	if err := s.CommitBlock(&BlockCommit{Height: 0, Hash: testHash("g"), Tip: Tip{BlockHash: testHash("g")}}); err != nil {
+		t.Fatal(err)
+	}
+	commit(1, Write{Key: short, Value: []byte("1")}, Write{Key: long, Value: bigValue})
+	if _, _, ok := cached(long); ok {
+		t.Fatal("a long entry is cached after a write no read asked for")
+	}
+	if v, _, ok := cached(short); !ok || string(v) != "1" {
+		t.Fatalf("cache of short = %q, %v; want 1 as written", v, ok)
+	}
+	if v, err := s.Get(short); err != nil || string(v) != "1" {
+		t.Fatalf("Get(short) = %q, %v; want 1", v, err)
+	}
+	if v, err := s.Get(long); err != nil || !bytes.Equal(v, bigValue) {
+		t.Fatalf("Get(long) = %q, %v", v, err)
+	}
+	// Cached now; the next writes must show in the cache: short's value
+	// grows out of the inline map, long's is deleted.
+	commit(2, Write{Key: short, Value: bigValue}, Write{Key: long, Delete: true})
+	if v, _, ok := cached(short); !ok || !bytes.Equal(v, bigValue) {
+		t.Fatalf("cache of short = %q, %v; want the written value", v, ok)
+	}
+	if _, absent, ok := cached(long); !ok || !absent {
+		t.Fatalf("cache of long: absent %v, cached %v; want a cached absence", absent, ok)
+	}
+	commit(3, Write{Key: short, Value: []byte("3")})
+	if v, _, ok := cached(short); !ok || string(v) != "3" {
+		t.Fatalf("cache of short = %q, %v; want 3", v, ok)
+	}
+}

@@ -486,7 +486,7 @@ func (s *Store) publish(tip Tip, writes ...Write) {
 	s.mu.Lock()
 	if s.cache != nil {
 		for _, w := range writes {
-			s.cache.set(w.Key, w.Value, w.Delete)
+			s.cache.update(w.Key, w.Value, w.Delete)
 		}
 	}
 	old := s.cur

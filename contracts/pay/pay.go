@@ -11,26 +11,24 @@
 //	"m/" + merchant id                       Merchant (never changes)
 //	"r/" + request id (32)                   Request
 //	"p/" + payment id (32)                   Payment
-//	"s/" + merchant + "/" + day(4) + "pc"    payments that day: count (u64)
-//	                                  "ps"   sum of their amounts
-//	                                  "rc"   refunds that day: count
-//	                                  "rs"   sum of their amounts
 //	"e/" + merchant + "/" + day(4) + height(8) + index(4)
 //	                                         Entry: the day's payments and
 //	                                         refunds in block order
 //
 // Request, payment and refund ids are their transactions' ids; days are
-// UTC days of the block time (paycall.Day), big-endian.
+// UTC days of the block time (paycall.Day), big-endian. A day's totals
+// are summed from its entries when a statement is read (DayTotals): day
+// counters in state would cost every payment two more writes.
 //
 // Parallel execution. Pay is an execution.Predictor. A payment reads the
 // merchant (declared read: nobody writes it after registration, so
 // payments to one merchant do not order each other), debits the payer's
-// balance, credits the owner's balance and adds to the day's counters
-// (credits, which commute), and writes its own payment record and
-// statement entry (keys no other transaction touches). A merchant paid by
-// most of a block therefore does not serialise it. The day's statement is
-// its counters, written as blocks commit, and the Merkle root over the
-// ids of its entries, which are in state in block order (Root). A payment
+// balance, credits the owner's balance (a credit, which commutes), and
+// writes its own payment record and statement entry (keys no other
+// transaction touches). A merchant paid by most of a block therefore does
+// not serialise it. The day's statement is its entries, which are in state
+// in block order: their totals (DayTotals) and the Merkle root over their
+// ids (Root). A payment
 // must name the owner (PayArgs.to) to be predicted; a refund, whose payer
 // only the payment record knows, and a cancel, whose merchant only the
 // request knows, cannot be: each makes its block run in order, with the
@@ -41,17 +39,15 @@
 package pay
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/bits"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accord-chain/accord/contracts/pay/paycall"
@@ -82,6 +78,7 @@ var (
 	ErrWrongAmount      = errors.New("wrong_amount")
 	ErrWrongMerchant    = errors.New("wrong_merchant")
 	ErrBadArgs          = errors.New("malformed arguments")
+	ErrSumOverflow      = errors.New("sum_overflow")
 	ErrUnknownMethod    = execution.ErrUnknownMethod
 	errCorrupt          = execution.ErrCorrupt
 	errBadAmountMessage = "amount must be more than 0"
@@ -174,10 +171,7 @@ func (p *Pay) Predict(acc *execution.AccessList, sender types.Address, method st
 		token.DeclareMove(acc, sender, types.Address(a.To))
 		id := acc.TxID()
 		acc.Exclusive(paymentKey(id[:]))
-		day := paycall.Day(acc.Time())
-		acc.Credit(counterKey(a.Merchant, day, "pc"))
-		acc.Credit(counterKey(a.Merchant, day, "ps"))
-		acc.Exclusive(entryKey(a.Merchant, day, acc.Height(), uint32(acc.TxIndex())))
+		acc.Exclusive(entryKey(a.Merchant, paycall.Day(acc.Time()), acc.Height(), uint32(acc.TxIndex())))
 	case paycall.MethodRefund:
 		return false
 	}
@@ -323,7 +317,9 @@ func pay(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: merchant %q is paid to %s, not %x", ErrWrongMerchant, m.Id, owner, a.To)
 	}
 	payer := ctx.Sender()
-	if err := token.Move(ctx, payer, owner, amount); err != nil {
+	// The pay event below names the payer, the owner and the amount, so
+	// the token's transfer event would only repeat it.
+	if err := token.MoveQuiet(ctx, payer, owner, amount); err != nil {
 		return err
 	}
 	if ctx.Checking() {
@@ -334,11 +330,11 @@ func pay(ctx *execution.Context, args []byte) error {
 		r.Status, r.Payment = statusPaid, id[:]
 		ctx.Set(requestKey(a.Request), marshal(r))
 	}
-	ctx.Set(paymentKey(id[:]), marshal(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
-		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()}))
-	if err := record(ctx, m.Id, KindPayment, id, amount, nil); err != nil {
-		return err
-	}
+	pv, ev := encodeRecords(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
+		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()},
+		&pb.Entry{Version: paycall.Version, Kind: KindPayment, Id: id[:], Amount: amount})
+	ctx.Set(paymentKey(id[:]), pv)
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), ev)
 	// One string holds the hex of the ids and addresses, sliced per attribute.
 	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
 	n := copy(raw[:], id[:])
@@ -394,83 +390,94 @@ func refund(ctx *execution.Context, args []byte) error {
 		return err
 	}
 	p.Refunded = total
-	ctx.Set(pk, marshal(&p))
+	ctx.Set(pk, appendPayment(make([]byte, 0, paymentSize(&p)), &p))
 	id := ctx.TxID()
-	if err := record(ctx, m.Id, KindRefund, id, a.Amount, a.Payment); err != nil {
-		return err
-	}
+	e := &pb.Entry{Version: paycall.Version, Kind: KindRefund, Id: id[:], Amount: a.Amount, Payment: a.Payment}
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), appendEntry(make([]byte, 0, entrySize(e)), e))
 	ctx.Emit(paycall.MethodRefund, attrs("refund", hexOf(id[:]), "payment", hexOf(a.Payment), "merchant", m.Id,
 		"payer", hexOf(payer[:]), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
 }
 
-// record adds a payment or refund to its merchant's day: the counters and
-// the entry. The counters are credits; their sums cannot overflow, since
-// each is at most the sum of amounts moved, and a count at most the
-// number of transactions.
-func record(ctx *execution.Context, merchant string, kind uint32, id types.Hash, amount uint64, payment []byte) error {
-	day := paycall.Day(ctx.Time())
-	c, s := "pc", "ps"
-	if kind == KindRefund {
-		c, s = "rc", "rs"
-	}
-	if err := ctx.AddUint64(counterKey(merchant, day, c), 1); err != nil {
-		return err
-	}
-	if err := ctx.AddUint64(counterKey(merchant, day, s), amount); err != nil {
-		return err
-	}
-	ctx.Set(entryKey(merchant, day, ctx.Height(), uint32(ctx.TxIndex())),
-		marshal(&pb.Entry{Version: paycall.Version, Kind: kind, Id: id[:], Amount: amount, Payment: payment}))
-	return nil
+// merchantRecord is what a call needs of a merchant: its id and owner.
+type merchantRecord struct {
+	Id    string
+	Owner types.Address
 }
 
-func merchant(ctx *execution.Context, id string) (*pb.Merchant, error) {
+func merchant(ctx *execution.Context, id string) (merchantRecord, error) {
 	if err := paycall.CheckID(id); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadArgs, err)
+		return merchantRecord{}, fmt.Errorf("%w: %w", ErrBadArgs, err)
 	}
 	v, err := ctx.Get(merchantKey(id))
 	if err != nil {
-		return nil, err
+		return merchantRecord{}, err
 	}
 	if v == nil {
-		return nil, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
+		return merchantRecord{}, fmt.Errorf("%w: no merchant %q", ErrUnknownMerchant, id)
 	}
 	return decodeMerchant(id, v)
 }
 
-// decoded caches decoded merchants by id. The record read from state is
-// always compared with the cached one, so the cache only saves decoding;
-// it holds at most maxDecoded merchants.
-var decoded struct {
-	sync.Map // id -> *cachedMerchant
-	n        atomic.Int64
-}
-
-const maxDecoded = 100_000
-
-type cachedMerchant struct {
-	raw []byte
-	m   *pb.Merchant
-}
-
-// decodeMerchant decodes merchant id's record v. The result is shared:
-// callers must not change it.
-func decodeMerchant(id string, v []byte) (*pb.Merchant, error) {
-	if c, ok := decoded.Load(id); ok && bytes.Equal(c.(*cachedMerchant).raw, v) {
-		return c.(*cachedMerchant).m, nil
+// decodeMerchant reads merchant id's record v as decodeState would decode
+// a pb.Merchant (the same records accepted, TestDecodeMerchantMatchesProtobuf),
+// keeping only the id and the owner: every payment reads its merchant
+// twice, at admission and in its block, and protobuf's reflection (or a
+// cache of decoded records) cost more than this walk over five fields.
+func decodeMerchant(id string, v []byte) (merchantRecord, error) {
+	var (
+		version    uint64
+		rid, owner []byte
+	)
+	bad := func(why string) (merchantRecord, error) {
+		return merchantRecord{}, fmt.Errorf("%w: merchant %q: %s", errCorrupt, id, why)
 	}
-	m := new(pb.Merchant)
-	if err := decodeState(v, m); err != nil {
-		return nil, err
-	}
-	if len(m.Owner) != len(types.Address{}) {
-		return nil, fmt.Errorf("%w: merchant %q has a %d-byte owner", errCorrupt, id, len(m.Owner))
-	}
-	if decoded.n.Load() < maxDecoded {
-		if _, loaded := decoded.Swap(id, &cachedMerchant{raw: bytes.Clone(v), m: m}); !loaded {
-			decoded.n.Add(1)
+	for b := v; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return bad("not a valid Merchant message")
 		}
+		b = b[n:]
+		switch {
+		case (num == 1 || num == 5) && typ == protowire.VarintType:
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return bad("not a valid Merchant message")
+			}
+			if num == 1 {
+				version = uint64(uint32(x))
+			}
+			b = b[n:]
+		case num >= 2 && num <= 4 && typ == protowire.BytesType:
+			x, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return bad("not a valid Merchant message")
+			}
+			switch num {
+			case 2, 3: // strings: protobuf checks each occurrence's UTF-8
+				if !utf8.Valid(x) {
+					return bad("not a valid Merchant message")
+				}
+				if num == 2 {
+					rid = x
+				}
+			case 4:
+				owner = x
+			}
+			b = b[n:]
+		default:
+			return bad("Merchant has unknown fields")
+		}
+	}
+	if version != paycall.Version {
+		return bad(fmt.Sprintf("Merchant version %d, this node knows %d", version, paycall.Version))
+	}
+	if len(owner) != len(types.Address{}) {
+		return bad(fmt.Sprintf("a %d-byte owner", len(owner)))
+	}
+	m := merchantRecord{Id: id, Owner: types.Address(owner)}
+	if string(rid) != id {
+		m.Id = string(rid)
 	}
 	return m, nil
 }
@@ -502,10 +509,6 @@ func dayPrefix(pfx, merchant string, day uint32) []byte {
 	k := make([]byte, 0, len(pfx)+len(merchant)+1+4+16)
 	k = append(append(append(k, pfx...), merchant...), '/')
 	return binary.BigEndian.AppendUint32(k, day)
-}
-
-func counterKey(merchant string, day uint32, which string) []byte {
-	return append(dayPrefix("s/", merchant, day), which...)
 }
 
 func entryKey(merchant string, day uint32, height uint64, index uint32) []byte {

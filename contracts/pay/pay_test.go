@@ -246,7 +246,7 @@ func TestStatement(t *testing.T) {
 	h.time += dayMs // the next day
 	p3 := h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 7, h.addr(1)))
 
-	ps, rs, err := pay.DayTotals(h.state, "shop", day)
+	ps, rs, err := pay.DayTotals(entries(t, h.state, "shop", day))
 	if err != nil || ps != (pay.Totals{Count: 2, Sum: 150}) || rs != (pay.Totals{Count: 1, Sum: 30}) {
 		t.Fatalf("day totals: %v %v %v; want payments 2/150, refunds 1/30", ps, rs, err)
 	}
@@ -266,7 +266,7 @@ func TestStatement(t *testing.T) {
 	if got, w := pay.Root(crypto.SHA256, es), types.MerkleRoot(crypto.SHA256, want); got != w {
 		t.Fatalf("root %s, want %s", got, w)
 	}
-	ps, rs, _ = pay.DayTotals(h.state, "shop", day+1)
+	ps, rs, _ = pay.DayTotals(entries(t, h.state, "shop", day+1))
 	if es := entries(t, h.state, "shop", day+1); ps != (pay.Totals{Count: 1, Sum: 7}) || rs != (pay.Totals{}) || len(es) != 1 || types.Hash(es[0].Id) != p3.ID {
 		t.Fatalf("next day: %v %v %d entries", ps, rs, len(es))
 	}
@@ -403,5 +403,41 @@ func TestRequestStatus(t *testing.T) {
 		if got := pay.RequestStatus(c.r, c.now); got != c.want {
 			t.Errorf("RequestStatus(%v, %d) = %s, want %s", c.r, c.now, got, c.want)
 		}
+	}
+}
+
+func TestDayTotalsRejectsBadEntries(t *testing.T) {
+	big := pay.EntryAt{Entry: &pb.Entry{Kind: pay.KindPayment, Amount: 1 << 63}}
+	if _, _, err := pay.DayTotals([]pay.EntryAt{big, big}); !errors.Is(err, pay.ErrSumOverflow) {
+		t.Errorf("two payments of 2^63: %v, want ErrSumOverflow", err)
+	}
+	odd := pay.EntryAt{Entry: &pb.Entry{Kind: 9, Amount: 1}}
+	if _, _, err := pay.DayTotals([]pay.EntryAt{odd}); !errors.Is(err, execution.ErrCorrupt) {
+		t.Errorf("an entry of kind 9: %v, want ErrCorrupt", err)
+	}
+	ps, rs, err := pay.DayTotals([]pay.EntryAt{{Entry: &pb.Entry{Kind: pay.KindPayment, Amount: 5}}, {Entry: &pb.Entry{Kind: pay.KindRefund, Amount: 2}}})
+	if err != nil || ps != (pay.Totals{Count: 1, Sum: 5}) || rs != (pay.Totals{Count: 1, Sum: 2}) {
+		t.Errorf("totals %v %v %v, want 1/5 and 1/2", ps, rs, err)
+	}
+}
+
+// TestPaymentEmitsOneEvent: a payment's receipt carries only pay.pay,
+// which names both accounts and the amount (the token's transfer event
+// would repeat it); a refund keeps the token's event beside its own.
+func TestPaymentEmitsOneEvent(t *testing.T) {
+	h := newHarness(t, 3)
+	h.addMerchant("shop", 1)
+	tx, rc := h.call(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 70, h.addr(1)))
+	if len(rc.Events) != 1 || rc.Events[0].Contract != paycall.Name || rc.Events[0].Name != paycall.MethodPay {
+		t.Fatalf("payment events %v, want pay.pay alone", rc.Events)
+	}
+	a := attrMap(rc.Events[0].Attributes)
+	if a["payment"] != tx.ID.String() || a["payer"] != h.addr(2).String() ||
+		a["to"] != h.addr(1).String() || a["amount"] != "70" || a["merchant"] != "shop" {
+		t.Fatalf("pay event attributes %v", a)
+	}
+	_, rc = h.call(1, paycall.MethodRefund, paycall.Refund(tx.ID, 5))
+	if len(rc.Events) != 2 || rc.Events[0].Name != token.MethodTransfer || rc.Events[1].Name != paycall.MethodRefund {
+		t.Fatalf("refund events %v, want token.transfer and pay.refund", rc.Events)
 	}
 }

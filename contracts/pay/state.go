@@ -3,6 +3,7 @@ package pay
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/contracts/pay/pb"
@@ -55,27 +56,28 @@ func GetPayment(state execution.StateReader, id types.Hash) (*pb.Payment, error)
 	return p, nil
 }
 
-// Totals are a day's counters of one kind.
+// Totals are a day's count and sum of one kind of entry.
 type Totals struct{ Count, Sum uint64 }
 
-// DayTotals reads a merchant's counters for a day.
-func DayTotals(state execution.StateReader, merchant string, day uint32) (payments, refunds Totals, err error) {
-	for _, c := range []struct {
-		which string
-		to    *uint64
-	}{{"pc", &payments.Count}, {"ps", &payments.Sum}, {"rc", &refunds.Count}, {"rs", &refunds.Sum}} {
-		k := execution.ContractKey(Name, counterKey(merchant, day, c.which))
-		v, err := state.Get(k)
-		if err != nil {
-			return payments, refunds, err
-		}
-		switch len(v) {
-		case 0:
-		case 8:
-			*c.to = binary.BigEndian.Uint64(v)
+// DayTotals adds up a day's entries (read from EntryBounds): the
+// statement's payments and refunds. The entries are the day's record on
+// chain, so the totals need no counters of their own, which each payment
+// would have to write.
+func DayTotals(entries []EntryAt) (payments, refunds Totals, err error) {
+	for _, e := range entries {
+		t := &payments
+		switch e.Kind {
+		case KindPayment:
+		case KindRefund:
+			t = &refunds
 		default:
-			return payments, refunds, fmt.Errorf("%w: counter %q is %d bytes", errCorrupt, k, len(v))
+			return payments, refunds, fmt.Errorf("%w: entry %d/%d has kind %d", errCorrupt, e.Height, e.Index, e.Kind)
 		}
+		var carry uint64
+		if t.Sum, carry = bits.Add64(t.Sum, e.Amount, 0); carry != 0 {
+			return payments, refunds, fmt.Errorf("%w: the day's amounts add up to more than 2^64", ErrSumOverflow)
+		}
+		t.Count++
 	}
 	return payments, refunds, nil
 }
