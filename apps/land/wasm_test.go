@@ -112,7 +112,7 @@ func registry(tb testing.TB, n int) (*apptest.Store, string) {
 	return s, id
 }
 
-// BenchmarkQueries measures get and history of one parcel, with 15 history
+// BenchmarkQueries measures get and history of one parcel, with 16 history
 // entries, in a registry of 100,000 parcels, on the wasm runtime (compiler
 // engine) with an in-memory host.
 func BenchmarkQueries(b *testing.B) {
