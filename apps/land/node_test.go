@@ -195,7 +195,40 @@ func startLandNode(tb testing.TB, n int) *landNode {
 		})...)
 	}
 	send(map[string][]sdk.Call{"org3-admin": audits})
+
+	// The chunks' last transactions committed ok; count the registry too,
+	// through list, so that no plan failed on the way.
+	if got := ln.count(tb, Planned); got != n-len(ln.long) {
+		tb.Fatalf("%d parcels planned, %d with a full life; list finds %d still planned", n, len(ln.long), got)
+	}
+	if got := ln.count(tb, Compliant); got != len(ln.long) {
+		tb.Fatalf("list finds %d compliant parcels; want the %d with a full life", got, len(ln.long))
+	}
 	return ln
+}
+
+// listPage is list's page size in count: list's default, which the
+// chain's default query gas covers (200 records run out of gas).
+const listPage = 100
+
+// count pages through list {"state": state} and returns how many parcels
+// it names.
+func (ln *landNode) count(tb testing.TB, state string) int {
+	tb.Helper()
+	n := 0
+	for after := ""; ; {
+		args, _ := json.Marshal(ListArgs{State: state, After: after, Limit: listPage})
+		r, err := ln.c.QueryContract(context.Background(), "land", "list", args)
+		var v ListView
+		if err != nil || json.Unmarshal(r.Result, &v) != nil {
+			tb.Fatalf("list %s after %q: %v", state, after, err)
+		}
+		n += len(v.Parcels)
+		if !v.More || len(v.Parcels) == 0 {
+			return n
+		}
+		after = v.Parcels[len(v.Parcels)-1].Parcel
+	}
 }
 
 // send signs calls with consecutive nonces and commits them; see
