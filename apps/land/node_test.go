@@ -127,9 +127,9 @@ func startLandNode(tb testing.TB, n int) *landNode {
 		senders[name] = &sender{key: k, cert: cert, nonce: a.NextNonce}
 	}
 	// send commits each sender's calls in order: chunks of 500 submitted
-	// in one SubmitTxs request each, the next chunk once the one before
-	// the last has committed, so a sender never runs past the pool's
-	// nonce window (1024). Every transaction must commit ok: a refused
+	// in one SubmitTxs request each, the next chunk (signed meanwhile)
+	// once the one before has committed, so a sender never runs past the
+	// pool's nonce window (1024). Every transaction must commit ok: a refused
 	// plan would leave the registry smaller than it claims to be.
 	send := func(calls map[string][]sdk.Call) {
 		tb.Helper()
