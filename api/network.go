@@ -53,6 +53,15 @@ type Network interface {
 	Members() (members []*pb.Member, maxID uint64)
 }
 
+// BFTNetwork is a Network run by BFT consensus: status shows its round
+// and validators.
+type BFTNetwork interface {
+	Network
+	// Round is this node's round; Validators each validator with the
+	// highest round this node received from it.
+	BFTStatus() (round uint64, validators []*pb.ValidatorStatus)
+}
+
 // RemoteError is a transaction refused by the leader a node forwarded it
 // to, with the leader's classification.
 type RemoteError struct {
