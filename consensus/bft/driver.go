@@ -118,6 +118,7 @@ type Driver struct {
 	lastQC   uint64
 	roundAt  time.Time
 	evidence []Evidence
+	replay   []*pb.Block // committed blocks the chain lacks, applied first by Run
 }
 
 type inbound struct {
@@ -129,8 +130,9 @@ type inbound struct {
 // and recovered by the protocol (timeouts resend, fetches ask again).
 const inboxSize = 4096
 
-// NewDriver opens the driver's storage, replays committed blocks the
-// chain lacks, and builds the core on what was persisted.
+// NewDriver opens the driver's storage and builds the core on what was
+// persisted. Committed blocks the chain lacks (it was still writing them
+// when the node stopped) are given to it first thing in Run.
 func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport, clk clock.Clock) (*Driver, error) {
 	if cfg.TickInterval == 0 {
 		cfg.TickInterval = 100 * time.Millisecond
@@ -226,11 +228,7 @@ func (d *Driver) open() error {
 		}
 	}
 	slices.Reverse(replay)
-	for _, b := range replay {
-		if err := d.apply(context.Background(), b); err != nil {
-			return err
-		}
-	}
+	d.replay = replay
 	if d.core, err = New(d.cfg.Core, root, state, blocks); err != nil {
 		return err
 	}
@@ -319,6 +317,15 @@ func (d *Driver) publishStatus() {
 
 // Run implements consensus.Engine.
 func (d *Driver) Run(ctx context.Context) error {
+	for len(d.replay) > 0 {
+		if err := d.apply(ctx, d.replay[0]); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		d.replay = d.replay[1:]
+	}
 	ticker := d.clock.NewTicker(d.cfg.TickInterval)
 	defer ticker.Stop()
 	var idle clock.Timer

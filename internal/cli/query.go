@@ -146,20 +146,26 @@ func statusCmd(e *env) *cobra.Command {
 				Height    uint64 `json:"height"`
 				LastError string `json:"last_error,omitempty"`
 			}
-			v := struct {
-				ChainID       string `json:"chain_id"`
-				Height        uint64 `json:"height"`
-				LastBlockHash string `json:"last_block_hash"`
-				StateHash     string `json:"state_hash"`
-				WriteSetHash  string `json:"write_set_hash"`
-				Hash          string `json:"hash"`
+			type validator struct {
 				NodeID        string `json:"node_id"`
-				Consensus     string `json:"consensus"`
-				Leader        string `json:"leader"`
-				Term          uint64 `json:"term,omitempty"`
-				Peers         []peer `json:"peers"`
-				PoolSize      uint64 `json:"pool_size"`
-				Issuer        string `json:"issuer"`
+				LastSeenRound uint64 `json:"last_seen_round"`
+			}
+			v := struct {
+				ChainID       string      `json:"chain_id"`
+				Height        uint64      `json:"height"`
+				LastBlockHash string      `json:"last_block_hash"`
+				StateHash     string      `json:"state_hash"`
+				WriteSetHash  string      `json:"write_set_hash"`
+				Hash          string      `json:"hash"`
+				NodeID        string      `json:"node_id"`
+				Consensus     string      `json:"consensus"`
+				Leader        string      `json:"leader"`
+				Term          uint64      `json:"term,omitempty"`
+				Round         uint64      `json:"round,omitempty"`      // bft
+				Validators    []validator `json:"validators,omitempty"` // bft
+				Peers         []peer      `json:"peers"`
+				PoolSize      uint64      `json:"pool_size"`
+				Issuer        string      `json:"issuer"`
 			}{ChainID: s.ChainId, Height: s.Height, LastBlockHash: s.LastBlockHash, StateHash: s.StateHash,
 				WriteSetHash: s.WriteSetHash, Hash: s.Hash, NodeID: s.NodeId, Consensus: s.Consensus,
 				Leader: s.Leader, Term: s.Term, Peers: []peer{}, PoolSize: s.PoolSize, Issuer: s.Issuer}
@@ -169,6 +175,10 @@ func statusCmd(e *env) *cobra.Command {
 			for _, p := range s.Peers {
 				v.Peers = append(v.Peers, peer{p.NodeId, p.Address, p.Connected, p.Height, p.LastError})
 			}
+			v.Round = s.Round
+			for _, x := range s.Validators {
+				v.Validators = append(v.Validators, validator{x.NodeId, x.LastSeenRound})
+			}
 			return e.print(v, func(w io.Writer) {
 				leader := v.Leader
 				if leader == "" {
@@ -176,6 +186,12 @@ func statusCmd(e *env) *cobra.Command {
 				}
 				fmt.Fprintf(w, "chain_id:        %s\nheight:          %d\nlast_block_hash: %s\nstate_hash:      %s\nnode_id:         %s\nconsensus:       %s\nleader:          %s\npool_size:       %d\n",
 					v.ChainID, v.Height, v.LastBlockHash, v.StateHash, v.NodeID, v.Consensus, leader, v.PoolSize)
+				if v.Consensus == "bft" {
+					fmt.Fprintf(w, "round:           %d\n", v.Round)
+					for _, x := range v.Validators {
+						fmt.Fprintf(w, "validator:       %s  last seen round %d\n", x.NodeID, x.LastSeenRound)
+					}
+				}
 				for _, p := range v.Peers {
 					state := "connected"
 					if !p.Connected {
