@@ -109,16 +109,19 @@ type Driver struct {
 	seen   map[string]uint64
 
 	// Owned by the Run goroutine.
-	core     *Core
-	results  map[string][]byte // ordering digests of uncommitted blocks
-	stored   map[string]uint64 // stored block files by name, with heights
-	heights  map[string]uint64 // uncommitted blocks with transactions
-	own      map[string]uint64 // this node's proposals with transactions, not committed
-	propose  uint64            // a round this node leads and has not proposed yet
-	lastQC   uint64
-	roundAt  time.Time
-	evidence []Evidence
-	replay   []*pb.Block // committed blocks the chain lacks, applied first by Run
+	core    *Core
+	results map[string][]byte // ordering digests of uncommitted blocks
+	stored  map[string]uint64 // stored block files by name, with heights
+	heights map[string]uint64 // uncommitted blocks with transactions
+	own     map[string]uint64 // this node's proposals with transactions, not committed
+	// abandoned: a proposal of this node will never commit; its
+	// transactions go back to the pool.
+	abandoned bool
+	propose   uint64 // a round this node leads and has not proposed yet
+	lastQC    uint64
+	roundAt   time.Time
+	evidence  []Evidence
+	replay    []*pb.Block // committed blocks the chain lacks, applied first by Run
 }
 
 type inbound struct {
@@ -546,11 +549,10 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	h := last.Block.Height
 	// Blocks at or below the committed height are settled: those of this
 	// node's proposals that did not commit never will.
-	abandoned := false
 	for k, hh := range d.own {
 		if hh <= h {
 			delete(d.own, k)
-			abandoned = true
+			d.abandoned = true
 		}
 	}
 	for k, hh := range d.heights {
@@ -558,8 +560,11 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 			delete(d.heights, k)
 		}
 	}
-	if abandoned && len(d.own) == 0 {
+	// Reaped transactions are put back only once no proposal of this node
+	// is pending, so that none is proposed twice.
+	if d.abandoned && len(d.own) == 0 {
 		d.pool.ResetReaped()
+		d.abandoned = false
 	}
 	for k := range d.results {
 		if k != string(last.Hash) && d.resultHeight(k) <= h {
