@@ -89,6 +89,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 			ChainID string `json:"chain_id"`
 		}{"ok", tip.Height, s.d.ChainID})
 	})
+	mux.HandleFunc("GET /v1/evidence", s.serveEvidence)
 	mux.Handle(explorer.Path, explorer.Handler())
 	if metrics != nil {
 		mux.Handle("/metrics", metrics)

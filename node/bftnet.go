@@ -147,6 +147,19 @@ func (w *network) bftMembers() ([]*pb.Member, uint64) {
 	return out, maxID
 }
 
+// Evidence implements api.BFTNetwork.
+func (w *network) Evidence() []api.Evidence {
+	if w.bftd == nil {
+		return nil
+	}
+	ev := w.bftd.Evidence()
+	out := make([]api.Evidence, len(ev))
+	for i, e := range ev {
+		out[i] = api.Evidence{Validator: e.Validator, Round: e.Round, A: hex.EncodeToString(e.A), B: hex.EncodeToString(e.B)}
+	}
+	return out
+}
+
 var _ api.BFTNetwork = (*network)(nil)
 
 // errBFTMembers refuses membership changes on a BFT network.

@@ -1,6 +1,7 @@
 package bft
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -150,6 +151,8 @@ type testCluster struct {
 	drivers []*Driver
 	cancels []context.CancelFunc
 	dones   []chan error
+	// tr, if set, makes node i's transport from the plain one.
+	tr func(i int, base memTransport) Transport
 }
 
 func newTestCluster(t *testing.T, n int) *testCluster {
@@ -183,11 +186,15 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 func (c *testCluster) start(i int) {
 	c.t.Helper()
 	id := c.set[i].ID
+	var tr Transport = memTransport{net: c.net, self: id}
+	if c.tr != nil {
+		tr = c.tr(i, memTransport{net: c.net, self: id})
+	}
 	d, err := NewDriver(DriverConfig{
 		Core: Config{ID: id, ChainID: "test", Signer: c.keys[i], Verifier: CryptoVerifier{Scheme: crypto.Ed25519},
 			Validators: c.set, RoundTicks: 10},
 		Dir: c.dirs[i], GenesisHash: make([]byte, HashSize), TickInterval: 20 * time.Millisecond,
-	}, c.pools[i], c.apps[i], memTransport{net: c.net, self: id}, clock.Real)
+	}, c.pools[i], c.apps[i], tr, clock.Real)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -393,4 +400,61 @@ func TestDriverReplaysCommittedBlocksTheChainLacks(t *testing.T) {
 		}
 	}
 	app.mu.Unlock()
+}
+
+// equivocator sends, after each of its validator's votes, a second vote
+// for another block in the same round, signed with the same key.
+type equivocator struct {
+	memTransport
+	key    crypto.PrivateKey
+	signer *Core // only for the signing bytes
+}
+
+func (e equivocator) Send(to string, msg []byte) {
+	e.memTransport.Send(to, msg)
+	m, err := DecodeMessage(msg)
+	if err != nil || m.GetVote() == nil {
+		return
+	}
+	v := m.GetVote()
+	v.Data.Block = bytes.Repeat([]byte{0xee}, HashSize)
+	sig, err := e.key.Sign(e.signer.voteSignBytes(v.Data))
+	if err != nil {
+		panic(err)
+	}
+	v.Sig = sig
+	e.memTransport.Send(to, EncodeMessage(m))
+}
+
+func TestDriverKeepsEvidenceOfEquivocation(t *testing.T) {
+	c := newTestCluster(t, 4)
+	c.stop(3)
+	c.tr = func(i int, base memTransport) Transport {
+		if i != 3 {
+			return base
+		}
+		return equivocator{memTransport: base, key: c.keys[3], signer: &Core{cfg: Config{ChainID: "test"}}}
+	}
+	c.start(3)
+	txs := []*types.Tx{testTx(t, 1), testTx(t, 2)}
+	c.pools[0].add(txs[0])
+	c.pools[3].add(txs[1])
+	for i := range 3 {
+		waitFor(t, fmt.Sprintf("honest node %d to commit and keep evidence", i), func() bool {
+			return hasAll(c.apps[i].txIDs(), txs) && len(c.drivers[i].Evidence()) > 0
+		})
+		for _, ev := range c.drivers[i].Evidence() {
+			if ev.Validator != "v3" {
+				t.Errorf("node %d holds evidence against honest %s", i, ev.Validator)
+			}
+			a, errA := DecodeMessage(ev.A)
+			b, errB := DecodeMessage(ev.B)
+			if errA != nil || errB != nil || a.GetVote() == nil || b.GetVote() == nil ||
+				a.GetVote().Data.Round != ev.Round || b.GetVote().Data.Round != ev.Round ||
+				bytes.Equal(a.GetVote().Data.Block, b.GetVote().Data.Block) {
+				t.Errorf("evidence %+v is not two votes of round %d for different blocks", ev, ev.Round)
+			}
+		}
+	}
+	c.checkSame(0, 1, 2, 3)
 }

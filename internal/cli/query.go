@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
 )
@@ -116,7 +117,7 @@ func queryCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e), queryTxsCmd(e)} {
+	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e), queryTxsCmd(e), queryEvidenceCmd(e)} {
 		nodeFlag(c, e)
 		cmd.AddCommand(c)
 	}
@@ -272,4 +273,36 @@ func blockJSON(b *apipb.GetBlockResponse) any {
 		*apipb.HeaderView
 		Txs []blockTx `json:"txs"`
 	}{b.Header, txs}
+}
+
+// queryEvidenceCmd reads the equivocations a BFT node has seen.
+func queryEvidenceCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "evidence",
+		Short: "Show the equivocations a BFT node has seen: two conflicting signed messages of one validator for one round",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
+			defer cancel()
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			ev, err := c.Evidence(ctx)
+			if err != nil {
+				return err
+			}
+			if ev == nil {
+				ev = []sdk.Evidence{}
+			}
+			return e.print(map[string]any{"evidence": ev}, func(w io.Writer) {
+				if len(ev) == 0 {
+					fmt.Fprintln(w, "no evidence")
+				}
+				for _, x := range ev {
+					fmt.Fprintf(w, "validator %s equivocated in round %d\n", x.Validator, x.Round)
+				}
+			})
+		},
+	}
 }
