@@ -78,6 +78,14 @@ func TestBFTFaults(t *testing.T) {
 	waitFor(t, "blocks committing on every node", 60*time.Second, func() (bool, string) {
 		return tn.minHeight(all) >= 3, strconv.FormatUint(tn.minHeight(all), 10)
 	})
+	tn.checkBFTStatus(0)
+	out, _ := cli(t, false, "query", "evidence", "--node", tn.url(1), "-o", "json")
+	var ev struct {
+		Evidence []any `json:"evidence"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Evidence == nil || len(ev.Evidence) != 0 {
+		t.Fatalf("query evidence on an honest network: %v\n%s", err, out)
+	}
 	b := newBank(tn, 6)
 	b.run()
 	defer b.halt()
@@ -193,6 +201,33 @@ func (tn *testNet) sameHashes(nodes []int, top uint64) {
 			} else if blk.Header.Hash != want {
 				t.Fatalf("block %d: node%d has %s, node%d has %s", h, i, blk.Header.Hash, nodes[0], want)
 			}
+		}
+	}
+}
+
+// checkBFTStatus checks what `accord status -o json` shows of BFT.
+func (tn *testNet) checkBFTStatus(i int) {
+	t := tn.t
+	t.Helper()
+	out, _ := cli(t, false, "status", "--node", tn.url(i), "-o", "json")
+	var s struct {
+		Consensus  string `json:"consensus"`
+		Round      uint64 `json:"round"`
+		Leader     string `json:"leader"`
+		Validators []struct {
+			NodeID        string `json:"node_id"`
+			LastSeenRound uint64 `json:"last_seen_round"`
+		} `json:"validators"`
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	if s.Consensus != "bft" || s.Round == 0 || s.Leader == "" || len(s.Validators) != len(tn.homes) {
+		t.Fatalf("status of a BFT node: %s", out)
+	}
+	for _, v := range s.Validators {
+		if v.NodeID == "" || v.LastSeenRound == 0 {
+			t.Fatalf("status: a validator never seen: %s", out)
 		}
 	}
 }
