@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -229,5 +230,71 @@ func (tn *testNet) checkBFTStatus(i int) {
 		if v.NodeID == "" || v.LastSeenRound == 0 {
 			t.Fatalf("status: a validator never seen: %s", out)
 		}
+	}
+}
+
+// TestBFTByzantine runs four BFT nodes of which one runs a binary built
+// with -tags byzantine and misbehaves, in each mode in turn: the three
+// honest nodes keep committing transfers and agree on every block, and an
+// equivocation is kept as evidence against the byzantine node.
+func TestBFTByzantine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a network of processes")
+	}
+	byz := filepath.Join(t.TempDir(), "accord-byzantine")
+	build := exec.Command("go", "build", "-tags", "byzantine", "-o", byz, "../cmd/accord")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags byzantine: %v\n%s", err, out)
+	}
+	// A normal build has no such flag.
+	if _, stderr := cli(t, true, "start", "--home", t.TempDir(), "--byzantine", "silent"); !containsAll(stderr, "byzantine") {
+		t.Fatalf("a normal build accepted --byzantine: %s", stderr)
+	}
+	honest := []int{0, 1, 2}
+	for _, mode := range []string{"equivocate", "silent", "bad-votes", "wrong-hash", "stale"} {
+		t.Run(mode, func(t *testing.T) {
+			tn := newBFTNet(t)
+			for _, i := range honest {
+				tn.start(i)
+			}
+			tn.procs[3] = startNodeWith(t, byz, tn.homes[3], tn.url(3), "--byzantine", mode)
+			b := newBank(tn, 3)
+			b.setDown(3, true)
+			b.run()
+			defer b.halt()
+			waitFor(t, "transfers committing on the honest nodes", 60*time.Second, func() (bool, string) {
+				return b.ackedCount() >= 10, strconv.Itoa(b.ackedCount())
+			})
+			b.halt()
+			top := tn.minHeight(honest)
+			b.check(honest)
+			tn.sameHashes(honest, top)
+			if mode == "silent" {
+				s, err := sdk.New(tn.url(0)).Status(context.Background())
+				if err != nil || len(s.Validators) != 4 || s.Validators[3].LastSeenRound != 0 {
+					t.Fatalf("node0 heard from the silent node3: %v %v", s.GetValidators(), err)
+				}
+			}
+			if mode == "equivocate" {
+				waitFor(t, "evidence against node3", 30*time.Second, func() (bool, string) {
+					out, _ := cli(t, false, "query", "evidence", "--node", tn.url(0), "-o", "json")
+					var ev struct {
+						Evidence []struct {
+							Validator string `json:"validator"`
+						} `json:"evidence"`
+					}
+					if err := json.Unmarshal([]byte(out), &ev); err != nil || len(ev.Evidence) == 0 {
+						return false, out
+					}
+					for _, e := range ev.Evidence {
+						if e.Validator != "node3" {
+							t.Fatalf("evidence against honest %s: %s", e.Validator, out)
+						}
+					}
+					return true, ""
+				})
+			}
+			t.Logf("%s: %d transfers on the honest nodes, %d blocks with equal hashes", mode, len(b.acked), top)
+		})
 	}
 }

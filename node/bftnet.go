@@ -76,7 +76,11 @@ func (n *Node) openBFT(w *network) error {
 			}
 		}
 	}
-	w.bftd, err = bft.NewDriver(dc, n.pool, n.chain, bftTransport{w}, n.clock)
+	tr, err := wrapBFT(n.cfg.Byzantine, bftTransport{w}, dc.Core)
+	if err != nil {
+		return err
+	}
+	w.bftd, err = bft.NewDriver(dc, n.pool, n.chain, tr, n.clock)
 	if err != nil {
 		return err
 	}

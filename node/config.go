@@ -63,6 +63,9 @@ type Config struct {
 	// MemoryLimitMB is the Go runtime's soft memory limit: near it the
 	// collector runs as often as it must. Default 1536.
 	MemoryLimitMB int64 `json:"memory_limit_mb,omitempty"`
+	// Byzantine makes a BFT validator misbehave (accord start --byzantine,
+	// a build with -tags byzantine only; for tests). Never in config.json.
+	Byzantine string `json:"-"`
 }
 
 // SoloConfig mirrors solo.Config with JSON-friendly units.
@@ -165,6 +168,9 @@ func (c Config) Validate() error {
 	}
 	if c.MemoryLimitMB < 256 {
 		return fmt.Errorf("config: memory_limit_mb %d is below 256", c.MemoryLimitMB)
+	}
+	if c.Byzantine != "" && c.Consensus != "bft" {
+		return fmt.Errorf("--byzantine: this node runs %s consensus; byzantine modes are for bft validators", c.Consensus)
 	}
 	if c.CacheMB < 8 {
 		return fmt.Errorf("config: cache_mb %d is below 8", c.CacheMB)

@@ -98,6 +98,7 @@ func startCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
 	workersFlag(cmd, &workers)
+	byzantineFlag(cmd)
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }
@@ -162,6 +163,7 @@ func runNode(ctx context.Context, e *env, home string, workers int, api string, 
 		if api != "" {
 			c.API = api
 		}
+		c.Byzantine = byzantineMode
 	}
 	n, err := node.OpenWith(home, log, adjust)
 	if err != nil {
