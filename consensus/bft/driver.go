@@ -122,7 +122,15 @@ type Driver struct {
 	roundAt   time.Time
 	evidence  []Evidence
 	replay    []*pb.Block // committed blocks the chain lacks, applied first by Run
+	// Committed blocks go to the chain on a goroutine of their own, so
+	// that executing them does not hold up voting; the queue is bounded,
+	// which holds consensus back when the chain falls behind.
+	applyCh  chan *pb.Block
+	applyErr chan error
 }
+
+// applyQueue is how many committed blocks may wait for the chain.
+const applyQueue = 8
 
 type inbound struct {
 	from string
@@ -329,6 +337,29 @@ func (d *Driver) Run(ctx context.Context) error {
 		}
 		d.replay = d.replay[1:]
 	}
+	actx, cancel := context.WithCancel(ctx)
+	d.applyCh, d.applyErr = make(chan *pb.Block, applyQueue), make(chan error, 1)
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		for b := range d.applyCh {
+			if err := d.apply(actx, b); err != nil {
+				if actx.Err() == nil {
+					d.applyErr <- err
+				}
+				for range d.applyCh {
+				}
+				return
+			}
+		}
+	}()
+	defer func() {
+		// Blocks still queued are given back to the chain at the next
+		// start: the root is ahead of it.
+		cancel()
+		close(d.applyCh)
+		<-applied
+	}()
 	ticker := d.clock.NewTicker(d.cfg.TickInterval)
 	defer ticker.Stop()
 	var idle clock.Timer
@@ -340,6 +371,9 @@ func (d *Driver) Run(ctx context.Context) error {
 	}()
 	for {
 		if err := d.handleReady(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		if d.propose != 0 && d.propose != d.core.Round() {
@@ -362,6 +396,8 @@ func (d *Driver) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-d.applyErr:
+			return err
 		case in := <-d.inbox:
 			if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
 				return err
@@ -537,8 +573,12 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	for _, c := range cs {
-		if err := d.apply(ctx, c.Block); err != nil {
+		select {
+		case d.applyCh <- c.Block:
+		case err := <-d.applyErr:
 			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		delete(d.heights, string(c.Hash))
 		delete(d.own, string(c.Hash))
