@@ -117,11 +117,13 @@ type Driver struct {
 	// abandoned: a proposal of this node will never commit; its
 	// transactions go back to the pool.
 	abandoned bool
-	propose   uint64 // a round this node leads and has not proposed yet
-	lastQC    uint64
-	roundAt   time.Time
-	evidence  []Evidence
-	replay    []*pb.Block // committed blocks the chain lacks, applied first by Run
+	// lastTxRound is the highest round of a block with transactions.
+	lastTxRound uint64
+	propose     uint64 // a round this node leads and has not proposed yet
+	lastQC      uint64
+	roundAt     time.Time
+	evidence    []Evidence
+	replay      []*pb.Block // committed blocks the chain lacks, applied first by Run
 	// Committed blocks go to the chain on a goroutine of their own, so
 	// that executing them does not hold up voting; the queue is bounded,
 	// which holds consensus back when the chain falls behind.
@@ -429,13 +431,16 @@ func (d *Driver) limits() consensus.Limits {
 }
 
 // shouldPropose says whether to propose now rather than wait for
-// transactions: when some are ready, or when uncommitted blocks carry
-// some (their commit needs the next blocks).
+// transactions: when some are ready, when uncommitted blocks carry some
+// (their commit needs the next blocks), or when a block with some was
+// proposed in the last two rotations of leaders (clients send to any
+// validator, and each proposes only from its own pool: under load the
+// rounds must come round to them without waiting).
 func (d *Driver) shouldPropose() bool {
 	if n, _ := d.pool.ReadyLen(); n > 0 {
 		return true
 	}
-	return len(d.heights) > 0
+	return len(d.heights) > 0 || d.propose <= d.lastTxRound+2*uint64(len(d.cfg.Core.Validators))
 }
 
 func (d *Driver) doPropose() error {
@@ -469,6 +474,7 @@ func (d *Driver) handleReady(ctx context.Context) error {
 			d.stored[fmtHash(h)] = b.Height
 			if p, err := decodePayload(b.Payload); err == nil && len(p.Txs) > 0 {
 				d.heights[string(h)] = b.Height
+				d.lastTxRound = max(d.lastTxRound, b.Round)
 				if string(b.Proposer) == d.cfg.Core.ID {
 					d.own[string(h)] = b.Height
 				}
