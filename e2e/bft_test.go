@@ -114,12 +114,13 @@ func TestBFTFaults(t *testing.T) {
 	killed := time.Now()
 	tn.procs[victim].kill(t)
 	var elapsed time.Duration
-	// Four more blocks take rounds past the killed leader's: those
-	// certified before the kill alone cannot make them.
+	// Eight more blocks take two rotations of leaders, so at least one
+	// round past the one the killed node was to lead (or a skip of it by
+	// reputation, which needs its failure first).
 	waitFor(t, "commits after the leader was killed", 30*time.Second, func() (bool, string) {
 		h := tn.minHeight(rest)
 		elapsed = time.Since(killed)
-		return h >= before+4, fmt.Sprintf("height %d, before %d", h, before)
+		return h >= before+8, fmt.Sprintf("height %d, before %d", h, before)
 	})
 	t.Logf("commits resumed %s after the leader (node%d) was killed", elapsed.Round(time.Millisecond), victim)
 	if limit := bftRoundTimeout + 2*time.Second; elapsed > limit {
