@@ -2,8 +2,8 @@ package node
 
 import (
 	"cmp"
-	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -167,6 +167,4 @@ func (w *network) Evidence() []api.Evidence {
 var _ api.BFTNetwork = (*network)(nil)
 
 // errBFTMembers refuses membership changes on a BFT network.
-func errBFTMembers(context.Context) error {
-	return fmt.Errorf("this network runs bft consensus, whose validator set cannot change yet")
-}
+var errBFTMembers = errors.New("this network runs bft consensus, whose validator set cannot change yet (it is fixed at genesis)")

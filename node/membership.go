@@ -74,7 +74,7 @@ func (w *network) confChanged(cc raft.ConfChange) {
 // ChangeNodes implements api.Network.
 func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error) {
 	if w.bftd != nil {
-		return nil, errBFTMembers(ctx)
+		return nil, errBFTMembers
 	}
 	leader, self, err := w.leaderName()
 	if err != nil {
