@@ -131,6 +131,10 @@ type Driver struct {
 	applyErr chan error
 }
 
+// maxEvidence is how many equivocations Evidence returns (the newest);
+// the evidence file keeps them all.
+const maxEvidence = 1024
+
 // applyQueue is how many committed blocks may wait for the chain.
 const applyQueue = 8
 
@@ -246,6 +250,12 @@ func (d *Driver) open() error {
 		return err
 	}
 	d.results[string(blockHashOf(d.cfg.Core.Hash, root.Block))] = root.Result
+	if d.evidence, err = d.store.loadEvidence(); err != nil {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if len(d.evidence) > maxEvidence {
+		d.evidence = slices.Clone(d.evidence[len(d.evidence)-maxEvidence:])
+	}
 	d.roundAt = d.clock.Now()
 	d.lastQC = d.core.Status().HighQCRound
 	d.publishStatus()
@@ -311,7 +321,8 @@ func (d *Driver) Status() DriverStatus {
 	return s
 }
 
-// Evidence returns the equivocations seen so far (at most the last 1024).
+// Evidence returns the equivocations seen so far, also before a restart
+// (at most the newest maxEvidence).
 func (d *Driver) Evidence() []Evidence {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -517,10 +528,13 @@ func (d *Driver) handleReady(ctx context.Context) error {
 		}
 		// 5. Evidence.
 		if len(rd.Evidence) > 0 {
+			if err := d.store.appendEvidence(rd.Evidence); err != nil {
+				return fmt.Errorf("%w: %w", ErrStorage, err)
+			}
 			d.mu.Lock()
 			d.evidence = append(d.evidence, rd.Evidence...)
-			if len(d.evidence) > 1024 {
-				d.evidence = slices.Clone(d.evidence[len(d.evidence)-1024:])
+			if len(d.evidence) > maxEvidence {
+				d.evidence = slices.Clone(d.evidence[len(d.evidence)-maxEvidence:])
 			}
 			d.mu.Unlock()
 			for _, e := range rd.Evidence {

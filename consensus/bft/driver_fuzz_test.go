@@ -56,3 +56,25 @@ func FuzzDecodeRoot(f *testing.F) {
 		}
 	})
 }
+
+// The evidence file is read back from disk, where a crash may have cut
+// its last record short.
+func FuzzDecodeEvidence(f *testing.F) {
+	f.Add(encodeEvidence([]Evidence{{Validator: "v3", Round: 7, A: []byte{1, 2}, B: []byte{3}}, {Validator: "v1", Round: 1 << 40}}))
+	f.Add([]byte{2, 'v', '1', 0x80})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := decodeEvidence(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadPayload) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			if !bytes.HasPrefix(b, encodeEvidence(ev)) {
+				t.Fatal("the records before a bad one are not a prefix of the data")
+			}
+			return
+		}
+		if !bytes.Equal(encodeEvidence(ev), b) {
+			t.Fatal("accepted evidence does not re-encode to its bytes")
+		}
+	})
+}

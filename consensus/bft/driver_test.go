@@ -457,4 +457,10 @@ func TestDriverKeepsEvidenceOfEquivocation(t *testing.T) {
 		}
 	}
 	c.checkSame(0, 1, 2, 3)
+	// Evidence is kept on disk: a restarted node still has it.
+	c.stop(0)
+	c.start(0)
+	if len(c.drivers[0].Evidence()) == 0 {
+		t.Fatal("node 0 lost its evidence in a restart")
+	}
 }

@@ -274,3 +274,77 @@ func decodeQC(b []byte) (*pb.QC, error) {
 	}
 	return q, nil
 }
+
+// evidenceFile holds every equivocation the driver was told of, appended
+// as records of
+//
+//	uvarint-length validator id, uvarint round,
+//	uvarint-length message A, uvarint-length message B
+const (
+	evidenceFile   = "evidence"
+	maxEvidenceMsg = 128 << 20
+)
+
+func encodeEvidence(ev []Evidence) []byte {
+	var b []byte
+	for _, e := range ev {
+		b = binary.AppendUvarint(b, uint64(len(e.Validator)))
+		b = append(b, e.Validator...)
+		b = binary.AppendUvarint(b, e.Round)
+		b = binary.AppendUvarint(b, uint64(len(e.A)))
+		b = append(b, e.A...)
+		b = binary.AppendUvarint(b, uint64(len(e.B)))
+		b = append(b, e.B...)
+	}
+	return b
+}
+
+// decodeEvidence reads records until the data ends. A record cut short
+// (a crash during an append) ends the list with an error wrapping
+// ErrBadPayload, after the records before it.
+func decodeEvidence(data []byte) ([]Evidence, error) {
+	var out []Evidence
+	in := rd{b: data}
+	for len(in.b) > 0 {
+		id := in.bytes(maxIDLen)
+		round := in.uvarint()
+		a := in.bytes(maxEvidenceMsg)
+		b := in.bytes(maxEvidenceMsg)
+		if in.err != nil {
+			return out, fmt.Errorf("evidence record %d: %w", len(out), in.err)
+		}
+		out = append(out, Evidence{Validator: string(id), Round: round, A: slices.Clone(a), B: slices.Clone(b)})
+	}
+	return out, nil
+}
+
+// appendEvidence adds ev to the evidence file durably.
+func (s *fileStore) appendEvidence(ev []Evidence) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, evidenceFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("bft storage: evidence: %w", err)
+	}
+	if _, err := f.Write(encodeEvidence(ev)); err != nil {
+		f.Close()
+		return fmt.Errorf("bft storage: evidence: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("bft storage: evidence: %w", err)
+	}
+	return f.Close()
+}
+
+// loadEvidence reads the evidence file; a record cut short by a crash is
+// dropped.
+func (s *fileStore) loadEvidence() ([]Evidence, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, evidenceFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bft storage: evidence: %w", err)
+	}
+	ev, _ := decodeEvidence(b)
+	return ev, nil
+}
