@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"connectrpc.com/connect"
@@ -51,6 +53,45 @@ type Network interface {
 	// Members returns the voters by Raft id, from this node's committed
 	// member list, and the highest Raft id the network ever used.
 	Members() (members []*pb.Member, maxID uint64)
+}
+
+// BFTNetwork is a Network run by BFT consensus: status shows its round
+// and validators.
+type BFTNetwork interface {
+	Network
+	// Round is this node's round; Validators each validator with the
+	// highest round this node received from it.
+	BFTStatus() (round uint64, validators []*pb.ValidatorStatus)
+	// Evidence is the equivocations this node has seen, oldest first.
+	Evidence() []Evidence
+}
+
+// Evidence is two conflicting messages (two proposals or two votes for
+// one round) signed by one validator, as served by GET /v1/evidence.
+// A and B are the encoded accord.bft.v1.Message, in hex.
+type Evidence struct {
+	Validator string `json:"validator"`
+	Round     uint64 `json:"round"`
+	A         string `json:"a"`
+	B         string `json:"b"`
+}
+
+// serveEvidence answers GET /v1/evidence: {"evidence": [...]}.
+func (s *Server) serveEvidence(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	b, ok := s.d.Network.(BFTNetwork)
+	if !ok || s.d.Consensus != "bft" {
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "this node runs " + s.d.Consensus + " consensus: evidence of equivocation is kept by bft nodes only"})
+		return
+	}
+	ev := b.Evidence()
+	if ev == nil {
+		ev = []Evidence{}
+	}
+	_ = json.NewEncoder(w).Encode(struct {
+		Evidence []Evidence `json:"evidence"`
+	}{ev})
 }
 
 // RemoteError is a transaction refused by the leader a node forwarded it

@@ -91,6 +91,7 @@ func (s *Server) Handler(metrics http.Handler) http.Handler {
 			ChainID string `json:"chain_id"`
 		}{"ok", tip.Height, s.d.ChainID})
 	})
+	mux.HandleFunc("GET /v1/evidence", s.serveEvidence)
 	mux.Handle(explorer.Path, explorer.Handler())
 	if metrics != nil {
 		mux.Handle("/metrics", metrics)
@@ -401,11 +402,16 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 		peers   []*pb.PeerStatus
 		members []*pb.Member
 		maxID   uint64
+		round   uint64
+		vals    []*pb.ValidatorStatus
 	)
 	if s.d.Network != nil {
 		leader, term = s.d.Network.Leader()
 		peers = s.d.Network.Peers()
 		members, maxID = s.d.Network.Members()
+	}
+	if b, ok := s.d.Network.(BFTNetwork); ok {
+		round, vals = b.BFTStatus()
 	}
 	return connect.NewResponse(&pb.StatusResponse{
 		ChainId:       s.d.ChainID,
@@ -424,6 +430,8 @@ func (s *Server) Status(context.Context, *connect.Request[pb.StatusRequest]) (*c
 		Peers:         peers,
 		Members:       members,
 		MaxRaftId:     maxID,
+		Round:         round,
+		Validators:    vals,
 	}), nil
 }
 

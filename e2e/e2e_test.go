@@ -97,7 +97,13 @@ type nodeProc struct {
 
 func startNode(t *testing.T, home, url string) *nodeProc {
 	t.Helper()
-	cmd := exec.Command(binary, "start", "--home", home)
+	return startNodeWith(t, binary, home, url)
+}
+
+// startNodeWith is startNode with another binary and extra flags.
+func startNodeWith(t *testing.T, bin, home, url string, flags ...string) *nodeProc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"start", "--home", home}, flags...)...)
 	log := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

@@ -32,14 +32,17 @@ type Config struct {
 	// address, optionally to consortium members only. Absent: plain
 	// HTTP/2 (h2c), for loopback and trusted LANs.
 	APITLS *APITLSConfig `json:"api_tls,omitempty"`
-	// Consensus selects the engine: "solo" (one node) or "raft" (a network,
-	// configured by the raft and p2p sections).
+	// Consensus selects the engine: "solo" (one node), "raft" or "bft" (a
+	// network, configured by the raft and p2p sections; bft also by the
+	// bft section).
 	Consensus string `json:"consensus"`
 	// Solo holds the solo engine's block limits.
 	Solo SoloConfig `json:"solo"`
 	// Raft and P2P configure a node of a Raft network (consensus "raft").
 	Raft *RaftConfig `json:"raft,omitempty"`
 	P2P  *P2PConfig  `json:"p2p,omitempty"`
+	// BFT holds the BFT engine's timing and block limits (consensus "bft").
+	BFT *BFTConfig `json:"bft,omitempty"`
 	// Pool holds the transaction pool's limits.
 	Pool PoolConfig `json:"pool"`
 	// CacheMB is the storage block cache in MiB. Default 256.
@@ -60,6 +63,9 @@ type Config struct {
 	// MemoryLimitMB is the Go runtime's soft memory limit: near it the
 	// collector runs as often as it must. Default 1536.
 	MemoryLimitMB int64 `json:"memory_limit_mb,omitempty"`
+	// Byzantine makes a BFT validator misbehave (accord start --byzantine,
+	// a build with -tags byzantine only; for tests). Never in config.json.
+	Byzantine string `json:"-"`
 }
 
 // SoloConfig mirrors solo.Config with JSON-friendly units.
@@ -139,8 +145,8 @@ func (c Config) PoolEngineConfig() (txpool.Config, error) {
 
 // Validate reports a configuration the node cannot run with.
 func (c Config) Validate() error {
-	if c.Consensus != "solo" && c.Consensus != "raft" {
-		return fmt.Errorf("config: consensus %q is not supported (want solo or raft)", c.Consensus)
+	if c.Consensus != "solo" && c.Consensus != "raft" && c.Consensus != "bft" {
+		return fmt.Errorf("config: consensus %q is not supported (want solo, raft or bft)", c.Consensus)
 	}
 	if _, err := c.SoloEngineConfig(); err != nil {
 		return err
@@ -162,6 +168,9 @@ func (c Config) Validate() error {
 	}
 	if c.MemoryLimitMB < 256 {
 		return fmt.Errorf("config: memory_limit_mb %d is below 256", c.MemoryLimitMB)
+	}
+	if c.Byzantine != "" && c.Consensus != "bft" {
+		return fmt.Errorf("--byzantine: this node runs %s consensus; byzantine modes are for bft validators", c.Consensus)
 	}
 	if c.CacheMB < 8 {
 		return fmt.Errorf("config: cache_mb %d is below 8", c.CacheMB)

@@ -73,6 +73,9 @@ func (w *network) confChanged(cc raft.ConfChange) {
 
 // ChangeNodes implements api.Network.
 func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error) {
+	if w.bftd != nil {
+		return nil, errBFTMembers
+	}
 	leader, self, err := w.leaderName()
 	if err != nil {
 		return nil, err

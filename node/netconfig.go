@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -48,6 +49,9 @@ type PeerConfig struct {
 	NodeID string `json:"node_id"` // its name: the common name of its certificate
 	P2P    string `json:"p2p"`     // host:port of its node-to-node listener
 	API    string `json:"api"`     // host:port of its API, for status and tools
+	// PubKey is the hex public key of its node key: its consensus key as a
+	// BFT validator (consensus "bft" only).
+	PubKey string `json:"pub_key,omitempty"`
 }
 
 // P2PConfig is the p2p section of config.json: the node-to-node listener
@@ -74,9 +78,16 @@ const (
 	KeyFile    = "tls/node.key"
 )
 
+// networked reports whether the node runs a network engine (raft or bft),
+// configured by the raft and p2p sections.
+func (c Config) networked() bool { return c.Consensus == "raft" || c.Consensus == "bft" }
+
 func (c *Config) ensureNetDefaults() {
-	if c.Consensus != "raft" {
+	if !c.networked() {
 		return
+	}
+	if c.Consensus == "bft" && c.BFT == nil {
+		c.BFT = &BFTConfig{}
 	}
 	if c.Raft == nil {
 		c.Raft = &RaftConfig{}
@@ -110,13 +121,19 @@ func (r RaftConfig) self() (PeerConfig, bool) {
 	return PeerConfig{}, false
 }
 
-// validateNet checks the raft and p2p sections when consensus is raft.
+// validateNet checks the raft and p2p sections when consensus is raft or
+// bft.
 func (c Config) validateNet() error {
-	if c.Consensus != "raft" {
+	if !c.networked() {
 		return nil
 	}
 	if c.Raft == nil || c.P2P == nil {
-		return errors.New("config: consensus raft needs the raft and p2p sections")
+		return fmt.Errorf("config: consensus %s needs the raft and p2p sections", c.Consensus)
+	}
+	if c.Consensus == "bft" {
+		if err := c.validateBFT(); err != nil {
+			return err
+		}
 	}
 	r := *c.Raft
 	if r.ID == 0 {
@@ -154,6 +171,50 @@ func (c Config) validateNet() error {
 		if d, err := time.ParseDuration(v); err != nil || d < time.Millisecond || d > 10*time.Second {
 			return fmt.Errorf("config: raft.%s %q: want a duration in [1ms, 10s]", name, v)
 		}
+	}
+	return nil
+}
+
+// BFTConfig is the bft section of config.json. Who the validators are comes
+// from raft.peers (each with its pub_key), the same list on every node.
+type BFTConfig struct {
+	// TickInterval is the engine's clock tick, e.g. "100ms". Default 100ms.
+	TickInterval string `json:"tick_interval,omitempty"`
+	// RoundTicks is how many ticks a round lasts before a validator times
+	// out (doubling while rounds keep failing). Default 10.
+	RoundTicks int `json:"round_ticks,omitempty"`
+	// BlockInterval is the longest a leader with no transactions waits
+	// before proposing an empty block. Default: a third of the round.
+	BlockInterval string `json:"block_interval,omitempty"`
+	// MaxBlockTxs caps transactions per block. Default 10000.
+	MaxBlockTxs int `json:"max_block_txs,omitempty"`
+	// MaxBlockBytes caps a block's transaction bytes. Default 16 MiB.
+	MaxBlockBytes int `json:"max_block_bytes,omitempty"`
+}
+
+func (c Config) validateBFT() error {
+	if c.Raft.Join {
+		return errors.New("config: raft.join: a BFT network cannot take new validators yet")
+	}
+	for _, p := range c.Raft.Peers {
+		if b, err := hex.DecodeString(p.PubKey); err != nil || len(b) == 0 {
+			return fmt.Errorf("config: raft.peers: node %s: pub_key %q: want its node key's public key in hex", p.NodeID, p.PubKey)
+		}
+	}
+	b := c.BFT
+	if b == nil {
+		return nil
+	}
+	for name, v := range map[string]string{"tick_interval": b.TickInterval, "block_interval": b.BlockInterval} {
+		if v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(v); err != nil || d < time.Millisecond || d > 10*time.Second {
+			return fmt.Errorf("config: bft.%s %q: want a duration in [1ms, 10s]", name, v)
+		}
+	}
+	if b.RoundTicks < 0 || b.RoundTicks > 1000 || b.MaxBlockTxs < 0 || b.MaxBlockBytes < 0 {
+		return errors.New("config: bft: round_ticks must be 0 to 1000, and the block limits not negative")
 	}
 	return nil
 }

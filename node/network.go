@@ -16,6 +16,7 @@ import (
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/chain"
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
@@ -59,7 +60,8 @@ type hashes interface {
 // needs; it holds no Node.
 type network struct {
 	tr       *p2p.Transport
-	eng      *raft.Engine
+	eng      *raft.Engine // nil on a BFT network
+	bftd     *bft.Driver  // the engine of a BFT network (consensus bft)
 	log      *slog.Logger
 	self     uint64 // this node's Raft id
 	selfName string // this node's node id
@@ -126,6 +128,13 @@ func (n *Node) openNetwork(w *network) error {
 				return err
 			}
 		}
+	}
+	if cfg.Consensus == "bft" {
+		if err := n.openBFT(w); err != nil {
+			w.tr.Close()
+			return err
+		}
+		return nil
 	}
 	ec, err := raftEngineConfig(rc, n.home, n.hash)
 	if err != nil {
@@ -218,12 +227,16 @@ func raftEngineConfig(rc RaftConfig, home string, h crypto.Hash) (raft.Config, e
 
 // run runs the transport until ctx ends.
 func (w *network) run(ctx context.Context) error {
-	go w.watchRemoval(ctx)
+	if w.eng != nil {
+		go w.watchRemoval(ctx)
+	}
 	return w.tr.Run(ctx)
 }
 
 func (w *network) close() {
-	w.eng.Close()
+	if w.eng != nil {
+		w.eng.Close()
+	}
 	w.tr.Close()
 }
 
@@ -248,6 +261,9 @@ func (w *network) Send(to uint64, msg []byte) {
 
 // Leader implements api.Network.
 func (w *network) Leader() (string, uint64) {
+	if w.bftd != nil {
+		return w.bftLeader()
+	}
 	st := w.eng.Status()
 	if st.Leader == 0 {
 		return "", st.Term
@@ -258,6 +274,9 @@ func (w *network) Leader() (string, uint64) {
 
 // Available implements api.Network.
 func (w *network) Available() error {
+	if w.bftd != nil {
+		return w.bftAvailable()
+	}
 	st := w.eng.Status()
 	if st.Leader == 0 {
 		return api.ErrNoQuorum
@@ -314,6 +333,9 @@ func (w *network) leaderName() (name string, self bool, err error) {
 // leader, whose verdicts go back to the client.
 func (w *network) Forward(ctx context.Context, raws [][]byte) ([]error, error) {
 	errs := make([]error, len(raws))
+	if w.bftd != nil {
+		return errs, nil // every BFT validator proposes from its own pool
+	}
 	leader, self, err := w.leaderName()
 	if err != nil || self {
 		return errs, err
@@ -379,7 +401,12 @@ func (w *network) Others() []string {
 }
 
 // Voters implements chain.Peers: the engine's view.
-func (w *network) Voters() int { return len(w.eng.Status().Voters) }
+func (w *network) Voters() int {
+	if w.bftd != nil {
+		return len(w.bftd.Status().Validators)
+	}
+	return len(w.eng.Status().Voters)
+}
 
 // onHead takes a peer's hash of a block to the chain.
 func (w *network) onHead(from string, _ p2p.Channel, payload []byte) {

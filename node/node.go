@@ -139,7 +139,7 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 	n.metrics = NewMetrics(n)
 	cc := chain.Config{Hash: h, Store: n.store, Exec: n.exec, Pool: n.pool, Hub: n.hub, Signers: n.signers,
 		Clock: n.clock, Log: n.log, Metrics: n.metrics.reg}
-	if cfg.Consensus == "raft" {
+	if cfg.Consensus == "raft" || cfg.Consensus == "bft" {
 		// The chain and the network know each other: the chain reports
 		// hashes through it, its servers answer from the chain.
 		n.net = &network{}
@@ -154,6 +154,9 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 			return nil, err
 		}
 		n.engine = n.net.eng
+		if n.net.bftd != nil {
+			n.engine = n.net.bftd
+		}
 		return n, nil
 	}
 	sc, _ := cfg.SoloEngineConfig()

@@ -49,6 +49,9 @@ func (w *network) serveRemoved(_ context.Context, _ string, _ p2p.Channel, paylo
 	if err != nil {
 		return nil, err
 	}
+	if w.eng == nil {
+		return encodeRemovedAnswer(false), nil // a BFT network removes no one
+	}
 	return encodeRemovedAnswer(wasRemoved(w.eng.Status(), id)), nil
 }
 
@@ -104,6 +107,9 @@ func (w *network) askRemoved(ctx context.Context, id uint64) (string, bool) {
 
 // Members implements api.Network.
 func (w *network) Members() ([]*pb.Member, uint64) {
+	if w.bftd != nil {
+		return w.bftMembers()
+	}
 	w.mu.Lock()
 	out := make([]*pb.Member, 0, len(w.members))
 	for _, p := range w.members {

@@ -31,6 +31,7 @@ const DefaultTTL = time.Hour
 type Client struct {
 	rpc pbconnect.NodeServiceClient
 	url string
+	hc  *http.Client // for the plain HTTP endpoints (evidence.go)
 
 	mu   sync.Mutex
 	info *Info
@@ -76,7 +77,7 @@ func New(url string, opts ...Option) *Client {
 	if o.noCompression {
 		rpcOpts = append(rpcOpts, connect.WithAcceptCompression("gzip", nil, nil))
 	}
-	return &Client{rpc: pbconnect.NewNodeServiceClient(hc, url, rpcOpts...), url: url}
+	return &Client{rpc: pbconnect.NewNodeServiceClient(hc, url, rpcOpts...), url: url, hc: hc}
 }
 
 // URL is the node's URL.

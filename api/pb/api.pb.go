@@ -916,17 +916,19 @@ type StatusResponse struct {
 	StateHash     string                 `protobuf:"bytes,5,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`            // accumulated over every block
 	Hash          string                 `protobuf:"bytes,6,opt,name=hash,proto3" json:"hash,omitempty"`                                       // the chain's hash function: sha256 or sm3
 	NodeId        string                 `protobuf:"bytes,7,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
-	Consensus     string                 `protobuf:"bytes,8,opt,name=consensus,proto3" json:"consensus,omitempty"` // solo
+	Consensus     string                 `protobuf:"bytes,8,opt,name=consensus,proto3" json:"consensus,omitempty"` // solo, raft or bft
 	PoolSize      uint64                 `protobuf:"varint,9,opt,name=pool_size,json=poolSize,proto3" json:"pool_size,omitempty"`
 	Issuer        string                 `protobuf:"bytes,10,opt,name=issuer,proto3" json:"issuer,omitempty"` // address named in genesis
 	LastBlockTime uint64                 `protobuf:"varint,11,opt,name=last_block_time,json=lastBlockTime,proto3" json:"last_block_time,omitempty"`
-	Leader        string                 `protobuf:"bytes,12,opt,name=leader,proto3" json:"leader,omitempty"`   // node_id of the Raft leader; empty when none is known (or solo)
+	Leader        string                 `protobuf:"bytes,12,opt,name=leader,proto3" json:"leader,omitempty"`   // node_id of the Raft leader or of the BFT round's leader; empty when none is known (or solo)
 	Peers         []*PeerStatus          `protobuf:"bytes,13,rep,name=peers,proto3" json:"peers,omitempty"`     // the other nodes of the network (Raft)
 	Term          uint64                 `protobuf:"varint,14,opt,name=term,proto3" json:"term,omitempty"`      // Raft term
 	Members       []*Member              `protobuf:"bytes,15,rep,name=members,proto3" json:"members,omitempty"` // the voters, by Raft id, from the committed member list (Raft)
 	// The highest Raft id the network ever used (Raft). Ids are never reused:
 	// a new node takes a higher one.
-	MaxRaftId     uint64 `protobuf:"varint,16,opt,name=max_raft_id,json=maxRaftId,proto3" json:"max_raft_id,omitempty"`
+	MaxRaftId     uint64             `protobuf:"varint,16,opt,name=max_raft_id,json=maxRaftId,proto3" json:"max_raft_id,omitempty"`
+	Round         uint64             `protobuf:"varint,17,opt,name=round,proto3" json:"round,omitempty"`          // BFT round this node is in (bft)
+	Validators    []*ValidatorStatus `protobuf:"bytes,18,rep,name=validators,proto3" json:"validators,omitempty"` // the BFT validator set (bft)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1073,6 +1075,73 @@ func (x *StatusResponse) GetMaxRaftId() uint64 {
 	return 0
 }
 
+func (x *StatusResponse) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *StatusResponse) GetValidators() []*ValidatorStatus {
+	if x != nil {
+		return x.Validators
+	}
+	return nil
+}
+
+// ValidatorStatus is one validator of a BFT network.
+type ValidatorStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	LastSeenRound uint64                 `protobuf:"varint,2,opt,name=last_seen_round,json=lastSeenRound,proto3" json:"last_seen_round,omitempty"` // highest round of a message from it (this node: its round)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidatorStatus) Reset() {
+	*x = ValidatorStatus{}
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidatorStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidatorStatus) ProtoMessage() {}
+
+func (x *ValidatorStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidatorStatus.ProtoReflect.Descriptor instead.
+func (*ValidatorStatus) Descriptor() ([]byte, []int) {
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ValidatorStatus) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *ValidatorStatus) GetLastSeenRound() uint64 {
+	if x != nil {
+		return x.LastSeenRound
+	}
+	return 0
+}
+
 // Member is one voter of a Raft network.
 type Member struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1086,7 +1155,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1167,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[15]
+	mi := &file_accord_api_v1_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1180,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Member) GetId() uint64 {
@@ -1155,7 +1224,7 @@ type PeerStatus struct {
 
 func (x *PeerStatus) Reset() {
 	*x = PeerStatus{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1236,7 @@ func (x *PeerStatus) String() string {
 func (*PeerStatus) ProtoMessage() {}
 
 func (x *PeerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[16]
+	mi := &file_accord_api_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1249,7 @@ func (x *PeerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerStatus.ProtoReflect.Descriptor instead.
 func (*PeerStatus) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PeerStatus) GetNodeId() string {
@@ -1235,7 +1304,7 @@ type NodeChange struct {
 
 func (x *NodeChange) Reset() {
 	*x = NodeChange{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1316,7 @@ func (x *NodeChange) String() string {
 func (*NodeChange) ProtoMessage() {}
 
 func (x *NodeChange) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[17]
+	mi := &file_accord_api_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1329,7 @@ func (x *NodeChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeChange.ProtoReflect.Descriptor instead.
 func (*NodeChange) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NodeChange) GetVersion() uint32 {
@@ -1330,7 +1399,7 @@ type ChangeNodesRequest struct {
 
 func (x *ChangeNodesRequest) Reset() {
 	*x = ChangeNodesRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1411,7 @@ func (x *ChangeNodesRequest) String() string {
 func (*ChangeNodesRequest) ProtoMessage() {}
 
 func (x *ChangeNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[18]
+	mi := &file_accord_api_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1424,7 @@ func (x *ChangeNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeNodesRequest.ProtoReflect.Descriptor instead.
 func (*ChangeNodesRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ChangeNodesRequest) GetChange() []byte {
@@ -1388,7 +1457,7 @@ type ChangeNodesResponse struct {
 
 func (x *ChangeNodesResponse) Reset() {
 	*x = ChangeNodesResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[19]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1469,7 @@ func (x *ChangeNodesResponse) String() string {
 func (*ChangeNodesResponse) ProtoMessage() {}
 
 func (x *ChangeNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[19]
+	mi := &file_accord_api_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1482,7 @@ func (x *ChangeNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeNodesResponse.ProtoReflect.Descriptor instead.
 func (*ChangeNodesResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChangeNodesResponse) GetMembers() []string {
@@ -1440,7 +1509,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[20]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1521,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[20]
+	mi := &file_accord_api_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1534,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubscribeRequest) GetFromHeight() uint64 {
@@ -1514,7 +1583,7 @@ type TxResult struct {
 
 func (x *TxResult) Reset() {
 	*x = TxResult{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[21]
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1595,7 @@ func (x *TxResult) String() string {
 func (*TxResult) ProtoMessage() {}
 
 func (x *TxResult) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[21]
+	mi := &file_accord_api_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1608,7 @@ func (x *TxResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxResult.ProtoReflect.Descriptor instead.
 func (*TxResult) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TxResult) GetTxId() string {
@@ -1573,7 +1642,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1654,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[22]
+	mi := &file_accord_api_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1667,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubscribeResponse) GetHeader() *HeaderView {
@@ -1624,7 +1693,7 @@ type GetProposalRequest struct {
 
 func (x *GetProposalRequest) Reset() {
 	*x = GetProposalRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1705,7 @@ func (x *GetProposalRequest) String() string {
 func (*GetProposalRequest) ProtoMessage() {}
 
 func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[23]
+	mi := &file_accord_api_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1718,7 @@ func (x *GetProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalRequest.ProtoReflect.Descriptor instead.
 func (*GetProposalRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetProposalRequest) GetId() uint64 {
@@ -1676,7 +1745,7 @@ type ProposalView struct {
 
 func (x *ProposalView) Reset() {
 	*x = ProposalView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1757,7 @@ func (x *ProposalView) String() string {
 func (*ProposalView) ProtoMessage() {}
 
 func (x *ProposalView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[24]
+	mi := &file_accord_api_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1770,7 @@ func (x *ProposalView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposalView.ProtoReflect.Descriptor instead.
 func (*ProposalView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ProposalView) GetId() uint64 {
@@ -1778,7 +1847,7 @@ type GetProposalResponse struct {
 
 func (x *GetProposalResponse) Reset() {
 	*x = GetProposalResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1859,7 @@ func (x *GetProposalResponse) String() string {
 func (*GetProposalResponse) ProtoMessage() {}
 
 func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[25]
+	mi := &file_accord_api_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1872,7 @@ func (x *GetProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProposalResponse.ProtoReflect.Descriptor instead.
 func (*GetProposalResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetProposalResponse) GetProposals() []*ProposalView {
@@ -1835,7 +1904,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +1916,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[26]
+	mi := &file_accord_api_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +1929,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 type CAView struct {
@@ -1875,7 +1944,7 @@ type CAView struct {
 
 func (x *CAView) Reset() {
 	*x = CAView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +1956,7 @@ func (x *CAView) String() string {
 func (*CAView) ProtoMessage() {}
 
 func (x *CAView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[27]
+	mi := &file_accord_api_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +1969,7 @@ func (x *CAView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CAView.ProtoReflect.Descriptor instead.
 func (*CAView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CAView) GetSubject() string {
@@ -1942,7 +2011,7 @@ type OrgView struct {
 
 func (x *OrgView) Reset() {
 	*x = OrgView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2023,7 @@ func (x *OrgView) String() string {
 func (*OrgView) ProtoMessage() {}
 
 func (x *OrgView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[28]
+	mi := &file_accord_api_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2036,7 @@ func (x *OrgView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OrgView.ProtoReflect.Descriptor instead.
 func (*OrgView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *OrgView) GetId() string {
@@ -2001,7 +2070,7 @@ type MethodPolicyView struct {
 
 func (x *MethodPolicyView) Reset() {
 	*x = MethodPolicyView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2082,7 @@ func (x *MethodPolicyView) String() string {
 func (*MethodPolicyView) ProtoMessage() {}
 
 func (x *MethodPolicyView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[29]
+	mi := &file_accord_api_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2095,7 @@ func (x *MethodPolicyView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodPolicyView.ProtoReflect.Descriptor instead.
 func (*MethodPolicyView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *MethodPolicyView) GetMethod() string {
@@ -2054,7 +2123,7 @@ type ChainParams struct {
 
 func (x *ChainParams) Reset() {
 	*x = ChainParams{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2135,7 @@ func (x *ChainParams) String() string {
 func (*ChainParams) ProtoMessage() {}
 
 func (x *ChainParams) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[30]
+	mi := &file_accord_api_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2148,7 @@ func (x *ChainParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChainParams.ProtoReflect.Descriptor instead.
 func (*ChainParams) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ChainParams) GetMaxBlockTxs() uint64 {
@@ -2116,7 +2185,7 @@ type ValidatorView struct {
 
 func (x *ValidatorView) Reset() {
 	*x = ValidatorView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +2197,7 @@ func (x *ValidatorView) String() string {
 func (*ValidatorView) ProtoMessage() {}
 
 func (x *ValidatorView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[31]
+	mi := &file_accord_api_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2210,7 @@ func (x *ValidatorView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidatorView.ProtoReflect.Descriptor instead.
 func (*ValidatorView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ValidatorView) GetId() string {
@@ -2189,7 +2258,7 @@ type RevokedView struct {
 
 func (x *RevokedView) Reset() {
 	*x = RevokedView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	mi := &file_accord_api_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2201,7 +2270,7 @@ func (x *RevokedView) String() string {
 func (*RevokedView) ProtoMessage() {}
 
 func (x *RevokedView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[32]
+	mi := &file_accord_api_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2214,7 +2283,7 @@ func (x *RevokedView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokedView.ProtoReflect.Descriptor instead.
 func (*RevokedView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RevokedView) GetOrg() string {
@@ -2252,7 +2321,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[33]
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2264,7 +2333,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[33]
+	mi := &file_accord_api_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2277,7 +2346,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetConfigResponse) GetHeight() uint64 {
@@ -2382,7 +2451,7 @@ type ListAccountTxsRequest struct {
 
 func (x *ListAccountTxsRequest) Reset() {
 	*x = ListAccountTxsRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2463,7 @@ func (x *ListAccountTxsRequest) String() string {
 func (*ListAccountTxsRequest) ProtoMessage() {}
 
 func (x *ListAccountTxsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[34]
+	mi := &file_accord_api_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2476,7 @@ func (x *ListAccountTxsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountTxsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountTxsRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListAccountTxsRequest) GetAccount() string {
@@ -2445,7 +2514,7 @@ type AccountTx struct {
 
 func (x *AccountTx) Reset() {
 	*x = AccountTx{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2526,7 @@ func (x *AccountTx) String() string {
 func (*AccountTx) ProtoMessage() {}
 
 func (x *AccountTx) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[35]
+	mi := &file_accord_api_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2470,7 +2539,7 @@ func (x *AccountTx) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccountTx.ProtoReflect.Descriptor instead.
 func (*AccountTx) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AccountTx) GetTxId() string {
@@ -2525,7 +2594,7 @@ type ListAccountTxsResponse struct {
 
 func (x *ListAccountTxsResponse) Reset() {
 	*x = ListAccountTxsResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2537,7 +2606,7 @@ func (x *ListAccountTxsResponse) String() string {
 func (*ListAccountTxsResponse) ProtoMessage() {}
 
 func (x *ListAccountTxsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[36]
+	mi := &file_accord_api_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2550,7 +2619,7 @@ func (x *ListAccountTxsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountTxsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountTxsResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListAccountTxsResponse) GetTxs() []*AccountTx {
@@ -2576,7 +2645,7 @@ type GetMerchantRequest struct {
 
 func (x *GetMerchantRequest) Reset() {
 	*x = GetMerchantRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2588,7 +2657,7 @@ func (x *GetMerchantRequest) String() string {
 func (*GetMerchantRequest) ProtoMessage() {}
 
 func (x *GetMerchantRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[37]
+	mi := &file_accord_api_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2601,7 +2670,7 @@ func (x *GetMerchantRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMerchantRequest.ProtoReflect.Descriptor instead.
 func (*GetMerchantRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetMerchantRequest) GetId() string {
@@ -2623,7 +2692,7 @@ type Merchant struct {
 
 func (x *Merchant) Reset() {
 	*x = Merchant{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2635,7 +2704,7 @@ func (x *Merchant) String() string {
 func (*Merchant) ProtoMessage() {}
 
 func (x *Merchant) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[38]
+	mi := &file_accord_api_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2648,7 +2717,7 @@ func (x *Merchant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Merchant.ProtoReflect.Descriptor instead.
 func (*Merchant) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Merchant) GetId() string {
@@ -2689,7 +2758,7 @@ type ListMerchantsRequest struct {
 
 func (x *ListMerchantsRequest) Reset() {
 	*x = ListMerchantsRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	mi := &file_accord_api_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2770,7 @@ func (x *ListMerchantsRequest) String() string {
 func (*ListMerchantsRequest) ProtoMessage() {}
 
 func (x *ListMerchantsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[39]
+	mi := &file_accord_api_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2783,7 @@ func (x *ListMerchantsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMerchantsRequest.ProtoReflect.Descriptor instead.
 func (*ListMerchantsRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListMerchantsRequest) GetLimit() uint32 {
@@ -2741,7 +2810,7 @@ type ListMerchantsResponse struct {
 
 func (x *ListMerchantsResponse) Reset() {
 	*x = ListMerchantsResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[40]
+	mi := &file_accord_api_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +2822,7 @@ func (x *ListMerchantsResponse) String() string {
 func (*ListMerchantsResponse) ProtoMessage() {}
 
 func (x *ListMerchantsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[40]
+	mi := &file_accord_api_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +2835,7 @@ func (x *ListMerchantsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMerchantsResponse.ProtoReflect.Descriptor instead.
 func (*ListMerchantsResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListMerchantsResponse) GetMerchants() []*Merchant {
@@ -2794,7 +2863,7 @@ type GetStatementRequest struct {
 
 func (x *GetStatementRequest) Reset() {
 	*x = GetStatementRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[41]
+	mi := &file_accord_api_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +2875,7 @@ func (x *GetStatementRequest) String() string {
 func (*GetStatementRequest) ProtoMessage() {}
 
 func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[41]
+	mi := &file_accord_api_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +2888,7 @@ func (x *GetStatementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatementRequest.ProtoReflect.Descriptor instead.
 func (*GetStatementRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetStatementRequest) GetMerchant() string {
@@ -2853,7 +2922,7 @@ type Totals struct {
 
 func (x *Totals) Reset() {
 	*x = Totals{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[42]
+	mi := &file_accord_api_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +2934,7 @@ func (x *Totals) String() string {
 func (*Totals) ProtoMessage() {}
 
 func (x *Totals) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[42]
+	mi := &file_accord_api_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +2947,7 @@ func (x *Totals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Totals.ProtoReflect.Descriptor instead.
 func (*Totals) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Totals) GetCount() uint64 {
@@ -2909,7 +2978,7 @@ type StatementEntry struct {
 
 func (x *StatementEntry) Reset() {
 	*x = StatementEntry{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[43]
+	mi := &file_accord_api_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2921,7 +2990,7 @@ func (x *StatementEntry) String() string {
 func (*StatementEntry) ProtoMessage() {}
 
 func (x *StatementEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[43]
+	mi := &file_accord_api_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2934,7 +3003,7 @@ func (x *StatementEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatementEntry.ProtoReflect.Descriptor instead.
 func (*StatementEntry) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{43}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StatementEntry) GetKind() string {
@@ -2995,7 +3064,7 @@ type Statement struct {
 
 func (x *Statement) Reset() {
 	*x = Statement{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[44]
+	mi := &file_accord_api_v1_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3007,7 +3076,7 @@ func (x *Statement) String() string {
 func (*Statement) ProtoMessage() {}
 
 func (x *Statement) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[44]
+	mi := &file_accord_api_v1_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3020,7 +3089,7 @@ func (x *Statement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Statement.ProtoReflect.Descriptor instead.
 func (*Statement) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{44}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Statement) GetMerchant() string {
@@ -3088,7 +3157,7 @@ type GetPaymentRequestRequest struct {
 
 func (x *GetPaymentRequestRequest) Reset() {
 	*x = GetPaymentRequestRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[45]
+	mi := &file_accord_api_v1_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3100,7 +3169,7 @@ func (x *GetPaymentRequestRequest) String() string {
 func (*GetPaymentRequestRequest) ProtoMessage() {}
 
 func (x *GetPaymentRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[45]
+	mi := &file_accord_api_v1_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3113,7 +3182,7 @@ func (x *GetPaymentRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetPaymentRequestRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{45}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetPaymentRequestRequest) GetId() string {
@@ -3139,7 +3208,7 @@ type PaymentRequest struct {
 
 func (x *PaymentRequest) Reset() {
 	*x = PaymentRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[46]
+	mi := &file_accord_api_v1_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3220,7 @@ func (x *PaymentRequest) String() string {
 func (*PaymentRequest) ProtoMessage() {}
 
 func (x *PaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[46]
+	mi := &file_accord_api_v1_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3233,7 @@ func (x *PaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PaymentRequest.ProtoReflect.Descriptor instead.
 func (*PaymentRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{46}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PaymentRequest) GetId() string {
@@ -3232,7 +3301,7 @@ type GetPaymentRequest struct {
 
 func (x *GetPaymentRequest) Reset() {
 	*x = GetPaymentRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[47]
+	mi := &file_accord_api_v1_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3244,7 +3313,7 @@ func (x *GetPaymentRequest) String() string {
 func (*GetPaymentRequest) ProtoMessage() {}
 
 func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[47]
+	mi := &file_accord_api_v1_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3257,7 +3326,7 @@ func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
 func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{47}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetPaymentRequest) GetId() string {
@@ -3283,7 +3352,7 @@ type Payment struct {
 
 func (x *Payment) Reset() {
 	*x = Payment{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[48]
+	mi := &file_accord_api_v1_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3364,7 @@ func (x *Payment) String() string {
 func (*Payment) ProtoMessage() {}
 
 func (x *Payment) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[48]
+	mi := &file_accord_api_v1_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3377,7 @@ func (x *Payment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payment.ProtoReflect.Descriptor instead.
 func (*Payment) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{48}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Payment) GetId() string {
@@ -3379,7 +3448,7 @@ type QueryContractRequest struct {
 
 func (x *QueryContractRequest) Reset() {
 	*x = QueryContractRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[49]
+	mi := &file_accord_api_v1_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3460,7 @@ func (x *QueryContractRequest) String() string {
 func (*QueryContractRequest) ProtoMessage() {}
 
 func (x *QueryContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[49]
+	mi := &file_accord_api_v1_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3473,7 @@ func (x *QueryContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryContractRequest.ProtoReflect.Descriptor instead.
 func (*QueryContractRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{49}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *QueryContractRequest) GetName() string {
@@ -3447,7 +3516,7 @@ type QueryContractResponse struct {
 
 func (x *QueryContractResponse) Reset() {
 	*x = QueryContractResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[50]
+	mi := &file_accord_api_v1_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3459,7 +3528,7 @@ func (x *QueryContractResponse) String() string {
 func (*QueryContractResponse) ProtoMessage() {}
 
 func (x *QueryContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[50]
+	mi := &file_accord_api_v1_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3472,7 +3541,7 @@ func (x *QueryContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryContractResponse.ProtoReflect.Descriptor instead.
 func (*QueryContractResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{50}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *QueryContractResponse) GetHeight() uint64 {
@@ -3516,7 +3585,7 @@ type ContractView struct {
 
 func (x *ContractView) Reset() {
 	*x = ContractView{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[51]
+	mi := &file_accord_api_v1_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3528,7 +3597,7 @@ func (x *ContractView) String() string {
 func (*ContractView) ProtoMessage() {}
 
 func (x *ContractView) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[51]
+	mi := &file_accord_api_v1_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3541,7 +3610,7 @@ func (x *ContractView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContractView.ProtoReflect.Descriptor instead.
 func (*ContractView) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{51}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ContractView) GetName() string {
@@ -3587,7 +3656,7 @@ type ListContractsRequest struct {
 
 func (x *ListContractsRequest) Reset() {
 	*x = ListContractsRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[52]
+	mi := &file_accord_api_v1_api_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3599,7 +3668,7 @@ func (x *ListContractsRequest) String() string {
 func (*ListContractsRequest) ProtoMessage() {}
 
 func (x *ListContractsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[52]
+	mi := &file_accord_api_v1_api_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3681,7 @@ func (x *ListContractsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContractsRequest.ProtoReflect.Descriptor instead.
 func (*ListContractsRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{52}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{53}
 }
 
 type ListContractsResponse struct {
@@ -3625,7 +3694,7 @@ type ListContractsResponse struct {
 
 func (x *ListContractsResponse) Reset() {
 	*x = ListContractsResponse{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[53]
+	mi := &file_accord_api_v1_api_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3706,7 @@ func (x *ListContractsResponse) String() string {
 func (*ListContractsResponse) ProtoMessage() {}
 
 func (x *ListContractsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[53]
+	mi := &file_accord_api_v1_api_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3719,7 @@ func (x *ListContractsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContractsResponse.ProtoReflect.Descriptor instead.
 func (*ListContractsResponse) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{53}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListContractsResponse) GetHeight() uint64 {
@@ -3676,7 +3745,7 @@ type GetContractRequest struct {
 
 func (x *GetContractRequest) Reset() {
 	*x = GetContractRequest{}
-	mi := &file_accord_api_v1_api_proto_msgTypes[54]
+	mi := &file_accord_api_v1_api_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3688,7 +3757,7 @@ func (x *GetContractRequest) String() string {
 func (*GetContractRequest) ProtoMessage() {}
 
 func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_api_v1_api_proto_msgTypes[54]
+	mi := &file_accord_api_v1_api_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3701,7 +3770,7 @@ func (x *GetContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetContractRequest.ProtoReflect.Descriptor instead.
 func (*GetContractRequest) Descriptor() ([]byte, []int) {
-	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{54}
+	return file_accord_api_v1_api_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetContractRequest) GetName() string {
@@ -3783,7 +3852,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x1d\n" +
 	"\n" +
 	"next_nonce\x18\x05 \x01(\x04R\tnextNonce\"\x0f\n" +
-	"\rStatusRequest\"\x86\x04\n" +
+	"\rStatusRequest\"\xdc\x04\n" +
 	"\x0eStatusResponse\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x04R\x06height\x12&\n" +
@@ -3802,7 +3871,14 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\x05peers\x18\r \x03(\v2\x19.accord.api.v1.PeerStatusR\x05peers\x12\x12\n" +
 	"\x04term\x18\x0e \x01(\x04R\x04term\x12/\n" +
 	"\amembers\x18\x0f \x03(\v2\x15.accord.api.v1.MemberR\amembers\x12\x1e\n" +
-	"\vmax_raft_id\x18\x10 \x01(\x04R\tmaxRaftId\"s\n" +
+	"\vmax_raft_id\x18\x10 \x01(\x04R\tmaxRaftId\x12\x14\n" +
+	"\x05round\x18\x11 \x01(\x04R\x05round\x12>\n" +
+	"\n" +
+	"validators\x18\x12 \x03(\v2\x1e.accord.api.v1.ValidatorStatusR\n" +
+	"validators\"R\n" +
+	"\x0fValidatorStatus\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12&\n" +
+	"\x0flast_seen_round\x18\x02 \x01(\x04R\rlastSeenRound\"s\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x1f\n" +
@@ -4042,7 +4118,7 @@ func file_accord_api_v1_api_proto_rawDescGZIP() []byte {
 	return file_accord_api_v1_api_proto_rawDescData
 }
 
-var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_accord_api_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_accord_api_v1_api_proto_goTypes = []any{
 	(*SubmitTxRequest)(nil),          // 0: accord.api.v1.SubmitTxRequest
 	(*SubmitTxResponse)(nil),         // 1: accord.api.v1.SubmitTxResponse
@@ -4059,119 +4135,121 @@ var file_accord_api_v1_api_proto_goTypes = []any{
 	(*GetAccountResponse)(nil),       // 12: accord.api.v1.GetAccountResponse
 	(*StatusRequest)(nil),            // 13: accord.api.v1.StatusRequest
 	(*StatusResponse)(nil),           // 14: accord.api.v1.StatusResponse
-	(*Member)(nil),                   // 15: accord.api.v1.Member
-	(*PeerStatus)(nil),               // 16: accord.api.v1.PeerStatus
-	(*NodeChange)(nil),               // 17: accord.api.v1.NodeChange
-	(*ChangeNodesRequest)(nil),       // 18: accord.api.v1.ChangeNodesRequest
-	(*ChangeNodesResponse)(nil),      // 19: accord.api.v1.ChangeNodesResponse
-	(*SubscribeRequest)(nil),         // 20: accord.api.v1.SubscribeRequest
-	(*TxResult)(nil),                 // 21: accord.api.v1.TxResult
-	(*SubscribeResponse)(nil),        // 22: accord.api.v1.SubscribeResponse
-	(*GetProposalRequest)(nil),       // 23: accord.api.v1.GetProposalRequest
-	(*ProposalView)(nil),             // 24: accord.api.v1.ProposalView
-	(*GetProposalResponse)(nil),      // 25: accord.api.v1.GetProposalResponse
-	(*GetConfigRequest)(nil),         // 26: accord.api.v1.GetConfigRequest
-	(*CAView)(nil),                   // 27: accord.api.v1.CAView
-	(*OrgView)(nil),                  // 28: accord.api.v1.OrgView
-	(*MethodPolicyView)(nil),         // 29: accord.api.v1.MethodPolicyView
-	(*ChainParams)(nil),              // 30: accord.api.v1.ChainParams
-	(*ValidatorView)(nil),            // 31: accord.api.v1.ValidatorView
-	(*RevokedView)(nil),              // 32: accord.api.v1.RevokedView
-	(*GetConfigResponse)(nil),        // 33: accord.api.v1.GetConfigResponse
-	(*ListAccountTxsRequest)(nil),    // 34: accord.api.v1.ListAccountTxsRequest
-	(*AccountTx)(nil),                // 35: accord.api.v1.AccountTx
-	(*ListAccountTxsResponse)(nil),   // 36: accord.api.v1.ListAccountTxsResponse
-	(*GetMerchantRequest)(nil),       // 37: accord.api.v1.GetMerchantRequest
-	(*Merchant)(nil),                 // 38: accord.api.v1.Merchant
-	(*ListMerchantsRequest)(nil),     // 39: accord.api.v1.ListMerchantsRequest
-	(*ListMerchantsResponse)(nil),    // 40: accord.api.v1.ListMerchantsResponse
-	(*GetStatementRequest)(nil),      // 41: accord.api.v1.GetStatementRequest
-	(*Totals)(nil),                   // 42: accord.api.v1.Totals
-	(*StatementEntry)(nil),           // 43: accord.api.v1.StatementEntry
-	(*Statement)(nil),                // 44: accord.api.v1.Statement
-	(*GetPaymentRequestRequest)(nil), // 45: accord.api.v1.GetPaymentRequestRequest
-	(*PaymentRequest)(nil),           // 46: accord.api.v1.PaymentRequest
-	(*GetPaymentRequest)(nil),        // 47: accord.api.v1.GetPaymentRequest
-	(*Payment)(nil),                  // 48: accord.api.v1.Payment
-	(*QueryContractRequest)(nil),     // 49: accord.api.v1.QueryContractRequest
-	(*QueryContractResponse)(nil),    // 50: accord.api.v1.QueryContractResponse
-	(*ContractView)(nil),             // 51: accord.api.v1.ContractView
-	(*ListContractsRequest)(nil),     // 52: accord.api.v1.ListContractsRequest
-	(*ListContractsResponse)(nil),    // 53: accord.api.v1.ListContractsResponse
-	(*GetContractRequest)(nil),       // 54: accord.api.v1.GetContractRequest
-	(*pb.Receipt)(nil),               // 55: accord.types.v1.Receipt
-	(*pb.Signer)(nil),                // 56: accord.types.v1.Signer
-	(*pb.Event)(nil),                 // 57: accord.types.v1.Event
+	(*ValidatorStatus)(nil),          // 15: accord.api.v1.ValidatorStatus
+	(*Member)(nil),                   // 16: accord.api.v1.Member
+	(*PeerStatus)(nil),               // 17: accord.api.v1.PeerStatus
+	(*NodeChange)(nil),               // 18: accord.api.v1.NodeChange
+	(*ChangeNodesRequest)(nil),       // 19: accord.api.v1.ChangeNodesRequest
+	(*ChangeNodesResponse)(nil),      // 20: accord.api.v1.ChangeNodesResponse
+	(*SubscribeRequest)(nil),         // 21: accord.api.v1.SubscribeRequest
+	(*TxResult)(nil),                 // 22: accord.api.v1.TxResult
+	(*SubscribeResponse)(nil),        // 23: accord.api.v1.SubscribeResponse
+	(*GetProposalRequest)(nil),       // 24: accord.api.v1.GetProposalRequest
+	(*ProposalView)(nil),             // 25: accord.api.v1.ProposalView
+	(*GetProposalResponse)(nil),      // 26: accord.api.v1.GetProposalResponse
+	(*GetConfigRequest)(nil),         // 27: accord.api.v1.GetConfigRequest
+	(*CAView)(nil),                   // 28: accord.api.v1.CAView
+	(*OrgView)(nil),                  // 29: accord.api.v1.OrgView
+	(*MethodPolicyView)(nil),         // 30: accord.api.v1.MethodPolicyView
+	(*ChainParams)(nil),              // 31: accord.api.v1.ChainParams
+	(*ValidatorView)(nil),            // 32: accord.api.v1.ValidatorView
+	(*RevokedView)(nil),              // 33: accord.api.v1.RevokedView
+	(*GetConfigResponse)(nil),        // 34: accord.api.v1.GetConfigResponse
+	(*ListAccountTxsRequest)(nil),    // 35: accord.api.v1.ListAccountTxsRequest
+	(*AccountTx)(nil),                // 36: accord.api.v1.AccountTx
+	(*ListAccountTxsResponse)(nil),   // 37: accord.api.v1.ListAccountTxsResponse
+	(*GetMerchantRequest)(nil),       // 38: accord.api.v1.GetMerchantRequest
+	(*Merchant)(nil),                 // 39: accord.api.v1.Merchant
+	(*ListMerchantsRequest)(nil),     // 40: accord.api.v1.ListMerchantsRequest
+	(*ListMerchantsResponse)(nil),    // 41: accord.api.v1.ListMerchantsResponse
+	(*GetStatementRequest)(nil),      // 42: accord.api.v1.GetStatementRequest
+	(*Totals)(nil),                   // 43: accord.api.v1.Totals
+	(*StatementEntry)(nil),           // 44: accord.api.v1.StatementEntry
+	(*Statement)(nil),                // 45: accord.api.v1.Statement
+	(*GetPaymentRequestRequest)(nil), // 46: accord.api.v1.GetPaymentRequestRequest
+	(*PaymentRequest)(nil),           // 47: accord.api.v1.PaymentRequest
+	(*GetPaymentRequest)(nil),        // 48: accord.api.v1.GetPaymentRequest
+	(*Payment)(nil),                  // 49: accord.api.v1.Payment
+	(*QueryContractRequest)(nil),     // 50: accord.api.v1.QueryContractRequest
+	(*QueryContractResponse)(nil),    // 51: accord.api.v1.QueryContractResponse
+	(*ContractView)(nil),             // 52: accord.api.v1.ContractView
+	(*ListContractsRequest)(nil),     // 53: accord.api.v1.ListContractsRequest
+	(*ListContractsResponse)(nil),    // 54: accord.api.v1.ListContractsResponse
+	(*GetContractRequest)(nil),       // 55: accord.api.v1.GetContractRequest
+	(*pb.Receipt)(nil),               // 56: accord.types.v1.Receipt
+	(*pb.Signer)(nil),                // 57: accord.types.v1.Signer
+	(*pb.Event)(nil),                 // 58: accord.types.v1.Event
 }
 var file_accord_api_v1_api_proto_depIdxs = []int32{
 	3,  // 0: accord.api.v1.SubmitTxsResponse.results:type_name -> accord.api.v1.SubmitResult
 	6,  // 1: accord.api.v1.GetTxResponse.tx:type_name -> accord.api.v1.TxView
-	55, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
+	56, // 2: accord.api.v1.GetTxResponse.receipt:type_name -> accord.types.v1.Receipt
 	9,  // 3: accord.api.v1.GetBlockResponse.header:type_name -> accord.api.v1.HeaderView
-	55, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
-	16, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
-	15, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
-	56, // 7: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
-	55, // 8: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
-	9,  // 9: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
-	21, // 10: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
-	24, // 11: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
-	27, // 12: accord.api.v1.OrgView.cas:type_name -> accord.api.v1.CAView
-	28, // 13: accord.api.v1.GetConfigResponse.orgs:type_name -> accord.api.v1.OrgView
-	29, // 14: accord.api.v1.GetConfigResponse.policies:type_name -> accord.api.v1.MethodPolicyView
-	30, // 15: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
-	31, // 16: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
-	32, // 17: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
-	35, // 18: accord.api.v1.ListAccountTxsResponse.txs:type_name -> accord.api.v1.AccountTx
-	38, // 19: accord.api.v1.ListMerchantsResponse.merchants:type_name -> accord.api.v1.Merchant
-	42, // 20: accord.api.v1.Statement.payments:type_name -> accord.api.v1.Totals
-	42, // 21: accord.api.v1.Statement.refunds:type_name -> accord.api.v1.Totals
-	43, // 22: accord.api.v1.Statement.entries:type_name -> accord.api.v1.StatementEntry
-	57, // 23: accord.api.v1.QueryContractResponse.events:type_name -> accord.types.v1.Event
-	51, // 24: accord.api.v1.ListContractsResponse.contracts:type_name -> accord.api.v1.ContractView
-	0,  // 25: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
-	2,  // 26: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
-	5,  // 27: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
-	8,  // 28: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
-	11, // 29: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
-	13, // 30: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
-	23, // 31: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
-	26, // 32: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
-	20, // 33: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
-	18, // 34: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
-	34, // 35: accord.api.v1.NodeService.ListAccountTxs:input_type -> accord.api.v1.ListAccountTxsRequest
-	37, // 36: accord.api.v1.NodeService.GetMerchant:input_type -> accord.api.v1.GetMerchantRequest
-	39, // 37: accord.api.v1.NodeService.ListMerchants:input_type -> accord.api.v1.ListMerchantsRequest
-	41, // 38: accord.api.v1.NodeService.GetStatement:input_type -> accord.api.v1.GetStatementRequest
-	45, // 39: accord.api.v1.NodeService.GetPaymentRequest:input_type -> accord.api.v1.GetPaymentRequestRequest
-	47, // 40: accord.api.v1.NodeService.GetPayment:input_type -> accord.api.v1.GetPaymentRequest
-	49, // 41: accord.api.v1.NodeService.QueryContract:input_type -> accord.api.v1.QueryContractRequest
-	52, // 42: accord.api.v1.NodeService.ListContracts:input_type -> accord.api.v1.ListContractsRequest
-	54, // 43: accord.api.v1.NodeService.GetContract:input_type -> accord.api.v1.GetContractRequest
-	1,  // 44: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
-	4,  // 45: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
-	7,  // 46: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
-	10, // 47: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
-	12, // 48: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
-	14, // 49: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
-	25, // 50: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
-	33, // 51: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
-	22, // 52: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
-	19, // 53: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
-	36, // 54: accord.api.v1.NodeService.ListAccountTxs:output_type -> accord.api.v1.ListAccountTxsResponse
-	38, // 55: accord.api.v1.NodeService.GetMerchant:output_type -> accord.api.v1.Merchant
-	40, // 56: accord.api.v1.NodeService.ListMerchants:output_type -> accord.api.v1.ListMerchantsResponse
-	44, // 57: accord.api.v1.NodeService.GetStatement:output_type -> accord.api.v1.Statement
-	46, // 58: accord.api.v1.NodeService.GetPaymentRequest:output_type -> accord.api.v1.PaymentRequest
-	48, // 59: accord.api.v1.NodeService.GetPayment:output_type -> accord.api.v1.Payment
-	50, // 60: accord.api.v1.NodeService.QueryContract:output_type -> accord.api.v1.QueryContractResponse
-	53, // 61: accord.api.v1.NodeService.ListContracts:output_type -> accord.api.v1.ListContractsResponse
-	51, // 62: accord.api.v1.NodeService.GetContract:output_type -> accord.api.v1.ContractView
-	44, // [44:63] is the sub-list for method output_type
-	25, // [25:44] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	56, // 4: accord.api.v1.GetBlockResponse.receipts:type_name -> accord.types.v1.Receipt
+	17, // 5: accord.api.v1.StatusResponse.peers:type_name -> accord.api.v1.PeerStatus
+	16, // 6: accord.api.v1.StatusResponse.members:type_name -> accord.api.v1.Member
+	15, // 7: accord.api.v1.StatusResponse.validators:type_name -> accord.api.v1.ValidatorStatus
+	57, // 8: accord.api.v1.ChangeNodesRequest.signer:type_name -> accord.types.v1.Signer
+	56, // 9: accord.api.v1.TxResult.receipt:type_name -> accord.types.v1.Receipt
+	9,  // 10: accord.api.v1.SubscribeResponse.header:type_name -> accord.api.v1.HeaderView
+	22, // 11: accord.api.v1.SubscribeResponse.results:type_name -> accord.api.v1.TxResult
+	25, // 12: accord.api.v1.GetProposalResponse.proposals:type_name -> accord.api.v1.ProposalView
+	28, // 13: accord.api.v1.OrgView.cas:type_name -> accord.api.v1.CAView
+	29, // 14: accord.api.v1.GetConfigResponse.orgs:type_name -> accord.api.v1.OrgView
+	30, // 15: accord.api.v1.GetConfigResponse.policies:type_name -> accord.api.v1.MethodPolicyView
+	31, // 16: accord.api.v1.GetConfigResponse.params:type_name -> accord.api.v1.ChainParams
+	32, // 17: accord.api.v1.GetConfigResponse.nodes:type_name -> accord.api.v1.ValidatorView
+	33, // 18: accord.api.v1.GetConfigResponse.revoked:type_name -> accord.api.v1.RevokedView
+	36, // 19: accord.api.v1.ListAccountTxsResponse.txs:type_name -> accord.api.v1.AccountTx
+	39, // 20: accord.api.v1.ListMerchantsResponse.merchants:type_name -> accord.api.v1.Merchant
+	43, // 21: accord.api.v1.Statement.payments:type_name -> accord.api.v1.Totals
+	43, // 22: accord.api.v1.Statement.refunds:type_name -> accord.api.v1.Totals
+	44, // 23: accord.api.v1.Statement.entries:type_name -> accord.api.v1.StatementEntry
+	58, // 24: accord.api.v1.QueryContractResponse.events:type_name -> accord.types.v1.Event
+	52, // 25: accord.api.v1.ListContractsResponse.contracts:type_name -> accord.api.v1.ContractView
+	0,  // 26: accord.api.v1.NodeService.SubmitTx:input_type -> accord.api.v1.SubmitTxRequest
+	2,  // 27: accord.api.v1.NodeService.SubmitTxs:input_type -> accord.api.v1.SubmitTxsRequest
+	5,  // 28: accord.api.v1.NodeService.GetTx:input_type -> accord.api.v1.GetTxRequest
+	8,  // 29: accord.api.v1.NodeService.GetBlock:input_type -> accord.api.v1.GetBlockRequest
+	11, // 30: accord.api.v1.NodeService.GetAccount:input_type -> accord.api.v1.GetAccountRequest
+	13, // 31: accord.api.v1.NodeService.Status:input_type -> accord.api.v1.StatusRequest
+	24, // 32: accord.api.v1.NodeService.GetProposal:input_type -> accord.api.v1.GetProposalRequest
+	27, // 33: accord.api.v1.NodeService.GetConfig:input_type -> accord.api.v1.GetConfigRequest
+	21, // 34: accord.api.v1.NodeService.Subscribe:input_type -> accord.api.v1.SubscribeRequest
+	19, // 35: accord.api.v1.NodeService.ChangeNodes:input_type -> accord.api.v1.ChangeNodesRequest
+	35, // 36: accord.api.v1.NodeService.ListAccountTxs:input_type -> accord.api.v1.ListAccountTxsRequest
+	38, // 37: accord.api.v1.NodeService.GetMerchant:input_type -> accord.api.v1.GetMerchantRequest
+	40, // 38: accord.api.v1.NodeService.ListMerchants:input_type -> accord.api.v1.ListMerchantsRequest
+	42, // 39: accord.api.v1.NodeService.GetStatement:input_type -> accord.api.v1.GetStatementRequest
+	46, // 40: accord.api.v1.NodeService.GetPaymentRequest:input_type -> accord.api.v1.GetPaymentRequestRequest
+	48, // 41: accord.api.v1.NodeService.GetPayment:input_type -> accord.api.v1.GetPaymentRequest
+	50, // 42: accord.api.v1.NodeService.QueryContract:input_type -> accord.api.v1.QueryContractRequest
+	53, // 43: accord.api.v1.NodeService.ListContracts:input_type -> accord.api.v1.ListContractsRequest
+	55, // 44: accord.api.v1.NodeService.GetContract:input_type -> accord.api.v1.GetContractRequest
+	1,  // 45: accord.api.v1.NodeService.SubmitTx:output_type -> accord.api.v1.SubmitTxResponse
+	4,  // 46: accord.api.v1.NodeService.SubmitTxs:output_type -> accord.api.v1.SubmitTxsResponse
+	7,  // 47: accord.api.v1.NodeService.GetTx:output_type -> accord.api.v1.GetTxResponse
+	10, // 48: accord.api.v1.NodeService.GetBlock:output_type -> accord.api.v1.GetBlockResponse
+	12, // 49: accord.api.v1.NodeService.GetAccount:output_type -> accord.api.v1.GetAccountResponse
+	14, // 50: accord.api.v1.NodeService.Status:output_type -> accord.api.v1.StatusResponse
+	26, // 51: accord.api.v1.NodeService.GetProposal:output_type -> accord.api.v1.GetProposalResponse
+	34, // 52: accord.api.v1.NodeService.GetConfig:output_type -> accord.api.v1.GetConfigResponse
+	23, // 53: accord.api.v1.NodeService.Subscribe:output_type -> accord.api.v1.SubscribeResponse
+	20, // 54: accord.api.v1.NodeService.ChangeNodes:output_type -> accord.api.v1.ChangeNodesResponse
+	37, // 55: accord.api.v1.NodeService.ListAccountTxs:output_type -> accord.api.v1.ListAccountTxsResponse
+	39, // 56: accord.api.v1.NodeService.GetMerchant:output_type -> accord.api.v1.Merchant
+	41, // 57: accord.api.v1.NodeService.ListMerchants:output_type -> accord.api.v1.ListMerchantsResponse
+	45, // 58: accord.api.v1.NodeService.GetStatement:output_type -> accord.api.v1.Statement
+	47, // 59: accord.api.v1.NodeService.GetPaymentRequest:output_type -> accord.api.v1.PaymentRequest
+	49, // 60: accord.api.v1.NodeService.GetPayment:output_type -> accord.api.v1.Payment
+	51, // 61: accord.api.v1.NodeService.QueryContract:output_type -> accord.api.v1.QueryContractResponse
+	54, // 62: accord.api.v1.NodeService.ListContracts:output_type -> accord.api.v1.ListContractsResponse
+	52, // 63: accord.api.v1.NodeService.GetContract:output_type -> accord.api.v1.ContractView
+	45, // [45:64] is the sub-list for method output_type
+	26, // [26:45] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_accord_api_v1_api_proto_init() }
@@ -4185,7 +4263,7 @@ func file_accord_api_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_api_v1_api_proto_rawDesc), len(file_accord_api_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   55,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -71,6 +71,7 @@ func initCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&o.Nodes, "nodes", 1, "number of nodes")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0; node i uses base-port+10*i")
 	cmd.Flags().IntVar(&o.Orgs, "orgs", 0, "make a permissioned chain of this many organisations, each with a CA, an admin and a client (default: an open chain)")
+	cmd.Flags().StringVar(&o.Consensus, "consensus", "raft", "engine of a network of several nodes: raft, or bft (byzantine-fault-tolerant, 4 nodes or more)")
 	cmd.Flags().StringVar(&o.Identity, "identity", "cert", "with --orgs: cert (transactions carry certificates) or key (admins register keys)")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
@@ -97,6 +98,7 @@ func startCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home, e.g. DIR/node0 (required)")
 	workersFlag(cmd, &workers)
+	byzantineFlag(cmd)
 	_ = cmd.MarkFlagRequired("home")
 	return cmd
 }
@@ -161,6 +163,7 @@ func runNode(ctx context.Context, e *env, home string, workers int, api string, 
 		if api != "" {
 			c.API = api
 		}
+		c.Byzantine = byzantineMode
 	}
 	n, err := node.OpenWith(home, log, adjust)
 	if err != nil {

@@ -12,13 +12,14 @@ import (
 // provision's options, for restating its errors to the user who typed it.
 var (
 	initFlags = map[string]string{
-		"Options.Home":     "--home",
-		"Options.ChainID":  "--chain-id",
-		"Options.Crypto":   "--crypto",
-		"Options.Nodes":    "--nodes",
-		"Options.BasePort": "--base-port",
-		"Options.Orgs":     "--orgs",
-		"Options.Identity": "--identity",
+		"Options.Home":      "--home",
+		"Options.ChainID":   "--chain-id",
+		"Options.Crypto":    "--crypto",
+		"Options.Nodes":     "--nodes",
+		"Options.BasePort":  "--base-port",
+		"Options.Orgs":      "--orgs",
+		"Options.Identity":  "--identity",
+		"Options.Consensus": "--consensus",
 	}
 	joinFlags = map[string]string{
 		"JoinOptions.Network": "--network",

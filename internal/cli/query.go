@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/sdk"
 	"github.com/accord-chain/accord/types"
 	"github.com/accord-chain/accord/types/pb"
 )
@@ -116,7 +117,7 @@ func queryCmd(e *env) *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e), queryTxsCmd(e)} {
+	for _, c := range []*cobra.Command{account, tx, block, queryConfigCmd(e), queryTxsCmd(e), queryEvidenceCmd(e)} {
 		nodeFlag(c, e)
 		cmd.AddCommand(c)
 	}
@@ -146,20 +147,26 @@ func statusCmd(e *env) *cobra.Command {
 				Height    uint64 `json:"height"`
 				LastError string `json:"last_error,omitempty"`
 			}
-			v := struct {
-				ChainID       string `json:"chain_id"`
-				Height        uint64 `json:"height"`
-				LastBlockHash string `json:"last_block_hash"`
-				StateHash     string `json:"state_hash"`
-				WriteSetHash  string `json:"write_set_hash"`
-				Hash          string `json:"hash"`
+			type validator struct {
 				NodeID        string `json:"node_id"`
-				Consensus     string `json:"consensus"`
-				Leader        string `json:"leader"`
-				Term          uint64 `json:"term,omitempty"`
-				Peers         []peer `json:"peers"`
-				PoolSize      uint64 `json:"pool_size"`
-				Issuer        string `json:"issuer"`
+				LastSeenRound uint64 `json:"last_seen_round"`
+			}
+			v := struct {
+				ChainID       string      `json:"chain_id"`
+				Height        uint64      `json:"height"`
+				LastBlockHash string      `json:"last_block_hash"`
+				StateHash     string      `json:"state_hash"`
+				WriteSetHash  string      `json:"write_set_hash"`
+				Hash          string      `json:"hash"`
+				NodeID        string      `json:"node_id"`
+				Consensus     string      `json:"consensus"`
+				Leader        string      `json:"leader"`
+				Term          uint64      `json:"term,omitempty"`
+				Round         uint64      `json:"round,omitempty"`      // bft
+				Validators    []validator `json:"validators,omitempty"` // bft
+				Peers         []peer      `json:"peers"`
+				PoolSize      uint64      `json:"pool_size"`
+				Issuer        string      `json:"issuer"`
 			}{ChainID: s.ChainId, Height: s.Height, LastBlockHash: s.LastBlockHash, StateHash: s.StateHash,
 				WriteSetHash: s.WriteSetHash, Hash: s.Hash, NodeID: s.NodeId, Consensus: s.Consensus,
 				Leader: s.Leader, Term: s.Term, Peers: []peer{}, PoolSize: s.PoolSize, Issuer: s.Issuer}
@@ -169,6 +176,10 @@ func statusCmd(e *env) *cobra.Command {
 			for _, p := range s.Peers {
 				v.Peers = append(v.Peers, peer{p.NodeId, p.Address, p.Connected, p.Height, p.LastError})
 			}
+			v.Round = s.Round
+			for _, x := range s.Validators {
+				v.Validators = append(v.Validators, validator{x.NodeId, x.LastSeenRound})
+			}
 			return e.print(v, func(w io.Writer) {
 				leader := v.Leader
 				if leader == "" {
@@ -176,6 +187,12 @@ func statusCmd(e *env) *cobra.Command {
 				}
 				fmt.Fprintf(w, "chain_id:        %s\nheight:          %d\nlast_block_hash: %s\nstate_hash:      %s\nnode_id:         %s\nconsensus:       %s\nleader:          %s\npool_size:       %d\n",
 					v.ChainID, v.Height, v.LastBlockHash, v.StateHash, v.NodeID, v.Consensus, leader, v.PoolSize)
+				if v.Consensus == "bft" {
+					fmt.Fprintf(w, "round:           %d\n", v.Round)
+					for _, x := range v.Validators {
+						fmt.Fprintf(w, "validator:       %s  last seen round %d\n", x.NodeID, x.LastSeenRound)
+					}
+				}
 				for _, p := range v.Peers {
 					state := "connected"
 					if !p.Connected {
@@ -256,4 +273,36 @@ func blockJSON(b *apipb.GetBlockResponse) any {
 		*apipb.HeaderView
 		Txs []blockTx `json:"txs"`
 	}{b.Header, txs}
+}
+
+// queryEvidenceCmd reads the equivocations a BFT node has seen.
+func queryEvidenceCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "evidence",
+		Short: "Show the equivocations a BFT node has seen: two conflicting signed messages of one validator for one round",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), queryTimeout)
+			defer cancel()
+			c, err := e.client()
+			if err != nil {
+				return err
+			}
+			ev, err := c.Evidence(ctx)
+			if err != nil {
+				return err
+			}
+			if ev == nil {
+				ev = []sdk.Evidence{}
+			}
+			return e.print(map[string]any{"evidence": ev}, func(w io.Writer) {
+				if len(ev) == 0 {
+					fmt.Fprintln(w, "no evidence")
+				}
+				for _, x := range ev {
+					fmt.Fprintf(w, "validator %s equivocated in round %d\n", x.Validator, x.Round)
+				}
+			})
+		},
+	}
 }

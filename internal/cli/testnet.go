@@ -83,6 +83,7 @@ func testnetCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "accord-dev", "chain id when creating the network")
 	cmd.Flags().StringVar(&scheme, "crypto", "", "signature scheme of the keys when creating the network (default ed25519; sm2 with --orgs)")
 	cmd.Flags().IntVar(&o.Orgs, "orgs", 0, "when creating the network: a permissioned chain of this many organisations (see accord init --orgs)")
+	cmd.Flags().StringVar(&o.Consensus, "consensus", "raft", "engine of a network of several nodes: raft, or bft (byzantine-fault-tolerant, 4 nodes or more)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 7070, "API port of node 0 when creating the network; node i uses base-port+10*i, its p2p port the next one")
 	_ = cmd.MarkFlagRequired("home")
 	return cmd

@@ -11,12 +11,14 @@
 package provision
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,6 +49,9 @@ type Options struct {
 	// organisations (at most MaxOrgs); Crypto must then be SM2 or P256.
 	Orgs     int
 	Identity string // "cert" (default) or "key"; with Orgs only
+	// Consensus is the engine of a network of several nodes: "raft"
+	// (default) or "bft", chosen at genesis.
+	Consensus string
 }
 
 // EnsureDefaults fills the zero fields of o with their defaults.
@@ -69,6 +74,9 @@ func (o *Options) EnsureDefaults() {
 	if o.BasePort == 0 {
 		o.BasePort = 7070
 	}
+	if o.Consensus == "" {
+		o.Consensus = "raft"
+	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -88,6 +96,13 @@ func (o Options) Validate() error {
 	if o.BasePort < 1024 || o.BasePort+10*o.Nodes > 65535 {
 		return &FieldError{Field: "Options.BasePort",
 			Msg: fmt.Sprintf("%d leaves no room for %d nodes: node i listens on it plus 10*i, from 1024 to 65535", o.BasePort, o.Nodes)}
+	}
+	if o.Consensus != "raft" && o.Consensus != "bft" {
+		return &FieldError{Field: "Options.Consensus", Msg: fmt.Sprintf("%q is not raft or bft", o.Consensus)}
+	}
+	if o.Consensus == "bft" && o.Nodes < 4 {
+		return &FieldError{Field: "Options.Consensus",
+			Msg: fmt.Sprintf("bft needs at least 4 nodes to tolerate a faulty one, not %d (give --nodes 4 or more)", o.Nodes)}
 	}
 	if o.Orgs < 0 || o.Orgs > MaxOrgs {
 		return &FieldError{Field: "Options.Orgs", Msg: fmt.Sprintf("must be 0 (an open chain) to %d, not %d", MaxOrgs, o.Orgs)}
@@ -214,7 +229,7 @@ func Init(o Options) (*Result, error) {
 		name := "node" + strconv.Itoa(i)
 		if peers != nil {
 			cfg.NodeID = name
-			cfg.Consensus = "raft"
+			cfg.Consensus = o.Consensus
 			cfg.Raft = &node.RaftConfig{ID: peers[i].ID, Peers: peers}
 			cfg.P2P = &node.P2PConfig{Listen: peers[i].P2P}
 			if err := IssueNodeTLS(o.Home, home, name, o.Now); err != nil {
@@ -226,8 +241,16 @@ func Init(o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := nks.New(node.NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
+		nk, err := nks.New(node.NodeKeyFile, crypto.Ed25519)
+		if errors.Is(err, keystore.ErrExists) {
+			nk, err = nks.Get(node.NodeKeyFile)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("provision: node key: %w", err)
+		}
+		if o.Consensus == "bft" && peers != nil {
+			// A BFT validator's consensus key is its node key.
+			peers[i].PubKey = hex.EncodeToString(nk.Private.Public().Bytes())
 		}
 		if g.Identity != nil {
 			// On a permissioned chain each node is a consensus member of
@@ -251,6 +274,12 @@ func Init(o Options) (*Result, error) {
 	}
 	for i, cfg := range cfgs {
 		home := NodeHome(o.Home, i)
+		if cfg.Raft != nil {
+			// Every node lists the whole network, keys included.
+			rc := *cfg.Raft
+			rc.Peers = slices.Clone(peers)
+			cfg.Raft = &rc
+		}
 		for _, f := range []struct {
 			name string
 			v    any

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,3 +240,52 @@ func isField(err error, field string) bool {
 	var fe *FieldError
 	return errors.As(err, &fe) && fe.Field == field
 }
+
+func TestInitBFT(t *testing.T) {
+	var fe *FieldError
+	if _, err := Init(Options{Home: t.TempDir(), Nodes: 3, Consensus: "bft"}); !errors.As(err, &fe) || fe.Field != "Options.Consensus" {
+		t.Fatalf("bft with 3 nodes: %v", err)
+	}
+	if _, err := Init(Options{Home: t.TempDir(), Nodes: 4, Consensus: "pbft"}); !errors.As(err, &fe) || fe.Field != "Options.Consensus" {
+		t.Fatalf("consensus pbft: %v", err)
+	}
+	res := initNet(t, Options{Nodes: 4, Consensus: "bft"})
+	var lists [][]node.PeerConfig
+	for i, n := range res.Nodes {
+		cfg, err := node.LoadConfig(n.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Consensus != "bft" {
+			t.Fatalf("node %d: consensus %q", i, cfg.Consensus)
+		}
+		ks, err := keystore.Open(n.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nk, err := ks.Get(node.NodeKeyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		self := cfg.Raft.Peers[i]
+		if self.ID != cfg.Raft.ID || self.PubKey == "" || !strings.EqualFold(self.PubKey, hexOf(nk.Private.Public().Bytes())) {
+			t.Fatalf("node %d lists itself as %+v", i, self)
+		}
+		lists = append(lists, cfg.Raft.Peers)
+	}
+	for i := range lists {
+		for j := range lists[i] {
+			if lists[i][j] != lists[0][j] {
+				t.Fatalf("nodes 0 and %d list different validators: %+v, %+v", i, lists[0][j], lists[i][j])
+			}
+		}
+	}
+	// Raft stays the default and lists no keys.
+	raft := initNet(t, Options{Nodes: 2})
+	cfg, err := node.LoadConfig(raft.Nodes[0].Home)
+	if err != nil || cfg.Consensus != "raft" || cfg.Raft.Peers[0].PubKey != "" {
+		t.Fatalf("default network: %+v %v", cfg, err)
+	}
+}
+
+func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }

@@ -1,0 +1,170 @@
+package node
+
+import (
+	"cmp"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/consensus/bft"
+	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/p2p"
+)
+
+// chBFT carries the BFT engine's messages (proto/accord/bft/v1), one-way.
+const chBFT p2p.Channel = 8
+
+// BFTDir is the BFT engine's folder inside a node home: its safety state
+// and the blocks it has not yet handed to the chain.
+const BFTDir = "bft"
+
+// On a BFT network every validator proposes from its own pool when it
+// leads a round (leaders rotate every round), so a node keeps what its
+// clients send: nothing is forwarded. The chain's agreement step compares
+// executed hashes after each commit, as on Raft.
+
+// openBFT completes w with the BFT driver: the validators are raft.peers,
+// ordered by id, each with its node key as its consensus key.
+func (n *Node) openBFT(w *network) error {
+	bc := *n.cfg.BFT
+	peers := slices.Clone(n.cfg.Raft.Peers)
+	slices.SortFunc(peers, func(a, b PeerConfig) int { return cmp.Compare(a.ID, b.ID) })
+	scheme := n.nodeKey.Scheme()
+	var vs bft.ValidatorSet
+	for _, p := range peers {
+		pub, err := hex.DecodeString(p.PubKey)
+		if err != nil {
+			return fmt.Errorf("config: raft.peers: node %s: pub_key: %w", p.NodeID, err)
+		}
+		if _, err := crypto.PublicKeyFromBytes(scheme, pub); err != nil {
+			return fmt.Errorf("config: raft.peers: node %s: pub_key is not a %s key: %w", p.NodeID, scheme, err)
+		}
+		if p.NodeID == w.selfName && hex.EncodeToString(n.nodeKey.Public().Bytes()) != p.PubKey {
+			return fmt.Errorf("config: raft.peers lists another pub_key for this node (%s) than its node key's; fix the list", p.NodeID)
+		}
+		vs = append(vs, bft.Validator{ID: p.NodeID, PubKey: pub})
+	}
+	if vs.Index(w.selfName) < 0 {
+		return fmt.Errorf("config: this node (%s) is not in raft.peers, so it is no validator", w.selfName)
+	}
+	gh, ok, err := n.chain.HashAt(0)
+	if err != nil || !ok {
+		return fmt.Errorf("bft: the genesis block's hash: %v", err)
+	}
+	dc := bft.DriverConfig{
+		Core: bft.Config{ID: w.selfName, ChainID: n.genesis.ChainID, Hash: n.hash, Signer: n.nodeKey,
+			Verifier: bft.CryptoVerifier{Scheme: scheme}, Validators: vs, RoundTicks: bc.RoundTicks},
+		Dir:         filepath.Join(n.home, BFTDir),
+		GenesisHash: gh[:],
+		LiveLimits:  n.chain.Limits(),
+		Log:         n.log.With("part", "bft"),
+		Metrics:     n.metrics.reg,
+	}
+	dc.Limits.MaxTxs, dc.Limits.MaxBytes = bc.MaxBlockTxs, bc.MaxBlockBytes
+	for _, d := range []struct {
+		s   string
+		dst *time.Duration
+	}{{bc.TickInterval, &dc.TickInterval}, {bc.BlockInterval, &dc.Limits.Interval}} {
+		if d.s != "" {
+			if *d.dst, err = time.ParseDuration(d.s); err != nil {
+				return fmt.Errorf("config: bft: %w", err)
+			}
+		}
+	}
+	tr, err := wrapBFT(n.cfg.Byzantine, bftTransport{w}, dc.Core)
+	if err != nil {
+		return err
+	}
+	w.bftd, err = bft.NewDriver(dc, n.pool, n.chain, tr, n.clock)
+	if err != nil {
+		return err
+	}
+	w.tr.Handle(chBFT, func(from string, _ p2p.Channel, payload []byte) {
+		if err := w.bftd.Receive(from, payload); err != nil {
+			n.log.Debug("bad bft message", "from", from, "err", err)
+		}
+	})
+	w.tr.Handle(chHead, w.onHead)
+	w.tr.HandleRequest(chSync, w.serveSync)
+	w.tr.HandleRequest(chHash, w.serveHash)
+	return nil
+}
+
+// bftTransport sends the driver's messages over p2p.
+type bftTransport struct{ w *network }
+
+func (t bftTransport) Send(to string, msg []byte) {
+	_ = t.w.tr.Send(to, chBFT, msg) // a lost message is recovered by the protocol
+}
+
+// bftLeader is the leader of this node's round; BFT has no term.
+func (w *network) bftLeader() (string, uint64) {
+	return w.bftd.Status().Leader, 0
+}
+
+// bftAvailable refuses writes while this node cannot reach a quorum of
+// validators (itself included): nothing could commit them.
+func (w *network) bftAvailable() error {
+	st := w.bftd.Status()
+	up := 1
+	for _, p := range w.tr.Peers() {
+		if p.Connected && slices.ContainsFunc(st.Validators, func(v bft.ValidatorStatus) bool { return v.ID == p.ID }) {
+			up++
+		}
+	}
+	f := (len(st.Validators) - 1) / 3
+	if q := len(st.Validators) - f; up < q {
+		return fmt.Errorf("%w: %d of %d validators reachable, %d needed", api.ErrNoQuorum, up, len(st.Validators), q)
+	}
+	return nil
+}
+
+// BFTStatus implements api.BFTNetwork.
+func (w *network) BFTStatus() (uint64, []*pb.ValidatorStatus) {
+	if w.bftd == nil {
+		return 0, nil
+	}
+	st := w.bftd.Status()
+	out := make([]*pb.ValidatorStatus, len(st.Validators))
+	for i, v := range st.Validators {
+		out[i] = &pb.ValidatorStatus{NodeId: v.ID, LastSeenRound: v.LastSeenRound}
+	}
+	return st.Round, out
+}
+
+// bftMembers lists the validators as members, by their ids in raft.peers.
+func (w *network) bftMembers() ([]*pb.Member, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*pb.Member, 0, len(w.members))
+	var maxID uint64
+	for _, p := range w.members {
+		out = append(out, &pb.Member{Id: p.ID, NodeId: p.NodeID, P2PAddress: p.P2P, ApiAddress: p.API})
+		maxID = max(maxID, p.ID)
+	}
+	slices.SortFunc(out, func(a, b *pb.Member) int { return cmp.Compare(a.Id, b.Id) })
+	return out, maxID
+}
+
+// Evidence implements api.BFTNetwork.
+func (w *network) Evidence() []api.Evidence {
+	if w.bftd == nil {
+		return nil
+	}
+	ev := w.bftd.Evidence()
+	out := make([]api.Evidence, len(ev))
+	for i, e := range ev {
+		out[i] = api.Evidence{Validator: e.Validator, Round: e.Round, A: hex.EncodeToString(e.A), B: hex.EncodeToString(e.B)}
+	}
+	return out
+}
+
+var _ api.BFTNetwork = (*network)(nil)
+
+// errBFTMembers refuses membership changes on a BFT network.
+var errBFTMembers = errors.New("this network runs bft consensus, whose validator set cannot change yet (it is fixed at genesis)")
