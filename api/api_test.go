@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
@@ -47,8 +48,8 @@ func testNode(t *testing.T) (url string, admin crypto.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(res.Nodes[0].Home, node.ConfigFile)
-	cfg, err := node.LoadConfig(res.Nodes[0].Home)
+	cfgPath := filepath.Join(res.Nodes[0].Home, config.File)
+	cfg, err := config.Load(res.Nodes[0].Home)
 	if err != nil {
 		t.Fatal(err)
 	}

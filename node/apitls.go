@@ -13,44 +13,8 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/accord-chain/accord/api"
+	"github.com/accord-chain/accord/config"
 )
-
-// APITLSConfig is the api_tls section of config.json.
-type APITLSConfig struct {
-	// Cert and Key are PEM files, relative to the node home: the API's
-	// certificate (optionally followed by its chain) and key. Default the
-	// node's network certificate, tls/node.pem and tls/node.key, which
-	// clients trust with the network CA's certificate.
-	Cert string `json:"cert,omitempty"`
-	Key  string `json:"key,omitempty"`
-	// ClientAuth is "none" (the default: TLS only, anyone who reaches the
-	// port may call) or "member": every request but /healthz must carry a
-	// member proof (header Accord-Member-Proof) of a certificate the chain's
-	// committed configuration accepts now, in any role. "member" needs a
-	// permissioned chain.
-	ClientAuth string `json:"client_auth,omitempty"`
-}
-
-// Values of APITLSConfig.ClientAuth.
-const (
-	ClientAuthNone   = "none"
-	ClientAuthMember = "member"
-)
-
-func (c *APITLSConfig) validate() error {
-	if c == nil {
-		return nil
-	}
-	switch c.ClientAuth {
-	case "", ClientAuthNone, ClientAuthMember:
-	default:
-		return fmt.Errorf("config: api_tls.client_auth %q: want %q or %q", c.ClientAuth, ClientAuthNone, ClientAuthMember)
-	}
-	if (c.Cert == "") != (c.Key == "") {
-		return errors.New("config: api_tls: give both cert and key, or neither for tls/node.pem and tls/node.key")
-	}
-	return nil
-}
 
 // apiTLS loads the API's TLS material: nil without an api_tls section;
 // members is nil unless client_auth is member.
@@ -59,12 +23,12 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 	if c == nil {
 		return nil, nil, nil
 	}
-	if c.ClientAuth == ClientAuthMember && n.signers == nil {
+	if c.ClientAuth == config.ClientAuthMember && n.signers == nil {
 		return nil, nil, errors.New("config: api_tls.client_auth member needs a permissioned chain (genesis identity section); this chain is open: use client_auth none")
 	}
 	certFile, keyFile := c.Cert, c.Key
 	if certFile == "" {
-		certFile, keyFile = CertFile, KeyFile
+		certFile, keyFile = config.CertFile, config.KeyFile
 	}
 	certPath, keyPath := filepath.Join(n.home, certFile), filepath.Join(n.home, keyFile)
 	pair, err := tls.LoadX509KeyPair(certPath, keyPath)
@@ -80,7 +44,7 @@ func (n *Node) apiTLS() (cfg *tls.Config, members *api.Members, err error) {
 		MinVersion: tls.VersionTLS13,
 		NextProtos: []string{http2.NextProtoTLS, "http/1.1"},
 	}
-	if c.ClientAuth == ClientAuthMember {
+	if c.ClientAuth == config.ClientAuthMember {
 		members = api.NewMembers(n.genesis.ChainID, n.chain.CheckMember)
 	}
 	return cfg, members, nil

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/accord-chain/accord/api/memberproof"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/governance/govcall"
 	"github.com/accord-chain/accord/crypto"
@@ -50,9 +51,9 @@ func initTLSNode(t *testing.T, o InitOptions) (*InitResult, string) {
 
 func openTLSNode(t *testing.T, home, clientAuth string) *Node {
 	t.Helper()
-	n, err := OpenWith(home, quiet, func(c *Config) {
+	n, err := OpenWith(home, quiet, func(c *config.Node) {
 		c.API = "127.0.0.1:0"
-		c.APITLS = &APITLSConfig{ClientAuth: clientAuth}
+		c.APITLS = &config.APITLS{ClientAuth: clientAuth}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +181,7 @@ const statusPath = "/accord.api.v1.NodeService/Status?encoding=json&message=%7B%
 // everyone else: no proof, a proof made for another connection, a
 // certificate of an unknown organisation, a revoked certificate.
 func TestAPIMembersSM2(t *testing.T) {
-	nd := startTLSNode(t, InitOptions{Crypto: crypto.SM2, Orgs: 2}, ClientAuthMember)
+	nd := startTLSNode(t, InitOptions{Crypto: crypto.SM2, Orgs: 2}, config.ClientAuthMember)
 	ctx := context.Background()
 
 	client := nd.member("org1-client")
@@ -289,7 +290,7 @@ func TestAPIMembersSM2(t *testing.T) {
 // TestAPIMembersP256: members of a P-256 organisation prove themselves
 // the same way.
 func TestAPIMembersP256(t *testing.T) {
-	nd := startTLSNode(t, InitOptions{Crypto: crypto.P256, Orgs: 1}, ClientAuthMember)
+	nd := startTLSNode(t, InitOptions{Crypto: crypto.P256, Orgs: 1}, config.ClientAuthMember)
 	ctx := context.Background()
 	if _, err := nd.member("org1-client").Status(ctx); err != nil {
 		t.Fatalf("status as a P-256 member: %v", err)
@@ -301,7 +302,7 @@ func TestAPIMembersP256(t *testing.T) {
 // TestAPITLSWithoutClientAuth: with client_auth none the API is TLS only,
 // on an open chain too; member auth on an open chain is refused at start.
 func TestAPITLSWithoutClientAuth(t *testing.T) {
-	nd := startTLSNode(t, InitOptions{}, ClientAuthNone)
+	nd := startTLSNode(t, InitOptions{}, config.ClientAuthNone)
 	ctx := context.Background()
 	if _, err := sdk.New(nd.url(), sdk.WithTLS(nd.caPEM)).Status(ctx); err != nil {
 		t.Fatalf("status over TLS without a proof: %v", err)
@@ -314,24 +315,8 @@ func TestAPITLSWithoutClientAuth(t *testing.T) {
 	}
 
 	res, _ := initTLSNode(t, InitOptions{})
-	n := openTLSNode(t, res.Nodes[0].Home, ClientAuthMember)
+	n := openTLSNode(t, res.Nodes[0].Home, config.ClientAuthMember)
 	if err := n.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "permissioned") {
 		t.Fatalf("client_auth member on an open chain: %v; want a refusal at start", err)
-	}
-}
-
-func TestAPITLSConfigValidation(t *testing.T) {
-	for _, c := range []string{
-		`{"api_tls":{"client_auth":"everyone"}}`,
-		`{"api_tls":{"cert":"a.pem"}}`,
-		`{"api_tls":{"ca":"a.pem"}}`,
-	} {
-		if _, err := ParseConfig([]byte(c)); err == nil {
-			t.Errorf("ParseConfig(%s) accepted it", c)
-		}
-	}
-	c, err := ParseConfig([]byte(`{"api_tls":{"client_auth":"member"}}`))
-	if err != nil || c.APITLS.ClientAuth != ClientAuthMember {
-		t.Fatalf("api_tls with client_auth member: %+v, %v", c.APITLS, err)
 	}
 }

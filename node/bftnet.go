@@ -11,6 +11,7 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
@@ -33,7 +34,7 @@ const BFTDir = "bft"
 func (n *Node) openBFT(w *network) error {
 	bc := *n.cfg.BFT
 	peers := slices.Clone(n.cfg.Raft.Peers)
-	slices.SortFunc(peers, func(a, b PeerConfig) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(peers, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
 	scheme := n.nodeKey.Scheme()
 	var vs bft.ValidatorSet
 	for _, p := range peers {

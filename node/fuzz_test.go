@@ -1,30 +1,15 @@
 package node
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/config"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 	"github.com/accord-chain/accord/txpool"
 )
-
-// FuzzParseConfig: any bytes give a config that validates, or an error;
-// never a panic.
-func FuzzParseConfig(f *testing.F) {
-	b, _ := json.Marshal(DefaultConfig())
-	f.Add(b)
-	f.Add([]byte(`{"api":"127.0.0.1:1","solo":{"block_interval":"5ms","max_block_txs":3}}`))
-	f.Add([]byte(`{} {}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := ParseConfig(b)
-		if err == nil && c.Validate() != nil {
-			t.Fatal("ParseConfig returned an invalid config without an error")
-		}
-	})
-}
 
 // FuzzDecodeWire: the node's readers of node-to-node messages (verdicts,
 // hash reports, members, forwarded changes) refuse any bytes they cannot
@@ -33,8 +18,8 @@ func FuzzParseConfig(f *testing.F) {
 func FuzzDecodeWire(f *testing.F) {
 	f.Add(uint8(0), encodeVerdicts([]error{nil, txpool.ErrPoolFull}))
 	f.Add(uint8(1), p2ppb.Marshal(&p2ppb.HashReport{Version: p2ppb.Version, Height: 3, Hash: make([]byte, 32)}))
-	f.Add(uint8(2), encodeMembers([]PeerConfig{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}}))
-	f.Add(uint8(3), encodeMember(PeerConfig{ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}))
+	f.Add(uint8(2), encodeMembers([]config.Peer{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}}))
+	f.Add(uint8(3), encodeMember(config.Peer{ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}))
 	f.Add(uint8(4), encodeNodeChange(&apipb.ChangeNodesRequest{Change: []byte{1}}))
 	f.Add(uint8(5), encodeRemovedQuery(2))
 	f.Add(uint8(6), encodeRemovedAnswer(true))
@@ -49,14 +34,14 @@ func FuzzDecodeWire(f *testing.F) {
 		case 1:
 			_, _, _, err = decodeHashReport(b)
 		case 2:
-			var ps []PeerConfig
+			var ps []config.Peer
 			if ps, err = decodeMembers(b); err == nil {
 				if again, err2 := decodeMembers(encodeMembers(ps)); err2 != nil || !slices.Equal(again, ps) {
 					t.Fatalf("members changed on the way back: %v %v", again, err2)
 				}
 			}
 		case 3:
-			var p PeerConfig
+			var p config.Peer
 			if p, err = decodeMember(b); err == nil {
 				if again, err2 := decodeMember(encodeMember(p)); err2 != nil || again != p {
 					t.Fatalf("member changed on the way back: %v %v", again, err2)

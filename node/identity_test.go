@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/contracts/governance/govcall"
@@ -59,7 +60,7 @@ func newPermChainClock(t *testing.T, orgs int, scheme crypto.Scheme, mode string
 	t.Helper()
 	res := initHome(t, InitOptions{Crypto: scheme, Orgs: orgs, Identity: mode, Now: time.Now()})
 	if edit != nil {
-		path := filepath.Join(res.Nodes[0].Home, GenesisFile)
+		path := filepath.Join(res.Nodes[0].Home, config.GenesisFile)
 		g, _, err := genesis.Load(path)
 		if err != nil {
 			t.Fatal(err)

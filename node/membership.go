@@ -11,6 +11,7 @@ import (
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/p2p"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
@@ -59,12 +60,12 @@ func (w *network) confChanged(cc raft.ConfChange) {
 			w.chain.Forget(p.NodeID)
 		}
 	}
-	list := make([]PeerConfig, 0, len(w.members))
+	list := make([]config.Peer, 0, len(w.members))
 	for _, p := range w.members {
 		list = append(list, p)
 	}
 	w.mu.Unlock()
-	slices.SortFunc(list, func(a, b PeerConfig) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
 	if err := w.store.PutMeta(peersMeta, encodeMembers(list)); err != nil {
 		w.log.Error("storing the member list", "err", err)
 	}
@@ -110,7 +111,7 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 		if _, ok := w.nodeID(c.Id); ok {
 			return nil, fmt.Errorf("node %d is already a member", c.Id)
 		}
-		p := PeerConfig{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress}
+		p := config.Peer{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress}
 		b := encodeMember(p)
 		if err := w.eng.AddNode(ctx, c.Id, b); err != nil {
 			return nil, err

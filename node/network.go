@@ -16,6 +16,7 @@ import (
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/chain"
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
@@ -77,7 +78,7 @@ type network struct {
 	govern func(c *pb.NodeChange, nodeID func(uint64) (string, bool)) error
 
 	mu      sync.Mutex
-	members map[uint64]PeerConfig // current members by Raft id, this node included
+	members map[uint64]config.Peer // current members by Raft id, this node included
 }
 
 // openNetwork completes w (made by Open, the chain's Peers) with the
@@ -92,7 +93,7 @@ func (n *Node) openNetwork(w *network) error {
 	}
 	*w = network{log: n.log, self: rc.ID, hash: n.hash, chainID: n.genesis.ChainID, issuer: n.issuer,
 		store: n.store, pool: n.pool, chain: n.chain, clock: n.clock, govern: n.chain.GovernedNodeChange,
-		members: map[uint64]PeerConfig{}}
+		members: map[uint64]config.Peer{}}
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {
 		if peers, err = decodeMembers(b); err != nil {
@@ -104,7 +105,7 @@ func (n *Node) openNetwork(w *network) error {
 	}
 	self, ok := w.members[rc.ID]
 	if !ok {
-		self = PeerConfig{ID: rc.ID, NodeID: n.cfg.NodeID, P2P: cfg.P2P.Listen, API: cfg.API}
+		self = config.Peer{ID: rc.ID, NodeID: n.cfg.NodeID, P2P: cfg.P2P.Listen, API: cfg.API}
 	}
 	if self.NodeID != n.cfg.NodeID {
 		// The certificate's name is the node's name on the network.
@@ -163,7 +164,7 @@ func (n *Node) openNetwork(w *network) error {
 	return nil
 }
 
-func loadTLS(home string, c *P2PConfig) (p2p.TLS, error) {
+func loadTLS(home string, c *config.P2P) (p2p.TLS, error) {
 	read := func(name string) ([]byte, error) {
 		path := name
 		if !filepath.IsAbs(path) {
@@ -190,12 +191,12 @@ func loadTLS(home string, c *P2PConfig) (p2p.TLS, error) {
 	return p2p.LoadTLS(ca, cert, key)
 }
 
-func raftEngineConfig(rc RaftConfig, home string, h crypto.Hash) (raft.Config, error) {
+func raftEngineConfig(rc config.Raft, home string, h crypto.Hash) (raft.Config, error) {
 	c := raft.Config{
 		Hash:              h,
 		ID:                rc.ID,
 		Join:              rc.Join,
-		Dir:               filepath.Join(home, RaftDir),
+		Dir:               filepath.Join(home, config.RaftDir),
 		ElectionTicks:     rc.ElectionTicks,
 		HeartbeatTicks:    rc.HeartbeatTicks,
 		MaxBlockTxs:       rc.MaxBlockTxs,

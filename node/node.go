@@ -25,6 +25,7 @@ import (
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/chain"
 	"github.com/accord-chain/accord/clock"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/consensus/solo"
 	"github.com/accord-chain/accord/contracts/governance"
@@ -46,7 +47,7 @@ const genesisMeta = "genesis"
 // Node is one running Accord node.
 type Node struct {
 	home    string
-	cfg     Config
+	cfg     config.Node
 	genesis *genesis.Doc
 	hash    crypto.Hash
 	issuer  types.Address
@@ -79,13 +80,13 @@ func Open(home string, log *slog.Logger) (*Node, error) {
 
 // OpenWith is Open with a function that may adjust the loaded config (for
 // command-line overrides) before it is validated again and used.
-func OpenWith(home string, log *slog.Logger, adjust func(*Config)) (*Node, error) {
+func OpenWith(home string, log *slog.Logger, adjust func(*config.Node)) (*Node, error) {
 	return openWith(home, log, adjust, clock.Real)
 }
 
 // openWith is OpenWith on the clock clk.
-func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clock) (*Node, error) {
-	cfg, err := LoadConfig(home)
+func openWith(home string, log *slog.Logger, adjust func(*config.Node), clk clock.Clock) (*Node, error) {
+	cfg, err := config.Load(home)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 			return nil, err
 		}
 	}
-	g, gbytes, err := genesis.Load(filepath.Join(home, GenesisFile))
+	g, gbytes, err := genesis.Load(filepath.Join(home, config.GenesisFile))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 	if err != nil {
 		return nil, err
 	}
-	nk, err := ks.Get(NodeKeyFile)
+	nk, err := ks.Get(config.NodeKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
 	}
@@ -113,9 +114,9 @@ func openWith(home string, log *slog.Logger, adjust func(*Config), clk clock.Clo
 		n.cfg.NodeID = nk.Address.String()[:16]
 	}
 	// A Raft node takes blocks its store lost back from its log or peers.
-	n.store, err = store.Open(store.Options{Dir: filepath.Join(home, DataDir), CacheBytes: cfg.CacheMB << 20, Refetch: cfg.Consensus == "raft"})
+	n.store, err = store.Open(store.Options{Dir: filepath.Join(home, config.DataDir), CacheBytes: cfg.CacheMB << 20, Refetch: cfg.Consensus == "raft"})
 	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
-		return nil, fmt.Errorf("%s is in use by another running node; stop it first", filepath.Join(home, DataDir))
+		return nil, fmt.Errorf("%s is in use by another running node; stop it first", filepath.Join(home, config.DataDir))
 	}
 	if err != nil {
 		return nil, err
@@ -179,7 +180,7 @@ func (n *Node) initState(gbytes []byte) error {
 			return fmt.Errorf("store has blocks but no genesis record: %w", err)
 		}
 		if !bytes.Equal(stored, gbytes) {
-			return fmt.Errorf("%s differs from the genesis this node's data was created from; restore it or start with an empty %s", GenesisFile, DataDir)
+			return fmt.Errorf("%s differs from the genesis this node's data was created from; restore it or start with an empty %s", config.GenesisFile, config.DataDir)
 		}
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/contracts/token"
 	"github.com/accord-chain/accord/contracts/token/tokencall"
@@ -31,25 +32,6 @@ func initHome(t *testing.T, o InitOptions) *InitResult {
 		t.Fatal(err)
 	}
 	return res
-}
-
-func TestConfigRejectsUnknownFieldsAndBadValues(t *testing.T) {
-	res := initHome(t, InitOptions{})
-	home := res.Nodes[0].Home
-	for _, body := range []string{
-		`{"api":"127.0.0.1:1","consensus":"solo","blok_interval":"1s"}`,
-		`{"api":"127.0.0.1:1","consensus":"pbft"}`,
-		`{"api":"127.0.0.1:1","solo":{"block_interval":"soon"}}`,
-		`{"api":"127.0.0.1:1","solo":{"block_interval":"1h"}}`,
-		`{"api":"127.0.0.1:1","pool":{"max_txs":-1}}`,
-	} {
-		if err := os.WriteFile(filepath.Join(home, ConfigFile), []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := LoadConfig(home); err == nil {
-			t.Errorf("config %s accepted", body)
-		}
-	}
 }
 
 // TestApplyPersistsAcrossReopen drives the node's Applier directly: a mint
@@ -121,7 +103,7 @@ func TestRefusesChangedGenesis(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Close()
-	path := filepath.Join(home, GenesisFile)
+	path := filepath.Join(home, config.GenesisFile)
 	b, _ := os.ReadFile(path)
 	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "accord-dev", "accord-other", 1)), 0o600); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/raft"
 )
 
@@ -18,7 +19,7 @@ func TestReplayedFounderMissingFromMembersIsNoError(t *testing.T) {
 	w := &network{
 		log:     slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		self:    1,
-		members: map[uint64]PeerConfig{1: {ID: 1, NodeID: "node0", P2P: "127.0.0.1:1"}, 2: {ID: 2, NodeID: "node1", P2P: "127.0.0.1:2"}},
+		members: map[uint64]config.Peer{1: {ID: 1, NodeID: "node0", P2P: "127.0.0.1:1"}, 2: {ID: 2, NodeID: "node1", P2P: "127.0.0.1:2"}},
 	}
 	w.confChanged(raft.ConfChange{Type: raft.ConfAddNode, ID: 3})
 	if strings.Contains(logs.String(), "level=ERROR") {

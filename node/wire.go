@@ -6,6 +6,7 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/config"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 	"github.com/accord-chain/accord/types"
 )
@@ -68,37 +69,37 @@ func decodeHashReport(b []byte) (height uint64, hash types.Hash, ok bool, err er
 	return 0, hash, false, fmt.Errorf("%w: block hash of %d bytes", p2ppb.ErrMalformed, len(m.Hash))
 }
 
-func memberMsg(p PeerConfig) *p2ppb.Member {
+func memberMsg(p config.Peer) *p2ppb.Member {
 	return &p2ppb.Member{Version: p2ppb.Version, Id: p.ID, NodeId: p.NodeID, P2P: p.P2P, Api: p.API}
 }
 
-func peerOf(m *p2ppb.Member) (PeerConfig, error) {
+func peerOf(m *p2ppb.Member) (config.Peer, error) {
 	if m.GetVersion() != p2ppb.Version {
-		return PeerConfig{}, fmt.Errorf("%w: member version %d", p2ppb.ErrMalformed, m.GetVersion())
+		return config.Peer{}, fmt.Errorf("%w: member version %d", p2ppb.ErrMalformed, m.GetVersion())
 	}
 	if m.Id == 0 || m.NodeId == "" || m.P2P == "" {
-		return PeerConfig{}, fmt.Errorf("%w: a member needs a Raft id, a node id and a p2p address", p2ppb.ErrMalformed)
+		return config.Peer{}, fmt.Errorf("%w: a member needs a Raft id, a node id and a p2p address", p2ppb.ErrMalformed)
 	}
-	return PeerConfig{ID: m.Id, NodeID: m.NodeId, P2P: m.P2P, API: m.Api}, nil
+	return config.Peer{ID: m.Id, NodeID: m.NodeId, P2P: m.P2P, API: m.Api}, nil
 }
 
 // encodeMember is the context of a Raft change that adds p.
-func encodeMember(p PeerConfig) []byte { return p2ppb.Marshal(memberMsg(p)) }
+func encodeMember(p config.Peer) []byte { return p2ppb.Marshal(memberMsg(p)) }
 
-func decodeMember(b []byte) (PeerConfig, error) {
-	var p PeerConfig
+func decodeMember(b []byte) (config.Peer, error) {
+	var p config.Peer
 	if legacyJSON(b, '{', &p) {
 		return peerOf(memberMsg(p))
 	}
 	var m p2ppb.Member
 	if err := p2ppb.Decode(b, &m); err != nil {
-		return PeerConfig{}, err
+		return config.Peer{}, err
 	}
 	return peerOf(&m)
 }
 
 // encodeMembers is the stored member list.
-func encodeMembers(list []PeerConfig) []byte {
+func encodeMembers(list []config.Peer) []byte {
 	m := &p2ppb.Members{Version: p2ppb.Version, Members: make([]*p2ppb.Member, len(list))}
 	for i, p := range list {
 		m.Members[i] = memberMsg(p)
@@ -106,9 +107,9 @@ func encodeMembers(list []PeerConfig) []byte {
 	return p2ppb.Marshal(m)
 }
 
-func decodeMembers(b []byte) ([]PeerConfig, error) {
+func decodeMembers(b []byte) ([]config.Peer, error) {
 	var m p2ppb.Members
-	var list []PeerConfig
+	var list []config.Peer
 	if legacyJSON(b, '[', &list) {
 		m.Members = make([]*p2ppb.Member, len(list))
 		for i, p := range list {
@@ -117,7 +118,7 @@ func decodeMembers(b []byte) ([]PeerConfig, error) {
 	} else if err := p2ppb.Decode(b, &m); err != nil {
 		return nil, err
 	}
-	out := make([]PeerConfig, len(m.Members))
+	out := make([]config.Peer, len(m.Members))
 	for i, x := range m.Members {
 		p, err := peerOf(x)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/accord-chain/accord/config"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
 
@@ -13,7 +14,7 @@ import (
 // earlier releases left in Raft logs and stores still reads; a member
 // without an address is refused.
 func TestMembersOnTheWire(t *testing.T) {
-	list := []PeerConfig{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}, {ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}}
+	list := []config.Peer{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", API: "127.0.0.1:2"}, {ID: 2, NodeID: "node1", P2P: "127.0.0.1:3"}}
 	old, _ := json.Marshal(list)
 	for name, b := range map[string][]byte{"protobuf": encodeMembers(list), "json": old} {
 		got, err := decodeMembers(b)
@@ -27,7 +28,7 @@ func TestMembersOnTheWire(t *testing.T) {
 			t.Errorf("%s member: %v %v, want %v", name, got, err, list[1])
 		}
 	}
-	if _, err := decodeMember(encodeMember(PeerConfig{ID: 3, NodeID: "node2"})); !errors.Is(err, p2ppb.ErrMalformed) {
+	if _, err := decodeMember(encodeMember(config.Peer{ID: 3, NodeID: "node2"})); !errors.Is(err, p2ppb.ErrMalformed) {
 		t.Errorf("a member without a p2p address: %v, want ErrMalformed", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/p2p"
@@ -42,9 +43,9 @@ func TestStatusOverMemberTLS(t *testing.T) {
 	if err := provision.IssueNodeTLS(home, nodeHome, "node0", now); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.OpenWith(nodeHome, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c *node.Config) {
+	n, err := node.OpenWith(nodeHome, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c *config.Node) {
 		c.API = "127.0.0.1:0"
-		c.APITLS = &node.APITLSConfig{ClientAuth: node.ClientAuthMember}
+		c.APITLS = &config.APITLS{ClientAuth: config.ClientAuthMember}
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/internal/provision"
@@ -156,7 +157,7 @@ func runNode(ctx context.Context, e *env, home string, workers int, api string, 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	adjust := func(c *node.Config) {
+	adjust := func(c *config.Node) {
 		if workers >= 0 {
 			c.ExecutionWorkers, c.Pool.Workers = workers, workers
 		}

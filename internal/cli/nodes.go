@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 	"github.com/accord-chain/accord/sdk"
 )
 
@@ -59,7 +59,7 @@ have an add_node change approved (accord gov propose), then admit the prepared h
 			c := sdk.New(url)
 			var (
 				home *provision.Node
-				self node.PeerConfig
+				self config.Peer
 			)
 			if existing != "" {
 				home, self, err = provision.JoiningHome(existing)
@@ -125,7 +125,7 @@ have an add_node change approved (accord gov propose), then admit the prepared h
 // node and picks the new node's Raft id: id when given, else the next one
 // the network never used. Folder names say nothing about ids: a folder may
 // be missing, or belong to a removed node.
-func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]node.PeerConfig, uint64, error) {
+func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]config.Peer, uint64, error) {
 	st, err := c.Status(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the member list: %w", err)
@@ -138,9 +138,9 @@ func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]node.PeerConfi
 	} else if id <= st.MaxRaftId {
 		return nil, 0, fmt.Errorf("--id %d: the network has used Raft ids up to %d and never reuses one; leave --id out, or give %d or more", id, st.MaxRaftId, st.MaxRaftId+1)
 	}
-	peers := make([]node.PeerConfig, len(st.Members))
+	peers := make([]config.Peer, len(st.Members))
 	for i, m := range st.Members {
-		peers[i] = node.PeerConfig{ID: m.Id, NodeID: m.NodeId, P2P: m.P2PAddress, API: m.ApiAddress}
+		peers[i] = config.Peer{ID: m.Id, NodeID: m.NodeId, P2P: m.P2PAddress, API: m.ApiAddress}
 	}
 	return peers, id, nil
 }
@@ -149,7 +149,7 @@ func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]node.PeerConfi
 // answer's voters name the node, and the node asked lists its Raft id as
 // the node's once it has applied the change (a follower may apply it a
 // moment after the leader answered).
-func checkAdmitted(ctx context.Context, c *sdk.Client, self node.PeerConfig, members []string) error {
+func checkAdmitted(ctx context.Context, c *sdk.Client, self config.Peer, members []string) error {
 	if !slices.Contains(members, self.NodeID) {
 		return fmt.Errorf("the network answered, but its members (%s) do not include %s: it was not admitted", strings.Join(members, ", "), self.NodeID)
 	}
@@ -226,7 +226,7 @@ func adminAndNode(nodeURL, network string) (crypto.PrivateKey, string, error) {
 	}
 	url := nodeURL
 	if url == "" {
-		cfg, err := node.LoadConfig(provision.NodeHome(network, 0))
+		cfg, err := config.Load(provision.NodeHome(network, 0))
 		if err != nil {
 			return nil, "", err
 		}

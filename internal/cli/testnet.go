@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/internal/provision"
 	"github.com/accord-chain/accord/node"
@@ -104,7 +105,7 @@ func networkHomes(dir string) (homes, skipped []string, err error) {
 		if !de.IsDir() || !strings.HasPrefix(de.Name(), "node") || err != nil || k < 0 || provision.NodeHome(dir, k) != filepath.Join(dir, de.Name()) {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(dir, de.Name(), node.ConfigFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, de.Name(), config.File)); err == nil {
 			ks = append(ks, k)
 		}
 	}
@@ -142,7 +143,7 @@ func runTestnet(ctx context.Context, e *env, dir string, homes []string, workers
 	var children []*child
 	defer func() { stopChildren(e, children) }()
 	for _, home := range homes {
-		cfg, err := node.LoadConfig(home)
+		cfg, err := config.Load(home)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/accord-chain/accord/node"
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/p2p"
 )
 
@@ -58,7 +58,7 @@ func NewNetworkCA(home, chainID string, now time.Time) error {
 // certificate and a certificate for nodeID signed by the network CA of the
 // network folder netHome. Existing files are left alone.
 func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
-	if _, err := os.Stat(filepath.Join(nodeHome, node.CertFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(nodeHome, config.CertFile)); err == nil {
 		return nil
 	}
 	dir := NetworkDir(netHome)
@@ -74,14 +74,14 @@ func IssueNodeTLS(netHome, nodeHome, nodeID string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 	}
-	if err := os.MkdirAll(filepath.Join(nodeHome, node.TLSDir), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(nodeHome, config.TLSDir), 0o700); err != nil {
 		return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 	}
 	for _, f := range []struct {
 		name string
 		b    []byte
 		perm os.FileMode
-	}{{node.CACertFile, caCert, 0o644}, {node.KeyFile, key, 0o600}, {node.CertFile, cert, 0o644}} {
+	}{{config.CACertFile, caCert, 0o644}, {config.KeyFile, key, 0o600}, {config.CertFile, cert, 0o644}} {
 		if err := writeNew(filepath.Join(nodeHome, f.name), f.b, f.perm); err != nil {
 			return fmt.Errorf("provision: certificate of %s: %w", nodeID, err)
 		}

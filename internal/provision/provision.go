@@ -2,7 +2,7 @@
 // home (config, genesis, node key), a network of such homes, the network CA
 // and each node's TLS certificate, organisation CAs and member
 // certificates. It writes files and nothing else: it must not open a store
-// or run a node, and it takes the formats it writes (node.Config,
+// or run a node, and it takes the formats it writes (config.Node,
 // genesis.Doc, the file names in a home) from package node, which reads
 // them at start.
 //
@@ -22,12 +22,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/contracts/governance"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 )
 
 // MaxNodes and MaxOrgs bound Options.Nodes and Options.Orgs.
@@ -161,7 +161,7 @@ func KeysDir(home string) string { return filepath.Join(home, "keys") }
 
 // Initialised reports whether home already holds a network made by Init.
 func Initialised(home string) bool {
-	_, err := os.Stat(filepath.Join(NodeHome(home, 0), node.GenesisFile))
+	_, err := os.Stat(filepath.Join(NodeHome(home, 0), config.GenesisFile))
 	return err == nil
 }
 
@@ -203,14 +203,14 @@ func Init(o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	var peers []node.PeerConfig
+	var peers []config.Peer
 	if o.Nodes > 1 {
 		res.NetworkDir = NetworkDir(o.Home)
 		if err := NewNetworkCA(o.Home, o.ChainID, o.Now); err != nil {
 			return nil, err
 		}
 		for i := 0; i < o.Nodes; i++ {
-			peers = append(peers, node.PeerConfig{
+			peers = append(peers, config.Peer{
 				ID:     uint64(i + 1),
 				NodeID: "node" + strconv.Itoa(i),
 				P2P:    "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i+1),
@@ -218,20 +218,20 @@ func Init(o Options) (*Result, error) {
 			})
 		}
 	}
-	cfgs := make([]node.Config, o.Nodes)
+	cfgs := make([]config.Node, o.Nodes)
 	for i := 0; i < o.Nodes; i++ {
 		home := NodeHome(o.Home, i)
 		if err := os.MkdirAll(home, 0o700); err != nil {
 			return nil, fmt.Errorf("provision: %w", err)
 		}
-		cfg := node.DefaultConfig()
+		cfg := config.Default()
 		cfg.API = "127.0.0.1:" + strconv.Itoa(o.BasePort+10*i)
 		name := "node" + strconv.Itoa(i)
 		if peers != nil {
 			cfg.NodeID = name
 			cfg.Consensus = o.Consensus
-			cfg.Raft = &node.RaftConfig{ID: peers[i].ID, Peers: peers}
-			cfg.P2P = &node.P2PConfig{Listen: peers[i].P2P}
+			cfg.Raft = &config.Raft{ID: peers[i].ID, Peers: peers}
+			cfg.P2P = &config.P2P{Listen: peers[i].P2P}
 			if err := IssueNodeTLS(o.Home, home, name, o.Now); err != nil {
 				return nil, err
 			}
@@ -241,9 +241,9 @@ func Init(o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		nk, err := nks.New(node.NodeKeyFile, crypto.Ed25519)
+		nk, err := nks.New(config.NodeKeyFile, crypto.Ed25519)
 		if errors.Is(err, keystore.ErrExists) {
-			nk, err = nks.Get(node.NodeKeyFile)
+			nk, err = nks.Get(config.NodeKeyFile)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("provision: node key: %w", err)
@@ -257,7 +257,7 @@ func Init(o Options) (*Result, error) {
 			// an organisation, round robin, certified by its CA; genesis
 			// lists the nodes.
 			org := i%o.Orgs + 1
-			ic, err := IssueCert(OrgDir(o.Home, org), nks, node.NodeKeyFile, name, identity.Consensus, o.Now)
+			ic, err := IssueCert(OrgDir(o.Home, org), nks, config.NodeKeyFile, name, identity.Consensus, o.Now)
 			if err != nil {
 				return nil, err
 			}
@@ -283,7 +283,7 @@ func Init(o Options) (*Result, error) {
 		for _, f := range []struct {
 			name string
 			v    any
-		}{{node.ConfigFile, cfg}, {node.GenesisFile, g}} {
+		}{{config.File, cfg}, {config.GenesisFile, g}} {
 			if err := writeJSON(filepath.Join(home, f.name), f.v, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 				return nil, fmt.Errorf("provision: %w", err)
 			}
@@ -298,7 +298,7 @@ type JoinOptions struct {
 	Network string // the network folder Init made (required)
 	// Members is the network's committed member list, from a running
 	// node (StatusResponse.members): the new node dials them. Required.
-	Members []node.PeerConfig
+	Members []config.Peer
 	// ID is the new node's Raft id (required): above every id the network
 	// ever used (StatusResponse.max_raft_id), since ids are never reused.
 	// It also names the node and its folder: id N is node N-1, as Init
@@ -318,15 +318,15 @@ var ErrNotJoiningHome = errors.New("not a node home made to join a network")
 // a certificate from the network CA, and a config that joins (raft.join)
 // and lists the members as peers to dial. It returns the new
 // node's entry; the network must then be asked to admit it.
-func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
-	var self node.PeerConfig
+func NewJoiningHome(o JoinOptions) (*Node, config.Peer, error) {
+	var self config.Peer
 	if o.Network == "" {
 		return nil, self, &FieldError{Field: "JoinOptions.Network", Msg: "is required"}
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	first, err := node.LoadConfig(NodeHome(o.Network, 0))
+	first, err := config.Load(NodeHome(o.Network, 0))
 	if err != nil {
 		return nil, self, fmt.Errorf("provision: reading the network's node0: %w", err)
 	}
@@ -341,7 +341,7 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 	}
 	k := int(o.ID - 1)
 	name := "node" + strconv.Itoa(k)
-	var peers []node.PeerConfig
+	var peers []config.Peer
 	for _, p := range o.Members {
 		if p.ID == o.ID || p.NodeID == name {
 			return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: fmt.Sprintf("%d (name %s) is already a member of the network (%s, id %d)", o.ID, name, p.NodeID, p.ID)}
@@ -366,34 +366,34 @@ func NewJoiningHome(o JoinOptions) (*Node, node.PeerConfig, error) {
 		o.P2P = h + ":" + strconv.Itoa(p+1)
 	}
 	home := NodeHome(o.Network, k)
-	self = node.PeerConfig{ID: o.ID, NodeID: "node" + strconv.Itoa(k), P2P: o.P2P, API: o.API}
+	self = config.Peer{ID: o.ID, NodeID: "node" + strconv.Itoa(k), P2P: o.P2P, API: o.API}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, self, fmt.Errorf("provision: %w", err)
 	}
-	g, err := os.ReadFile(filepath.Join(NodeHome(o.Network, 0), node.GenesisFile))
+	g, err := os.ReadFile(filepath.Join(NodeHome(o.Network, 0), config.GenesisFile))
 	if err != nil {
 		return nil, self, fmt.Errorf("provision: %w", err)
 	}
-	if err := writeNew(filepath.Join(home, node.GenesisFile), g, 0o600); err != nil {
+	if err := writeNew(filepath.Join(home, config.GenesisFile), g, 0o600); err != nil {
 		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	nks, err := keystore.Open(home)
 	if err != nil {
 		return nil, self, err
 	}
-	if _, err := nks.New(node.NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
+	if _, err := nks.New(config.NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
 		return nil, self, fmt.Errorf("provision: node key: %w", err)
 	}
 	if err := IssueNodeTLS(o.Network, home, self.NodeID, o.Now); err != nil {
 		return nil, self, err
 	}
-	cfg := node.DefaultConfig()
+	cfg := config.Default()
 	cfg.API = o.API
 	cfg.NodeID = self.NodeID
 	cfg.Consensus = "raft"
-	cfg.Raft = &node.RaftConfig{ID: o.ID, Join: true, Peers: append(peers, self)}
-	cfg.P2P = &node.P2PConfig{Listen: o.P2P}
-	if err := writeJSON(filepath.Join(home, node.ConfigFile), cfg, 0o600); err != nil {
+	cfg.Raft = &config.Raft{ID: o.ID, Join: true, Peers: append(peers, self)}
+	cfg.P2P = &config.P2P{Listen: o.P2P}
+	if err := writeJSON(filepath.Join(home, config.File), cfg, 0o600); err != nil {
 		return nil, self, fmt.Errorf("provision: %w", err)
 	}
 	return &Node{Home: home, API: "http://" + o.API}, self, nil
@@ -412,18 +412,18 @@ func splitPort(addr string) (string, int, error) {
 }
 
 // JoiningHome reads back a home NewJoiningHome made, for admitting it.
-func JoiningHome(home string) (*Node, node.PeerConfig, error) {
-	cfg, err := node.LoadConfig(home)
+func JoiningHome(home string) (*Node, config.Peer, error) {
+	cfg, err := config.Load(home)
 	if err != nil {
-		return nil, node.PeerConfig{}, err
+		return nil, config.Peer{}, err
 	}
 	if cfg.Consensus != "raft" || !cfg.Raft.Join {
-		return nil, node.PeerConfig{}, fmt.Errorf("provision: %s: %w", home, ErrNotJoiningHome)
+		return nil, config.Peer{}, fmt.Errorf("provision: %s: %w", home, ErrNotJoiningHome)
 	}
 	for _, p := range cfg.Raft.Peers {
 		if p.ID == cfg.Raft.ID {
 			return &Node{Home: home, API: "http://" + cfg.API}, p, nil
 		}
 	}
-	return nil, node.PeerConfig{}, fmt.Errorf("provision: %s: raft.peers does not list this node", home)
+	return nil, config.Peer{}, fmt.Errorf("provision: %s: raft.peers does not list this node", home)
 }

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/genesis"
 	"github.com/accord-chain/accord/identity"
 	"github.com/accord-chain/accord/keystore"
-	"github.com/accord-chain/accord/node"
 )
 
 func initNet(t *testing.T, o Options) *Result {
@@ -31,7 +31,7 @@ func initNet(t *testing.T, o Options) *Result {
 func TestInitDefaultsAndRefusal(t *testing.T) {
 	home := t.TempDir()
 	res := initNet(t, Options{Home: home, Crypto: crypto.SM2})
-	g, _, err := genesis.Load(filepath.Join(res.Nodes[0].Home, node.GenesisFile))
+	g, _, err := genesis.Load(filepath.Join(res.Nodes[0].Home, config.GenesisFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestInitDefaultsAndRefusal(t *testing.T) {
 	if _, err := Init(Options{Home: home}); !errors.Is(err, ErrInitialised) {
 		t.Fatalf("second init: %v, want ErrInitialised", err)
 	}
-	cfg, err := node.LoadConfig(res.Nodes[0].Home)
+	cfg, err := config.Load(res.Nodes[0].Home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestInitOrgs(t *testing.T) {
 	if len(res.Orgs) != 2 || res.Orgs[1].ID != "org2" || res.Orgs[1].Dir != OrgDir(home, 2) || res.NetworkDir != NetworkDir(home) {
 		t.Fatalf("result: %+v", res)
 	}
-	g, _, err := genesis.Load(filepath.Join(res.Nodes[2].Home, node.GenesisFile))
+	g, _, err := genesis.Load(filepath.Join(res.Nodes[2].Home, config.GenesisFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestInitOrgs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		der, err := ks.Cert(node.NodeKeyFile)
+		der, err := ks.Cert(config.NodeKeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestInitOrgs(t *testing.T) {
 			t.Errorf("node%d: serial %s repeated", i, key)
 		}
 		serials[key] = true
-		if _, err := os.Stat(filepath.Join(res.Nodes[i].Home, node.CertFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(res.Nodes[i].Home, config.CertFile)); err != nil {
 			t.Errorf("node%d has no network certificate: %v", i, err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestInitOrgs(t *testing.T) {
 func TestJoiningHome(t *testing.T) {
 	net := t.TempDir()
 	initNet(t, Options{Home: net, Nodes: 2, BasePort: 21000})
-	members := []node.PeerConfig{
+	members := []config.Peer{
 		{ID: 1, NodeID: "node0", API: "127.0.0.1:21000", P2P: "127.0.0.1:21001"},
 		{ID: 2, NodeID: "node1", API: "127.0.0.1:21010", P2P: "127.0.0.1:21011"},
 	}
@@ -184,7 +184,7 @@ func TestJoiningHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := node.PeerConfig{ID: 3, NodeID: "node2", API: "127.0.0.1:21020", P2P: "127.0.0.1:21021"}
+	want := config.Peer{ID: 3, NodeID: "node2", API: "127.0.0.1:21020", P2P: "127.0.0.1:21021"}
 	if n.Home != NodeHome(net, 2) || self != want {
 		t.Fatalf("joining home %+v, self %+v; want %s, %+v", n, self, NodeHome(net, 2), want)
 	}
@@ -192,7 +192,7 @@ func TestJoiningHome(t *testing.T) {
 	if err != nil || *n2 != *n || self2 != self {
 		t.Fatalf("JoiningHome read back %+v %+v (%v), want %+v %+v", n2, self2, err, n, self)
 	}
-	cfg, err := node.LoadConfig(n.Home)
+	cfg, err := config.Load(n.Home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestNewJoiningHomeFollowsTheMemberList(t *testing.T) {
 	if err := os.RemoveAll(NodeHome(dir, 2)); err != nil {
 		t.Fatal(err)
 	}
-	members := []node.PeerConfig{
+	members := []config.Peer{
 		{ID: 1, NodeID: "node0", P2P: "127.0.0.1:9401"}, {ID: 2, NodeID: "node1", P2P: "127.0.0.1:9411"},
 		{ID: 4, NodeID: "node3", P2P: "127.0.0.1:9431"}, {ID: 5, NodeID: "node4", P2P: "127.0.0.1:9441"},
 	}
@@ -227,7 +227,7 @@ func TestNewJoiningHomeFollowsTheMemberList(t *testing.T) {
 	if self.ID != 6 || self.NodeID != "node5" || home.Home != NodeHome(dir, 5) {
 		t.Fatalf("joining home %+v %+v, want node5 with id 6 in %s", home, self, NodeHome(dir, 5))
 	}
-	cfg, err := node.LoadConfig(home.Home)
+	cfg, err := config.Load(home.Home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +250,9 @@ func TestInitBFT(t *testing.T) {
 		t.Fatalf("consensus pbft: %v", err)
 	}
 	res := initNet(t, Options{Nodes: 4, Consensus: "bft"})
-	var lists [][]node.PeerConfig
+	var lists [][]config.Peer
 	for i, n := range res.Nodes {
-		cfg, err := node.LoadConfig(n.Home)
+		cfg, err := config.Load(n.Home)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestInitBFT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nk, err := ks.Get(node.NodeKeyFile)
+		nk, err := ks.Get(config.NodeKeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,7 +282,7 @@ func TestInitBFT(t *testing.T) {
 	}
 	// Raft stays the default and lists no keys.
 	raft := initNet(t, Options{Nodes: 2})
-	cfg, err := node.LoadConfig(raft.Nodes[0].Home)
+	cfg, err := config.Load(raft.Nodes[0].Home)
 	if err != nil || cfg.Consensus != "raft" || cfg.Raft.Peers[0].PubKey != "" {
 		t.Fatalf("default network: %+v %v", cfg, err)
 	}

@@ -12,14 +12,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/node"
 )
 
 // Start runs the node in home on a free loopback port until the test ends
 // and returns its API URL. adjust, if not nil, changes the config first.
-func Start(t testing.TB, home string, adjust func(*node.Config)) string {
+func Start(t testing.TB, home string, adjust func(*config.Node)) string {
 	t.Helper()
-	cfg, err := node.LoadConfig(home)
+	cfg, err := config.Load(home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func Start(t testing.TB, home string, adjust func(*node.Config)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(home, node.ConfigFile), b, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(home, config.File), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.Open(home, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -1,4 +1,8 @@
-package node
+// Package config is a node's configuration file, config.json, and the
+// layout of a node home (config, genesis, node key, data, Raft log, TLS
+// material). It parses, defaults and validates the file; the node reads it
+// at start, provisioning writes it.
+package config
 
 import (
 	"fmt"
@@ -13,15 +17,15 @@ import (
 
 // Files and folders inside a node home.
 const (
-	ConfigFile  = "config.json"
+	File        = "config.json"
 	GenesisFile = "genesis.json"
 	NodeKeyFile = "node_key" // a keystore entry inside the home
 	DataDir     = "data"
 )
 
-// Config is a node's configuration, read from HOME/config.json. Zero fields
+// Node is a node's configuration, read from HOME/config.json. Zero fields
 // take the defaults documented on each field.
-type Config struct {
+type Node struct {
 	// NodeID names this node in block headers and logs. Default: derived from
 	// the node key.
 	NodeID string `json:"node_id,omitempty"`
@@ -31,20 +35,20 @@ type Config struct {
 	// APITLS, when present, serves the API over TLS 1.3 on the same
 	// address, optionally to consortium members only. Absent: plain
 	// HTTP/2 (h2c), for loopback and trusted LANs.
-	APITLS *APITLSConfig `json:"api_tls,omitempty"`
+	APITLS *APITLS `json:"api_tls,omitempty"`
 	// Consensus selects the engine: "solo" (one node), "raft" or "bft" (a
 	// network, configured by the raft and p2p sections; bft also by the
 	// bft section).
 	Consensus string `json:"consensus"`
 	// Solo holds the solo engine's block limits.
-	Solo SoloConfig `json:"solo"`
+	Solo Solo `json:"solo"`
 	// Raft and P2P configure a node of a Raft network (consensus "raft").
-	Raft *RaftConfig `json:"raft,omitempty"`
-	P2P  *P2PConfig  `json:"p2p,omitempty"`
+	Raft *Raft `json:"raft,omitempty"`
+	P2P  *P2P  `json:"p2p,omitempty"`
 	// BFT holds the BFT engine's timing and block limits (consensus "bft").
-	BFT *BFTConfig `json:"bft,omitempty"`
+	BFT *BFT `json:"bft,omitempty"`
 	// Pool holds the transaction pool's limits.
-	Pool PoolConfig `json:"pool"`
+	Pool Pool `json:"pool"`
 	// CacheMB is the storage block cache in MiB. Default 256.
 	CacheMB int64 `json:"cache_mb,omitempty"`
 	// ExecutionWorkers is how many cores execute a block's independent
@@ -68,8 +72,8 @@ type Config struct {
 	Byzantine string `json:"-"`
 }
 
-// SoloConfig mirrors solo.Config with JSON-friendly units.
-type SoloConfig struct {
+// Solo mirrors solo.Config with JSON-friendly units.
+type Solo struct {
 	// BlockInterval is the longest wait for a block, e.g. "100ms". Default 100ms.
 	BlockInterval string `json:"block_interval,omitempty"`
 	// MaxBlockTxs caps transactions per block. Default 10000.
@@ -80,8 +84,8 @@ type SoloConfig struct {
 	EmptyBlocks bool `json:"empty_blocks,omitempty"`
 }
 
-// PoolConfig mirrors txpool.Config; zero fields take txpool's defaults.
-type PoolConfig struct {
+// Pool mirrors txpool.Config; zero fields take txpool's defaults.
+type Pool struct {
 	MaxTxs      int    `json:"max_txs,omitempty"`
 	MaxBytes    int64  `json:"max_bytes,omitempty"`
 	MaxTxBytes  int    `json:"max_tx_bytes,omitempty"`
@@ -91,13 +95,13 @@ type PoolConfig struct {
 	Workers int `json:"verify_workers,omitempty"`
 }
 
-// DefaultConfig is the configuration `accord init` writes.
-func DefaultConfig() Config {
-	return Config{API: "127.0.0.1:7070", Consensus: "solo", Solo: SoloConfig{BlockInterval: "100ms"}}
+// Default is the configuration `accord init` writes.
+func Default() Node {
+	return Node{API: "127.0.0.1:7070", Consensus: "solo", Solo: Solo{BlockInterval: "100ms"}}
 }
 
 // EnsureDefaults fills zero fields.
-func (c *Config) EnsureDefaults() {
+func (c *Node) EnsureDefaults() {
 	if c.API == "" {
 		c.API = "127.0.0.1:7070"
 	}
@@ -117,7 +121,7 @@ func (c *Config) EnsureDefaults() {
 }
 
 // SoloEngineConfig converts to the engine's config.
-func (c Config) SoloEngineConfig() (solo.Config, error) {
+func (c Node) SoloEngineConfig() (solo.Config, error) {
 	sc := solo.Config{MaxTxs: c.Solo.MaxBlockTxs, MaxBytes: c.Solo.MaxBlockBytes, EmptyBlocks: c.Solo.EmptyBlocks}
 	if c.Solo.BlockInterval != "" {
 		d, err := time.ParseDuration(c.Solo.BlockInterval)
@@ -131,7 +135,7 @@ func (c Config) SoloEngineConfig() (solo.Config, error) {
 }
 
 // PoolEngineConfig converts to the pool's config.
-func (c Config) PoolEngineConfig() (txpool.Config, error) {
+func (c Node) PoolEngineConfig() (txpool.Config, error) {
 	pc := txpool.Config{
 		MaxTxs:      c.Pool.MaxTxs,
 		MaxBytes:    c.Pool.MaxBytes,
@@ -144,7 +148,7 @@ func (c Config) PoolEngineConfig() (txpool.Config, error) {
 }
 
 // Validate reports a configuration the node cannot run with.
-func (c Config) Validate() error {
+func (c Node) Validate() error {
 	if c.Consensus != "solo" && c.Consensus != "raft" && c.Consensus != "bft" {
 		return fmt.Errorf("config: consensus %q is not supported (want solo, raft or bft)", c.Consensus)
 	}
@@ -178,24 +182,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// LoadConfig reads HOME/config.json, rejecting unknown fields so that a typo
+// Load reads HOME/config.json, rejecting unknown fields so that a typo
 // is an error rather than a silently ignored setting.
-func LoadConfig(home string) (Config, error) {
-	path := filepath.Join(home, ConfigFile)
+func Load(home string) (Node, error) {
+	path := filepath.Join(home, File)
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, err
+		return Node{}, err
 	}
-	c, err := ParseConfig(b)
+	c, err := Parse(b)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }
 
-// ParseConfig decodes a config file, fills defaults and validates it.
-func ParseConfig(b []byte) (Config, error) {
-	var c Config
+// Parse decodes a config file, fills defaults and validates it.
+func Parse(b []byte) (Node, error) {
+	var c Node
 	if err := strictjson.Decode(b, &c); err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}

@@ -1,4 +1,4 @@
-package node
+package config
 
 import (
 	"encoding/hex"
@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// RaftConfig is the raft section of config.json: who this node is in the
+// Raft is the raft section of config.json: who this node is in the
 // network, who the others are, and the engine's timing and block limits.
 // Zero fields take the defaults documented on each field.
-type RaftConfig struct {
+type Raft struct {
 	// ID is this node's Raft id: non-zero, unique in the network.
 	ID uint64 `json:"id"`
 	// Join marks a node added to a running network with `accord node
@@ -19,7 +19,7 @@ type RaftConfig struct {
 	Join bool `json:"join,omitempty"`
 	// Peers lists every node of the network as it was made, this one
 	// included. Nodes added or removed later are remembered in the store.
-	Peers []PeerConfig `json:"peers"`
+	Peers []Peer `json:"peers"`
 	// TickInterval is Raft's clock tick, e.g. "100ms". Default 100ms.
 	TickInterval string `json:"tick_interval,omitempty"`
 	// ElectionTicks is how many ticks a follower waits for the leader
@@ -43,8 +43,8 @@ type RaftConfig struct {
 	SnapshotEntries uint64 `json:"snapshot_entries,omitempty"`
 }
 
-// PeerConfig names one node of the network.
-type PeerConfig struct {
+// Peer names one node of the network.
+type Peer struct {
 	ID     uint64 `json:"id"`      // Raft id
 	NodeID string `json:"node_id"` // its name: the common name of its certificate
 	P2P    string `json:"p2p"`     // host:port of its node-to-node listener
@@ -54,9 +54,9 @@ type PeerConfig struct {
 	PubKey string `json:"pub_key,omitempty"`
 }
 
-// P2PConfig is the p2p section of config.json: the node-to-node listener
+// P2P is the p2p section of config.json: the node-to-node listener
 // and its mutual-TLS material.
-type P2PConfig struct {
+type P2P struct {
 	// Listen is the node-to-node address. Default: this node's p2p address
 	// in raft.peers.
 	Listen string `json:"listen,omitempty"`
@@ -78,22 +78,22 @@ const (
 	KeyFile    = "tls/node.key"
 )
 
-// networked reports whether the node runs a network engine (raft or bft),
+// Networked reports whether the node runs a network engine (raft or bft),
 // configured by the raft and p2p sections.
-func (c Config) networked() bool { return c.Consensus == "raft" || c.Consensus == "bft" }
+func (c Node) Networked() bool { return c.Consensus == "raft" || c.Consensus == "bft" }
 
-func (c *Config) ensureNetDefaults() {
-	if !c.networked() {
+func (c *Node) ensureNetDefaults() {
+	if !c.Networked() {
 		return
 	}
 	if c.Consensus == "bft" && c.BFT == nil {
-		c.BFT = &BFTConfig{}
+		c.BFT = &BFT{}
 	}
 	if c.Raft == nil {
-		c.Raft = &RaftConfig{}
+		c.Raft = &Raft{}
 	}
 	if c.P2P == nil {
-		c.P2P = &P2PConfig{}
+		c.P2P = &P2P{}
 	}
 	if c.P2P.CACert == "" {
 		c.P2P.CACert = CACertFile
@@ -112,19 +112,19 @@ func (c *Config) ensureNetDefaults() {
 }
 
 // self returns this node's entry in Peers.
-func (r RaftConfig) self() (PeerConfig, bool) {
+func (r Raft) self() (Peer, bool) {
 	for _, p := range r.Peers {
 		if p.ID == r.ID {
 			return p, true
 		}
 	}
-	return PeerConfig{}, false
+	return Peer{}, false
 }
 
 // validateNet checks the raft and p2p sections when consensus is raft or
 // bft.
-func (c Config) validateNet() error {
-	if !c.networked() {
+func (c Node) validateNet() error {
+	if !c.Networked() {
 		return nil
 	}
 	if c.Raft == nil || c.P2P == nil {
@@ -175,9 +175,9 @@ func (c Config) validateNet() error {
 	return nil
 }
 
-// BFTConfig is the bft section of config.json. Who the validators are comes
+// BFT is the bft section of config.json. Who the validators are comes
 // from raft.peers (each with its pub_key), the same list on every node.
-type BFTConfig struct {
+type BFT struct {
 	// TickInterval is the engine's clock tick, e.g. "100ms". Default 100ms.
 	TickInterval string `json:"tick_interval,omitempty"`
 	// RoundTicks is how many ticks a round lasts before a validator times
@@ -192,7 +192,7 @@ type BFTConfig struct {
 	MaxBlockBytes int `json:"max_block_bytes,omitempty"`
 }
 
-func (c Config) validateBFT() error {
+func (c Node) validateBFT() error {
 	if c.Raft.Join {
 		return errors.New("config: raft.join: a BFT network cannot take new validators yet")
 	}
