@@ -106,7 +106,12 @@ func (c chain) sign(key crypto.PrivateKey, nonce uint64, method string, args []b
 // signCall signs one call. It is the bench's only way to build a
 // transaction.
 func (c chain) signCall(key crypto.PrivateKey, nonce uint64, contract, method string, args []byte) ([]byte, types.Hash, error) {
+	var gas uint64
+	if contract == ContractName {
+		gas = contractTxGas
+	}
 	tx, err := types.SignTx(&pb.TxPayload{
+		GasLimit:  gas,
 		ChainId:   c.id,
 		Nonce:     nonce,
 		ExpiresAt: c.expires,
@@ -139,6 +144,11 @@ func payments(ids []string, owners []types.Address) payment {
 		return paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, ids[payee], amount, owners[payee])
 	}
 }
+
+// contractTxGas is the gas limit of a wtoken transfer, which uses about
+// 200,000: the pool fills a block up to its gas limit by the limits the
+// calls name, so the chain's default (50,000,000) would hold 400 a block.
+const contractTxGas = 1_000_000
 
 // contractTransfers pays the destinations through the wtoken contract
 // installed as ContractName.

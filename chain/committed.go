@@ -116,11 +116,24 @@ func (c *Chain) Admit(tx *types.Tx) error {
 		Contract: tx.Body.Contract,
 		Method:   tx.Body.Method,
 		Args:     tx.Body.Args,
+		GasLimit: tx.Body.GasLimit,
 	})
 	if err != nil {
 		return err
 	}
 	return failure
+}
+
+// BlockGas is the pool's gas budget (txpool.Pool.SetGasBudget): the gas
+// limit of the next block, from committed state, and the gas of it each
+// transaction may use. On an error it reports no limit: execution still
+// refuses a call that does not fit.
+func (c *Chain) BlockGas() (limit uint64, txGas func(*types.Tx) uint64) {
+	limit, gas, err := c.cfg.Exec.BlockGas(c.cfg.Store.State())
+	if err != nil || limit == 0 {
+		return 0, nil
+	}
+	return limit, func(tx *types.Tx) uint64 { return gas(tx.Body.Contract, tx.Body.GasLimit) }
 }
 
 // ErrNotNode is a peer whose certificate is valid but names no consensus

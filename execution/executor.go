@@ -525,10 +525,24 @@ func (e *Executor) Simulate(state StateReader, in *CallInput) (*CallResult, erro
 //
 // A call of a user contract is not run: its outcome depends on its gas
 // limit and its code, which the block decides; only an unknown contract
-// name is refused here (by the runner, with ErrUnknownContract).
+// name is refused here (by the runner, with ErrUnknownContract), and a gas
+// limit above the chain's per-transaction maximum (ErrTxGasLimit), which
+// could never fit in a block.
 func (e *Executor) Check(state StateReader, in *CallInput) (failure, err error) {
 	if _, native := e.contracts[in.Contract]; !native && e.user != nil {
-		return e.user.Admit(state, in.Contract), nil
+		if failure := e.user.Admit(state, in.Contract); failure != nil {
+			return failure, nil
+		}
+		if g, ok := e.user.(GasLimits); ok && in.GasLimit != 0 {
+			_, txMax, block, err := g.GasLimits(state)
+			if err != nil {
+				return nil, err
+			}
+			if in.GasLimit > txMax {
+				return fmt.Errorf("%w: the transaction names %d gas; a transaction may use at most %d and a block %d: send it with a lower --gas", ErrTxGasLimit, in.GasLimit, txMax, block), nil
+			}
+		}
+		return nil, nil
 	}
 	_, failure, err = e.dryRun(state, in, true)
 	return failure, err

@@ -32,6 +32,43 @@ type UserContracts interface {
 // limit: the transaction is INVALID in this block and changes nothing.
 var ErrBlockGasFull = errors.New("the block's gas limit is reached; send the transaction again")
 
+// ErrTxGasLimit refuses at admission a transaction whose gas limit is above
+// the chain's per-transaction maximum (and so may exceed a block's).
+var ErrTxGasLimit = errors.New("gas limit above the chain's maximum")
+
+// GasLimits is what a UserContracts implements for the pool to cut blocks
+// by gas: the gas a transaction naming none may use, the most one may name,
+// and a block's gas limit, as committed in state.
+type GasLimits interface {
+	GasLimits(state StateReader) (txDefault, txMax, block uint64, err error)
+}
+
+// BlockGas returns the gas limit of a block built on state (0: no limit,
+// when the chain has no user contracts) and the gas of it a transaction
+// calling contract with the given gas limit may use: its limit or the
+// chain's default for a user contract, nothing for a native one. The pool
+// reaps with it so that a block's contract calls fit in its gas limit
+// instead of the last of them becoming INVALID (ErrBlockGasFull).
+func (e *Executor) BlockGas(state StateReader) (limit uint64, txGas func(contract string, gasLimit uint64) uint64, err error) {
+	g, ok := e.user.(GasLimits)
+	if !ok {
+		return 0, nil, nil
+	}
+	def, _, block, err := g.GasLimits(state)
+	if err != nil {
+		return 0, nil, err
+	}
+	return block, func(contract string, gasLimit uint64) uint64 {
+		if _, native := e.contracts[contract]; native {
+			return 0
+		}
+		if gasLimit == 0 {
+			return def
+		}
+		return gasLimit
+	}, nil
+}
+
 // MaxNesting is how deep contract calls may nest within one transaction.
 const MaxNesting = 8
 

@@ -148,6 +148,7 @@ func openWith(home string, log *slog.Logger, adjust func(*config.Node), clk cloc
 	}
 	n.chain = chain.New(cc)
 	n.pool.SetCheck(n.chain.Admit)
+	n.pool.SetGasBudget(n.chain.BlockGas)
 	if n.net != nil {
 		if err := n.openNetwork(n.net); err != nil {
 			n.net = nil

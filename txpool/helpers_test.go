@@ -110,6 +110,7 @@ func withChain(id string) txOpt    { return func(b *pb.TxPayload) { b.ChainId = 
 func withExpiry(ms uint64) txOpt   { return func(b *pb.TxPayload) { b.ExpiresAt = ms } }
 func withArgs(args []byte) txOpt   { return func(b *pb.TxPayload) { b.Args = args } }
 func withMethod(name string) txOpt { return func(b *pb.TxPayload) { b.Method = name } }
+func withGas(n uint64) txOpt       { return func(b *pb.TxPayload) { b.GasLimit = n } }
 func expiresIn(d time.Duration) txOpt {
 	return withExpiry(uint64(testNow.Add(d).UnixMilli()))
 }

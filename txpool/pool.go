@@ -120,6 +120,7 @@ type Pool struct {
 	state    State
 	now      func() time.Time
 	check    Check
+	gas      GasBudget
 	verifier *Verifier
 	ready    chan struct{}
 
@@ -183,6 +184,14 @@ type Check func(tx *types.Tx) error
 
 // SetCheck installs c. Call it before the first Submit.
 func (p *Pool) SetCheck(c Check) { p.check = c }
+
+// GasBudget gives Reap a block's gas limit (0: none) and the gas of it a
+// transaction may use (its declared limit, or nothing for a call that
+// uses no gas). Reap calls it once, outside the pool's lock.
+type GasBudget func() (limit uint64, txGas func(*types.Tx) uint64)
+
+// SetGasBudget installs g. Call it before the first Reap.
+func (p *Pool) SetGasBudget(g GasBudget) { p.gas = g }
 
 // NextNonce is the nonce a new transaction from a should use: the committed
 // nonce plus the sender's transactions that the pool holds in an unbroken
@@ -571,10 +580,20 @@ func (p *Pool) signal() {
 // order continuing from its committed nonce or from its last reaped one.
 // Reaped transactions stay known (a copy submitted again is a duplicate)
 // until Update. Reap stops at the first transaction that does not fit in
-// the remaining bytes, so that no sender's nonces are skipped.
+// the remaining bytes, or in the remaining gas of the GasBudget, so that no
+// sender's nonces are skipped: a contract call that does not fit waits for
+// the next block instead of becoming INVALID in this one. A transaction
+// that alone exceeds the block's gas limit (admission refuses them, but
+// governance may lower the limit after) is reaped alone as the block's
+// first, so that it fails in its block instead of holding up the pool.
 func (p *Pool) Reap(maxTxs, maxBytes int) []*types.Tx {
 	if maxTxs <= 0 || maxBytes <= 0 {
 		return nil
+	}
+	var gasLimit, gas uint64
+	var txGas func(*types.Tx) uint64
+	if p.gas != nil {
+		gasLimit, txGas = p.gas()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -590,6 +609,13 @@ func (p *Pool) Reap(maxTxs, maxBytes int) []*types.Tx {
 		size := len(e.tx.Raw)
 		if bytes+size > maxBytes {
 			break
+		}
+		if txGas != nil {
+			g := txGas(e.tx)
+			if g > gasLimit-gas && len(out) > 0 {
+				break
+			}
+			gas += min(g, gasLimit-gas)
 		}
 		p.queue.pop()
 		e.state = reaped

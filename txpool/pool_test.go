@@ -738,3 +738,35 @@ func TestRemoveTakesOutAndReopensTheGap(t *testing.T) {
 		t.Fatalf("reaped nonces %v, want 1 and 2", nonces(got))
 	}
 }
+
+// TestReapStopsAtBlockGas checks that Reap keeps a block's declared gas
+// within the GasBudget: a call that does not fit waits for the next Reap
+// (keeping its sender's nonce order) instead of becoming INVALID in the
+// block, and one that alone exceeds the limit is reaped alone.
+func TestReapStopsAtBlockGas(t *testing.T) {
+	a, b, c := keyFor(t, crypto.Ed25519, "alice"), keyFor(t, crypto.SM2, "bob"), keyFor(t, crypto.P256, "carol")
+	p := newTestPool(t, Config{}, newState())
+	p.SetGasBudget(func() (uint64, func(*types.Tx) uint64) {
+		return 100, func(tx *types.Tx) uint64 { return tx.Body.GasLimit }
+	})
+	a0, b0, a1, a2 := signTx(t, a, 0, withGas(40)), signTx(t, b, 0, withGas(30)), signTx(t, a, 1, withGas(40)), signTx(t, a, 2, withGas(40))
+	b1 := signTx(t, b, 1) // no gas: fits whatever is left
+	mustAdmit(t, p, a0, b0, a1, a2, b1)
+	if got := ids(p.Reap(10, 1<<20)); !slices.Equal(got, ids([]*types.Tx{a0, b0})) {
+		t.Fatalf("first block reaped %d txs, want a0 and b0 (70 of 100 gas; a1 needs 40)", len(got))
+	}
+	if got := ids(p.Reap(10, 1<<20)); !slices.Equal(got, ids([]*types.Tx{a1, a2, b1})) {
+		t.Fatalf("second block reaped %d txs, want a1, a2, b1", len(got))
+	}
+	c0, c1 := signTx(t, c, 0, withGas(150)), signTx(t, c, 1, withGas(10))
+	mustAdmit(t, p, c0, c1)
+	if got := ids(p.Reap(10, 1<<20)); !slices.Equal(got, ids([]*types.Tx{c0})) {
+		t.Fatalf("a tx above the block limit should be reaped alone: got %d txs", len(got))
+	}
+	if got := ids(p.Reap(10, 1<<20)); !slices.Equal(got, ids([]*types.Tx{c1})) {
+		t.Fatalf("after it: got %d txs, want c1", len(got))
+	}
+	if err := checkInvariants(p); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -467,6 +467,15 @@ func (c *Contract) loadWith(p Params, h [32]byte, name string, get func([]byte) 
 	return wc, nil
 }
 
+// GasLimits implements execution.GasLimits.
+func (c *Contract) GasLimits(state execution.StateReader) (txDefault, txMax, block uint64, err error) {
+	p, err := c.params(state)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return p.TxGasDefault, p.TxGasMax, p.BlockGasLimit, nil
+}
+
 // Admit implements execution.UserContracts.
 func (c *Contract) Admit(state execution.StateReader, name string) error {
 	m, ok, err := ReadMeta(state, name)

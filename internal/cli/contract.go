@@ -90,7 +90,7 @@ chain parameters: accord gov propose --change '{"kind":"set_params","params":{"c
 	f.Uint64Var(&p.BlockGasLimit, "block-gas", p.BlockGasLimit, "a block's gas limit")
 	f.Uint64Var(&p.Gas.Instr, "gas-instr", p.Gas.Instr, "gas per instruction")
 	f.Uint64Var(&p.Gas.Page, "gas-page", p.Gas.Page, "gas per page of memory growth")
-	f.Uint64Var(&p.Gas.Byte, "gas-byte", p.Gas.Byte, "gas per byte of memory.copy and memory.fill")
+	f.Uint64Var(&p.Gas.Byte, "gas-byte", p.Gas.Byte, "gas per 4 bytes of memory.copy and memory.fill")
 	f.Uint64Var(&p.Gas.HostCall, "gas-host-call", p.Gas.HostCall, "gas per host function call")
 	f.Uint64Var(&p.Gas.HostByte, "gas-host-byte", p.Gas.HostByte, "gas per byte a host function reads or writes")
 	f.Uint64Var(&p.Gas.StateWrite, "gas-state-write", p.Gas.StateWrite, "gas per state put or delete, on top")

@@ -65,18 +65,19 @@ type Schedule struct {
 	Instr uint64
 	// Page is charged per 64 KiB page memory.grow asks for. Default 1024.
 	Page uint64
-	// Byte is charged per byte of memory.copy and memory.fill. Default 1.
+	// Byte is charged per 4 bytes (rounded up) of memory.copy and
+	// memory.fill. Default 1.
 	Byte uint64
-	// HostCall is charged per call of a host function. Default 200.
+	// HostCall is charged per call of a host function. Default 1000.
 	HostCall uint64
 	// HostByte is charged per byte a host function reads or writes for the
 	// contract (keys, values, events, return value, log). Default 2.
 	HostByte uint64
 	// StateWrite is charged on top of HostCall per state put or delete.
-	// Default 2000.
+	// Default 10000.
 	StateWrite uint64
 	// HashByte is charged per byte hashed by the hash host function, on
-	// top of HostByte. Default 5.
+	// top of HostByte. Default 12.
 	HashByte uint64
 	// Verify is charged per signature verification. Default 100000.
 	Verify uint64
@@ -108,10 +109,10 @@ func (p *Params) EnsureDefaults() {
 	def(&p.Gas.Instr, 1)
 	def(&p.Gas.Page, 1024)
 	def(&p.Gas.Byte, 1)
-	def(&p.Gas.HostCall, 200)
+	def(&p.Gas.HostCall, 1000)
 	def(&p.Gas.HostByte, 2)
-	def(&p.Gas.StateWrite, 2000)
-	def(&p.Gas.HashByte, 5)
+	def(&p.Gas.StateWrite, 10_000)
+	def(&p.Gas.HashByte, 12)
 	def(&p.Gas.Verify, 100_000)
 	def(&p.Gas.RangeEntry, 100)
 }

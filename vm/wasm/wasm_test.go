@@ -57,8 +57,10 @@ func TestMain(m *testing.M) {
 }
 
 var packages = map[string]string{
-	"counter": "github.com/accord-chain/accord/examples/contracts/counter",
-	"probe":   "./testdata/probe",
+	"counter":  "github.com/accord-chain/accord/examples/contracts/counter",
+	"probe":    "./testdata/probe",
+	"gasbench": "./testdata/gasbench",
+	"wtoken":   "github.com/accord-chain/accord/examples/contracts/wtoken",
 }
 
 // build compiles a contract package with the installed Go toolchain.

@@ -42,8 +42,8 @@ type Config struct {
 	// PageCost is charged per 64 KiB page requested by memory.grow, whether
 	// or not the grow succeeds. Default 1024.
 	PageCost uint64
-	// ByteCost is charged per byte of memory.copy and memory.fill.
-	// Default 1.
+	// ByteCost is charged per 4 bytes (rounded up) of memory.copy and
+	// memory.fill. Default 1.
 	ByteCost uint64
 }
 
@@ -760,12 +760,19 @@ func helpers(a *added, cfg Config) [][]byte {
 		return cat([]byte{0, 0x20, 0, 0xad, 0x42}, appendS64(nil, int64(cost)), []byte{0x7e},
 			g(0x10, a.fGas), []byte{0x20, 0, 0x0b})
 	}
+	// chargeWords(n i32) i32: gas(ceil(n/4) * cost); n. Bulk memory runs
+	// several bytes per nanosecond, so a byte costs less than the unit of
+	// gas (one instruction): it is charged per 4-byte word.
+	chargeWords := func(cost uint64) []byte {
+		return cat([]byte{0, 0x20, 0, 0xad, 0x42, 3, 0x7c, 0x42, 2, 0x88, 0x42}, appendS64(nil, int64(cost)), []byte{0x7e},
+			g(0x10, a.fGas), []byte{0x20, 0, 0x0b})
+	}
 	// canon(x) = x == x ? x : canonical NaN.
 	canon32 := cat([]byte{0, 0x20, 0, 0x43}, le(0x7fc00000, 4),
 		[]byte{0x20, 0, 0x20, 0, 0x5b, 0x1b, 0x0b})
 	canon64 := cat([]byte{0, 0x20, 0, 0x44}, le(0x7ff8000000000000, 8),
 		[]byte{0x20, 0, 0x20, 0, 0x61, 0x1b, 0x0b})
-	return [][]byte{gas, charge(cfg.PageCost), charge(cfg.ByteCost), canon32, canon64}
+	return [][]byte{gas, charge(cfg.PageCost), chargeWords(cfg.ByteCost), canon32, canon64}
 }
 
 func le(v uint64, n int) []byte {

@@ -191,8 +191,12 @@ func TestBulkMemoryAndGrowAreCharged(t *testing.T) {
 	}
 	f0 := same(t, run(t, m, "fill", 1<<40, 10, 0))
 	f1 := same(t, run(t, m, "fill", 1<<40, 10, 5000))
-	if f0.gasLeft-f1.gasLeft != 5000 {
-		t.Errorf("filling 5000 bytes cost %d more than 0 bytes; want 5000", f0.gasLeft-f1.gasLeft)
+	// Bytes are charged per 4-byte word, rounded up.
+	if f0.gasLeft-f1.gasLeft != 1250 {
+		t.Errorf("filling 5000 bytes cost %d more than 0 bytes; want 1250", f0.gasLeft-f1.gasLeft)
+	}
+	if f2 := same(t, run(t, m, "fill", 1<<40, 10, 5001)); f0.gasLeft-f2.gasLeft != 1251 {
+		t.Errorf("filling 5001 bytes cost %d more than 0 bytes; want 1251", f0.gasLeft-f2.gasLeft)
 	}
 }
 
