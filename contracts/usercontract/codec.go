@@ -95,8 +95,9 @@ const (
 	DefaultTxGas      = usercall.DefaultTxGas
 	DefaultTxGasMax   = usercall.DefaultTxGasMax
 	DefaultBlockGas   = usercall.DefaultBlockGas
-	paramsFormat      = 1
-	paramsFieldsCount = 14
+	paramsFormat1     = 1 // 14 fields, no call base
+	paramsFormat      = 2
+	paramsFieldsCount = 15
 )
 
 // DefaultParams are the parameters of a chain that set none.
@@ -136,10 +137,10 @@ func (p Params) wasm(e wasm.Engine) wasm.Params {
 func (p Params) fields() []*uint64 {
 	mem, depth := uint64(p.MemoryLimitPages), uint64(p.MaxCallDepth)
 	return []*uint64{&mem, &depth, &p.TxGasDefault, &p.TxGasMax, &p.BlockGasLimit, &p.Gas.Instr, &p.Gas.Page,
-		&p.Gas.Byte, &p.Gas.HostCall, &p.Gas.HostByte, &p.Gas.StateWrite, &p.Gas.HashByte, &p.Gas.Verify, &p.Gas.RangeEntry}
+		&p.Gas.Byte, &p.Gas.HostCall, &p.Gas.HostByte, &p.Gas.StateWrite, &p.Gas.HashByte, &p.Gas.Verify, &p.Gas.RangeEntry, &p.Gas.CallBase}
 }
 
-// Encode writes p as stored: a format byte and 14 u64s big-endian.
+// Encode writes p as stored: a format byte and 15 u64s big-endian.
 func (p Params) Encode() []byte {
 	b := []byte{paramsFormat}
 	for _, f := range p.fields() {
@@ -150,18 +151,24 @@ func (p Params) Encode() []byte {
 
 // DecodeParams reads what Params.Encode writes and validates it.
 func DecodeParams(b []byte) (Params, error) {
-	if len(b) != 1+8*paramsFieldsCount || b[0] != paramsFormat {
+	// Format 1 predates the call base charge: it decodes with the default.
+	n := paramsFieldsCount
+	if len(b) > 0 && b[0] == paramsFormat1 {
+		n--
+	}
+	if len(b) != 1+8*n || (b[0] != paramsFormat && b[0] != paramsFormat1) {
 		return Params{}, fmt.Errorf("%w: parameters of %d bytes", ErrBadEncoding, len(b))
 	}
 	var v [paramsFieldsCount]uint64
-	for i := range v {
+	v[paramsFieldsCount-1] = wasm.DefaultCallBase
+	for i := range n {
 		v[i] = binary.BigEndian.Uint64(b[1+8*i:])
 	}
 	if v[0] > 1<<16 || v[1] > 1<<16 {
 		return Params{}, fmt.Errorf("%w: memory limit %d pages, call depth %d", ErrBadParams, v[0], v[1])
 	}
 	p := Params{MemoryLimitPages: uint32(v[0]), MaxCallDepth: uint32(v[1]), TxGasDefault: v[2], TxGasMax: v[3], BlockGasLimit: v[4],
-		Gas: wasm.Schedule{Instr: v[5], Page: v[6], Byte: v[7], HostCall: v[8], HostByte: v[9], StateWrite: v[10], HashByte: v[11], Verify: v[12], RangeEntry: v[13]}}
+		Gas: wasm.Schedule{Instr: v[5], Page: v[6], Byte: v[7], HostCall: v[8], HostByte: v[9], StateWrite: v[10], HashByte: v[11], Verify: v[12], RangeEntry: v[13], CallBase: v[14]}}
 	if err := p.Validate(); err != nil {
 		return Params{}, err
 	}
@@ -195,5 +202,6 @@ func paramsOfGov(g govcall.Params) Params {
 	set(&p.Gas.HashByte, g.GasHashByte)
 	set(&p.Gas.Verify, g.GasVerify)
 	set(&p.Gas.RangeEntry, g.GasRangeEntry)
+	set(&p.Gas.CallBase, g.GasCallBase)
 	return p
 }

@@ -3,6 +3,8 @@ package usercontract
 import (
 	"bytes"
 	"testing"
+
+	"github.com/accord-chain/accord/vm/wasm"
 )
 
 // FuzzDecode: the registry's argument and state decoders must never crash,
@@ -44,5 +46,18 @@ func TestDecodeRefusals(t *testing.T) {
 	}
 	if got, err := DecodeParams(DefaultParams().Encode()); err != nil || got != DefaultParams() {
 		t.Errorf("default parameters round trip = %+v, %v", got, err)
+	}
+	// Format 1, stored before the call base existed: 14 fields, and the
+	// call base takes its default.
+	old := DefaultParams()
+	old.Gas.Instr = 3
+	b := old.Encode()
+	b = b[:len(b)-8]
+	b[0] = paramsFormat1
+	if got, err := DecodeParams(b); err != nil || got != old || got.Gas.CallBase != wasm.DefaultCallBase {
+		t.Errorf("format-1 parameters decode as %+v, %v; want %+v", got, err, old)
+	}
+	if _, err := DecodeParams(append(b, make([]byte, 8)...)); err == nil {
+		t.Error("format-1 parameters with 15 fields decoded")
 	}
 }

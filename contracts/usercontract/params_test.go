@@ -13,7 +13,7 @@ import (
 // governance's (set_params), zero fields keeping the defaults; the
 // registry's own key is what an open chain reads.
 func TestParamsFromGovernance(t *testing.T) {
-	g := govcall.Params{MaxBlockTxs: 5000, ContractCallDepth: 300, ContractTxGas: 1_000_000, GasStateWrite: 7}
+	g := govcall.Params{MaxBlockTxs: 5000, ContractCallDepth: 300, ContractTxGas: 1_000_000, GasStateWrite: 7, GasCallBase: 1234}
 	if err := g.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +29,14 @@ func TestParamsFromGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := DefaultParams()
-	want.MaxCallDepth, want.TxGasDefault, want.Gas.StateWrite = 300, 1_000_000, 7
+	want.MaxCallDepth, want.TxGasDefault, want.Gas.StateWrite, want.Gas.CallBase = 300, 1_000_000, 7, 1234
 	if p != want {
 		t.Fatalf("permissioned parameters = %+v; want %+v", p, want)
 	}
 	if p, err := New(Config{}).params(state); err != nil || p != own {
 		t.Fatalf("open-chain parameters = %+v, %v; want the registry's %+v", p, err, own)
 	}
-	for _, bad := range []govcall.Params{{ContractCallDepth: 5000}, {ContractTxGas: 10, ContractTxGasMax: 5}, {ContractBlockGas: 1}, {GasVerify: 1 << 30}} {
+	for _, bad := range []govcall.Params{{ContractCallDepth: 5000}, {ContractTxGas: 10, ContractTxGasMax: 5}, {ContractBlockGas: 1}, {GasVerify: 1 << 30}, {GasCallBase: 1 << 30}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("governance accepted %+v", bad)
 		}

@@ -257,13 +257,18 @@ func TestNamespacesAndNestedCalls(t *testing.T) {
 	if len(r.Events) != 1 || r.Events[0].Contract != "counter" || !strings.Contains(r.Events[0].Attributes[0].Value, addr("vault2").String()) {
 		t.Fatalf("nested events = %v; want counter's, with vault2 as caller", r.Events)
 	}
+	// The nested call pays its own call base on top of the outer one's.
+	inc := w.call(w.alice, "counter", "increment", `{"by":1}`, 0)
+	if ok(t, []*pb.Receipt{inc}); r.GasUsed < wasm.DefaultCallBase+inc.GasUsed {
+		t.Fatalf("nested call used %d gas; want at least a call base %d more than a direct increment's %d", r.GasUsed, wasm.DefaultCallBase, inc.GasUsed)
+	}
 	// A caller failing after the call undoes the callee.
 	r = w.call(w.alice, "vault2", "call", `{"contract":"counter","method":"increment","args":"{\"by\":5}","fail":true}`, 0)
 	if r.Status != pb.TxStatus_TX_STATUS_FAILED {
 		t.Fatalf("call then fail: %v", r.Status)
 	}
-	if got, _ := w.query("counter", "get", ""); got != `{"value":2}` {
-		t.Fatalf("counter = %s after the caller failed; want 2", got)
+	if got, _ := w.query("counter", "get", ""); got != `{"value":3}` {
+		t.Fatalf("counter = %s after the caller failed; want 3", got)
 	}
 	// A callee's failure is the caller's to handle; calls back into a
 	// running contract and into the registry are refused.

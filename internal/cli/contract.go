@@ -97,6 +97,7 @@ chain parameters: accord gov propose --change '{"kind":"set_params","params":{"c
 	f.Uint64Var(&p.Gas.HashByte, "gas-hash-byte", p.Gas.HashByte, "gas per byte hashed, on top")
 	f.Uint64Var(&p.Gas.Verify, "gas-verify", p.Gas.Verify, "gas per signature verification")
 	f.Uint64Var(&p.Gas.RangeEntry, "gas-range-entry", p.Gas.RangeEntry, "gas per entry a range read returns")
+	f.Uint64Var(&p.Gas.CallBase, "gas-call-base", p.Gas.CallBase, "gas charged once per contract call, nested calls included")
 	f.BoolVar(&wait, "wait", false, "wait until committed; exit non-zero if it failed")
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	nodeFlag(cmd, e)

@@ -84,7 +84,19 @@ type Schedule struct {
 	// RangeEntry is charged per entry state_range returns, on top of
 	// HostByte for its bytes. Default 100.
 	RangeEntry uint64
+	// CallBase is charged once at the start of every call, nested calls
+	// included: it pays the fixed cost (instance reset, argument and result
+	// copying, the SDK's start-up) that no other charge covers. Default
+	// 300000.
+	CallBase uint64
 }
+
+// DefaultCallBase is Schedule.CallBase's default, sized by
+// BenchmarkGasSchedule so that whole small calls (empty, counter, wtoken
+// transfer) cost about as much CPU time per gas as the workloads that do
+// work: a call's fixed cost is about 20 µs, and the SDK's per-call work
+// (argument decoding, result encoding) adds more for real methods.
+const DefaultCallBase = 300_000
 
 // EnsureDefaults fills zero fields with their defaults.
 func (p *Params) EnsureDefaults() {
@@ -115,6 +127,7 @@ func (p *Params) EnsureDefaults() {
 	def(&p.Gas.HashByte, 12)
 	def(&p.Gas.Verify, 100_000)
 	def(&p.Gas.RangeEntry, 100)
+	def(&p.Gas.CallBase, DefaultCallBase)
 }
 
 // Validate reports the first out-of-range field. Call it after
@@ -140,7 +153,8 @@ func (p *Params) Validate() error {
 		v    uint64
 	}{{"instr", p.Gas.Instr}, {"page", p.Gas.Page}, {"byte", p.Gas.Byte},
 		{"host call", p.Gas.HostCall}, {"host byte", p.Gas.HostByte}, {"state write", p.Gas.StateWrite},
-		{"hash byte", p.Gas.HashByte}, {"verify", p.Gas.Verify}, {"range entry", p.Gas.RangeEntry}}
+		{"hash byte", p.Gas.HashByte}, {"verify", p.Gas.Verify}, {"range entry", p.Gas.RangeEntry},
+		{"call base", p.Gas.CallBase}}
 	for _, c := range costs {
 		if c.v > maxCost {
 			return fmt.Errorf("%w: %s cost %d is above %d", ErrBadParams, c.name, c.v, maxCost)

@@ -305,12 +305,19 @@ func (c *Contract) Call(ctx context.Context, call Call) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("%w: %q (it has %s)", ErrNoMethod, call.Method, strings.Join(c.methods, ", "))
 	}
+	// The base charge pays the call's fixed cost (acquire and reset, the
+	// SDK's start-up), the same on every engine and for nested calls.
+	base := c.r.p.Gas.CallBase
+	if call.GasLimit < base {
+		return Result{GasUsed: call.GasLimit}, ErrOutOfGas
+	}
 	in, err := c.acquire(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	st := &callState{call: &call, p: &c.r.p, logLimit: c.r.p.LogLimit}
-	used, err := c.run(ctx, in, st, call.Method, call.GasLimit)
+	used, err := c.run(ctx, in, st, call.Method, call.GasLimit-base)
+	used += base
 	res := Result{GasUsed: used, Log: st.log}
 	if err == nil {
 		res.Return = st.ret

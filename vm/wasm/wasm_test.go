@@ -555,15 +555,33 @@ func TestRestoreCopiesOnlyDirtyChunks(t *testing.T) {
 
 func TestWarmedCachesMakeCallsCheap(t *testing.T) {
 	h := [2]*memHost{newHost(), newHost()}
-	if o := both(t, h, "probe", "noop_run", "", gas); o.err != nil || o.gas > 1000 {
-		t.Fatalf("an empty method: %v; want under 1000 gas", o)
+	if o := both(t, h, "probe", "noop_run", "", gas); o.err != nil || o.gas < DefaultCallBase || o.gas > DefaultCallBase+1000 {
+		t.Fatalf("an empty method: %v; want the call base and under 1000 gas more", o)
 	}
 	// Without contract.Warm in the probe's init, encoding/json rebuilds its
 	// type cache on every call: about 570k gas instead of about 80k.
 	a := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
 	b := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
-	if a.err != nil || a.ret != `{"n":1,"a":0,"b":0}` || a.gas != b.gas || a.gas > 200_000 {
-		t.Fatalf("json round trip: %v then %v; want equal gas under 200000", a, b)
+	if a.err != nil || a.ret != `{"n":1,"a":0,"b":0}` || a.gas != b.gas || a.gas > DefaultCallBase+200_000 {
+		t.Fatalf("json round trip: %v then %v; want equal gas under the call base + 200000", a, b)
+	}
+}
+
+func TestCallBaseChargedBeforeCode(t *testing.T) {
+	h := [2]*memHost{newHost(), newHost()}
+	// Below the base nothing runs: the whole limit is used and the state
+	// is untouched.
+	o := both(t, h, "counter", "increment", `{"by": 1}`, DefaultCallBase-1)
+	if !errors.Is(o.err, ErrOutOfGas) || o.gas != DefaultCallBase-1 || len(h[0].state) != 0 {
+		t.Fatalf("a limit below the call base: %v, state %v; want out of gas using it all", o, h[0].state)
+	}
+	// At exactly the base the code starts and runs out at once.
+	if o := both(t, h, "counter", "increment", `{"by": 1}`, DefaultCallBase); !errors.Is(o.err, ErrOutOfGas) || o.gas != DefaultCallBase {
+		t.Fatalf("a limit of the call base: %v; want out of gas using it all", o)
+	}
+	o = both(t, h, "counter", "increment", `{"by": 1}`, gas)
+	if o.err != nil || o.gas <= DefaultCallBase {
+		t.Fatalf("an increment: %v; want success using more than the call base %d", o, DefaultCallBase)
 	}
 }
 

@@ -113,10 +113,11 @@ type Params struct {
 	GasHashByte         uint64 `json:"gas_hash_byte,omitempty"`
 	GasVerify           uint64 `json:"gas_verify,omitempty"`
 	GasRangeEntry       uint64 `json:"gas_range_entry,omitempty"`
+	GasCallBase         uint64 `json:"gas_call_base,omitempty"` // charged once per contract call
 }
 
 func (p Params) gasCosts() []uint64 {
-	return []uint64{p.GasInstr, p.GasPage, p.GasByte, p.GasHostCall, p.GasHostByte, p.GasStateWrite, p.GasHashByte, p.GasVerify, p.GasRangeEntry}
+	return []uint64{p.GasInstr, p.GasPage, p.GasByte, p.GasHostCall, p.GasHostByte, p.GasStateWrite, p.GasHashByte, p.GasVerify, p.GasRangeEntry, p.GasCallBase}
 }
 
 // Bounds on Params: what every consensus engine can run with.
@@ -222,7 +223,7 @@ func (p Params) Message() *govpb.Params {
 		ContractMemoryPages: p.ContractMemoryPages, ContractCallDepth: p.ContractCallDepth, ContractTxGas: p.ContractTxGas,
 		ContractTxGasMax: p.ContractTxGasMax, ContractBlockGas: p.ContractBlockGas, GasInstr: p.GasInstr, GasPage: p.GasPage,
 		GasByte: p.GasByte, GasHostCall: p.GasHostCall, GasHostByte: p.GasHostByte, GasStateWrite: p.GasStateWrite,
-		GasHashByte: p.GasHashByte, GasVerify: p.GasVerify, GasRangeEntry: p.GasRangeEntry}
+		GasHashByte: p.GasHashByte, GasVerify: p.GasVerify, GasRangeEntry: p.GasRangeEntry, GasCallBase: p.GasCallBase}
 }
 
 // ParamsOf returns the parameters of a decoded Params message, refusing
@@ -235,7 +236,7 @@ func ParamsOf(m *govpb.Params) (Params, error) {
 		ContractMemoryPages: m.ContractMemoryPages, ContractCallDepth: m.ContractCallDepth, ContractTxGas: m.ContractTxGas,
 		ContractTxGasMax: m.ContractTxGasMax, ContractBlockGas: m.ContractBlockGas, GasInstr: m.GasInstr, GasPage: m.GasPage,
 		GasByte: m.GasByte, GasHostCall: m.GasHostCall, GasHostByte: m.GasHostByte, GasStateWrite: m.GasStateWrite,
-		GasHashByte: m.GasHashByte, GasVerify: m.GasVerify, GasRangeEntry: m.GasRangeEntry}, nil
+		GasHashByte: m.GasHashByte, GasVerify: m.GasVerify, GasRangeEntry: m.GasRangeEntry, GasCallBase: m.GasCallBase}, nil
 }
 
 // EncodeNodes encodes a validator list as stored: a Nodes message.

@@ -255,6 +255,7 @@ type Params struct {
 	GasHashByte         uint64 `protobuf:"varint,16,opt,name=gas_hash_byte,json=gasHashByte,proto3" json:"gas_hash_byte,omitempty"`
 	GasVerify           uint64 `protobuf:"varint,17,opt,name=gas_verify,json=gasVerify,proto3" json:"gas_verify,omitempty"`
 	GasRangeEntry       uint64 `protobuf:"varint,18,opt,name=gas_range_entry,json=gasRangeEntry,proto3" json:"gas_range_entry,omitempty"`
+	GasCallBase         uint64 `protobuf:"varint,19,opt,name=gas_call_base,json=gasCallBase,proto3" json:"gas_call_base,omitempty"` // charged once per contract call, nested calls included
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -411,6 +412,13 @@ func (x *Params) GetGasVerify() uint64 {
 func (x *Params) GetGasRangeEntry() uint64 {
 	if x != nil {
 		return x.GasRangeEntry
+	}
+	return 0
+}
+
+func (x *Params) GetGasCallBase() uint64 {
+	if x != nil {
+		return x.GasCallBase
 	}
 	return 0
 }
@@ -1068,7 +1076,7 @@ const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\x02op\x18\x01 \x01(\tR\x02op\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
 	"\tcode_hash\x18\x03 \x01(\tR\bcodeHash\x12\x12\n" +
-	"\x04args\x18\x04 \x01(\tR\x04args\"\xb1\x05\n" +
+	"\x04args\x18\x04 \x01(\tR\x04args\"\xd5\x05\n" +
 	"\x06Params\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\"\n" +
 	"\rmax_block_txs\x18\x02 \x01(\x04R\vmaxBlockTxs\x12&\n" +
@@ -1089,7 +1097,8 @@ const file_accord_governance_v1_governance_proto_rawDesc = "" +
 	"\rgas_hash_byte\x18\x10 \x01(\x04R\vgasHashByte\x12\x1d\n" +
 	"\n" +
 	"gas_verify\x18\x11 \x01(\x04R\tgasVerify\x12&\n" +
-	"\x0fgas_range_entry\x18\x12 \x01(\x04R\rgasRangeEntry\"i\n" +
+	"\x0fgas_range_entry\x18\x12 \x01(\x04R\rgasRangeEntry\x12\"\n" +
+	"\rgas_call_base\x18\x13 \x01(\x04R\vgasCallBase\"i\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03org\x18\x02 \x01(\tR\x03org\x12\x12\n" +
