@@ -559,7 +559,8 @@ func TestWarmedCachesMakeCallsCheap(t *testing.T) {
 		t.Fatalf("an empty method: %v; want the call base and under 1000 gas more", o)
 	}
 	// Without contract.Warm in the probe's init, encoding/json rebuilds its
-	// type cache on every call: about 570k gas instead of about 80k.
+	// type cache on every call: about 570k gas instead of about 80k, on top
+	// of the call base.
 	a := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
 	b := both(t, h, "probe", "json_once", `{"n": 1}`, gas)
 	if a.err != nil || a.ret != `{"n":1,"a":0,"b":0}` || a.gas != b.gas || a.gas > DefaultCallBase+200_000 {
