@@ -146,8 +146,9 @@ func payments(ids []string, owners []types.Address) payment {
 }
 
 // contractTxGas is the gas limit of a wtoken transfer, which uses about
-// 200,000: the pool fills a block up to its gas limit by the limits the
-// calls name, so the chain's default (50,000,000) would hold 400 a block.
+// 500,000 (300,000 of it the per-call base): the pool fills a block up to
+// its gas limit by the limits the calls name, so the chain's default
+// (50,000,000) would hold 400 a block.
 const contractTxGas = 1_000_000
 
 // contractTransfers pays the destinations through the wtoken contract

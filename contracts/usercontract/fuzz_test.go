@@ -13,6 +13,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(EncodeFields([]byte("counter"), make([]byte, 32), nil), uint8(3))
 	f.Add(Meta{Status: Active, Version: 1}.Encode(), uint8(0))
 	f.Add(DefaultParams().Encode(), uint8(0))
+	old := DefaultParams().Encode()
+	old = old[:len(old)-8]
+	old[0] = paramsFormat1
+	f.Add(old, uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, n uint8) {
 		if fs, err := DecodeFields(b, int(n%8)); err == nil && !bytes.Equal(EncodeFields(fs...), b) {
 			t.Fatalf("fields %x re-encode as %x", b, EncodeFields(fs...))
