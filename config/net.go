@@ -71,7 +71,10 @@ type P2P struct {
 // Files of the default TLS layout inside a node home, and the Raft log's
 // folder.
 const (
-	RaftDir    = "raft"
+	RaftDir = "raft"
+	// RaftIDFile records the Raft id that owns the node's chain (outside
+	// RaftDir, so that it survives the loss of the Raft log).
+	RaftIDFile = "raft_id"
 	TLSDir     = "tls"
 	CACertFile = "tls/ca.pem"
 	CertFile   = "tls/node.pem"

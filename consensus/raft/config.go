@@ -111,6 +111,12 @@ type Config struct {
 	// bootstrap an empty log; every node of a new network gets the same
 	// list. Ignored once the log has entries.
 	Peers []uint64
+	// IDFile, if set, is a file outside Dir in which the engine records
+	// the Raft id that owns this node's chain. A joining node whose log is
+	// empty but whose chain was applied under this same id lost its Raft
+	// state (Dir), and is refused as a founding node is; a node restored
+	// under a new id, as docs/operations.md describes, is not.
+	IDFile string
 	// Join starts a node with an empty log and no Peers: it waits for the
 	// leader, after AddNode, to send it the log.
 	Join bool

@@ -24,7 +24,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,6 +217,9 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 	if err := checkState(cfg, st, fresh, app); err != nil {
 		return fail(err)
 	}
+	if err := recordID(cfg); err != nil {
+		return fail(err)
+	}
 	if fresh && !cfg.Join {
 		if !slices.Contains(cfg.Peers, cfg.ID) {
 			return fail(fmt.Errorf("raft: the log in %s is empty: list the initial voters, this node (%d) among them, in Peers, or set Join to join a running network", cfg.Dir, cfg.ID))
@@ -300,6 +306,37 @@ func New(cfg Config, pool Mempool, app Applier, tr Transport, proposer []byte, c
 // A joining node with an empty log is let through: that is the restore
 // procedure (a new id on a backup's chain data), which cannot be told
 // apart from a joined node that lost its raft directory.
+// recordID writes cfg.ID into cfg.IDFile (synced, then renamed into
+// place) unless the file already holds it.
+func recordID(cfg Config) error {
+	if cfg.IDFile == "" {
+		return nil
+	}
+	id := strconv.FormatUint(cfg.ID, 10)
+	if b, err := os.ReadFile(cfg.IDFile); err == nil && strings.TrimSpace(string(b)) == id {
+		return nil
+	}
+	tmp := cfg.IDFile + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("raft: recording the raft id: %w", err)
+	}
+	_, err = f.WriteString(id + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, cfg.IDFile)
+	}
+	if err != nil {
+		return fmt.Errorf("raft: recording the raft id: %w", err)
+	}
+	return nil
+}
+
 func checkState(cfg Config, st *storage, fresh bool, app Applier) error {
 	durable, _ := app.Durable()
 	if durable == 0 {
@@ -308,6 +345,10 @@ func checkState(cfg Config, st *storage, fresh bool, app Applier) error {
 	const rejoin = "Do not start this node under raft id %d again: remove the id from the network and admit the node under a new one (docs/operations.md, \"Backup and restore\")"
 	if fresh {
 		if cfg.Join {
+			if b, err := os.ReadFile(cfg.IDFile); cfg.IDFile != "" && err == nil && strings.TrimSpace(string(b)) == strconv.FormatUint(cfg.ID, 10) {
+				return fmt.Errorf("%w: the Raft log in %s is empty, but this node's chain (height %d) was applied under this same raft id: its term, vote and log were lost, and joining afresh could vote twice in one term. "+rejoin,
+					ErrStateLost, cfg.Dir, durable, cfg.ID)
+			}
 			return nil
 		}
 		return fmt.Errorf("%w: the Raft log in %s is empty, but this node's chain is at height %d: its term, vote and log were lost, and starting afresh could vote twice in one term. "+rejoin,

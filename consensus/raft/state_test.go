@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -87,4 +88,33 @@ func TestLostOrStaleRaftStateRefused(t *testing.T) {
 		t.Fatalf("New with Join on an empty log: %v", err)
 	}
 	_ = e.Close()
+
+	// A joining node that lost its log under the id that applied its
+	// chain (recorded in IDFile) is refused too; under a new id it may
+	// join, and the file then records the new id.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	idFile := filepath.Join(t.TempDir(), "raft_id")
+	if err := os.WriteFile(idFile, []byte(strconv.FormatUint(f, 10)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := c.nodes[f]
+	cfg := c.config(f, true)
+	cfg.IDFile = idFile
+	if e, err := New(cfg, n.pool, n.app, c.net.transport(f), []byte{byte(f)}, nil); !errors.Is(err, ErrStateLost) {
+		if e != nil {
+			_ = e.Close()
+		}
+		t.Fatalf("joining under the id that applied the chain, with the log lost: %v; want ErrStateLost", err)
+	}
+	cfg.ID = 99
+	e, err = New(cfg, n.pool, n.app, c.net.transport(f), []byte{byte(f)}, nil)
+	if err != nil {
+		t.Fatalf("joining under a new id: %v", err)
+	}
+	_ = e.Close()
+	if b, err := os.ReadFile(idFile); err != nil || string(b) != "99\n" {
+		t.Fatalf("IDFile after joining as 99: %q %v", b, err)
+	}
 }
