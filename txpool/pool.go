@@ -128,6 +128,7 @@ type Pool struct {
 	closed     bool
 	epoch      uint64 // bumped by Update; tells Submit its State reads may be old
 	known      map[types.Hash]*entry
+	claimed    map[types.Hash]struct{} // claimed ids the pool does not hold; see Claim
 	accounts   map[types.Address]*account
 	queue      readyQueue
 	expiry     expiryHeap
@@ -171,6 +172,7 @@ func New(cfg Config, chainID string, h crypto.Hash, state State, now func() time
 		verifier: NewVerifier(cfg.Workers, cfg.BatchSize, cfg.CacheSize),
 		ready:    make(chan struct{}, 1),
 		known:    make(map[types.Hash]*entry),
+		claimed:  make(map[types.Hash]struct{}),
 		accounts: make(map[types.Address]*account),
 	}, nil
 }
@@ -526,6 +528,11 @@ func (p *Pool) insert(e *entry, reads map[types.Address]nonceRead, received int6
 	p.count++
 	p.bytes += int64(len(tx.Raw))
 
+	if p.takeClaim(tx.ID) {
+		// A block on its way carries it already (see Claim).
+		p.claimEntry(e)
+		return p.resync(acct), 0, nil
+	}
 	if n != acct.next {
 		return false, 0, nil
 	}
@@ -673,6 +680,7 @@ func (p *Pool) Update(committed []*types.Tx) {
 	p.mu.Lock()
 	p.epoch++
 	for _, tx := range committed {
+		delete(p.claimed, tx.ID)
 		if e := p.known[tx.ID]; e != nil && e.state != admitting {
 			p.drop(e)
 		}
