@@ -17,6 +17,7 @@ import (
 	"github.com/accord-chain/accord/consensus"
 	"github.com/accord-chain/accord/consensus/bft/pb"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/types"
 )
 
 // The driver: the loop around a Core in a node. It owns the goroutine, the
@@ -53,9 +54,12 @@ type Transport interface {
 // *txpool.Pool implements it.
 type Pool interface {
 	consensus.Mempool
-	// ResetReaped makes reaped, uncommitted transactions reapable again:
-	// called when a block this node proposed will not commit.
-	ResetReaped()
+	// Claim keeps transactions that a block on its way carries from
+	// being reaped (see claims.go); unknown ids are remembered.
+	Claim(ids []types.Hash)
+	// Unclaim makes claimed or reaped transactions reapable again: their
+	// blocks will not commit.
+	Unclaim(ids []types.Hash)
 }
 
 // DriverConfig configures a Driver.
@@ -113,10 +117,7 @@ type Driver struct {
 	results map[string][]byte // ordering digests of uncommitted blocks
 	stored  map[string]uint64 // stored block files by name, with heights
 	heights map[string]uint64 // uncommitted blocks with transactions
-	own     map[string]uint64 // this node's proposals with transactions, not committed
-	// abandoned: a proposal of this node will never commit; its
-	// transactions go back to the pool.
-	abandoned bool
+	claims  claims            // what this node holds claimed in its pool: claims.go
 	// lastTxRound is the highest round of a block with transactions.
 	lastTxRound uint64
 	propose     uint64 // a round this node leads and has not proposed yet
@@ -182,7 +183,8 @@ func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport,
 	}
 	d := &Driver{cfg: cfg, pool: pool, app: app, tr: tr, clock: clk, log: cfg.Log, store: st,
 		inbox: make(chan inbound, inboxSize), seen: map[string]uint64{},
-		results: map[string][]byte{}, stored: map[string]uint64{}, heights: map[string]uint64{}, own: map[string]uint64{}}
+		results: map[string][]byte{}, stored: map[string]uint64{}, heights: map[string]uint64{},
+		claims: claims{held: map[string]claimed{}, count: map[types.Hash]int32{}}}
 	if cfg.Metrics != nil {
 		d.m = newDriverMetrics(cfg.Metrics)
 	}
@@ -458,16 +460,24 @@ func (d *Driver) doPropose() error {
 	r := d.propose
 	d.propose = 0
 	l := d.limits()
+	height := d.syncClaims()
 	txs := d.pool.Reap(l.MaxTxs, l.MaxBytes)
 	t := uint64(d.clock.Now().UnixMilli())
 	if err := d.core.Propose(r, encodePayload(t, txs)); err != nil {
 		if len(txs) > 0 {
-			d.pool.ResetReaped()
+			ids := make([]types.Hash, len(txs))
+			for i, tx := range txs {
+				ids[i] = tx.ID
+			}
+			d.pool.Unclaim(ids)
 		}
 		if errors.Is(err, ErrNotReady) {
 			return nil
 		}
 		return err
+	}
+	if len(txs) > 0 {
+		d.holdProposal(r, height, txs)
 	}
 	return nil
 }
@@ -486,9 +496,6 @@ func (d *Driver) handleReady(ctx context.Context) error {
 			if p, err := decodePayload(b.Payload); err == nil && len(p.Txs) > 0 {
 				d.heights[string(h)] = b.Height
 				d.lastTxRound = max(d.lastTxRound, b.Round)
-				if string(b.Proposer) == d.cfg.Core.ID {
-					d.own[string(h)] = b.Height
-				}
 			}
 		}
 		// 2. Send.
@@ -589,6 +596,9 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 		}
 	}
 	last := cs[len(cs)-1]
+	// The pool drops committed transactions once the chain has applied
+	// them; until then they must not be proposed again.
+	d.settleClaims(cs, last.Block.Height)
 	if err := d.store.saveRoot(storedRoot{Block: last.Block, QC: last.QC, Result: last.Result, Reputation: last.Reputation}); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
@@ -601,30 +611,15 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 			return ctx.Err()
 		}
 		delete(d.heights, string(c.Hash))
-		delete(d.own, string(c.Hash))
 		if d.m != nil {
 			d.m.commits.Inc()
 		}
 	}
 	h := last.Block.Height
-	// Blocks at or below the committed height are settled: those of this
-	// node's proposals that did not commit never will.
-	for k, hh := range d.own {
-		if hh <= h {
-			delete(d.own, k)
-			d.abandoned = true
-		}
-	}
 	for k, hh := range d.heights {
 		if hh <= h {
 			delete(d.heights, k)
 		}
-	}
-	// Reaped transactions are put back only once no proposal of this node
-	// is pending, so that none is proposed twice.
-	if d.abandoned && len(d.own) == 0 {
-		d.pool.ResetReaped()
-		d.abandoned = false
 	}
 	for k := range d.results {
 		if k != string(last.Hash) && d.resultHeight(k) <= h {

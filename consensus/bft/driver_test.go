@@ -73,16 +73,25 @@ func (a *memApp) height() int {
 
 // memPool is a Pool of transactions added by the test.
 type memPool struct {
-	mu    sync.Mutex
-	ready []*types.Tx
-	out   []*types.Tx
-	ch    chan struct{}
+	mu      sync.Mutex
+	ready   []*types.Tx
+	out     []*types.Tx         // reaped or claimed
+	claimed map[types.Hash]bool // claimed before added; see claims_test.go
+	ch      chan struct{}
 }
 
-func newMemPool() *memPool { return &memPool{ch: make(chan struct{}, 1)} }
+func newMemPool() *memPool {
+	return &memPool{ch: make(chan struct{}, 1), claimed: map[types.Hash]bool{}}
+}
 
 func (p *memPool) add(tx *types.Tx) {
 	p.mu.Lock()
+	if p.claimed[tx.ID] {
+		delete(p.claimed, tx.ID)
+		p.out = append(p.out, tx)
+		p.mu.Unlock()
+		return
+	}
 	p.ready = append(p.ready, tx)
 	p.mu.Unlock()
 	select {
