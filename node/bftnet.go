@@ -2,6 +2,7 @@ package node
 
 import (
 	"cmp"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
+	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
 
 // chBFT carries the BFT engine's messages (proto/accord/bft/v1), one-way.
@@ -25,9 +27,28 @@ const chBFT p2p.Channel = 8
 const BFTDir = "bft"
 
 // On a BFT network every validator proposes from its own pool when it
-// leads a round (leaders rotate every round), so a node keeps what its
-// clients send: nothing is forwarded. The chain's agreement step compares
-// executed hashes after each commit, as on Raft.
+// leads a round (leaders rotate every round). A node keeps what its clients
+// send and passes it on to the validators due to lead the next two rounds
+// (chTxs, without waiting for their verdicts), so that a transaction waits
+// for the next proposal rather than for this node's turn, one round in
+// four. Before proposing, a leader claims in its pool what the blocks it
+// extends carry, so that nothing is proposed twice on one chain
+// (consensus/bft/claims.go). The chain's agreement step compares executed
+// hashes after each commit, as on Raft.
+const (
+	// passLeaders is how many upcoming leaders get what a node admits:
+	// the next one may have proposed before the batch is admitted there.
+	passLeaders = 2
+	// passBacklog: a node with more ready transactions than this is
+	// saturated; its blocks are full at its own turn and a transaction
+	// waits for block space rather than for a turn, so passing on would
+	// only add admission work on another node.
+	passBacklog = 2000
+	// maxPassing bounds the batches being passed on to one validator: one
+	// that falls behind gets fewer, and the sender's copy still reaches a
+	// block when the sender leads.
+	maxPassing = 8
+)
 
 // openBFT completes w with the BFT driver: the validators are raft.peers,
 // ordered by id, each with its node key as its consensus key.
@@ -90,6 +111,8 @@ func (n *Node) openBFT(w *network) error {
 			n.log.Debug("bad bft message", "from", from, "err", err)
 		}
 	})
+	w.tr.HandleRequest(chTxs, w.serveTxs)
+	w.passing = map[string]int{}
 	w.tr.Handle(chHead, w.onHead)
 	w.tr.HandleRequest(chSync, w.serveSync)
 	w.tr.HandleRequest(chHash, w.serveHash)
@@ -101,6 +124,34 @@ type bftTransport struct{ w *network }
 
 func (t bftTransport) Send(to string, msg []byte) {
 	_ = t.w.tr.Send(to, chBFT, msg) // a lost message is recovered by the protocol
+}
+
+// bftPass passes what this node admitted on to the next leaders and
+// returns at once; a batch that does not arrive costs only latency.
+func (w *network) bftPass(raws [][]byte) {
+	if n, _ := w.pool.ReadyLen(); n > passBacklog {
+		return
+	}
+	msg := p2ppb.Marshal(&p2ppb.TxBatch{Version: p2ppb.Version, Txs: raws})
+	for _, to := range w.bftd.NextLeaders(passLeaders) {
+		w.mu.Lock()
+		ok := w.passing[to] < maxPassing
+		if ok {
+			w.passing[to]++
+		}
+		w.mu.Unlock()
+		if !ok {
+			continue
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, _ = w.tr.Request(ctx, to, chTxs, msg)
+			cancel()
+			w.mu.Lock()
+			w.passing[to]--
+			w.mu.Unlock()
+		}()
+	}
 }
 
 // bftLeader is the leader of this node's round; BFT has no term.

@@ -79,6 +79,7 @@ type network struct {
 
 	mu      sync.Mutex
 	members map[uint64]config.Peer // current members by Raft id, this node included
+	passing map[string]int         // on BFT: batches being passed on, by validator
 }
 
 // openNetwork completes w (made by Open, the chain's Peers) with the
@@ -336,7 +337,8 @@ func (w *network) leaderName() (name string, self bool, err error) {
 func (w *network) Forward(ctx context.Context, raws [][]byte) ([]error, error) {
 	errs := make([]error, len(raws))
 	if w.bftd != nil {
-		return errs, nil // every BFT validator proposes from its own pool
+		w.bftPass(raws)
+		return errs, nil
 	}
 	leader, self, err := w.leaderName()
 	if err != nil || self {
