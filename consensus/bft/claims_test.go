@@ -170,3 +170,25 @@ func TestDriverFailedLeadersTxCommitsOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestNextLeadersStopAtThisNode(t *testing.T) {
+	var vs ValidatorSet
+	for i := range 4 {
+		vs = append(vs, Validator{ID: fmt.Sprintf("v%d", i)})
+	}
+	d := &Driver{cfg: DriverConfig{Core: Config{ID: "v2", Validators: vs}}}
+	for _, tc := range []struct {
+		round uint64
+		want  []string
+	}{
+		{1, nil},                  // v2 leads round 2
+		{2, []string{"v3", "v0"}}, // rounds 3 and 4, before v2's round 6
+		{3, []string{"v0", "v1"}},
+		{4, []string{"v1"}},
+	} {
+		d.status.Round = tc.round
+		if got := d.NextLeaders(2); !slices.Equal(got, tc.want) {
+			t.Errorf("round %d: next leaders %v, want %v", tc.round, got, tc.want)
+		}
+	}
+}
