@@ -28,10 +28,10 @@ const BFTDir = "bft"
 
 // On a BFT network every validator proposes from its own pool when it
 // leads a round (leaders rotate every round). A node keeps what its clients
-// send and passes it on to the validators due to lead the next two rounds
-// (chTxs, without waiting for their verdicts), so that a transaction waits
-// for the next proposal rather than for this node's turn, one round in
-// four. Before proposing, a leader claims in its pool what the blocks it
+// send and passes it on to the validators due to lead before its own next
+// turn, at most two (chTxs, without waiting for their verdicts), so that a
+// transaction waits for the next proposal rather than for this node's
+// turn, one round in four. Before proposing, a leader claims in its pool what the blocks it
 // extends carry, so that nothing is proposed twice on one chain
 // (consensus/bft/claims.go). The chain's agreement step compares executed
 // hashes after each commit, as on Raft.
