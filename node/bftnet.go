@@ -31,10 +31,10 @@ const BFTDir = "bft"
 // send and passes it on to the validators due to lead before its own next
 // turn, at most two (chTxs, without waiting for their verdicts), so that a
 // transaction waits for the next proposal rather than for this node's
-// turn, one round in four. Before proposing, a leader claims in its pool what the blocks it
-// extends carry, so that nothing is proposed twice on one chain
-// (consensus/bft/claims.go). The chain's agreement step compares executed
-// hashes after each commit, as on Raft.
+// turn, one round in four. Before proposing, a leader claims in its pool
+// what the blocks it extends carry, so that nothing is proposed twice on
+// one chain (consensus/bft/claims.go). The chain's agreement step compares
+// executed hashes after each commit, as on Raft.
 const (
 	// passLeaders is how many upcoming leaders get what a node admits:
 	// the next one may have proposed before the batch is admitted there.
