@@ -39,11 +39,12 @@ const (
 	// passLeaders is how many upcoming leaders get what a node admits:
 	// the next one may have proposed before the batch is admitted there.
 	passLeaders = 2
-	// passBacklog: a node with more ready transactions than this is
-	// saturated; its blocks are full at its own turn and a transaction
-	// waits for block space rather than for a turn, so passing on would
-	// only add admission work on another node.
-	passBacklog = 2000
+	// passBacklog: a node holding more transactions than this (ready or
+	// in blocks on their way; about a second of half the peak of four
+	// nodes on two cores) is saturated: a transaction waits for block
+	// space rather than for a turn, so passing on would only add
+	// admission work on other nodes, which takes from the peak.
+	passBacklog = 4000
 	// maxPassing bounds the batches being passed on to one validator: one
 	// that falls behind gets fewer, and the sender's copy still reaches a
 	// block when the sender leads.
@@ -129,7 +130,7 @@ func (t bftTransport) Send(to string, msg []byte) {
 // bftPass passes what this node admitted on to the next leaders and
 // returns at once; a batch that does not arrive costs only latency.
 func (w *network) bftPass(raws [][]byte) {
-	if n, _ := w.pool.ReadyLen(); n > passBacklog {
+	if w.pool.Len() > passBacklog {
 		return
 	}
 	msg := p2ppb.Marshal(&p2ppb.TxBatch{Version: p2ppb.Version, Txs: raws})
