@@ -35,7 +35,8 @@ type claimed struct {
 // goroutine.
 type claims struct {
 	// held: the blocks the last proposal extended, by hash, and that
-	// proposal (by its round, see doPropose) until the next one.
+	// proposal (by its round, see holdProposal), each until the next
+	// proposal or a commit at or above its height.
 	held  map[string]claimed
 	count map[types.Hash]int32 // how many held blocks carry each id
 }
