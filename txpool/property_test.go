@@ -182,6 +182,25 @@ func TestPoolProperties(t *testing.T) {
 				}
 				p.Remove(ids)
 			},
+			"claim and release": func(rt *rapid.T) {
+				// Another leader's block on this node's chain carried some
+				// transactions, then its branch was abandoned: the pool is
+				// consistent in between and after, and what was not in
+				// flight here is reapable again, in nonce order.
+				var ids []types.Hash
+				for range rapid.IntRange(1, 3).Draw(rt, "n") {
+					s := rapid.IntRange(0, propSenders-1).Draw(rt, "sender")
+					nonce := st.get(sender(s)) + rapid.Uint64Range(0, 3).Draw(rt, "offset")
+					if id := propTx(t, s, nonce, rapid.IntRange(0, 1).Draw(rt, "variant")).ID; !inFlight[id] {
+						ids = append(ids, id)
+					}
+				}
+				p.Claim(ids)
+				if err := checkInvariants(p); err != nil {
+					rt.Fatalf("after Claim: %v", err)
+				}
+				p.Unclaim(ids)
+			},
 			"lose leadership": func(rt *rapid.T) {
 				// The blocks in flight will never commit (a Raft leader lost
 				// its term before they did): every reaped transaction must
