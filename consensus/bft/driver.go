@@ -3,7 +3,6 @@ package bft
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,16 +22,13 @@ import (
 // clock, the disk and the transport, and turns committed blocks into
 // consensus.Proposals for the chain.
 //
-// Execution results. The core's votes carry the parent block's result, and
-// a block commits only once its child is certified, so a result must be
-// known before the block commits. The chain executes blocks in order and
-// only committed ones, so the driver reports as a block's result the
-// digest of its ordering, H(parent result ‖ block hash), which every honest
-// node computes alike the moment it holds the block. Agreement on the
-// executed state then comes from the chain's agreement step after each
-// commit (as on Raft): a node whose state differs stops, naming the height.
-// Speculative execution of certified blocks, which would put the state
-// itself into the votes, is not done yet.
+// Execution results. The core's votes carry the parent block's result: the
+// chain's hash of the block after executing it, which covers its write
+// set and state hash. Blocks are executed speculatively, before they are
+// decided (execute.go), so 2f+1 votes for a block are 2f+1 validators
+// agreeing on the state its parent left; a committed block's certified
+// result that differs from this node's stops the node (ErrDiverged)
+// before the block reaches its chain.
 
 var (
 	// ErrDiverged is returned by Run when a committed block's certified
@@ -95,7 +91,7 @@ type DriverStatus struct {
 type Driver struct {
 	cfg   DriverConfig
 	pool  Pool
-	app   consensus.Applier
+	app   Applier
 	tr    Transport
 	clock clock.Clock
 	log   *slog.Logger
@@ -110,7 +106,9 @@ type Driver struct {
 
 	// Owned by the Run goroutine.
 	core    *Core
-	results map[string][]byte // ordering digests of uncommitted blocks
+	results map[string][]byte    // execution results of uncommitted blocks (and the root)
+	execs   map[string]*execInfo // blocks being executed or executed, and the root
+	xq      *execQueue
 	stored  map[string]uint64 // stored block files by name, with heights
 	heights map[string]uint64 // uncommitted blocks with transactions
 	own     map[string]uint64 // this node's proposals with transactions, not committed
@@ -127,7 +125,7 @@ type Driver struct {
 	// Committed blocks go to the chain on a goroutine of their own, so
 	// that executing them does not hold up voting; the queue is bounded,
 	// which holds consensus back when the chain falls behind.
-	applyCh  chan *pb.Block
+	applyCh  chan applyJob
 	applyErr chan error
 }
 
@@ -150,7 +148,7 @@ const inboxSize = 4096
 // NewDriver opens the driver's storage and builds the core on what was
 // persisted. Committed blocks the chain lacks (it was still writing them
 // when the node stopped) are given to it first thing in Run.
-func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport, clk clock.Clock) (*Driver, error) {
+func NewDriver(cfg DriverConfig, pool Pool, app Applier, tr Transport, clk clock.Clock) (*Driver, error) {
 	if cfg.TickInterval == 0 {
 		cfg.TickInterval = 100 * time.Millisecond
 	}
@@ -182,7 +180,7 @@ func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport,
 	}
 	d := &Driver{cfg: cfg, pool: pool, app: app, tr: tr, clock: clk, log: cfg.Log, store: st,
 		inbox: make(chan inbound, inboxSize), seen: map[string]uint64{},
-		results: map[string][]byte{}, stored: map[string]uint64{}, heights: map[string]uint64{}, own: map[string]uint64{}}
+		results: map[string][]byte{}, execs: map[string]*execInfo{}, xq: newExecQueue(), stored: map[string]uint64{}, heights: map[string]uint64{}, own: map[string]uint64{}}
 	if cfg.Metrics != nil {
 		d.m = newDriverMetrics(cfg.Metrics)
 	}
@@ -192,23 +190,11 @@ func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport,
 	return d, nil
 }
 
-// genesisRoot is block 0 as the core sees it: the same on every node.
+// genesisRoot is block 0 as the core sees it: the same on every node. Its
+// result is the chain's genesis block hash.
 func genesisRoot(genesisHash []byte) Root {
 	b := &pb.Block{Version: WireVersion, Parent: slices.Clone(genesisHash), Proposer: []byte("genesis")}
-	h := sha256.New()
-	h.Write([]byte("accord/bft/genesis-result"))
-	h.Write(genesisHash)
-	return Root{Block: b, Result: h.Sum(nil)}
-}
-
-// orderDigest is the result the driver reports for a block: see the
-// comment at the top of this file.
-func orderDigest(parentResult, blockHash []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("accord/bft/order"))
-	h.Write(parentResult)
-	h.Write(blockHash)
-	return h.Sum(nil)
+	return Root{Block: b, Result: slices.Clone(genesisHash)}
 }
 
 func (d *Driver) open() error {
@@ -249,7 +235,9 @@ func (d *Driver) open() error {
 	if d.core, err = New(d.cfg.Core, root, state, blocks); err != nil {
 		return err
 	}
-	d.results[string(blockHashOf(d.cfg.Core.Hash, root.Block))] = root.Result
+	rh := string(blockHashOf(d.cfg.Core.Hash, root.Block))
+	d.results[rh] = root.Result
+	d.execs[rh] = &execInfo{height: root.Block.Height} // its time is the chain's once Run replayed
 	if d.evidence, err = d.store.loadEvidence(); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
@@ -342,7 +330,7 @@ func (d *Driver) publishStatus() {
 // Run implements consensus.Engine.
 func (d *Driver) Run(ctx context.Context) error {
 	for len(d.replay) > 0 {
-		if err := d.apply(ctx, d.replay[0]); err != nil {
+		if err := d.apply(ctx, applyJob{block: d.replay[0]}); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -350,13 +338,18 @@ func (d *Driver) Run(ctx context.Context) error {
 		}
 		d.replay = d.replay[1:]
 	}
+	// The chain is at the root now: speculation builds on it.
+	rh := blockHashOf(d.cfg.Core.Hash, d.core.root.b)
+	_, d.execs[string(rh)].time = d.app.Last()
+	d.app.Anchor(rh)
 	actx, cancel := context.WithCancel(ctx)
-	d.applyCh, d.applyErr = make(chan *pb.Block, applyQueue), make(chan error, 1)
+	go d.xq.run(actx, d.app)
+	d.applyCh, d.applyErr = make(chan applyJob, applyQueue), make(chan error, 1)
 	applied := make(chan struct{})
 	go func() {
 		defer close(applied)
-		for b := range d.applyCh {
-			if err := d.apply(actx, b); err != nil {
+		for j := range d.applyCh {
+			if err := d.apply(actx, j); err != nil {
 				if actx.Err() == nil {
 					d.applyErr <- err
 				}
@@ -411,6 +404,10 @@ func (d *Driver) Run(ctx context.Context) error {
 			return nil
 		case err := <-d.applyErr:
 			return err
+		case <-d.xq.doneReady:
+			if err := d.executed(); err != nil {
+				return err
+			}
 		case in := <-d.inbox:
 			if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
 				return err
@@ -507,18 +504,18 @@ func (d *Driver) handleReady(ctx context.Context) error {
 				}
 			}
 		}
-		// 3. Results (reported after Advance).
-		type res struct{ hash, result []byte }
-		var results []res
+		// 3. Execute, on the executing goroutine (execute.go): results
+		// come back through Run. Those known already (the block was
+		// executed when it arrived) are reported after Advance. New
+		// blocks are executed as they arrive, ahead of being asked.
+		var known [][]byte
 		for _, b := range rd.Execute {
-			h := blockHashOf(d.cfg.Core.Hash, b)
-			parent := d.results[string(b.Parent)]
-			if parent == nil {
-				continue // the parent was pruned: the block is below the committed one
+			if h, ok := d.submit(b, true); ok {
+				known = append(known, h)
 			}
-			r := orderDigest(parent, h)
-			d.results[string(h)] = r
-			results = append(results, res{h, r})
+		}
+		for _, b := range rd.Blocks {
+			d.submit(b, false)
 		}
 		// 4. Commit.
 		if len(rd.Committed) > 0 {
@@ -548,8 +545,8 @@ func (d *Driver) handleReady(ctx context.Context) error {
 			return fmt.Errorf("%w: a validator set change committed, and this node cannot change epochs yet", ErrConfig)
 		}
 		d.core.Advance()
-		for _, r := range results {
-			if err := d.core.Executed(r.hash, r.result, false); err != nil && !errors.Is(err, ErrUnknownBlock) {
+		for _, h := range known {
+			if err := d.report(h); err != nil {
 				return err
 			}
 		}
@@ -594,7 +591,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	}
 	for _, c := range cs {
 		select {
-		case d.applyCh <- c.Block:
+		case d.applyCh <- applyJob{block: c.Block, hash: c.Hash, result: c.Result}:
 		case err := <-d.applyErr:
 			return err
 		case <-ctx.Done():
@@ -626,11 +623,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 		d.pool.ResetReaped()
 		d.abandoned = false
 	}
-	for k := range d.results {
-		if k != string(last.Hash) && d.resultHeight(k) <= h {
-			delete(d.results, k)
-		}
-	}
+	d.forgetExecs(h, string(last.Hash))
 	durable := h
 	if dur, ok := d.app.(interface{ Durable() (uint64, [32]byte) }); ok {
 		durable, _ = dur.Durable()
@@ -639,31 +632,28 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	return nil
 }
 
-func (d *Driver) resultHeight(hash string) uint64 {
-	if h, ok := d.stored[fmtHash([]byte(hash))]; ok {
-		return h
-	}
-	return 0
+// applyJob is a committed block for the chain, with its certified result
+// (nil for blocks replayed at start).
+type applyJob struct {
+	block        *pb.Block
+	hash, result []byte
 }
 
-// apply turns a committed block into a proposal for the chain.
-func (d *Driver) apply(ctx context.Context, b *pb.Block) error {
-	p, err := decodePayload(b.Payload)
-	if err != nil {
-		// A certified block with a bad payload commits empty on every
-		// node alike: consensus does not read payloads.
-		d.log.Warn("committed block has a bad payload; it commits empty", "height", b.Height, "err", err)
-		p = payload{}
-	}
-	txs, err := decodeTxs(p.Txs, d.cfg.Core.Hash)
-	if err != nil {
-		d.log.Warn("committed block has a bad transaction; it commits empty", "height", b.Height, "err", err)
-		txs = nil
+// apply hands a committed block to the chain, which commits its
+// speculation (or executes it, when replayed at start).
+func (d *Driver) apply(ctx context.Context, j applyJob) error {
+	b := j.block
+	h := j.hash
+	if h == nil {
+		h = blockHashOf(d.cfg.Core.Hash, b)
 	}
 	_, lastTime := d.app.Last()
-	t := max(p.Time, lastTime+1)
-	if err := d.app.Apply(ctx, &consensus.Proposal{Height: b.Height, Time: t, Proposer: slices.Clone(b.Proposer), Txs: txs}); err != nil {
+	r, err := d.app.ApplyBlock(ctx, h, d.proposalOf(b, max(decodeTime(b.Payload), lastTime+1)))
+	if err != nil {
 		return fmt.Errorf("bft: apply block %d: %w", b.Height, err)
+	}
+	if j.result != nil && !bytes.Equal(r[:], j.result) {
+		return fmt.Errorf("%w: block %d (round %d) executed to another result when applied", ErrDiverged, b.Height, b.Round)
 	}
 	return nil
 }
