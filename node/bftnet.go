@@ -26,8 +26,8 @@ const BFTDir = "bft"
 
 // On a BFT network every validator proposes from its own pool when it
 // leads a round (leaders rotate every round), so a node keeps what its
-// clients send: nothing is forwarded. The chain's agreement step compares
-// executed hashes after each commit, as on Raft.
+// clients send: nothing is forwarded. Votes carry execution results, so
+// the chain commits without the agreement step's wait (chain.Config.Certified).
 
 // openBFT completes w with the BFT driver: the validators are raft.peers,
 // ordered by id, each with its node key as its consensus key.
