@@ -343,7 +343,11 @@ func (d *Driver) Run(ctx context.Context) error {
 	_, d.execs[string(rh)].time = d.app.Last()
 	d.app.Anchor(rh)
 	actx, cancel := context.WithCancel(ctx)
-	go d.xq.run(actx, d.app)
+	executing := make(chan struct{})
+	go func() {
+		defer close(executing)
+		d.xq.run(actx, d.app)
+	}()
 	d.applyCh, d.applyErr = make(chan applyJob, applyQueue), make(chan error, 1)
 	applied := make(chan struct{})
 	go func() {
@@ -365,6 +369,7 @@ func (d *Driver) Run(ctx context.Context) error {
 		cancel()
 		close(d.applyCh)
 		<-applied
+		<-executing // the chain may close once Run returns
 	}()
 	ticker := d.clock.NewTicker(d.cfg.TickInterval)
 	defer ticker.Stop()
