@@ -123,7 +123,7 @@ type Driver struct {
 	evidence    []Evidence
 	replay      []*pb.Block // committed blocks the chain lacks, applied first by Run
 	// Committed blocks go to the chain on a goroutine of their own, so
-	// that executing them does not hold up voting; the queue is bounded,
+	// that writing them does not hold up voting; the queue is bounded,
 	// which holds consensus back when the chain falls behind.
 	applyCh  chan applyJob
 	applyErr chan error
