@@ -145,12 +145,35 @@ func TestDriverOnRealChains(t *testing.T) {
 	// Node 0's votes carried those hashes: a vote for block h+1 names
 	// the hash of block h as its parent's result.
 	votes.Lock()
-	defer votes.Unlock()
 	for h := uint64(1); h < top; h++ {
 		want, _, _ := chains[0].HashAt(h)
 		if !votes.m[voteKey{h + 1, string(want[:])}] {
 			t.Errorf("no vote of node 0 for a block at height %d carries its parent's block hash %s", h+1, want)
 		}
+	}
+	votes.Unlock()
+
+	// A restarted driver anchors speculation on its chain again and
+	// commits with the others.
+	c.stop(2)
+	c.start(2)
+	body := &apb.TxPayload{ChainId: "test", Nonce: 6, ExpiresAt: 1 << 62, Contract: token.Name, Method: token.MethodTransfer,
+		Args: tokencall.Transfer(types.Address{6}, 1)}
+	tx, err := types.SignTx(body, key, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.pools[2].add(tx)
+	for i, ch := range chains {
+		waitFor(t, fmt.Sprintf("node %d to commit after node 2 restarted", i), func() bool {
+			_, _, err := ch.st.TxLocation(store.Hash(tx.ID))
+			return err == nil
+		})
+	}
+	h, _, _ := chains[2].st.TxLocation(store.Hash(tx.ID))
+	want, _, _ := chains[0].HashAt(h)
+	if got, _, _ := chains[2].HashAt(h); got != want {
+		t.Fatalf("after the restart, block %d: node 2 has hash %s, node 0 %s", h, got, want)
 	}
 }
 
