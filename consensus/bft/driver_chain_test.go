@@ -26,15 +26,18 @@ type zeroNonces struct{}
 
 func (zeroNonces) Nonce(types.Address) (uint64, error) { return 0, nil }
 
-// realChain is a node's chain on a fresh store, as node wires it for BFT.
+// realChain is a node's chain on the store in dir (a new one with its
+// genesis if empty), as node wires it for BFT. The caller closes it once
+// its driver has stopped.
 type realChain struct {
 	*chain.Chain
-	st *store.Store
+	st    *store.Store
+	close func()
 }
 
-func newRealChain(t *testing.T) realChain {
+func newRealChain(t *testing.T, dir string) realChain {
 	t.Helper()
-	st, err := store.Open(store.Options{Dir: t.TempDir()})
+	st, err := store.Open(store.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +45,10 @@ func newRealChain(t *testing.T) realChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := chain.CommitGenesis(st, exec, 1000, nil, "genesis", []byte("doc")); err != nil {
-		t.Fatal(err)
+	if st.Tip().Empty {
+		if err := chain.CommitGenesis(st, exec, 1000, nil, "genesis", []byte("doc")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pool, err := txpool.New(txpool.DefaultConfig(), "test", crypto.SHA256, zeroNonces{}, time.Now)
 	if err != nil {
@@ -51,12 +56,15 @@ func newRealChain(t *testing.T) realChain {
 	}
 	c := chain.New(chain.Config{Hash: crypto.SHA256, Store: st, Exec: exec, Pool: pool, Hub: api.NewHub(),
 		Peers: silentPeers{}, Certified: true, Clock: clock.Real, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	t.Cleanup(func() {
-		c.Close()
-		pool.Close()
-		st.Close()
-	})
-	return realChain{c, st}
+	var once sync.Once
+	closeAll := func() {
+		once.Do(func() {
+			c.Close()
+			pool.Close()
+			st.Close()
+		})
+	}
+	return realChain{c, st, closeAll}
 }
 
 // silentPeers never answer: a certified chain does not wait for them.
@@ -76,11 +84,21 @@ func (silentPeers) AskHash(ctx context.Context, _ string, _ uint64) (types.Hash,
 // committed), and all chains agree on every block hash.
 func TestDriverOnRealChains(t *testing.T) {
 	chains := make([]realChain, 4)
+	dirs := make([]string, 4)
+	// Registered before the cluster's, so it runs after the drivers stop.
+	t.Cleanup(func() {
+		for _, ch := range chains {
+			if ch.Chain != nil {
+				ch.close()
+			}
+		}
+	})
 	votes := &votesSeen{m: map[voteKey]bool{}}
 	c := newTestClusterWith(t, 4, func(c *testCluster) {
 		c.chains = make([]Applier, 4)
 		for i := range chains {
-			chains[i] = newRealChain(t)
+			dirs[i] = t.TempDir()
+			chains[i] = newRealChain(t, dirs[i])
 			c.chains[i] = chains[i]
 		}
 		g, ok, err := chains[0].HashAt(0)
@@ -153,9 +171,13 @@ func TestDriverOnRealChains(t *testing.T) {
 	}
 	votes.Unlock()
 
-	// A restarted driver anchors speculation on its chain again and
-	// commits with the others.
+	// A restarted node (driver and chain) gives its chain the committed
+	// blocks it lacks, anchors speculation on it again and commits with
+	// the others.
 	c.stop(2)
+	chains[2].close()
+	chains[2] = newRealChain(t, dirs[2])
+	c.chains[2] = chains[2]
 	c.start(2)
 	body := &apb.TxPayload{ChainId: "test", Nonce: 6, ExpiresAt: 1 << 62, Contract: token.Name, Method: token.MethodTransfer,
 		Args: tokencall.Transfer(types.Address{6}, 1)}
