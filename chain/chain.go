@@ -19,9 +19,12 @@
 //
 // Blocks fetched by block sync (sync.go) take the same path, except that
 // step 4 becomes the check that executing the block here reproduces the
-// hash its peer sent. committed.go holds what the rest of the node judges
-// against committed state: admission's check, peers' and API clients'
-// certificates, governed membership changes and the block limits.
+// hash its peer sent. A BFT engine executes blocks before they are decided
+// (speculate.go): a decided block then skips step 3, and its quorum
+// certificate stands for step 4 (Config.Certified). committed.go holds
+// what the rest of the node judges against committed state: admission's
+// check, peers' and API clients' certificates, governed membership changes
+// and the block limits.
 //
 // Consensus engines see a Chain as consensus.Applier (and Raft as
 // raft.Applier). What the chain needs from outside comes in through small
