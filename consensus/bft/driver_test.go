@@ -3,6 +3,7 @@ package bft
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -153,9 +154,16 @@ type testCluster struct {
 	dones   []chan error
 	// tr, if set, makes node i's transport from the plain one.
 	tr func(i int, base memTransport) Transport
+	// genesisN, if set, is how many of the nodes (the first) are the
+	// genesis validators; next is DriverConfig.NextEpoch.
+	genesisN int
+	next     func(EpochChange) (EpochInfo, error)
 }
 
-func newTestCluster(t *testing.T, n int) *testCluster {
+func newTestCluster(t *testing.T, n int) *testCluster { return newTestClusterWith(t, n, nil) }
+
+// newTestClusterWith lets setup adjust the cluster before any node starts.
+func newTestClusterWith(t *testing.T, n int, setup func(*testCluster)) *testCluster {
 	c := &testCluster{t: t, net: &memNet{drivers: map[string]*Driver{}, down: map[string]bool{}}}
 	rng := rand.NewChaCha8([32]byte{7})
 	for i := range n {
@@ -168,6 +176,9 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 		c.dirs = append(c.dirs, t.TempDir())
 		c.apps = append(c.apps, &memApp{})
 		c.pools = append(c.pools, newMemPool())
+	}
+	if setup != nil {
+		setup(c)
 	}
 	c.drivers = make([]*Driver, n)
 	c.cancels = make([]context.CancelFunc, n)
@@ -190,10 +201,15 @@ func (c *testCluster) start(i int) {
 	if c.tr != nil {
 		tr = c.tr(i, memTransport{net: c.net, self: id})
 	}
+	vs := c.set
+	if c.genesisN > 0 {
+		vs = c.set[:c.genesisN]
+	}
 	d, err := NewDriver(DriverConfig{
 		Core: Config{ID: id, ChainID: "test", Signer: c.keys[i], Verifier: CryptoVerifier{Scheme: crypto.Ed25519},
-			Validators: c.set, RoundTicks: 10},
+			Validators: vs, RoundTicks: 10},
 		Dir: c.dirs[i], GenesisHash: make([]byte, HashSize), TickInterval: 20 * time.Millisecond,
+		NextEpoch: c.next,
 	}, c.pools[i], c.apps[i], tr, clock.Real)
 	if err != nil {
 		c.t.Fatal(err)
@@ -212,7 +228,7 @@ func (c *testCluster) stop(i int) {
 		return
 	}
 	c.cancels[i]()
-	if err := <-c.dones[i]; err != nil {
+	if err := <-c.dones[i]; err != nil && !errors.Is(err, ErrRemoved) {
 		c.t.Errorf("driver %d: %v", i, err)
 	}
 	c.cancels[i] = nil

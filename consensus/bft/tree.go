@@ -155,6 +155,9 @@ func (c *Core) flushCommits() {
 		if x.ends {
 			c.ended = true
 			c.rd.EpochEnded = true
+			if next != nil && next.qc != nil {
+				c.endProof = next
+			}
 			break
 		}
 	}

@@ -1,0 +1,169 @@
+package bft
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accord-chain/accord/consensus/bft/pb"
+	"github.com/accord-chain/accord/types"
+)
+
+// testNextEpoch applies changes "add N" and "remove N" (N indexes c.set);
+// anything else leaves the set as it is.
+func (c *testCluster) testNextEpoch(e EpochChange) (EpochInfo, error) {
+	vs := slices.Clone(e.Prev.Validators)
+	for _, ch := range e.Changes {
+		op, arg, _ := strings.Cut(string(ch), " ")
+		i, err := strconv.Atoi(arg)
+		if err != nil || i < 0 || i >= len(c.set) {
+			continue
+		}
+		v := c.set[i]
+		switch {
+		case op == "add" && vs.Index(v.ID) < 0:
+			vs = append(vs, v)
+		case op == "remove" && vs.Index(v.ID) >= 0 && len(vs) > 1:
+			vs = slices.DeleteFunc(vs, func(x Validator) bool { return x.ID == v.ID })
+		}
+	}
+	return EpochInfo{Validators: vs}, nil
+}
+
+func TestEndsEpochIsDecidedFromTheBlockBytes(t *testing.T) {
+	tx := testTx(t, 1)
+	for _, tc := range []struct {
+		payload []byte
+		want    bool
+	}{
+		{nil, false},
+		{encodePayload(5, []*types.Tx{tx}), false},
+		{encodePayloadChanges(5, nil, [][]byte{[]byte("add 4")}), true},
+		{encodePayloadChanges(5, []*types.Tx{tx}, [][]byte{[]byte("x")}), true},
+		{append(encodePayloadChanges(5, nil, [][]byte{[]byte("x")}), 0), false}, // does not decode: commits empty
+	} {
+		if got := endsEpoch(&pb.Block{Payload: tc.payload}); got != tc.want {
+			t.Errorf("endsEpoch(%x) = %v, want %v", tc.payload, got, tc.want)
+		}
+	}
+	p, err := decodePayload(encodePayloadChanges(7, []*types.Tx{tx}, [][]byte{[]byte("a"), []byte("bc")}))
+	if err != nil || p.Time != 7 || len(p.Txs) != 1 || len(p.Changes) != 2 || string(p.Changes[1]) != "bc" {
+		t.Fatalf("round trip: %+v, %v", p, err)
+	}
+	if _, err := decodePayload([]byte{payloadV2, 1, 0, 0}); !errors.Is(err, ErrBadPayload) {
+		t.Errorf("version 2 without changes: %v", err)
+	}
+}
+
+func TestEpochRecordRoundTrip(t *testing.T) {
+	e := EpochInfo{Epoch: 3, Height: 17, Validators: ValidatorSet{{ID: "a", PubKey: []byte{1}}, {ID: "b", PubKey: []byte{2, 3}}}, Members: []byte("m")}
+	got, err := decodeEpoch(encodeEpoch(e))
+	if err != nil || got.Epoch != 3 || got.Height != 17 || len(got.Validators) != 2 || got.Validators[1].ID != "b" ||
+		!bytes.Equal(got.Validators[1].PubKey, []byte{2, 3}) || string(got.Members) != "m" {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {9}, append(encodeEpoch(e), 0), encodeEpoch(EpochInfo{Epoch: 1})} {
+		if _, err := decodeEpoch(bad); !errors.Is(err, ErrBadPayload) {
+			t.Errorf("decodeEpoch(%x): %v", bad, err)
+		}
+	}
+}
+
+// An epoch change through real drivers: four genesis validators add a
+// fifth, which starts from genesis, catches up through the old epoch's
+// end and votes; then one is removed and stops, and the rest keep
+// committing, every node with the same chain.
+func TestDriverValidatorSetChange(t *testing.T) {
+	c := newTestClusterWith(t, 5, func(c *testCluster) {
+		c.genesisN = 4
+		c.next = c.testNextEpoch
+	})
+	for i := range 20 {
+		c.pools[i%4].add(testTx(t, i))
+	}
+	waitFor(t, "the first blocks", func() bool { return c.apps[0].height() >= 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e, err := c.drivers[1].ProposeChange(ctx, []byte("add 4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Epoch != 1 || len(e.Validators) != 5 || e.Validators.Index("v4") < 0 {
+		t.Fatalf("epoch after the change: %+v", e)
+	}
+	for i := range 5 {
+		waitFor(t, fmt.Sprintf("node %d in epoch 1", i), func() bool { return c.drivers[i].Epoch() == 1 })
+	}
+	// With one of the old four down, a quorum of five (four) needs v4.
+	c.setDown(0, true)
+	var txs []*types.Tx
+	for i := 100; i < 110; i++ {
+		tx := testTx(t, i)
+		txs = append(txs, tx)
+		c.pools[1+i%4].add(tx)
+	}
+	for _, i := range []int{1, 2, 3, 4} {
+		waitFor(t, fmt.Sprintf("node %d to commit in epoch 1 with v4 voting", i), func() bool { return hasAll(c.apps[i].txIDs(), txs) })
+	}
+	c.setDown(0, false)
+	e, err = c.drivers[2].ProposeChange(ctx, []byte("remove 3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Epoch != 2 || len(e.Validators) != 4 || e.Validators.Index("v3") >= 0 {
+		t.Fatalf("epoch after the removal: %+v", e)
+	}
+	select {
+	case err := <-c.dones[3]:
+		if !errors.Is(err, ErrRemoved) {
+			t.Fatalf("the removed node stopped with %v, want ErrRemoved", err)
+		}
+		c.cancels[3]()
+		c.cancels[3] = nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("the removed node did not stop")
+	}
+	before := c.apps[3].height()
+	txs = nil
+	for i := 200; i < 210; i++ {
+		tx := testTx(t, i)
+		txs = append(txs, tx)
+		c.pools[[]int{0, 1, 2, 4}[i%4]].add(tx)
+	}
+	for _, i := range []int{0, 1, 2, 4} {
+		waitFor(t, fmt.Sprintf("node %d to commit in epoch 2", i), func() bool { return hasAll(c.apps[i].txIDs(), txs) })
+	}
+	if c.apps[3].height() != before {
+		t.Errorf("the removed node applied blocks after it stopped")
+	}
+	c.checkSame(0, 1, 2, 3, 4)
+	// Every node switched at the same block: the epoch record agrees.
+	var h uint64
+	for _, i := range []int{0, 1, 2, 4} {
+		r, ok, err := LoadEpoch(c.dirs[i])
+		if err != nil || !ok || r.Epoch != 2 {
+			t.Fatalf("node %d epoch record: %+v %v %v", i, r, ok, err)
+		}
+		if i == 0 {
+			h = r.Height
+		} else if r.Height != h {
+			t.Errorf("node %d switched after height %d, node 0 after %d", i, r.Height, h)
+		}
+	}
+	// A restart resumes in the recorded epoch.
+	c.stop(1)
+	c.start(1)
+	if got := c.drivers[1].Epoch(); got != 2 {
+		t.Errorf("restarted in epoch %d, want 2", got)
+	}
+	n := c.apps[1].height()
+	c.pools[1].add(testTx(t, 300))
+	waitFor(t, "the restarted node to commit", func() bool { return c.apps[1].height() > n })
+	c.checkSame(0, 1, 2, 4)
+}
