@@ -729,6 +729,7 @@ type Members struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
+	MaxId         uint64                 `protobuf:"varint,3,opt,name=max_id,json=maxId,proto3" json:"max_id,omitempty"` // the highest Raft id the network ever used (bft epoch records)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -775,6 +776,13 @@ func (x *Members) GetMembers() []*Member {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *Members) GetMaxId() uint64 {
+	if x != nil {
+		return x.MaxId
+	}
+	return 0
 }
 
 // NodeChange is a signed membership change (the API's ChangeNodesRequest)
@@ -1108,10 +1116,11 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x10\n" +
 	"\x03p2p\x18\x04 \x01(\tR\x03p2p\x12\x10\n" +
 	"\x03api\x18\x05 \x01(\tR\x03api\x12\x17\n" +
-	"\apub_key\x18\x06 \x01(\fR\x06pubKey\"T\n" +
+	"\apub_key\x18\x06 \x01(\fR\x06pubKey\"k\n" +
 	"\aMembers\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12/\n" +
-	"\amembers\x18\x02 \x03(\v2\x15.accord.p2p.v1.MemberR\amembers\"\x8d\x01\n" +
+	"\amembers\x18\x02 \x03(\v2\x15.accord.p2p.v1.MemberR\amembers\x12\x15\n" +
+	"\x06max_id\x18\x03 \x01(\x04R\x05maxId\"\x8d\x01\n" +
 	"\n" +
 	"NodeChange\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x16\n" +
