@@ -167,3 +167,101 @@ func TestDriverValidatorSetChange(t *testing.T) {
 	waitFor(t, "the restarted node to commit", func() bool { return c.apps[1].height() > n })
 	c.checkSame(0, 1, 2, 4)
 }
+
+// A core of the next epoch ignores the last epoch's messages (their
+// signatures cover the old epoch) and records a later epoch's.
+func TestCoreIgnoresOtherEpochs(t *testing.T) {
+	prop, vote := leaderProposal(t) // epoch 0
+	c, err := New(Config{ID: "n1", ChainID: "test", Signer: fakeKey{"n1"}, Verifier: fakeVerifier{}, Validators: fakeSet(ids(4)), Epoch: 1},
+		genesis(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HasReady() {
+		c.Ready()
+		c.Advance()
+	}
+	for _, m := range []*pb.Message{prop, vote} {
+		if err := c.Step("n2", m); err != nil {
+			t.Fatalf("an old epoch's message: %v", err)
+		}
+		if c.HasReady() {
+			t.Fatalf("an old epoch's %s made the core act: %+v", describe(m), c.Ready())
+		}
+	}
+	if st := c.Status(); st.LaterEpoch != 0 || st.HighQCRound != 0 {
+		t.Fatalf("status after old messages: %+v", st)
+	}
+	later := cloneMsg(vote)
+	later.Epoch = 3
+	if err := c.Step("n2", later); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Status(); st.LaterEpoch != 3 {
+		t.Fatalf("LaterEpoch %d, want 3", st.LaterEpoch)
+	}
+}
+
+// Honest nodes may hold different QCs of the block an epoch starts on,
+// signed by the previous epoch's validators, which the new epoch's core
+// cannot check: a proposal justified by another node's QC of the root is
+// still voted for.
+func TestNewEpochAcceptsAnotherQCOfItsRoot(t *testing.T) {
+	g := genesis()
+	b1 := &pb.Block{Version: WireVersion, Round: 1, Height: 1, Parent: c0hash(g.Block), Proposer: []byte("n2"),
+		Justify: &pb.QC{Data: &pb.VoteData{Block: c0hash(g.Block), ParentResult: make([]byte, HashSize)}}}
+	d := &pb.VoteData{Round: 1, Height: 1, Block: c0hash(b1), ParentResult: g.Result}
+	sig := bytes.Repeat([]byte{1}, 32)
+	qcs := []*pb.QC{
+		{Data: d, Signers: []byte{0b0111}, Sigs: [][]byte{sig, sig, sig}},
+		{Data: d, Signers: []byte{0b1110}, Sigs: [][]byte{sig, sig, sig}},
+	}
+	result := execResult(g.Result, c0hash(b1))
+	cores := map[string]*Core{}
+	leader := ""
+	var round uint64
+	for i, id := range ids(4) {
+		c, err := New(Config{ID: id, ChainID: "test", Signer: fakeKey{id}, Verifier: fakeVerifier{}, Validators: fakeSet(ids(4)), Epoch: 1},
+			Root{Block: b1, QC: qcs[i%2], Result: result}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HasReady() {
+			if rd := c.Ready(); rd.ProposeRound != 0 {
+				leader, round = id, rd.ProposeRound
+			}
+			c.Advance()
+		}
+		cores[id] = c
+	}
+	if leader == "" || round != 2 {
+		t.Fatalf("no leader asked to propose round 2 (%q, %d)", leader, round)
+	}
+	l := cores[leader]
+	if err := l.Propose(round, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	var prop *pb.Message
+	for _, e := range l.Ready().Messages {
+		if e.Msg.GetProposal() != nil {
+			prop = e.Msg
+		}
+	}
+	l.Advance()
+	voted := 0
+	for id, c := range cores {
+		if id == leader {
+			continue
+		}
+		if err := c.Step(leader, cloneMsg(prop)); err != nil {
+			t.Fatalf("%s refused the proposal: %v", id, err)
+		}
+		if len(votesIn(c.Ready())) > 0 {
+			voted++
+		}
+		c.Advance()
+	}
+	if voted != 3 {
+		t.Fatalf("%d of 3 voted for a proposal justified by a QC of the epoch's root", voted)
+	}
+}
