@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,4 +265,53 @@ func TestNewEpochAcceptsAnotherQCOfItsRoot(t *testing.T) {
 	if voted != 3 {
 		t.Fatalf("%d of 3 voted for a proposal justified by a QC of the epoch's root", voted)
 	}
+}
+
+// A node that stops between committing the epoch's last block and
+// recording the next epoch (here: its NextEpoch fails once) finishes the
+// switch when it starts again, at the same block as the others.
+func TestDriverResumesAnEpochChangeCutShort(t *testing.T) {
+	var failed atomic.Bool
+	c := newTestClusterWith(t, 4, func(c *testCluster) { c.next = c.testNextEpoch })
+	c.stop(0)
+	c.next = func(e EpochChange) (EpochInfo, error) {
+		if failed.CompareAndSwap(false, true) {
+			return EpochInfo{}, errors.New("planted failure")
+		}
+		return c.testNextEpoch(e)
+	}
+	c.start(0)
+	c.next = c.testNextEpoch
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.drivers[1].ProposeChange(ctx, []byte("remove 3")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.dones[0]:
+		if err == nil || !strings.Contains(err.Error(), "planted failure") {
+			t.Fatalf("node 0 stopped with %v", err)
+		}
+		c.cancels[0]()
+		c.cancels[0] = nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("node 0 did not stop on its planted failure")
+	}
+	if _, ok, _ := LoadEpoch(c.dirs[0]); ok {
+		t.Fatal("node 0 recorded the epoch although its NextEpoch failed")
+	}
+	c.start(0)
+	waitFor(t, "node 0 in epoch 1", func() bool { return c.drivers[0].Epoch() == 1 })
+	r0, _, err := LoadEpoch(c.dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, _, err := LoadEpoch(c.dirs[1])
+	if err != nil || r0.Height != r1.Height || len(r0.Validators) != 3 {
+		t.Fatalf("node 0 switched after height %d with %d validators, node 1 after %d (%v)", r0.Height, len(r0.Validators), r1.Height, err)
+	}
+	n := c.apps[0].height()
+	c.pools[0].add(testTx(t, 1))
+	waitFor(t, "node 0 committing in the new epoch", func() bool { return c.apps[0].height() > n+2 })
+	c.checkSame(0, 1, 2)
 }
