@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,4 +104,104 @@ func TestBFTValidatorChange(t *testing.T) {
 	if err != nil || len(s.Validators) != 4 || len(s.Members) != 4 {
 		t.Fatalf("status after the removal: %v %+v", err, s)
 	}
+}
+
+// TestBFTGovernedValidatorChange is the same on a permissioned chain of
+// four organisations: a node joins only once governance has listed it
+// (add_node), and leaves the validator set once governance has taken it
+// off (remove_node) and the admin removes it.
+func TestBFTGovernedValidatorChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a network of processes")
+	}
+	tn := newBFTNet(t, "--orgs", "4")
+	tn.startAll()
+	first := []int{0, 1, 2, 3}
+	waitFor(t, "blocks committing on every node", 60*time.Second, func() (bool, string) {
+		return tn.minHeight(first) >= 3, strconv.FormatUint(tn.minHeight(first), 10)
+	})
+	run := func(wantFail bool, args ...string) (string, string) {
+		t.Helper()
+		return cli(t, wantFail, append(args, "--keys", tn.keys)...)
+	}
+	govern := func(change string) {
+		t.Helper()
+		out, _ := run(false, "gov", "propose", "--change", change, "--from", "org1-admin", "--node", tn.url(0), "-o", "json")
+		var p struct {
+			ID uint64 `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(out), &p); err != nil || p.ID == 0 {
+			t.Fatalf("gov propose: %v %s", err, out)
+		}
+		id := strconv.FormatUint(p.ID, 10)
+		run(false, "gov", "vote", "--id", id, "--from", "org2-admin", "--node", tn.url(1))
+		run(false, "gov", "vote", "--id", id, "--from", "org3-admin", "--node", tn.url(2))
+		waitFor(t, "proposal "+id+" executed", 30*time.Second, func() (bool, string) {
+			show, _ := cli(t, false, "gov", "show", "--id", id, "--node", tn.url(0), "-o", "json")
+			return strings.Contains(show, `"executed"`), show
+		})
+	}
+
+	api, p2pAddr := "127.0.0.1:"+strconv.Itoa(freePort(t)), "127.0.0.1:"+strconv.Itoa(freePort(t))
+	out, _ := cli(t, false, "node", "add", "--network", tn.dir, "--api", api, "--p2p", p2pAddr, "--prepare", "-o", "json")
+	var prep struct {
+		Home   string `json:"home"`
+		NodeID string `json:"node_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &prep); err != nil || prep.NodeID != "node4" {
+		t.Fatalf("node add --prepare: %v %s", err, out)
+	}
+	org1 := filepath.Join(tn.dir, "orgs", "org1")
+	cli(t, false, "cert", "issue", "--org", org1, "--name", "node4", "--role", "consensus", "--keys", prep.Home, "--key", "node_key")
+	_, stderr := cli(t, true, "node", "add", "--network", tn.dir, "--home", prep.Home, "--node", tn.url(0))
+	if !strings.Contains(stderr, "not approved by governance") {
+		t.Fatalf("admitting a node governance has not listed: %q", stderr)
+	}
+	govern(fmt.Sprintf(`{"kind":"add_node","node":{"id":"node4","org":"org1","addr":%q}}`, p2pAddr))
+	out, _ = cli(t, false, "node", "add", "--network", tn.dir, "--home", prep.Home, "--node", tn.url(0), "-o", "json")
+	if !strings.Contains(out, `"node4"`) {
+		t.Fatalf("node add --home: %s", out)
+	}
+	tn.homes = append(tn.homes, prep.Home)
+	tn.apis = append(tn.apis, api)
+	tn.procs = append(tn.procs, nil)
+	tn.start(4)
+	tn.caughtUp(4, first, 60*time.Second)
+	validators := func(i int) []string {
+		s, err := sdk.New(tn.url(i)).Status(context.Background())
+		if err != nil {
+			return nil
+		}
+		var out []string
+		for _, v := range s.Validators {
+			out = append(out, v.NodeId)
+		}
+		return out
+	}
+	if v := validators(4); len(v) != 5 {
+		t.Fatalf("node4's validators: %v", v)
+	}
+
+	// Off the list first, then out of the set.
+	_, stderr = cli(t, true, "node", "remove", "--network", tn.dir, "--id", "4", "--node", tn.url(0))
+	if !strings.Contains(stderr, "not approved by governance") {
+		t.Fatalf("removing a node governance still lists: %q", stderr)
+	}
+	govern(`{"kind":"remove_node","node":{"id":"node3"}}`)
+	out, _ = cli(t, false, "node", "remove", "--network", tn.dir, "--id", "4", "--node", tn.url(0), "-o", "json")
+	if !strings.Contains(out, `"removed": 4`) {
+		t.Fatalf("node remove -o json: %s", out)
+	}
+	rest := []int{0, 1, 2, 4}
+	for _, i := range rest {
+		waitFor(t, fmt.Sprintf("node%d's validator set without node3", i), 30*time.Second, func() (bool, string) {
+			v := validators(i)
+			return len(v) == 4 && !slices.Contains(v, "node3"), fmt.Sprint(v)
+		})
+	}
+	h := tn.minHeight(rest)
+	waitFor(t, "blocks committing after the removal", 60*time.Second, func() (bool, string) {
+		return tn.minHeight(rest) >= h+5, strconv.FormatUint(tn.minHeight(rest), 10)
+	})
+	tn.sameHashes(rest, tn.minHeight(rest))
 }

@@ -288,11 +288,14 @@ func (d *Driver) switchEpoch(ctx context.Context, root Root) error {
 	return nil
 }
 
-// waitApplied waits until the chain has applied height h.
+// waitApplied waits until the chain has applied height h and, for a
+// chain that writes executed blocks behind execution (Flush), written it:
+// the next set is read from the committed state, which must be the state
+// up to h and no other on every node.
 func (d *Driver) waitApplied(ctx context.Context, h uint64) error {
 	for {
 		if last, _ := d.app.Last(); last >= h {
-			return nil
+			break
 		}
 		select {
 		case <-d.ep.applied:
@@ -301,6 +304,18 @@ func (d *Driver) waitApplied(ctx context.Context, h uint64) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	f, ok := d.app.(interface{ Flush() error })
+	if !ok {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Flush() }() // returns once the chain's writer is idle or has failed
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
