@@ -108,8 +108,8 @@ func TestBFTValidatorChange(t *testing.T) {
 
 // TestBFTGovernedValidatorChange is the same on a permissioned chain of
 // four organisations: a node joins only once governance has listed it
-// (add_node), and leaves the validator set once governance has taken it
-// off (remove_node) and the admin removes it.
+// (add_node), and leaves the validator set, and stops, once governance
+// has taken it off (remove_node) and the admin removes it.
 func TestBFTGovernedValidatorChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a network of processes")
@@ -193,6 +193,14 @@ func TestBFTGovernedValidatorChange(t *testing.T) {
 		t.Fatalf("node remove -o json: %s", out)
 	}
 	rest := []int{0, 1, 2, 4}
+	select {
+	case <-tn.procs[3].done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the removed node did not stop")
+	}
+	if log := tn.procs[3].log.String(); !strings.Contains(log, "removed this node from the validator set") {
+		t.Fatalf("the removed node's log does not say it was removed:\n%s", log)
+	}
 	for _, i := range rest {
 		waitFor(t, fmt.Sprintf("node%d's validator set without node3", i), 30*time.Second, func() (bool, string) {
 			v := validators(i)
