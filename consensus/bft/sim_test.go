@@ -811,10 +811,7 @@ func TestSimulatorEpochChange(t *testing.T) {
 // switch (the checker's agreement and prefix rules span both epochs), and
 // no node votes in an epoch it is not a validator of.
 func TestSimulatorEpochChangeUnderFaults(t *testing.T) {
-	for seed := uint64(0); seed < 30; seed++ {
-		if *flagSeed >= 0 && uint64(*flagSeed) != seed {
-			continue
-		}
+	for _, seed := range seedsToRun(30) {
 		o := defaultSimOpts(seed)
 		o.n, o.changeAt, o.askEnd = 4, 5+seed%7, true
 		o.crashP = 0 // a restarted node loses the ended core that serves the old epoch's end
