@@ -79,6 +79,9 @@ func TestBFTValidatorChange(t *testing.T) {
 
 	// Remove node3 (Raft id 4), the workload kept off it.
 	b.setDown(3, true)
+	if _, stderr := cli(t, true, "node", "remove", "--network", tn.dir, "--id", "4", "--node", tn.url(3)); !strings.Contains(stderr, "cannot carry its own removal") {
+		t.Fatalf("node remove sent to the node removed: %q, want a refusal", stderr)
+	}
 	out, _ = cli(t, false, "node", "remove", "--network", tn.dir, "--id", "4", "--node", tn.url(0), "-o", "json")
 	if !strings.Contains(out, `"removed": 4`) {
 		t.Fatalf("node remove -o json: %s", out)

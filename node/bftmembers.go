@@ -187,8 +187,11 @@ func (w *network) bftChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest
 	if err := w.govern(c, w.nodeID); err != nil {
 		return nil, err
 	}
-	_, member := w.nodeID(c.Id)
+	name, member := w.nodeID(c.Id)
 	switch {
+	case c.Op == "remove" && name == w.selfName:
+		// It stops as the change takes effect, before it could answer.
+		return nil, fmt.Errorf("node %s cannot carry its own removal: send it to another node (--node URL)", name)
 	case c.Op == "add" && member:
 		return nil, fmt.Errorf("node %d is already a member", c.Id)
 	case c.Op == "add" && len(c.PubKey) == 0:
