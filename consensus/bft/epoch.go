@@ -44,6 +44,7 @@ const (
 	maxChangeBytes = 4096
 	// keepEnded is how many ended epochs' cores answer fetches.
 	keepEnded      = 2
+	maxEarly       = 1024 // next-epoch messages kept for the switch
 	maxPubKeyLen   = 1024
 	maxMembersSize = 1 << 20
 )
@@ -78,6 +79,7 @@ type epochState struct {
 	info    EpochInfo
 	ended   []*Core          // the last ended epochs' cores, oldest first
 	asked   bool             // an epoch-end request went out since the last tick
+	early   []inbound        // messages of the next epoch, stepped into its core at the switch
 	resume  *Root            // a root that ends its epoch, switched from at Run
 	applied chan struct{}    // signalled after each block the chain applies
 	pending []*pendingChange // guarded by Driver.mu
@@ -285,6 +287,19 @@ func (d *Driver) switchEpoch(ctx context.Context, root Root) error {
 	if next.Validators.Index(cfg.ID) < 0 {
 		return fmt.Errorf("%w after block %d (epoch %d): it no longer votes or proposes", ErrRemoved, h, next.Epoch)
 	}
+	// Nodes switch a moment apart: what the first ones sent in the new
+	// epoch before this node switched (a proposal, votes) counts now,
+	// instead of costing a round timeout.
+	early := d.ep.early
+	d.ep.early = nil
+	for _, in := range early {
+		if in.msg.Epoch != next.Epoch {
+			continue
+		}
+		if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -338,6 +353,9 @@ func (d *Driver) otherEpoch(in inbound) (bool, error) {
 	case e == d.cfg.Core.Epoch:
 		return false, nil
 	case e > d.cfg.Core.Epoch:
+		if e == d.cfg.Core.Epoch+1 && len(d.ep.early) < maxEarly {
+			d.ep.early = append(d.ep.early, in)
+		}
 		if !d.ep.asked {
 			d.ep.asked = true
 			m := &pb.Message{Version: WireVersion, Epoch: d.cfg.Core.Epoch, Body: &pb.Message_FetchRequest{

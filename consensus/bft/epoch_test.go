@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/consensus/bft/pb"
 	"github.com/accord-chain/accord/types"
 )
@@ -315,3 +316,56 @@ func TestDriverResumesAnEpochChangeCutShort(t *testing.T) {
 	waitFor(t, "node 0 committing in the new epoch", func() bool { return c.apps[0].height() > n+2 })
 	c.checkSame(0, 1, 2)
 }
+
+// A proposal of the next epoch that arrives before this node has switched
+// is kept and voted for once it switches.
+func TestDriverKeepsTheNextEpochsEarlyMessages(t *testing.T) {
+	vs := fakeSet(ids(4))
+	var sent []*pb.Message
+	tr := transportFunc(func(_ string, msg []byte) {
+		if m, err := DecodeMessage(msg); err == nil {
+			sent = append(sent, m)
+		}
+	})
+	d, err := NewDriver(DriverConfig{Core: Config{ID: "n1", ChainID: "test", Signer: fakeKey{"n1"}, Verifier: fakeVerifier{}, Validators: vs},
+		Dir: t.TempDir(), GenesisHash: make([]byte, HashSize)}, newMemPool(), &memApp{}, tr, clock.Real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := genesisRoot(make([]byte, HashSize))
+	// The next epoch's leader of its first round proposes on the root.
+	var prop *pb.Message
+	for _, id := range ids(4)[1:] {
+		l, err := New(Config{ID: id, ChainID: "test", Signer: fakeKey{id}, Verifier: fakeVerifier{}, Validators: vs, Epoch: 1}, root, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rd := l.Ready(); rd.ProposeRound != 0 {
+			l.Advance()
+			if err := l.Propose(rd.ProposeRound, encodePayload(1, nil)); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range l.Ready().Messages {
+				if e.Msg.GetProposal() != nil {
+					prop = e.Msg
+				}
+			}
+		}
+	}
+	if prop == nil {
+		t.Skip("n1 leads the next epoch's first round") // not with this set
+	}
+	if done, err := d.otherEpoch(inbound{from: string(prop.GetProposal().Block.Proposer), msg: prop}); done || err != nil {
+		t.Fatalf("otherEpoch: %v %v", done, err)
+	}
+	if err := d.switchEpoch(context.Background(), root); err != nil {
+		t.Fatal(err)
+	}
+	if d.Epoch() != 1 || !d.core.HasReady() || len(votesIn(d.core.Ready())) != 1 {
+		t.Fatalf("after the switch: epoch %d, the early proposal got no vote", d.Epoch())
+	}
+}
+
+type transportFunc func(to string, msg []byte)
+
+func (f transportFunc) Send(to string, msg []byte) { f(to, msg) }
