@@ -3,7 +3,6 @@ package node
 import (
 	"cmp"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -11,9 +10,7 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/bft"
-	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
 )
 
@@ -29,28 +26,36 @@ const BFTDir = "bft"
 // clients send: nothing is forwarded. Votes carry execution results, so
 // the chain commits without the agreement step's wait (chain.Config.Certified).
 
-// openBFT completes w with the BFT driver: the validators are raft.peers,
-// ordered by id, each with its node key as its consensus key.
+// openBFT completes w with the BFT driver. The genesis validators are
+// raft.peers, ordered by id, each with its node key as its consensus key;
+// after a change, the driver's epoch record holds the set and its members.
 func (n *Node) openBFT(w *network) error {
 	bc := *n.cfg.BFT
-	peers := slices.Clone(n.cfg.Raft.Peers)
-	slices.SortFunc(peers, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
 	scheme := n.nodeKey.Scheme()
-	var vs bft.ValidatorSet
-	for _, p := range peers {
-		pub, err := hex.DecodeString(p.PubKey)
-		if err != nil {
-			return fmt.Errorf("config: raft.peers: node %s: pub_key: %w", p.NodeID, err)
-		}
-		if _, err := crypto.PublicKeyFromBytes(scheme, pub); err != nil {
-			return fmt.Errorf("config: raft.peers: node %s: pub_key is not a %s key: %w", p.NodeID, scheme, err)
-		}
+	genesis := bftMemberList{peers: slices.Clone(n.cfg.Raft.Peers)}
+	for _, p := range genesis.peers {
+		genesis.maxID = max(genesis.maxID, p.ID)
 		if p.NodeID == w.selfName && hex.EncodeToString(n.nodeKey.Public().Bytes()) != p.PubKey {
 			return fmt.Errorf("config: raft.peers lists another pub_key for this node (%s) than its node key's; fix the list", p.NodeID)
 		}
-		vs = append(vs, bft.Validator{ID: p.NodeID, PubKey: pub})
 	}
-	if vs.Index(w.selfName) < 0 {
+	vs, err := genesis.validators(scheme)
+	if err != nil {
+		return fmt.Errorf("config: raft.peers: %w", err)
+	}
+	dir := filepath.Join(n.home, BFTDir)
+	e, changed, err := bft.LoadEpoch(dir)
+	if err != nil {
+		return err
+	}
+	if changed {
+		l, err := decodeBFTMembers(e.Members)
+		if err != nil {
+			return fmt.Errorf("bft: the epoch record's members: %w", err)
+		}
+		w.setBFTMembers(l)
+	}
+	if vs.Index(w.selfName) < 0 && !changed && !n.cfg.Raft.Join {
 		return fmt.Errorf("config: this node (%s) is not in raft.peers, so it is no validator", w.selfName)
 	}
 	gh, ok, err := n.chain.HashAt(0)
@@ -60,7 +65,8 @@ func (n *Node) openBFT(w *network) error {
 	dc := bft.DriverConfig{
 		Core: bft.Config{ID: w.selfName, ChainID: n.genesis.ChainID, Hash: n.hash, Signer: n.nodeKey,
 			Verifier: bft.CryptoVerifier{Scheme: scheme}, Validators: vs, RoundTicks: bc.RoundTicks},
-		Dir:         filepath.Join(n.home, BFTDir),
+		Dir:         dir,
+		NextEpoch:   w.bftNextEpoch(genesis, scheme),
 		GenesisHash: gh[:],
 		LiveLimits:  n.chain.Limits(),
 		Log:         n.log.With("part", "bft"),
@@ -143,7 +149,7 @@ func (w *network) bftMembers() ([]*pb.Member, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make([]*pb.Member, 0, len(w.members))
-	var maxID uint64
+	maxID := w.bftMaxID
 	for _, p := range w.members {
 		out = append(out, &pb.Member{Id: p.ID, NodeId: p.NodeID, P2PAddress: p.P2P, ApiAddress: p.API})
 		maxID = max(maxID, p.ID)
@@ -166,6 +172,3 @@ func (w *network) Evidence() []api.Evidence {
 }
 
 var _ api.BFTNetwork = (*network)(nil)
-
-// errBFTMembers refuses membership changes on a BFT network.
-var errBFTMembers = errors.New("this network runs bft consensus, whose validator set cannot change yet (it is fixed at genesis)")

@@ -77,8 +77,9 @@ type network struct {
 	// names a member by Raft id.
 	govern func(c *pb.NodeChange, nodeID func(uint64) (string, bool)) error
 
-	mu      sync.Mutex
-	members map[uint64]config.Peer // current members by Raft id, this node included
+	mu       sync.Mutex
+	members  map[uint64]config.Peer // current members by Raft id, this node included
+	bftMaxID uint64                 // the highest Raft id a BFT network used
 }
 
 // openNetwork completes w (made by Open, the chain's Peers) with the

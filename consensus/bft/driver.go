@@ -72,6 +72,11 @@ type DriverConfig struct {
 	LiveLimits func() (maxTxs, maxBytes int, interval time.Duration)
 	Log        *slog.Logger
 	Metrics    prometheus.Registerer
+	// NextEpoch decides the validator set after a block that ends an
+	// epoch (epoch.go); nil keeps the set. Core.Epoch and
+	// Core.Validators are the genesis epoch's: a recorded later epoch
+	// replaces them.
+	NextEpoch func(EpochChange) (EpochInfo, error)
 }
 
 // ValidatorStatus is a validator and the highest round of a message
@@ -127,6 +132,7 @@ type Driver struct {
 	// which holds consensus back when the chain falls behind.
 	applyCh  chan applyJob
 	applyErr chan error
+	ep       epochState
 }
 
 // maxEvidence is how many equivocations Evidence returns (the newest);
@@ -232,6 +238,9 @@ func (d *Driver) open() error {
 	}
 	slices.Reverse(replay)
 	d.replay = replay
+	if err := d.openEpoch(root); err != nil {
+		return err
+	}
 	if d.core, err = New(d.cfg.Core, root, state, blocks); err != nil {
 		return err
 	}
@@ -361,6 +370,7 @@ func (d *Driver) Run(ctx context.Context) error {
 				}
 				return
 			}
+			d.noteApplied()
 		}
 	}()
 	defer func() {
@@ -371,6 +381,9 @@ func (d *Driver) Run(ctx context.Context) error {
 		<-applied
 		<-executing // the chain may close once Run returns
 	}()
+	if err := d.resumeEpoch(ctx); err != nil {
+		return err
+	}
 	ticker := d.clock.NewTicker(d.cfg.TickInterval)
 	defer ticker.Stop()
 	var idle clock.Timer
@@ -414,12 +427,19 @@ func (d *Driver) Run(ctx context.Context) error {
 				return err
 			}
 		case in := <-d.inbox:
+			if done, err := d.otherEpoch(in); done || err != nil {
+				if err != nil {
+					return err
+				}
+				break
+			}
 			if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
 				return err
 			} else if err != nil {
 				d.log.Debug("bad bft message", "from", in.from, "err", err)
 			}
 		case <-ticker.C():
+			d.ep.asked = false
 			if err := d.core.Tick(); err != nil {
 				return err
 			}
@@ -462,7 +482,7 @@ func (d *Driver) doPropose() error {
 	l := d.limits()
 	txs := d.pool.Reap(l.MaxTxs, l.MaxBytes)
 	t := uint64(d.clock.Now().UnixMilli())
-	if err := d.core.Propose(r, encodePayload(t, txs)); err != nil {
+	if err := d.core.Propose(r, d.proposalPayload(t, txs)); err != nil {
 		if len(txs) > 0 {
 			d.pool.ResetReaped()
 		}
@@ -546,10 +566,13 @@ func (d *Driver) handleReady(ctx context.Context) error {
 		if rd.ProposeRound != 0 {
 			d.propose = rd.ProposeRound
 		}
-		if rd.EpochEnded {
-			return fmt.Errorf("%w: a validator set change committed, and this node cannot change epochs yet", ErrConfig)
-		}
 		d.core.Advance()
+		if rd.EpochEnded {
+			if err := d.endEpoch(ctx, rd.Committed[len(rd.Committed)-1]); err != nil {
+				return err
+			}
+			continue
+		}
 		for _, h := range known {
 			if err := d.report(h); err != nil {
 				return err

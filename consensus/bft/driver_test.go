@@ -239,11 +239,15 @@ type testCluster struct {
 	// chain whose block 0 has hash genesis.
 	chains  []Applier
 	genesis []byte
+	// genesisN, if set, is how many of the nodes (the first) are the
+	// genesis validators; next is DriverConfig.NextEpoch.
+	genesisN int
+	next     func(EpochChange) (EpochInfo, error)
 }
 
 func newTestCluster(t *testing.T, n int) *testCluster { return newTestClusterWith(t, n, nil) }
 
-// newTestClusterWith calls setup, if set, before it starts the nodes.
+// newTestClusterWith lets setup adjust the cluster before any node starts.
 func newTestClusterWith(t *testing.T, n int, setup func(*testCluster)) *testCluster {
 	c := &testCluster{t: t, net: &memNet{drivers: map[string]*Driver{}, down: map[string]bool{}}}
 	rng := rand.NewChaCha8([32]byte{7})
@@ -290,10 +294,15 @@ func (c *testCluster) start(i int) {
 	if genesis == nil {
 		genesis = make([]byte, HashSize)
 	}
+	vs := c.set
+	if c.genesisN > 0 {
+		vs = c.set[:c.genesisN]
+	}
 	d, err := NewDriver(DriverConfig{
 		Core: Config{ID: id, ChainID: "test", Signer: c.keys[i], Verifier: CryptoVerifier{Scheme: crypto.Ed25519},
-			Validators: c.set, RoundTicks: 10},
+			Validators: vs, RoundTicks: 10},
 		Dir: c.dirs[i], GenesisHash: genesis, TickInterval: 20 * time.Millisecond,
+		NextEpoch: c.next,
 	}, c.pools[i], app, tr, clock.Real)
 	if err != nil {
 		c.t.Fatal(err)
@@ -312,7 +321,7 @@ func (c *testCluster) stop(i int) {
 		return
 	}
 	c.cancels[i]()
-	if err := <-c.dones[i]; err != nil {
+	if err := <-c.dones[i]; err != nil && !errors.Is(err, ErrRemoved) {
 		c.t.Errorf("driver %d: %v", i, err)
 	}
 	c.cancels[i] = nil

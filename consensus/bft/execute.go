@@ -44,6 +44,7 @@ type execInfo struct {
 	height uint64
 	time   uint64 // the time the block executes at: max(proposed, parent's + 1)
 	asked  bool   // the core handed it out in Ready.Execute
+	ends   bool   // it ends its epoch (endsEpoch)
 }
 
 type execJob struct {
@@ -132,7 +133,7 @@ func (d *Driver) submit(b *pb.Block, asked bool) (hash []byte, known bool) {
 		return h, false // its parent was pruned (the block cannot commit) or is not executed
 	}
 	t := max(decodeTime(b.Payload), par.time+1)
-	d.execs[string(h)] = &execInfo{height: b.Height, time: t, asked: asked}
+	d.execs[string(h)] = &execInfo{height: b.Height, time: t, asked: asked, ends: endsEpoch(b)}
 	d.xq.push(execJob{hash: h, parent: slices.Clone(b.Parent), p: d.proposalOf(b, t)})
 	return h, false
 }
@@ -194,7 +195,11 @@ func (d *Driver) executed() error {
 
 // report tells the core a result it asked for.
 func (d *Driver) report(hash []byte) error {
-	err := d.core.Executed(hash, d.results[string(hash)], false)
+	var ends bool
+	if x := d.execs[string(hash)]; x != nil {
+		ends = x.ends
+	}
+	err := d.core.Executed(hash, d.results[string(hash)], ends)
 	if err != nil && !errors.Is(err, ErrUnknownBlock) {
 		return err
 	}

@@ -536,11 +536,14 @@ func (x *Timeout) GetSig() []byte {
 }
 
 // FetchRequest asks for the block with hash and up to count of its
-// ancestors.
+// ancestors. With epoch_end and no hash it asks a node whose core for the
+// message's epoch has ended for the certified block that proves the
+// epoch's last block committed (a node that lags a whole epoch asks it).
 type FetchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
 	Count         uint32                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	EpochEnd      bool                   `protobuf:"varint,3,opt,name=epoch_end,json=epochEnd,proto3" json:"epoch_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -589,9 +592,17 @@ func (x *FetchRequest) GetCount() uint32 {
 	return 0
 }
 
+func (x *FetchRequest) GetEpochEnd() bool {
+	if x != nil {
+		return x.EpochEnd
+	}
+	return false
+}
+
 type FetchResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Blocks        []*Block               `protobuf:"bytes,1,rep,name=blocks,proto3" json:"blocks,omitempty"` // child first, each the parent of the one before
+	Qc            *QC                    `protobuf:"bytes,2,opt,name=qc,proto3" json:"qc,omitempty"`         // certifies blocks[0]; set in answer to an epoch_end request
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -629,6 +640,13 @@ func (*FetchResponse) Descriptor() ([]byte, []int) {
 func (x *FetchResponse) GetBlocks() []*Block {
 	if x != nil {
 		return x.Blocks
+	}
+	return nil
+}
+
+func (x *FetchResponse) GetQc() *QC {
+	if x != nil {
+		return x.Qc
 	}
 	return nil
 }
@@ -911,12 +929,14 @@ const file_accord_bft_v1_bft_proto_rawDesc = "" +
 	"\ahigh_qc\x18\x02 \x01(\v2\x11.accord.bft.v1.QCR\x06highQc\x12*\n" +
 	"\ahigh_tc\x18\x03 \x01(\v2\x11.accord.bft.v1.TCR\x06highTc\x12\x14\n" +
 	"\x05voter\x18\x04 \x01(\fR\x05voter\x12\x10\n" +
-	"\x03sig\x18\x05 \x01(\fR\x03sig\"8\n" +
+	"\x03sig\x18\x05 \x01(\fR\x03sig\"U\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"=\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\x12\x1b\n" +
+	"\tepoch_end\x18\x03 \x01(\bR\bepochEnd\"`\n" +
 	"\rFetchResponse\x12,\n" +
-	"\x06blocks\x18\x01 \x03(\v2\x14.accord.bft.v1.BlockR\x06blocks\"\xe2\x02\n" +
+	"\x06blocks\x18\x01 \x03(\v2\x14.accord.bft.v1.BlockR\x06blocks\x12!\n" +
+	"\x02qc\x18\x02 \x01(\v2\x11.accord.bft.v1.QCR\x02qc\"\xe2\x02\n" +
 	"\aMessage\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x125\n" +
 	"\bproposal\x18\x02 \x01(\v2\x17.accord.bft.v1.ProposalH\x00R\bproposal\x12)\n" +
@@ -970,18 +990,19 @@ var file_accord_bft_v1_bft_proto_depIdxs = []int32{
 	1,  // 6: accord.bft.v1.Timeout.high_qc:type_name -> accord.bft.v1.QC
 	2,  // 7: accord.bft.v1.Timeout.high_tc:type_name -> accord.bft.v1.TC
 	3,  // 8: accord.bft.v1.FetchResponse.blocks:type_name -> accord.bft.v1.Block
-	4,  // 9: accord.bft.v1.Message.proposal:type_name -> accord.bft.v1.Proposal
-	5,  // 10: accord.bft.v1.Message.vote:type_name -> accord.bft.v1.Vote
-	6,  // 11: accord.bft.v1.Message.timeout:type_name -> accord.bft.v1.Timeout
-	7,  // 12: accord.bft.v1.Message.fetch_request:type_name -> accord.bft.v1.FetchRequest
-	8,  // 13: accord.bft.v1.Message.fetch_response:type_name -> accord.bft.v1.FetchResponse
-	1,  // 14: accord.bft.v1.SafetyState.high_qc:type_name -> accord.bft.v1.QC
-	2,  // 15: accord.bft.v1.SafetyState.high_tc:type_name -> accord.bft.v1.TC
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	1,  // 9: accord.bft.v1.FetchResponse.qc:type_name -> accord.bft.v1.QC
+	4,  // 10: accord.bft.v1.Message.proposal:type_name -> accord.bft.v1.Proposal
+	5,  // 11: accord.bft.v1.Message.vote:type_name -> accord.bft.v1.Vote
+	6,  // 12: accord.bft.v1.Message.timeout:type_name -> accord.bft.v1.Timeout
+	7,  // 13: accord.bft.v1.Message.fetch_request:type_name -> accord.bft.v1.FetchRequest
+	8,  // 14: accord.bft.v1.Message.fetch_response:type_name -> accord.bft.v1.FetchResponse
+	1,  // 15: accord.bft.v1.SafetyState.high_qc:type_name -> accord.bft.v1.QC
+	2,  // 16: accord.bft.v1.SafetyState.high_tc:type_name -> accord.bft.v1.TC
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_accord_bft_v1_bft_proto_init() }
