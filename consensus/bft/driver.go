@@ -74,8 +74,10 @@ type DriverConfig struct {
 	// of the round timeout), which keeps rounds from timing out.
 	Limits     consensus.Limits
 	LiveLimits func() (maxTxs, maxBytes int, interval time.Duration)
-	Log        *slog.Logger
-	Metrics    prometheus.Registerer
+	// Sync connects block sync (sync.go), which a node far behind needs.
+	Sync    *SyncConfig
+	Log     *slog.Logger
+	Metrics prometheus.Registerer
 }
 
 // ValidatorStatus is a validator and the highest round of a message
@@ -129,6 +131,7 @@ type Driver struct {
 	// which holds consensus back when the chain falls behind.
 	applyCh  chan *pb.Block
 	applyErr chan error
+	sync     syncState
 }
 
 // maxEvidence is how many equivocations Evidence returns (the newest);
@@ -216,6 +219,9 @@ func (d *Driver) open() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	if err := d.openSync(); err != nil {
+		return err
+	}
 	root := genesisRoot(d.cfg.GenesisHash)
 	if sr != nil {
 		root = Root{Block: sr.Block, QC: sr.QC, Result: sr.Result, Reputation: sr.Reputation}
@@ -229,6 +235,9 @@ func (d *Driver) open() error {
 	// The root is written before its blocks go to the chain: the chain
 	// may lack the last few, which are among the stored blocks.
 	last, _ := d.app.Last()
+	if d.sync.target != nil {
+		last = root.Block.Height // the chain is on its way to a sync target: Run finishes that first
+	}
 	if last > root.Block.Height {
 		return fmt.Errorf("%w: the chain is at height %d but consensus committed only up to %d: the bft folder does not belong to this data", ErrStorage, last, root.Block.Height)
 	}
@@ -341,6 +350,12 @@ func (d *Driver) publishStatus() {
 
 // Run implements consensus.Engine.
 func (d *Driver) Run(ctx context.Context) error {
+	if err := d.resumeSync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	for len(d.replay) > 0 {
 		if err := d.apply(ctx, d.replay[0]); err != nil {
 			if ctx.Err() != nil {
@@ -412,6 +427,14 @@ func (d *Driver) Run(ctx context.Context) error {
 		case err := <-d.applyErr:
 			return err
 		case in := <-d.inbox:
+			if done, err := d.syncStep(ctx, in); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			} else if done {
+				break
+			}
 			if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
 				return err
 			} else if err != nil {
@@ -421,6 +444,7 @@ func (d *Driver) Run(ctx context.Context) error {
 			if err := d.core.Tick(); err != nil {
 				return err
 			}
+			d.syncTick()
 		case <-poolC:
 		case <-idleC:
 			idle, idleC = nil, nil
@@ -592,6 +616,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	if err := d.store.saveRoot(storedRoot{Block: last.Block, QC: last.QC, Result: last.Result, Reputation: last.Reputation}); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	d.noteCheckpoints(cs)
 	for _, c := range cs {
 		select {
 		case d.applyCh <- c.Block:
