@@ -470,15 +470,38 @@ func TestPickTargetNeedsFPlusOneAlike(t *testing.T) {
 	}
 }
 
-func FuzzDecodeCheckpoint(f *testing.F) {
+// sampleSyncMessages are a SyncRequest and a SyncResponse, seeds of
+// FuzzDecodeMessage.
+func sampleSyncMessages(tb testing.TB) [][]byte {
+	cp := sampleCheckpoint()
+	out := [][]byte{
+		EncodeMessage(&pb.Message{Version: WireVersion, Body: &pb.Message_SyncRequest{SyncRequest: &pb.SyncRequest{}}}),
+		EncodeMessage(&pb.Message{Version: WireVersion, Body: &pb.Message_SyncResponse{SyncResponse: &pb.SyncResponse{Checkpoints: []*pb.Checkpoint{cp}}}}),
+	}
+	for _, raw := range out {
+		if _, err := DecodeMessage(raw); err != nil {
+			tb.Fatalf("a sync message is refused: %v", err)
+		}
+	}
+	return out
+}
+
+func sampleCheckpoint() *pb.Checkpoint {
 	qc := &pb.QC{Data: &pb.VoteData{Round: 3, Height: 2, Block: make([]byte, HashSize), ParentResult: make([]byte, HashSize)},
 		Signers: []byte{7}, Sigs: [][]byte{{1}, {2}, {3}}}
 	cp := &pb.Checkpoint{Block: &pb.Block{Version: WireVersion, Round: 3, Height: 2, Parent: make([]byte, HashSize), Proposer: []byte("v1"), Justify: qc},
 		Qc:     qc,
 		Result: make([]byte, HashSize), ChainHash: make([]byte, HashSize),
 		Failed: []*pb.Failure{{Round: 1, Id: []byte("v0")}}, Anchor: [][]byte{[]byte("v0")}}
+	return cp
+}
+
+func FuzzDecodeCheckpoint(f *testing.F) {
+	cp := sampleCheckpoint()
+	if _, err := decodeCheckpoint(types.EncodeCanonical(cp)); err != nil {
+		f.Fatalf("the seed is refused: %v", err)
+	}
 	f.Add(types.EncodeCanonical(cp))
-	f.Add(EncodeMessage(&pb.Message{Version: WireVersion, Body: &pb.Message_SyncResponse{SyncResponse: &pb.SyncResponse{Checkpoints: []*pb.Checkpoint{cp}}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cp, err := decodeCheckpoint(b)
 		if err != nil {
