@@ -17,8 +17,9 @@ import (
 
 // Block sync. A validator that fell further behind than its peers keep
 // blocks in memory (keepCommitted heights) cannot fetch what it lacks by
-// hash. The driver notices that a message names a height more than
-// syncLag above its committed one and asks every validator for its
+// hash. The driver notices that its highest QC (verified, so no byzantine
+// validator can fake it) is of a height more than syncLag above its
+// committed one and asks every validator for its
 // checkpoints: the committed blocks at multiples of checkpointEvery, each
 // with what a core restarts from (QC, result, reputation window) and the
 // chain's hash at its height. It takes the highest checkpoint that f+1
@@ -72,7 +73,6 @@ type SyncConfig struct {
 // syncState is the driver's block-sync state, owned by the Run goroutine.
 type syncState struct {
 	points  []Root // this node's newest checkpoints, lowest first
-	seen    uint64 // the highest height a validator's message named
 	ticks   uint64
 	askedAt uint64                      // ticks at the last request; 0: never
 	reports map[string][]*pb.Checkpoint // each validator's last answer
@@ -97,48 +97,44 @@ func (d *Driver) addCheckpoint(r Root) {
 	}
 }
 
-// syncStep handles the block-sync messages and notes how far ahead the
-// others are. It reports whether in was a block-sync message.
+// syncStep handles the block-sync messages. It reports whether in was
+// one.
 func (d *Driver) syncStep(ctx context.Context, in inbound) (bool, error) {
-	if d.cfg.Core.Validators.Index(in.from) < 0 || in.from == d.cfg.Core.ID {
-		return in.msg.GetSyncRequest() != nil || in.msg.GetSyncResponse() != nil, nil
-	}
 	m := in.msg
-	switch {
-	case m.GetSyncRequest() != nil:
+	if m.GetSyncRequest() == nil && m.GetSyncResponse() == nil {
+		return false, nil
+	}
+	if d.cfg.Core.Validators.Index(in.from) < 0 || in.from == d.cfg.Core.ID {
+		return true, nil
+	}
+	if m.GetSyncRequest() != nil {
 		d.serveCheckpoints(in.from)
 		return true, nil
-	case m.GetSyncResponse() != nil:
-		if d.cfg.Sync == nil || d.sync.askedAt == 0 || m.Epoch != d.cfg.Core.Epoch {
-			return true, nil // not asked for
-		}
-		if d.sync.reports == nil {
-			d.sync.reports = map[string][]*pb.Checkpoint{}
-		}
-		d.sync.reports[in.from] = m.GetSyncResponse().Checkpoints
-		if cp := d.pickTarget(); cp != nil {
-			return true, d.syncTo(ctx, cp)
-		}
-		return true, nil
 	}
-	var h uint64
-	switch {
-	case m.GetProposal() != nil:
-		h = m.GetProposal().GetBlock().GetHeight()
-	case m.GetVote() != nil:
-		h = m.GetVote().GetData().GetHeight()
-	case m.GetTimeout() != nil:
-		h = m.GetTimeout().GetHighQc().GetData().GetHeight()
+	if d.cfg.Sync == nil || d.sync.askedAt == 0 || m.Epoch != d.cfg.Core.Epoch {
+		return true, nil // not asked for
 	}
-	d.sync.seen = max(d.sync.seen, h)
-	return false, nil
+	if d.sync.reports == nil {
+		d.sync.reports = map[string][]*pb.Checkpoint{}
+	}
+	d.sync.reports[in.from] = m.GetSyncResponse().Checkpoints
+	if cp := d.pickTarget(); cp != nil {
+		return true, d.syncTo(ctx, cp)
+	}
+	return true, nil
 }
 
+// highQCHeight is the height of the block of the highest QC this core
+// verified (it may not hold the block).
+func (c *Core) highQCHeight() uint64 { return c.hqc.Data.Height }
+
 // syncTick asks every validator for its checkpoints, at most once a round
-// timeout, while a message names a height this node cannot fetch up to.
+// timeout, while this node's highest QC is of a block further above its
+// committed one than peers keep to fetch by hash.
 func (d *Driver) syncTick() {
 	d.sync.ticks++
-	if d.cfg.Sync == nil || d.sync.seen <= d.core.Status().CommittedHeight+syncLag {
+	committed := d.core.Status().CommittedHeight
+	if d.cfg.Sync == nil || d.core.highQCHeight() <= committed+syncLag {
 		return
 	}
 	if d.sync.askedAt != 0 && d.sync.ticks-d.sync.askedAt < uint64(d.cfg.Core.RoundTicks) {
@@ -153,11 +149,11 @@ func (d *Driver) syncTick() {
 		}
 	}
 	d.log.Info("far behind the other validators: asking for checkpoints to sync to",
-		"committed", d.core.Status().CommittedHeight, "seen", d.sync.seen)
+		"committed", committed, "certified", d.core.highQCHeight())
 }
 
-// serveCheckpoints answers a validator's request, at most once a tick, with
-// the checkpoints whose blocks the chain holds.
+// serveCheckpoints answers a validator's request, at most twice a round
+// timeout, with the checkpoints whose blocks the chain holds.
 func (d *Driver) serveCheckpoints(to string) {
 	if d.cfg.Sync == nil {
 		return
@@ -165,7 +161,7 @@ func (d *Driver) serveCheckpoints(to string) {
 	if d.sync.served == nil {
 		d.sync.served = map[string]uint64{}
 	}
-	if t, ok := d.sync.served[to]; ok && t == d.sync.ticks {
+	if t, ok := d.sync.served[to]; ok && d.sync.ticks < t+uint64(d.cfg.Core.RoundTicks/2) {
 		return
 	}
 	d.sync.served[to] = d.sync.ticks
