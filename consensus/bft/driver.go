@@ -74,10 +74,11 @@ type DriverConfig struct {
 	// of the round timeout), which keeps rounds from timing out.
 	Limits     consensus.Limits
 	LiveLimits func() (maxTxs, maxBytes int, interval time.Duration)
+	Log        *slog.Logger
+	Metrics    prometheus.Registerer
+
 	// Sync connects block sync (sync.go), which a node far behind needs.
-	Sync    *SyncConfig
-	Log     *slog.Logger
-	Metrics prometheus.Registerer
+	Sync *SyncConfig
 }
 
 // ValidatorStatus is a validator and the highest round of a message
