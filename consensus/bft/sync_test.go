@@ -519,3 +519,47 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// recTransport counts what a driver sends.
+type recTransport struct{ n atomic.Int64 }
+
+func (r *recTransport) Send(string, []byte) { r.n.Add(1) }
+
+// TestSyncNotStartedByAForgedHeight: a proposal naming a height far above
+// this node's, with a QC that does not verify, does not make it ask for
+// checkpoints: block sync starts only from a verified QC's height.
+func TestSyncNotStartedByAForgedHeight(t *testing.T) {
+	s := newSyncNet(t, "")
+	rec := &recTransport{}
+	app := newHashApp()
+	d, err := NewDriver(DriverConfig{
+		Core: Config{ID: "v0", ChainID: "test", Signer: s.keys[0], Verifier: CryptoVerifier{Scheme: crypto.Ed25519},
+			Validators: s.set, RoundTicks: 10},
+		Dir: t.TempDir(), GenesisHash: make([]byte, HashSize),
+		Sync: &SyncConfig{Chain: app.syncWith, HashAt: app.HashAt, Source: source{s: s, self: "v0"}},
+	}, newMemPool(), app, rec, clock.Real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qc := &pb.QC{Data: &pb.VoteData{Round: 4999, Height: 9999, Block: make([]byte, HashSize), ParentResult: make([]byte, HashSize)},
+		Signers: []byte{0x0e}, Sigs: [][]byte{{1}, {2}, {3}}}
+	b := &pb.Block{Version: WireVersion, Round: 5000, Height: 10_000, Parent: make([]byte, HashSize), Proposer: []byte("v1"), Justify: qc}
+	raw := EncodeMessage(&pb.Message{Version: WireVersion, Body: &pb.Message_Proposal{Proposal: &pb.Proposal{Block: b, Sig: []byte{1}}}})
+	m, err := DecodeMessage(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As Run does: block sync sees the message first, then the core.
+	if done, err := d.syncStep(context.Background(), inbound{from: "v1", msg: m}); done || err != nil {
+		t.Fatalf("a proposal taken as a block-sync message: %v", err)
+	}
+	if err := d.core.Step("v1", m); !errors.Is(err, ErrBadMessage) {
+		t.Fatalf("a forged QC: %v, want ErrBadMessage", err)
+	}
+	for range 10 * d.cfg.Core.RoundTicks {
+		d.syncTick()
+	}
+	if n := rec.n.Load(); n != 0 || d.sync.askedAt != 0 {
+		t.Fatalf("a forged height made the node ask for checkpoints (%d messages sent)", n)
+	}
+}
