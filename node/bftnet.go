@@ -2,6 +2,7 @@ package node
 
 import (
 	"cmp"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
@@ -73,6 +74,10 @@ func (n *Node) openBFT(w *network) error {
 		Metrics:     n.metrics.reg,
 	}
 	dc.Limits.MaxTxs, dc.Limits.MaxBytes = bc.MaxBlockTxs, bc.MaxBlockBytes
+	dc.Sync = &bft.SyncConfig{Source: w, HashAt: n.chain.HashAt,
+		Chain: func(ctx context.Context, height uint64, want [32]byte, f bft.BlockFetcher) error {
+			return n.chain.SyncWith(ctx, height, want, f)
+		}}
 	for _, d := range []struct {
 		s   string
 		dst *time.Duration

@@ -133,6 +133,10 @@ func checkMessage(m *pb.Message) error {
 			}
 		}
 		return nil
+	case *pb.Message_SyncRequest:
+		return nil
+	case *pb.Message_SyncResponse:
+		return checkCheckpoints(body.SyncResponse.Checkpoints)
 	default:
 		return bad("message without a body")
 	}

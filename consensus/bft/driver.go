@@ -77,6 +77,9 @@ type DriverConfig struct {
 	// Core.Validators are the genesis epoch's: a recorded later epoch
 	// replaces them.
 	NextEpoch func(EpochChange) (EpochInfo, error)
+
+	// Sync connects block sync (sync.go), which a node far behind needs.
+	Sync *SyncConfig
 }
 
 // ValidatorStatus is a validator and the highest round of a message
@@ -133,6 +136,7 @@ type Driver struct {
 	applyCh  chan applyJob
 	applyErr chan error
 	ep       epochState
+	sync     syncState
 }
 
 // maxEvidence is how many equivocations Evidence returns (the newest);
@@ -208,6 +212,9 @@ func (d *Driver) open() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	if err := d.openSync(); err != nil {
+		return err
+	}
 	root := genesisRoot(d.cfg.GenesisHash)
 	if sr != nil {
 		root = Root{Block: sr.Block, QC: sr.QC, Result: sr.Result, Reputation: sr.Reputation}
@@ -221,6 +228,9 @@ func (d *Driver) open() error {
 	// The root is written before its blocks go to the chain: the chain
 	// may lack the last few, which are among the stored blocks.
 	last, _ := d.app.Last()
+	if d.sync.target != nil {
+		last = root.Block.Height // the chain is on its way to a sync target: Run finishes that first
+	}
 	if last > root.Block.Height {
 		return fmt.Errorf("%w: the chain is at height %d but consensus committed only up to %d: the bft folder does not belong to this data", ErrStorage, last, root.Block.Height)
 	}
@@ -338,6 +348,12 @@ func (d *Driver) publishStatus() {
 
 // Run implements consensus.Engine.
 func (d *Driver) Run(ctx context.Context) error {
+	if err := d.resumeSync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	for len(d.replay) > 0 {
 		if err := d.apply(ctx, applyJob{block: d.replay[0]}); err != nil {
 			if ctx.Err() != nil {
@@ -427,6 +443,14 @@ func (d *Driver) Run(ctx context.Context) error {
 				return err
 			}
 		case in := <-d.inbox:
+			if done, err := d.syncStep(ctx, in); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			} else if done {
+				break
+			}
 			if done, err := d.otherEpoch(in); done || err != nil {
 				if err != nil {
 					return err
@@ -443,6 +467,7 @@ func (d *Driver) Run(ctx context.Context) error {
 			if err := d.core.Tick(); err != nil {
 				return err
 			}
+			d.syncTick()
 		case <-poolC:
 		case <-idleC:
 			idle, idleC = nil, nil
@@ -617,6 +642,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	if err := d.store.saveRoot(storedRoot{Block: last.Block, QC: last.QC, Result: last.Result, Reputation: last.Reputation}); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	d.noteCheckpoints(cs)
 	for _, c := range cs {
 		select {
 		case d.applyCh <- applyJob{block: c.Block, hash: c.Hash, result: c.Result}:
