@@ -181,9 +181,12 @@ func TestBFTGovernedValidatorChange(t *testing.T) {
 		}
 		return out
 	}
-	if v := validators(4); len(v) != 5 {
-		t.Fatalf("node4's validators: %v", v)
-	}
+	// node4 switches epoch once its chain has written the block that
+	// carries the change, a moment after it reached that height.
+	waitFor(t, "node4 in the five-validator epoch", 60*time.Second, func() (bool, string) {
+		v := validators(4)
+		return len(v) == 5, fmt.Sprint(v)
+	})
 
 	// Off the list first, then out of the set.
 	_, stderr = cli(t, true, "node", "remove", "--network", tn.dir, "--id", "4", "--node", tn.url(0))
