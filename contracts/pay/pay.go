@@ -317,8 +317,9 @@ func pay(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: merchant %q is paid to %s, not %x", ErrWrongMerchant, m.Id, owner, a.To)
 	}
 	payer := ctx.Sender()
-	// The pay event below names the payer, the owner and the amount, so
-	// the token's transfer event would only repeat it.
+	// The pay event below names the owner and the amount, and the payer
+	// is the transaction's sender, so the token's transfer event would
+	// only repeat them.
 	if err := token.MoveQuiet(ctx, payer, owner, amount); err != nil {
 		return err
 	}
@@ -332,15 +333,17 @@ func pay(ctx *execution.Context, args []byte) error {
 	}
 	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), encodeEntry(&pb.Entry{
 		Version: paycall.Version, Kind: KindPayment, Id: id[:], Amount: amount, Payer: payer[:], Request: a.Request}))
-	// One string holds the hex of the ids and addresses, sliced per attribute.
-	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
-	n := copy(raw[:], id[:])
-	n += copy(raw[n:], payer[:])
-	n += copy(raw[n:], owner[:])
+	// The event names only what its receipt and transaction do not: the
+	// payment's id is its transaction's id and the payer its sender
+	// (the account history and watch --account index the sender), so a
+	// smaller receipt is hashed, stored and streamed. One string holds the
+	// hex of the owner and the request, sliced per attribute.
+	var raw [len(types.Address{}) + len(types.Hash{})]byte
+	n := copy(raw[:], owner[:])
 	n += copy(raw[n:], a.Request)
 	h := hex.EncodeToString(raw[:n])
-	ctx.Emit(paycall.MethodPay, attrs("payment", h[:64], "merchant", m.Id, "payer", h[64:104],
-		"to", h[104:144], "amount", strconv.FormatUint(amount, 10), "request", h[144:])...)
+	ctx.Emit(paycall.MethodPay, attrs("merchant", m.Id, "to", h[:40],
+		"amount", strconv.FormatUint(amount, 10), "request", h[40:])...)
 	return nil
 }
 
