@@ -23,8 +23,8 @@ func TestDescribeArgs(t *testing.T) {
 	}{
 		{paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "cafe-1", 7, owner),
 			map[string]string{"merchant": "cafe-1", "amount": "7", "to": owner.String(), "request": ""}},
-		{paycall.Name, paycall.MethodRefund, paycall.Refund(payment, 2),
-			map[string]string{"payment": payment.String(), "amount": "2"}},
+		{paycall.Name, paycall.MethodRefund, paycall.Refund(payment, paycall.Place{Merchant: "cafe-1", Day: 20429, Height: 12, Index: 3}, 2),
+			map[string]string{"payment": payment.String(), "amount": "2", "merchant": "cafe-1", "day": "2025-12-07", "height": "12", "index": "3"}},
 		{paycall.Name, paycall.MethodAddMerchant, paycall.AddMerchant("cafe-1", "Corner Café", owner),
 			map[string]string{"id": "cafe-1", "name": "Corner Café", "owner": owner.String()}},
 		{govcall.Name, govcall.MethodPropose, govcall.Args(govcall.ProposeArgs{Change: change.Encode(), Deadline: 1234}),

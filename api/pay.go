@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"connectrpc.com/connect"
@@ -162,17 +163,47 @@ func (s *Server) GetPayment(_ context.Context, req *connect.Request[pb.GetPaymen
 	if err != nil {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("id: %w", err))
 	}
+	notFound := connect.NewError(connect.CodeNotFound, fmt.Errorf("%w: no payment %s", pay.ErrUnknownPayment, id))
 	v := s.d.Store.View()
 	defer v.Close()
-	p, err := pay.GetPayment(v.State(), id)
+	// A payment is recorded only as its statement entry, whose key is
+	// the payment's place: found from its transaction.
+	height, index, err := s.d.Store.TxLocation(store.Hash(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	raw, err := s.d.Store.BlockByHeight(height)
+	if err != nil {
+		return nil, internal(err)
+	}
+	hb, txs, err := types.SplitBlock(raw)
+	if err != nil || int(index) >= len(txs) {
+		return nil, internal(fmt.Errorf("block %d: index %d: %v", height, index, err))
+	}
+	hdr, err := types.DecodeHeader(hb)
+	if err != nil {
+		return nil, internal(err)
+	}
+	tx, err := types.DecodeTx(txs[index], s.d.Hash)
+	if err != nil {
+		return nil, internal(err)
+	}
+	at, ok := pay.PaymentPlace(tx.Body.Contract, tx.Body.Method, tx.Body.Args, height, hdr.Time, index)
+	if !ok {
+		return nil, notFound
+	}
+	p, err := pay.GetPayment(v.State(), id, at)
 	if err != nil {
 		return nil, internal(err)
 	}
 	if p == nil {
-		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("%w: no payment %s", pay.ErrUnknownPayment, id))
+		return nil, notFound
 	}
 	out := &pb.Payment{Id: id.String(), Merchant: p.Merchant, Payer: hex.EncodeToString(p.Payer), Amount: p.Amount,
-		Refunded: p.Refunded, Height: p.Height, Time: p.Time}
+		Refunded: p.Refunded, Height: p.Height, Time: hdr.Time}
 	if len(p.Request) == len(id) {
 		out.Request = types.Hash(p.Request).String()
 	}

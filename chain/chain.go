@@ -19,9 +19,12 @@
 //
 // Blocks fetched by block sync (sync.go) take the same path, except that
 // step 4 becomes the check that executing the block here reproduces the
-// hash its peer sent. committed.go holds what the rest of the node judges
-// against committed state: admission's check, peers' and API clients'
-// certificates, governed membership changes and the block limits.
+// hash its peer sent. A BFT engine executes blocks before they are decided
+// (speculate.go): a decided block then skips step 3, and its quorum
+// certificate stands for step 4 (Config.Certified). committed.go holds
+// what the rest of the node judges against committed state: admission's
+// check, peers' and API clients' certificates, governed membership changes
+// and the block limits.
 //
 // Consensus engines see a Chain as consensus.Applier (and Raft as
 // raft.Applier). What the chain needs from outside comes in through small
@@ -81,6 +84,11 @@ type Config struct {
 	// node, whose blocks commit without it and whose engine checked the
 	// signatures at admission.
 	Peers Peers
+	// Certified says the engine's certificates cover each block's hash
+	// (BFT: votes carry the parent's hash, ApplyBlock), so blocks commit
+	// without the agreement step's wait; hashes are still announced, for
+	// block sync.
+	Certified bool
 	// Fetcher fetches block runs for SyncTo; nil on a single node.
 	Fetcher Fetcher
 	Clock   clock.Clock
@@ -110,6 +118,7 @@ type Chain struct {
 	failed chan struct{} // closed when a commit fails
 
 	committed committedViews
+	spec      speculation // blocks executed before they are decided
 }
 
 // pendingBlock is an executed block on its way to the disk.
@@ -157,6 +166,10 @@ type applyOpts struct {
 	unsynced bool // commit without an fsync of its own
 	verified bool // the caller verified every signature
 	synced   bool // a block from block sync, checked against its peer's hash
+	// For ApplyBlock and Speculate (speculate.go):
+	id      []byte        // the engine's id of the block
+	reuse   *pendingBlock // its speculative execution, to commit as is
+	lenient bool          // a bad signature empties the block instead of refusing it
 }
 
 func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) error {
@@ -170,41 +183,18 @@ func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) e
 	if p.Height != tip.Height+1 {
 		return fmt.Errorf("proposal for height %d, but the chain is at %d", p.Height, tip.Height)
 	}
-	// On a permissioned chain the block's gate holds the signer registry
-	// of the state before the block: made once here, it binds the signers
-	// for verification and then gives execution its verdicts. If it
-	// cannot be made, execution tries again and fails the block alike on
-	// every node.
-	var gate execution.BlockGate
-	if c.gate != nil {
-		gate, _ = c.gate.Block(pendingReader{c}, p.Height, p.Time)
-	}
-	if c.agree != nil && !o.verified {
-		// A block from a leader: every signature is checked here.
-		if err := c.verify(p.Txs, gate); err != nil {
-			return fmt.Errorf("block %d: %w", p.Height, err)
+	b := o.reuse
+	if b == nil {
+		res, txs, err := c.execute(pendingReader{c}, tip, p, o)
+		if err != nil {
+			return err
 		}
+		b = &pendingBlock{p: withTxs(p, txs), res: res, prevTime: tip.Time}
 	}
-	res, err := c.cfg.Exec.Execute(pendingReader{c}, &execution.BlockInput{
-		Height:        p.Height,
-		Time:          p.Time,
-		PrevHash:      types.Hash(tip.BlockHash),
-		PrevStateHash: types.Hash(tip.StateHash),
-		Proposer:      p.Proposer,
-		Txs:           p.Txs,
-		Gate:          gate,
-	})
-	if err != nil {
-		return fmt.Errorf("execute block %d: %w", p.Height, err)
-	}
-	b := &pendingBlock{p: p, res: res, prevTime: tip.Time, start: start, unsynced: o.unsynced, synced: o.synced}
-	c.mu.Lock()
-	c.pending = append(c.pending, b)
-	c.exec = store.Tip{Height: p.Height, Time: p.Time, BlockHash: store.Hash(res.Hash),
-		WriteSetHash: store.Hash(res.WriteSetHash), StateHash: store.Hash(res.StateHash)}
-	c.mu.Unlock()
+	b.start, b.unsynced, b.synced = start, o.unsynced, o.synced
+	c.record(b, o.id)
 	if c.agree != nil && !o.synced {
-		c.agree.executed(p.Height, res.Hash)
+		c.agree.executed(p.Height, b.res.Hash)
 	}
 	select {
 	case c.queue <- b: // blocks while maxPending blocks wait for the disk
@@ -212,6 +202,73 @@ func (c *Chain) apply(ctx context.Context, p *consensus.Proposal, o applyOpts) e
 		return ctx.Err()
 	}
 	return nil
+}
+
+// execute verifies and executes p on state, the state after tip. It
+// returns the transactions it executed: none when o.lenient and a
+// signature is bad.
+func (c *Chain) execute(state execution.StateReader, tip store.Tip, p *consensus.Proposal, o applyOpts) (*execution.Result, []*types.Tx, error) {
+	// On a permissioned chain the block's gate holds the signer registry
+	// of the state before the block: made once here, it binds the signers
+	// for verification and then gives execution its verdicts. If it
+	// cannot be made, execution tries again and fails the block alike on
+	// every node.
+	var gate execution.BlockGate
+	if c.gate != nil {
+		gate, _ = c.gate.Block(state, p.Height, p.Time)
+	}
+	txs := p.Txs
+	if c.agree != nil && !o.verified {
+		// A block from a leader: every signature is checked here.
+		if err := c.verify(txs, gate); err != nil {
+			if !o.lenient {
+				return nil, nil, fmt.Errorf("block %d: %w", p.Height, err)
+			}
+			c.cfg.Log.Warn("a certified block has a bad signature; it executes empty on every node", "height", p.Height, "err", err)
+			txs = nil
+		}
+	}
+	res, err := c.cfg.Exec.Execute(state, &execution.BlockInput{
+		Height:        p.Height,
+		Time:          p.Time,
+		PrevHash:      types.Hash(tip.BlockHash),
+		PrevStateHash: types.Hash(tip.StateHash),
+		Proposer:      p.Proposer,
+		Txs:           txs,
+		Gate:          gate,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("execute block %d: %w", p.Height, err)
+	}
+	return res, txs, nil
+}
+
+// withTxs is p with txs as its transactions.
+func withTxs(p *consensus.Proposal, txs []*types.Tx) *consensus.Proposal {
+	if len(txs) == len(p.Txs) {
+		return p
+	}
+	q := *p
+	q.Txs = txs
+	return &q
+}
+
+// record makes b the last executed block. id, if set, is the engine's id
+// of the block, which speculation builds on next (speculate.go).
+func (c *Chain) record(b *pendingBlock, id []byte) {
+	c.spec.mu.Lock()
+	defer c.spec.mu.Unlock()
+	c.mu.Lock()
+	c.pending = append(c.pending, b)
+	c.exec = tipAfter(b)
+	c.mu.Unlock()
+	c.spec.applied(id, b.p.Height)
+}
+
+// tipAfter is the tip once b is executed.
+func tipAfter(b *pendingBlock) store.Tip {
+	return store.Tip{Height: b.p.Height, Time: b.p.Time, BlockHash: store.Hash(b.res.Hash),
+		WriteSetHash: store.Hash(b.res.WriteSetHash), StateHash: store.Hash(b.res.StateHash)}
 }
 
 // verify checks the signatures of a block from another node. On a
@@ -274,9 +331,10 @@ func (c *Chain) commitLoop() {
 		if failed {
 			continue
 		}
-		if c.agree != nil && !b.synced {
+		if c.agree != nil && !b.synced && !c.cfg.Certified {
 			// Visible only once a majority computed the same block; a
-			// block from block sync already matched its peer's hash.
+			// block from block sync already matched its peer's hash, and
+			// a certified one had 2f+1 validators vote for its hash.
 			if err := c.agree.confirm(c.ctx, b.p.Height); err != nil {
 				if c.ctx.Err() != nil {
 					continue // shutting down: the block stays in the Raft log

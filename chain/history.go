@@ -10,7 +10,8 @@ import (
 
 // historyAttrs are the event attributes that name an account whose
 // history a transaction belongs in, beside its sender: the token's
-// from and to, the pay contract's payer and (merchant) owner.
+// from and to, the pay contract's payer (a refund's; a payment's payer is
+// its sender) and to or owner (a merchant's owner).
 var historyAttrs = [...]string{"from", "to", "payer", "owner"}
 
 // historyOf lists, for the store's account history index, the accounts

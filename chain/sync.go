@@ -45,11 +45,22 @@ func (c *Chain) SyncTo(ctx context.Context, height uint64, want [32]byte, from u
 	if c.cfg.Fetcher == nil {
 		return errors.New("block sync needs peers: this node has none")
 	}
+	return c.syncFrom(ctx, height, want, from, c.cfg.Fetcher)
+}
+
+// SyncWith is SyncTo with blocks from f: a BFT node fetches through a
+// Fetcher that checks each run against hashes enough validators report
+// alike, so that no byzantine peer can feed it other blocks.
+func (c *Chain) SyncWith(ctx context.Context, height uint64, want [32]byte, f Fetcher) error {
+	return c.syncFrom(ctx, height, want, 0, f)
+}
+
+func (c *Chain) syncFrom(ctx context.Context, height uint64, want [32]byte, from uint64, f Fetcher) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	runs := make(chan syncRun, 2)
 	start, _ := c.Last()
-	go c.fetchBlocks(ctx, start+1, height, from, runs)
+	go c.fetchBlocks(ctx, f, start+1, height, from, runs)
 	for {
 		if last, _ := c.Last(); last >= height {
 			break
@@ -85,9 +96,9 @@ type syncRun struct {
 // fetchBlocks requests runs of blocks from next until height and hands
 // them over in order. A failed request is retried; a malformed answer ends
 // the fetch.
-func (c *Chain) fetchBlocks(ctx context.Context, next, height, from uint64, out chan<- syncRun) {
+func (c *Chain) fetchBlocks(ctx context.Context, f Fetcher, next, height, from uint64, out chan<- syncRun) {
 	for next <= height && ctx.Err() == nil {
-		src, raws, err := c.cfg.Fetcher.FetchBlocks(ctx, from, next)
+		src, raws, err := f.FetchBlocks(ctx, from, next)
 		run := syncRun{src: src}
 		switch {
 		case errors.Is(err, ErrNoPeer):

@@ -68,12 +68,16 @@ func TestConfigBFT(t *testing.T) {
 	if c.BFT.RoundTicks != 12 || c.P2P.Listen != "127.0.0.1:1" || !c.Networked() {
 		t.Fatalf("parsed %+v", c)
 	}
+	// A validator added later lists the genesis validators, without itself.
+	joining := strings.Replace(good, `"raft":{"id":1,`, `"p2p":{"listen":"127.0.0.1:9"},"raft":{"id":3,"join":true,`, 1)
+	if c, err := Parse([]byte(joining)); err != nil || !c.Raft.Join {
+		t.Errorf("a joining bft node: %+v, %v", c, err)
+	}
 	for name, tc := range map[string]struct{ cfg, want string }{
 		"no key":       {strings.Replace(good, `"pub_key":"11ee"`, `"pub_key":""`, 1), "pub_key"},
 		"bad key":      {strings.Replace(good, `"pub_key":"11ee"`, `"pub_key":"xyz"`, 1), "pub_key"},
 		"bad tick":     {strings.Replace(good, `"50ms"`, `"50"`, 1), "bft.tick_interval"},
 		"bad ticks":    {strings.Replace(good, `"round_ticks":12`, `"round_ticks":-1`, 1), "round_ticks"},
-		"join":         {strings.Replace(good, `"id":1,`, `"id":1,"join":true,`, 1), "join"},
 		"no raft":      {`{"consensus":"bft"}`, "raft.id"},
 		"unknown kind": {strings.Replace(good, `"bft",`, `"pbft",`, 1), "solo, raft or bft"},
 	} {

@@ -178,8 +178,9 @@ func (c Node) validateNet() error {
 	return nil
 }
 
-// BFT is the bft section of config.json. Who the validators are comes
-// from raft.peers (each with its pub_key), the same list on every node.
+// BFT is the bft section of config.json. The genesis validators are
+// raft.peers (each with its pub_key), the same list on every node; after a
+// validator set change the node's bft folder records the set.
 type BFT struct {
 	// TickInterval is the engine's clock tick, e.g. "100ms". Default 100ms.
 	TickInterval string `json:"tick_interval,omitempty"`
@@ -196,9 +197,8 @@ type BFT struct {
 }
 
 func (c Node) validateBFT() error {
-	if c.Raft.Join {
-		return errors.New("config: raft.join: a BFT network cannot take new validators yet")
-	}
+	// A joining node (raft.join) lists the genesis validators: it starts
+	// from genesis and follows the validator set changes from there.
 	for _, p := range c.Raft.Peers {
 		if b, err := hex.DecodeString(p.PubKey); err != nil || len(b) == 0 {
 			return fmt.Errorf("config: raft.peers: node %s: pub_key %q: want its node key's public key in hex", p.NodeID, p.PubKey)

@@ -19,9 +19,10 @@ import (
 const bftRoundTimeout = 500 * time.Millisecond
 
 // newBFTNet is newTestNet for a BFT network of four, with a short round
-// so that faults are found and recovered from quickly.
-func newBFTNet(t *testing.T) *testNet {
-	tn := newTestNet(t, 4, "--consensus", "bft")
+// so that faults are found and recovered from quickly; initArgs go to
+// accord init.
+func newBFTNet(t *testing.T, initArgs ...string) *testNet {
+	tn := newTestNet(t, 4, append([]string{"--consensus", "bft"}, initArgs...)...)
 	for _, home := range tn.homes {
 		path := filepath.Join(home, "config.json")
 		b, err := os.ReadFile(path)

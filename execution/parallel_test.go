@@ -147,8 +147,9 @@ type metaRun struct {
 	chain []hop
 	// requests are the hot merchant's payment requests so far; payments
 	// its payments so far; added counts merchants added by transactions.
-	requests, payments []types.Hash
-	added              int
+	requests []types.Hash
+	payments []paidAt
+	added    int
 	// unpaid are merchants added by transactions and not yet paid.
 	unpaid []string
 	// unpredictable is set for a block that may hold calls no Predictor
@@ -253,6 +254,12 @@ func (m *metaRun) tallyKey() string {
 	return fmt.Sprintf("hot%d", m.rng.IntN(3))
 }
 
+// paidAt is a payment and its place, which a refund names.
+type paidAt struct {
+	id types.Hash
+	at paycall.Place
+}
+
 // payTx draws a call of the pay contract: mostly payments to the hot
 // merchant, with and without its requests, and some that fail.
 func (m *metaRun) payTx() *types.Tx {
@@ -283,7 +290,7 @@ func (m *metaRun) payTx() *types.Tx {
 		return call(issuerIdx, paycall.MethodAddMerchant, paycall.AddMerchant(id, id, m.accts[freshFirst].Address))
 	case r < 94 && m.unpredictable && len(m.payments) > 0: // cannot be predicted
 		p := m.payments[m.rng.IntN(len(m.payments))]
-		return call(merchantIdx, paycall.MethodRefund, paycall.Refund(p, 1+m.rng.Uint64N(60)))
+		return call(merchantIdx, paycall.MethodRefund, paycall.Refund(p.id, p.at, 1+m.rng.Uint64N(60)))
 	case r < 97 && m.unpredictable:
 		return call(payer, paycall.MethodPay, paycall.Pay(types.Hash{}, "hot", amount, types.Address{}))
 	}
@@ -437,7 +444,8 @@ func (m *metaRun) block(size int) {
 		case paycall.MethodRequest:
 			m.requests = append(m.requests, txs[i].ID)
 		case paycall.MethodPay:
-			m.payments = append(m.payments, txs[i].ID)
+			at, _ := pay.PaymentPlace(paycall.Name, paycall.MethodPay, txs[i].Body.Args, in.Height, in.Time, uint32(i))
+			m.payments = append(m.payments, paidAt{txs[i].ID, at})
 		}
 	}
 	m.state.Apply(want.Writes)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
-	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/bft"
-	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/p2p"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
@@ -33,8 +30,9 @@ const BFTDir = "bft"
 // transaction waits for the next proposal rather than for this node's
 // turn, one round in four. Before proposing, a leader claims in its pool
 // what the blocks it extends carry, so that nothing is proposed twice on
-// one chain (consensus/bft/claims.go). The chain's agreement step compares
-// executed hashes after each commit, as on Raft.
+// one chain (consensus/bft/claims.go). Votes carry execution results, so
+// the chain commits without the agreement step's wait
+// (chain.Config.Certified).
 const (
 	// passLeaders is how many upcoming leaders get what a node admits:
 	// the next one may have proposed before the batch is admitted there.
@@ -51,28 +49,36 @@ const (
 	maxPassing = 8
 )
 
-// openBFT completes w with the BFT driver: the validators are raft.peers,
-// ordered by id, each with its node key as its consensus key.
+// openBFT completes w with the BFT driver. The genesis validators are
+// raft.peers, ordered by id, each with its node key as its consensus key;
+// after a change, the driver's epoch record holds the set and its members.
 func (n *Node) openBFT(w *network) error {
 	bc := *n.cfg.BFT
-	peers := slices.Clone(n.cfg.Raft.Peers)
-	slices.SortFunc(peers, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
 	scheme := n.nodeKey.Scheme()
-	var vs bft.ValidatorSet
-	for _, p := range peers {
-		pub, err := hex.DecodeString(p.PubKey)
-		if err != nil {
-			return fmt.Errorf("config: raft.peers: node %s: pub_key: %w", p.NodeID, err)
-		}
-		if _, err := crypto.PublicKeyFromBytes(scheme, pub); err != nil {
-			return fmt.Errorf("config: raft.peers: node %s: pub_key is not a %s key: %w", p.NodeID, scheme, err)
-		}
+	genesis := bftMemberList{peers: slices.Clone(n.cfg.Raft.Peers)}
+	for _, p := range genesis.peers {
+		genesis.maxID = max(genesis.maxID, p.ID)
 		if p.NodeID == w.selfName && hex.EncodeToString(n.nodeKey.Public().Bytes()) != p.PubKey {
 			return fmt.Errorf("config: raft.peers lists another pub_key for this node (%s) than its node key's; fix the list", p.NodeID)
 		}
-		vs = append(vs, bft.Validator{ID: p.NodeID, PubKey: pub})
 	}
-	if vs.Index(w.selfName) < 0 {
+	vs, err := genesis.validators(scheme)
+	if err != nil {
+		return fmt.Errorf("config: raft.peers: %w", err)
+	}
+	dir := filepath.Join(n.home, BFTDir)
+	e, changed, err := bft.LoadEpoch(dir)
+	if err != nil {
+		return err
+	}
+	if changed {
+		l, err := decodeBFTMembers(e.Members)
+		if err != nil {
+			return fmt.Errorf("bft: the epoch record's members: %w", err)
+		}
+		w.setBFTMembers(l)
+	}
+	if vs.Index(w.selfName) < 0 && !changed && !n.cfg.Raft.Join {
 		return fmt.Errorf("config: this node (%s) is not in raft.peers, so it is no validator", w.selfName)
 	}
 	gh, ok, err := n.chain.HashAt(0)
@@ -82,13 +88,18 @@ func (n *Node) openBFT(w *network) error {
 	dc := bft.DriverConfig{
 		Core: bft.Config{ID: w.selfName, ChainID: n.genesis.ChainID, Hash: n.hash, Signer: n.nodeKey,
 			Verifier: bft.CryptoVerifier{Scheme: scheme}, Validators: vs, RoundTicks: bc.RoundTicks},
-		Dir:         filepath.Join(n.home, BFTDir),
+		Dir:         dir,
+		NextEpoch:   w.bftNextEpoch(genesis, scheme),
 		GenesisHash: gh[:],
 		LiveLimits:  n.chain.Limits(),
 		Log:         n.log.With("part", "bft"),
 		Metrics:     n.metrics.reg,
 	}
 	dc.Limits.MaxTxs, dc.Limits.MaxBytes = bc.MaxBlockTxs, bc.MaxBlockBytes
+	dc.Sync = &bft.SyncConfig{Source: w, HashAt: n.chain.HashAt,
+		Chain: func(ctx context.Context, height uint64, want [32]byte, f bft.BlockFetcher) error {
+			return n.chain.SyncWith(ctx, height, want, f)
+		}}
 	for _, d := range []struct {
 		s   string
 		dst *time.Duration
@@ -195,7 +206,7 @@ func (w *network) bftMembers() ([]*pb.Member, uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make([]*pb.Member, 0, len(w.members))
-	var maxID uint64
+	maxID := w.bftMaxID
 	for _, p := range w.members {
 		out = append(out, &pb.Member{Id: p.ID, NodeId: p.NodeID, P2PAddress: p.P2P, ApiAddress: p.API})
 		maxID = max(maxID, p.ID)
@@ -218,6 +229,3 @@ func (w *network) Evidence() []api.Evidence {
 }
 
 var _ api.BFTNetwork = (*network)(nil)
-
-// errBFTMembers refuses membership changes on a BFT network.
-var errBFTMembers = errors.New("this network runs bft consensus, whose validator set cannot change yet (it is fixed at genesis)")

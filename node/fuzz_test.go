@@ -23,9 +23,10 @@ func FuzzDecodeWire(f *testing.F) {
 	f.Add(uint8(4), encodeNodeChange(&apipb.ChangeNodesRequest{Change: []byte{1}}))
 	f.Add(uint8(5), encodeRemovedQuery(2))
 	f.Add(uint8(6), encodeRemovedAnswer(true))
+	f.Add(uint8(7), encodeBFTMembers(bftMemberList{peers: []config.Peer{{ID: 1, NodeID: "node0", P2P: "127.0.0.1:1", PubKey: "0102"}}, maxID: 3}))
 	f.Fuzz(func(t *testing.T, kind uint8, b []byte) {
 		var err error
-		switch kind % 7 {
+		switch kind % 8 {
 		case 0:
 			var vs []error
 			if vs, err = decodeVerdicts(b, 2); err == nil {
@@ -61,6 +62,13 @@ func FuzzDecodeWire(f *testing.F) {
 			if removed, err = decodeRemovedAnswer(b); err == nil {
 				if again, err2 := decodeRemovedAnswer(encodeRemovedAnswer(removed)); err2 != nil || again != removed {
 					t.Fatalf("removal answer changed on the way back: %v %v", again, err2)
+				}
+			}
+		case 7:
+			var l bftMemberList
+			if l, err = decodeBFTMembers(b); err == nil {
+				if again, err2 := decodeBFTMembers(encodeBFTMembers(l)); err2 != nil || !slices.Equal(again.peers, l.peers) || again.maxID != l.maxID {
+					t.Fatalf("bft members changed on the way back: %v %v", again, err2)
 				}
 			}
 		}

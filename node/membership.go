@@ -75,7 +75,7 @@ func (w *network) confChanged(cc raft.ConfChange) {
 // ChangeNodes implements api.Network.
 func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c *pb.NodeChange) ([]string, error) {
 	if w.bftd != nil {
-		return nil, errBFTMembers
+		return w.bftChangeNodes(ctx, req, c)
 	}
 	leader, self, err := w.leaderName()
 	if err != nil {

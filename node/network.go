@@ -77,9 +77,10 @@ type network struct {
 	// names a member by Raft id.
 	govern func(c *pb.NodeChange, nodeID func(uint64) (string, bool)) error
 
-	mu      sync.Mutex
-	members map[uint64]config.Peer // current members by Raft id, this node included
-	passing map[string]int         // on BFT: batches being passed on, by validator
+	mu       sync.Mutex
+	members  map[uint64]config.Peer // current members by Raft id, this node included
+	bftMaxID uint64                 // the highest Raft id a BFT network used
+	passing  map[string]int         // on BFT: batches being passed on, by validator
 }
 
 // openNetwork completes w (made by Open, the chain's Peers) with the
@@ -487,17 +488,23 @@ func (w *network) FetchBlocks(ctx context.Context, from, next uint64) (string, [
 			return "", nil, chain.ErrNoPeer
 		}
 	}
+	blocks, err := w.FetchBlocksFrom(ctx, src, next)
+	return src, blocks, err
+}
+
+// FetchBlocksFrom implements bft.BlockSource: FetchBlocks of a named peer.
+func (w *network) FetchBlocksFrom(ctx context.Context, src string, next uint64) ([][]byte, error) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	resp, err := w.tr.Request(rctx, src, chSync, p2ppb.Marshal(&p2ppb.SyncRequest{Version: p2ppb.Version, FromHeight: next}))
 	if err != nil {
-		return src, nil, err
+		return nil, err
 	}
 	var rep p2ppb.SyncReply
 	if err := p2ppb.Decode(resp, &rep); err != nil {
-		return src, nil, fmt.Errorf("%w: %w", chain.ErrBadReply, err)
+		return nil, fmt.Errorf("%w: %w", chain.ErrBadReply, err)
 	}
-	return src, rep.Blocks, nil
+	return rep.Blocks, nil
 }
 
 func (w *network) anyPeer() (string, bool) {

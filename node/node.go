@@ -145,6 +145,7 @@ func openWith(home string, log *slog.Logger, adjust func(*config.Node), clk cloc
 		// hashes through it, its servers answer from the chain.
 		n.net = &network{}
 		cc.Peers, cc.Fetcher = n.net, n.net
+		cc.Certified = cfg.Consensus == "bft" // QCs cover the block hashes
 	}
 	n.chain = chain.New(cc)
 	n.pool.SetCheck(n.chain.Admit)

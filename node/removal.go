@@ -50,7 +50,7 @@ func (w *network) serveRemoved(_ context.Context, _ string, _ p2p.Channel, paylo
 		return nil, err
 	}
 	if w.eng == nil {
-		return encodeRemovedAnswer(false), nil // a BFT network removes no one
+		return encodeRemovedAnswer(false), nil // a removed BFT validator stops at the epoch change itself
 	}
 	return encodeRemovedAnswer(wasRemoved(w.eng.Status(), id)), nil
 }

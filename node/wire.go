@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -70,7 +71,8 @@ func decodeHashReport(b []byte) (height uint64, hash types.Hash, ok bool, err er
 }
 
 func memberMsg(p config.Peer) *p2ppb.Member {
-	return &p2ppb.Member{Version: p2ppb.Version, Id: p.ID, NodeId: p.NodeID, P2P: p.P2P, Api: p.API}
+	pub, _ := hex.DecodeString(p.PubKey) // checked where the key is used
+	return &p2ppb.Member{Version: p2ppb.Version, Id: p.ID, NodeId: p.NodeID, P2P: p.P2P, Api: p.API, PubKey: pub}
 }
 
 func peerOf(m *p2ppb.Member) (config.Peer, error) {
@@ -80,7 +82,11 @@ func peerOf(m *p2ppb.Member) (config.Peer, error) {
 	if m.Id == 0 || m.NodeId == "" || m.P2P == "" {
 		return config.Peer{}, fmt.Errorf("%w: a member needs a Raft id, a node id and a p2p address", p2ppb.ErrMalformed)
 	}
-	return config.Peer{ID: m.Id, NodeID: m.NodeId, P2P: m.P2P, API: m.Api}, nil
+	p := config.Peer{ID: m.Id, NodeID: m.NodeId, P2P: m.P2P, API: m.Api}
+	if len(m.PubKey) > 0 {
+		p.PubKey = hex.EncodeToString(m.PubKey)
+	}
+	return p, nil
 }
 
 // encodeMember is the context of a Raft change that adds p.

@@ -6,6 +6,7 @@ import (
 	"connectrpc.com/connect"
 
 	apipb "github.com/accord-chain/accord/api/pb"
+	"github.com/accord-chain/accord/contracts/pay/paycall"
 	"github.com/accord-chain/accord/types"
 )
 
@@ -54,6 +55,21 @@ func (c *Client) Payment(ctx context.Context, id types.Hash) (*apipb.Payment, er
 		return nil, wrap(c.url, err)
 	}
 	return r.Msg, nil
+}
+
+// PaymentPlace reads where payment id is recorded, which a refund names
+// (paycall.Refund): its merchant and block time from GetPayment, its
+// index in the block from GetTx.
+func (c *Client) PaymentPlace(ctx context.Context, id types.Hash) (paycall.Place, error) {
+	p, err := c.Payment(ctx, id)
+	if err != nil {
+		return paycall.Place{}, err
+	}
+	t, err := c.Tx(ctx, id)
+	if err != nil {
+		return paycall.Place{}, err
+	}
+	return paycall.Place{Merchant: p.Merchant, Day: paycall.Day(p.Time), Height: p.Height, Index: t.Index}, nil
 }
 
 // AccountTxs lists an account's committed transactions, newest first:

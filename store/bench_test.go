@@ -153,13 +153,18 @@ func BenchmarkGet(b *testing.B) {
 	})
 }
 
-// BenchmarkStateCache reads the state cache alone, as a node with a
-// million accounts does: two million entries, each a nonce or balance key
-// (24 or 30 bytes) with an 8-byte value, read in random order, so that
-// nearly every lookup misses the CPU's caches. Each key is built in a
+// BenchmarkStateCache reads the state cache alone, as a node with 100,000
+// or a million accounts does: an entry for each account's nonce and
+// balance key (24 or 30 bytes) with an 8-byte value, read in random order,
+// so that most lookups miss the CPU's caches. Each key is built in a
 // reused buffer before its lookup, as the executor builds its keys.
 func BenchmarkStateCache(b *testing.B) {
-	const accounts = 1 << 20
+	for _, accounts := range []int{10_000, 100_000, 1 << 20} {
+		b.Run(fmt.Sprintf("accounts=%d", accounts), func(b *testing.B) { benchStateCache(b, accounts) })
+	}
+}
+
+func benchStateCache(b *testing.B, accounts int) {
 	c := newStateCache(3 * accounts) // room to spare: no shard evicts
 	key := func(buf []byte, i int) []byte {
 		buf = buf[:0]

@@ -148,3 +148,33 @@ func TestWritesUpdateOnlyCachedKeys(t *testing.T) {
 		t.Fatalf("cache of short = %q, %v; want 3", v, ok)
 	}
 }
+
+// TestNoncesAndBalancesFitInline: the inline map is sized for an
+// account's nonce key ("a/n/" and 20 bytes) and token balance key
+// ("c/token/b/" and 20 bytes) with 8-byte values, and for absences; a
+// smaller inline size would send every account to the second map.
+func TestNoncesAndBalancesFitInline(t *testing.T) {
+	c := newStateCache(1000)
+	addr := bytes.Repeat([]byte{0xab}, 20)
+	for _, key := range [][]byte{append([]byte("a/n/"), addr...), append([]byte("c/token/b/"), addr...)} {
+		c.set(key, []byte("12345678"), false)
+		c.set(append(key, 'x'), nil, true)
+		sh := c.shard(key)
+		if len(sh.big) != 0 {
+			t.Errorf("a %d-byte key with an 8-byte value went to the second map", len(key))
+		}
+		if v, _, ok := c.get(key); !ok || string(v) != "12345678" {
+			t.Errorf("get(%q) = %q, %v", key, v, ok)
+		}
+	}
+	long := bytes.Repeat([]byte{'k'}, inlineKeyMax+1)
+	c.set(long, []byte("v"), false)
+	if v, _, ok := c.get(long); !ok || string(v) != "v" || len(c.shard(long).big) != 1 {
+		t.Errorf("a key one byte too long: get = %q, %v; second map %d entries, want 1", v, ok, len(c.shard(long).big))
+	}
+	nine := []byte("123456789")
+	c.set(addr, nine, false)
+	if v, _, ok := c.get(addr); !ok || !bytes.Equal(v, nine) || len(c.shard(addr).big) == 0 {
+		t.Errorf("a 9-byte value: get = %q, %v, want it in the second map", v, ok)
+	}
+}

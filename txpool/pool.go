@@ -732,9 +732,11 @@ func (p *Pool) Remove(ids []types.Hash) {
 // reapable again, in nonce order per sender. A consensus engine calls it
 // when the blocks it proposed may never commit: a Raft leader that loses
 // its leadership. Transactions that do commit later are dropped by Update
-// as usual, so calling it too often costs only re-proposals.
+// as usual, so calling it too often costs only re-proposals. Claimed
+// transactions (Claim) come back too, and remembered claims are forgotten.
 func (p *Pool) ResetReaped() {
 	p.mu.Lock()
+	clear(p.claimed)
 	promoted := false
 	for _, acct := range p.accounts {
 		has := false

@@ -174,7 +174,11 @@ func TestExplorer(t *testing.T) {
 	const merchant = "cafe-1"
 	payCall("org1-admin", paycall.MethodAddMerchant, paycall.AddMerchant(merchant, "Corner Café", bobAddr))
 	payment := payCall("org1-client", paycall.MethodPay, paycall.Pay(types.Hash{}, merchant, 7, bobAddr))
-	refund := payCall("org2-client", paycall.MethodRefund, paycall.Refund(mustHash(t, payment), 2))
+	paymentAt, err := api.PaymentPlace(ctx, mustHash(t, payment))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refund := payCall("org2-client", paycall.MethodRefund, paycall.Refund(mustHash(t, payment), paymentAt, 2))
 	request := payCall("org2-client", paycall.MethodRequest, paycall.Request(merchant, 3, 0, "table 4"))
 	paidRequest := payCall("org1-client", paycall.MethodPay, paycall.Pay(mustHash(t, request), merchant, 0, bobAddr))
 

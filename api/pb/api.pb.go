@@ -1298,6 +1298,7 @@ type NodeChange struct {
 	P2PAddress    string                 `protobuf:"bytes,6,opt,name=p2p_address,json=p2pAddress,proto3" json:"p2p_address,omitempty"` // host:port other nodes dial (add only)
 	ApiAddress    string                 `protobuf:"bytes,7,opt,name=api_address,json=apiAddress,proto3" json:"api_address,omitempty"` // its API, for status (add only)
 	Time          uint64                 `protobuf:"varint,8,opt,name=time,proto3" json:"time,omitempty"`                              // unix ms when signed; refused when more than 5 minutes off
+	PubKey        []byte                 `protobuf:"bytes,9,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`             // its consensus public key, its node key's (add on a bft network)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1386,6 +1387,13 @@ func (x *NodeChange) GetTime() uint64 {
 		return x.Time
 	}
 	return 0
+}
+
+func (x *NodeChange) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
 }
 
 type ChangeNodesRequest struct {
@@ -3893,7 +3901,7 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"\tconnected\x18\x03 \x01(\bR\tconnected\x12\x16\n" +
 	"\x06height\x18\x04 \x01(\x04R\x06height\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\x05 \x01(\tR\tlastError\"\xd0\x01\n" +
+	"last_error\x18\x05 \x01(\tR\tlastError\"\xe9\x01\n" +
 	"\n" +
 	"NodeChange\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x19\n" +
@@ -3905,7 +3913,8 @@ const file_accord_api_v1_api_proto_rawDesc = "" +
 	"p2pAddress\x12\x1f\n" +
 	"\vapi_address\x18\a \x01(\tR\n" +
 	"apiAddress\x12\x12\n" +
-	"\x04time\x18\b \x01(\x04R\x04time\"{\n" +
+	"\x04time\x18\b \x01(\x04R\x04time\x12\x17\n" +
+	"\apub_key\x18\t \x01(\fR\x06pubKey\"{\n" +
 	"\x12ChangeNodesRequest\x12\x16\n" +
 	"\x06change\x18\x01 \x01(\fR\x06change\x12/\n" +
 	"\x06signer\x18\x02 \x01(\v2\x17.accord.types.v1.SignerR\x06signer\x12\x1c\n" +

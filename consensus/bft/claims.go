@@ -151,6 +151,15 @@ func (d *Driver) holdProposal(round, height uint64, txs []*types.Tx) {
 
 func ownKey(round uint64) string { return "own/" + strconv.FormatUint(round, 10) }
 
+// resetClaims forgets every claim, in the pool too, when the driver
+// starts on a new root: what the old blocks carried either committed
+// (the chain has applied it) or never will.
+func (d *Driver) resetClaims() {
+	clear(d.claims.held)
+	clear(d.claims.count)
+	d.pool.ResetReaped()
+}
+
 // settleClaims claims the transactions of committed blocks until the
 // chain's Update drops them from the pool, whether or not they were held,
 // and stops counting them, so that releasing another block that carries

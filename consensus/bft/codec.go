@@ -104,7 +104,10 @@ func checkMessage(m *pb.Message) error {
 		return checkSigner(t.Voter, t.Sig)
 	case *pb.Message_FetchRequest:
 		r := body.FetchRequest
-		if len(r.Hash) != HashSize {
+		if r.EpochEnd && len(r.Hash) != 0 {
+			return bad("fetch of an epoch's end with a hash")
+		}
+		if !r.EpochEnd && len(r.Hash) != HashSize {
 			return bad("fetch of a %d-byte hash", len(r.Hash))
 		}
 		if r.Count == 0 || r.Count > maxFetch {
@@ -116,6 +119,11 @@ func checkMessage(m *pb.Message) error {
 		if len(r.Blocks) == 0 || len(r.Blocks) > maxFetch {
 			return bad("fetch response of %d blocks (1 to %d)", len(r.Blocks), maxFetch)
 		}
+		if r.Qc != nil {
+			if err := checkQC(r.Qc, false); err != nil {
+				return err
+			}
+		}
 		for _, b := range r.Blocks {
 			if b.Version != WireVersion {
 				return bad("block version %d, this node knows %d", b.Version, WireVersion)
@@ -125,6 +133,10 @@ func checkMessage(m *pb.Message) error {
 			}
 		}
 		return nil
+	case *pb.Message_SyncRequest:
+		return nil
+	case *pb.Message_SyncResponse:
+		return checkCheckpoints(body.SyncResponse.Checkpoints)
 	default:
 		return bad("message without a body")
 	}

@@ -22,6 +22,7 @@ const (
 type Core struct {
 	cfg         Config
 	ended       bool   // the epoch's last block committed
+	endProof    *node  // the certified block whose QC proved the epoch's last block committed
 	laterEpoch  uint64 // highest epoch seen above ours
 	target      *node  // highest block known committed; commits go out up to it once executed
 	targetChild *node  // target's certified child that proves it

@@ -3,7 +3,6 @@ package bft
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,16 +23,13 @@ import (
 // clock, the disk and the transport, and turns committed blocks into
 // consensus.Proposals for the chain.
 //
-// Execution results. The core's votes carry the parent block's result, and
-// a block commits only once its child is certified, so a result must be
-// known before the block commits. The chain executes blocks in order and
-// only committed ones, so the driver reports as a block's result the
-// digest of its ordering, H(parent result ‖ block hash), which every honest
-// node computes alike the moment it holds the block. Agreement on the
-// executed state then comes from the chain's agreement step after each
-// commit (as on Raft): a node whose state differs stops, naming the height.
-// Speculative execution of certified blocks, which would put the state
-// itself into the votes, is not done yet.
+// Execution results. The core's votes carry the parent block's result: the
+// chain's hash of the block after executing it, which covers its write
+// set and state hash. Blocks are executed speculatively, before they are
+// decided (execute.go), so 2f+1 votes for a block are 2f+1 validators
+// agreeing on the state its parent left; a committed block's certified
+// result that differs from this node's stops the node (ErrDiverged)
+// before the block reaches its chain.
 
 var (
 	// ErrDiverged is returned by Run when a committed block's certified
@@ -60,6 +56,10 @@ type Pool interface {
 	// Unclaim makes claimed or reaped transactions reapable again: their
 	// blocks will not commit.
 	Unclaim(ids []types.Hash)
+	// ResetReaped makes every reaped or claimed, uncommitted transaction
+	// reapable again and forgets remembered claims: called when the
+	// driver starts on a new root (epoch switch, block sync).
+	ResetReaped()
 }
 
 // DriverConfig configures a Driver.
@@ -80,6 +80,14 @@ type DriverConfig struct {
 	LiveLimits func() (maxTxs, maxBytes int, interval time.Duration)
 	Log        *slog.Logger
 	Metrics    prometheus.Registerer
+	// NextEpoch decides the validator set after a block that ends an
+	// epoch (epoch.go); nil keeps the set. Core.Epoch and
+	// Core.Validators are the genesis epoch's: a recorded later epoch
+	// replaces them.
+	NextEpoch func(EpochChange) (EpochInfo, error)
+
+	// Sync connects block sync (sync.go), which a node far behind needs.
+	Sync *SyncConfig
 }
 
 // ValidatorStatus is a validator and the highest round of a message
@@ -99,7 +107,7 @@ type DriverStatus struct {
 type Driver struct {
 	cfg   DriverConfig
 	pool  Pool
-	app   consensus.Applier
+	app   Applier
 	tr    Transport
 	clock clock.Clock
 	log   *slog.Logger
@@ -114,7 +122,9 @@ type Driver struct {
 
 	// Owned by the Run goroutine.
 	core    *Core
-	results map[string][]byte // ordering digests of uncommitted blocks
+	results map[string][]byte    // execution results of uncommitted blocks (and the root)
+	execs   map[string]*execInfo // blocks being executed or executed, and the root
+	xq      *execQueue
 	stored  map[string]uint64 // stored block files by name, with heights
 	heights map[string]uint64 // uncommitted blocks with transactions
 	claims  claims            // what this node holds claimed in its pool: claims.go
@@ -126,10 +136,12 @@ type Driver struct {
 	evidence    []Evidence
 	replay      []*pb.Block // committed blocks the chain lacks, applied first by Run
 	// Committed blocks go to the chain on a goroutine of their own, so
-	// that executing them does not hold up voting; the queue is bounded,
+	// that writing them does not hold up voting; the queue is bounded,
 	// which holds consensus back when the chain falls behind.
-	applyCh  chan *pb.Block
+	applyCh  chan applyJob
 	applyErr chan error
+	ep       epochState
+	sync     syncState
 }
 
 // maxEvidence is how many equivocations Evidence returns (the newest);
@@ -151,7 +163,7 @@ const inboxSize = 4096
 // NewDriver opens the driver's storage and builds the core on what was
 // persisted. Committed blocks the chain lacks (it was still writing them
 // when the node stopped) are given to it first thing in Run.
-func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport, clk clock.Clock) (*Driver, error) {
+func NewDriver(cfg DriverConfig, pool Pool, app Applier, tr Transport, clk clock.Clock) (*Driver, error) {
 	if cfg.TickInterval == 0 {
 		cfg.TickInterval = 100 * time.Millisecond
 	}
@@ -183,7 +195,7 @@ func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport,
 	}
 	d := &Driver{cfg: cfg, pool: pool, app: app, tr: tr, clock: clk, log: cfg.Log, store: st,
 		inbox: make(chan inbound, inboxSize), seen: map[string]uint64{},
-		results: map[string][]byte{}, stored: map[string]uint64{}, heights: map[string]uint64{},
+		results: map[string][]byte{}, execs: map[string]*execInfo{}, xq: newExecQueue(), stored: map[string]uint64{}, heights: map[string]uint64{},
 		claims: claims{held: map[string]claimed{}, count: map[types.Hash]int32{}}}
 	if cfg.Metrics != nil {
 		d.m = newDriverMetrics(cfg.Metrics)
@@ -194,29 +206,20 @@ func NewDriver(cfg DriverConfig, pool Pool, app consensus.Applier, tr Transport,
 	return d, nil
 }
 
-// genesisRoot is block 0 as the core sees it: the same on every node.
+// genesisRoot is block 0 as the core sees it: the same on every node. Its
+// result is the chain's genesis block hash.
 func genesisRoot(genesisHash []byte) Root {
 	b := &pb.Block{Version: WireVersion, Parent: slices.Clone(genesisHash), Proposer: []byte("genesis")}
-	h := sha256.New()
-	h.Write([]byte("accord/bft/genesis-result"))
-	h.Write(genesisHash)
-	return Root{Block: b, Result: h.Sum(nil)}
-}
-
-// orderDigest is the result the driver reports for a block: see the
-// comment at the top of this file.
-func orderDigest(parentResult, blockHash []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("accord/bft/order"))
-	h.Write(parentResult)
-	h.Write(blockHash)
-	return h.Sum(nil)
+	return Root{Block: b, Result: slices.Clone(genesisHash)}
 }
 
 func (d *Driver) open() error {
 	state, sr, blocks, err := d.store.load()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := d.openSync(); err != nil {
+		return err
 	}
 	root := genesisRoot(d.cfg.GenesisHash)
 	if sr != nil {
@@ -231,6 +234,9 @@ func (d *Driver) open() error {
 	// The root is written before its blocks go to the chain: the chain
 	// may lack the last few, which are among the stored blocks.
 	last, _ := d.app.Last()
+	if d.sync.target != nil {
+		last = root.Block.Height // the chain is on its way to a sync target: Run finishes that first
+	}
 	if last > root.Block.Height {
 		return fmt.Errorf("%w: the chain is at height %d but consensus committed only up to %d: the bft folder does not belong to this data", ErrStorage, last, root.Block.Height)
 	}
@@ -248,10 +254,15 @@ func (d *Driver) open() error {
 	}
 	slices.Reverse(replay)
 	d.replay = replay
+	if err := d.openEpoch(root); err != nil {
+		return err
+	}
 	if d.core, err = New(d.cfg.Core, root, state, blocks); err != nil {
 		return err
 	}
-	d.results[string(blockHashOf(d.cfg.Core.Hash, root.Block))] = root.Result
+	rh := string(blockHashOf(d.cfg.Core.Hash, root.Block))
+	d.results[rh] = root.Result
+	d.execs[rh] = &execInfo{height: root.Block.Height} // its time is the chain's once Run replayed
 	if d.evidence, err = d.store.loadEvidence(); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
@@ -343,8 +354,14 @@ func (d *Driver) publishStatus() {
 
 // Run implements consensus.Engine.
 func (d *Driver) Run(ctx context.Context) error {
+	if err := d.resumeSync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	for len(d.replay) > 0 {
-		if err := d.apply(ctx, d.replay[0]); err != nil {
+		if err := d.apply(ctx, applyJob{block: d.replay[0]}); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -352,13 +369,22 @@ func (d *Driver) Run(ctx context.Context) error {
 		}
 		d.replay = d.replay[1:]
 	}
+	// The chain is at the root now: speculation builds on it.
+	rh := blockHashOf(d.cfg.Core.Hash, d.core.root.b)
+	_, d.execs[string(rh)].time = d.app.Last()
+	d.app.Anchor(rh)
 	actx, cancel := context.WithCancel(ctx)
-	d.applyCh, d.applyErr = make(chan *pb.Block, applyQueue), make(chan error, 1)
+	executing := make(chan struct{})
+	go func() {
+		defer close(executing)
+		d.xq.run(actx, d.app)
+	}()
+	d.applyCh, d.applyErr = make(chan applyJob, applyQueue), make(chan error, 1)
 	applied := make(chan struct{})
 	go func() {
 		defer close(applied)
-		for b := range d.applyCh {
-			if err := d.apply(actx, b); err != nil {
+		for j := range d.applyCh {
+			if err := d.apply(actx, j); err != nil {
 				if actx.Err() == nil {
 					d.applyErr <- err
 				}
@@ -366,6 +392,7 @@ func (d *Driver) Run(ctx context.Context) error {
 				}
 				return
 			}
+			d.noteApplied()
 		}
 	}()
 	defer func() {
@@ -374,7 +401,11 @@ func (d *Driver) Run(ctx context.Context) error {
 		cancel()
 		close(d.applyCh)
 		<-applied
+		<-executing // the chain may close once Run returns
 	}()
+	if err := d.resumeEpoch(ctx); err != nil {
+		return err
+	}
 	ticker := d.clock.NewTicker(d.cfg.TickInterval)
 	defer ticker.Stop()
 	var idle clock.Timer
@@ -413,16 +444,36 @@ func (d *Driver) Run(ctx context.Context) error {
 			return nil
 		case err := <-d.applyErr:
 			return err
+		case <-d.xq.doneReady:
+			if err := d.executed(); err != nil {
+				return err
+			}
 		case in := <-d.inbox:
+			if done, err := d.syncStep(ctx, in); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			} else if done {
+				break
+			}
+			if done, err := d.otherEpoch(in); done || err != nil {
+				if err != nil {
+					return err
+				}
+				break
+			}
 			if err := d.core.Step(in.from, in.msg); err != nil && !errors.Is(err, ErrBadMessage) {
 				return err
 			} else if err != nil {
 				d.log.Debug("bad bft message", "from", in.from, "err", err)
 			}
 		case <-ticker.C():
+			d.ep.asked = false
 			if err := d.core.Tick(); err != nil {
 				return err
 			}
+			d.syncTick()
 		case <-poolC:
 		case <-idleC:
 			idle, idleC = nil, nil
@@ -463,7 +514,7 @@ func (d *Driver) doPropose() error {
 	height := d.syncClaims()
 	txs := d.pool.Reap(l.MaxTxs, l.MaxBytes)
 	t := uint64(d.clock.Now().UnixMilli())
-	if err := d.core.Propose(r, encodePayload(t, txs)); err != nil {
+	if err := d.core.Propose(r, d.proposalPayload(t, txs)); err != nil {
 		if len(txs) > 0 {
 			ids := make([]types.Hash, len(txs))
 			for i, tx := range txs {
@@ -514,18 +565,18 @@ func (d *Driver) handleReady(ctx context.Context) error {
 				}
 			}
 		}
-		// 3. Results (reported after Advance).
-		type res struct{ hash, result []byte }
-		var results []res
+		// 3. Execute, on the executing goroutine (execute.go): results
+		// come back through Run. Those known already (the block was
+		// executed when it arrived) are reported after Advance. New
+		// blocks are executed as they arrive, ahead of being asked.
+		var known [][]byte
 		for _, b := range rd.Execute {
-			h := blockHashOf(d.cfg.Core.Hash, b)
-			parent := d.results[string(b.Parent)]
-			if parent == nil {
-				continue // the parent was pruned: the block is below the committed one
+			if h, ok := d.submit(b, true); ok {
+				known = append(known, h)
 			}
-			r := orderDigest(parent, h)
-			d.results[string(h)] = r
-			results = append(results, res{h, r})
+		}
+		for _, b := range rd.Blocks {
+			d.submit(b, false)
 		}
 		// 4. Commit.
 		if len(rd.Committed) > 0 {
@@ -551,12 +602,15 @@ func (d *Driver) handleReady(ctx context.Context) error {
 		if rd.ProposeRound != 0 {
 			d.propose = rd.ProposeRound
 		}
-		if rd.EpochEnded {
-			return fmt.Errorf("%w: a validator set change committed, and this node cannot change epochs yet", ErrConfig)
-		}
 		d.core.Advance()
-		for _, r := range results {
-			if err := d.core.Executed(r.hash, r.result, false); err != nil && !errors.Is(err, ErrUnknownBlock) {
+		if rd.EpochEnded {
+			if err := d.endEpoch(ctx, rd.Committed[len(rd.Committed)-1]); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, h := range known {
+			if err := d.report(h); err != nil {
 				return err
 			}
 		}
@@ -602,9 +656,10 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	if err := d.store.saveRoot(storedRoot{Block: last.Block, QC: last.QC, Result: last.Result, Reputation: last.Reputation}); err != nil {
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	d.noteCheckpoints(cs)
 	for _, c := range cs {
 		select {
-		case d.applyCh <- c.Block:
+		case d.applyCh <- applyJob{block: c.Block, hash: c.Hash, result: c.Result}:
 		case err := <-d.applyErr:
 			return err
 		case <-ctx.Done():
@@ -621,11 +676,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 			delete(d.heights, k)
 		}
 	}
-	for k := range d.results {
-		if k != string(last.Hash) && d.resultHeight(k) <= h {
-			delete(d.results, k)
-		}
-	}
+	d.forgetExecs(h, string(last.Hash))
 	durable := h
 	if dur, ok := d.app.(interface{ Durable() (uint64, [32]byte) }); ok {
 		durable, _ = dur.Durable()
@@ -634,31 +685,28 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	return nil
 }
 
-func (d *Driver) resultHeight(hash string) uint64 {
-	if h, ok := d.stored[fmtHash([]byte(hash))]; ok {
-		return h
-	}
-	return 0
+// applyJob is a committed block for the chain, with its certified result
+// (nil for blocks replayed at start).
+type applyJob struct {
+	block        *pb.Block
+	hash, result []byte
 }
 
-// apply turns a committed block into a proposal for the chain.
-func (d *Driver) apply(ctx context.Context, b *pb.Block) error {
-	p, err := decodePayload(b.Payload)
-	if err != nil {
-		// A certified block with a bad payload commits empty on every
-		// node alike: consensus does not read payloads.
-		d.log.Warn("committed block has a bad payload; it commits empty", "height", b.Height, "err", err)
-		p = payload{}
-	}
-	txs, err := decodeTxs(p.Txs, d.cfg.Core.Hash)
-	if err != nil {
-		d.log.Warn("committed block has a bad transaction; it commits empty", "height", b.Height, "err", err)
-		txs = nil
+// apply hands a committed block to the chain, which commits its
+// speculation (or executes it, when replayed at start).
+func (d *Driver) apply(ctx context.Context, j applyJob) error {
+	b := j.block
+	h := j.hash
+	if h == nil {
+		h = blockHashOf(d.cfg.Core.Hash, b)
 	}
 	_, lastTime := d.app.Last()
-	t := max(p.Time, lastTime+1)
-	if err := d.app.Apply(ctx, &consensus.Proposal{Height: b.Height, Time: t, Proposer: slices.Clone(b.Proposer), Txs: txs}); err != nil {
+	r, err := d.app.ApplyBlock(ctx, h, d.proposalOf(b, max(decodeTime(b.Payload), lastTime+1)))
+	if err != nil {
 		return fmt.Errorf("bft: apply block %d: %w", b.Height, err)
+	}
+	if j.result != nil && !bytes.Equal(r[:], j.result) {
+		return fmt.Errorf("%w: block %d (round %d) executed to another result when applied", ErrDiverged, b.Height, b.Round)
 	}
 	return nil
 }

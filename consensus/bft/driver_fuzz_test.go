@@ -16,6 +16,7 @@ func FuzzDecodePayload(f *testing.F) {
 	f.Add(encodePayload(5, nil))
 	f.Add(encodePayload(1<<40, []*types.Tx{{Raw: []byte("ab")}, {Raw: bytes.Repeat([]byte{1}, 300)}}))
 	f.Add([]byte{1, 0x80, 0})
+	f.Add(encodePayloadChanges(9, []*types.Tx{{Raw: []byte("ab")}}, [][]byte{[]byte("change")}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePayload(b)
 		if err != nil {
@@ -28,7 +29,7 @@ func FuzzDecodePayload(f *testing.F) {
 		for i, raw := range p.Txs {
 			txs[i] = &types.Tx{Raw: raw}
 		}
-		if !bytes.Equal(encodePayload(p.Time, txs), b) {
+		if !bytes.Equal(encodePayloadChanges(p.Time, txs, p.Changes), b) {
 			t.Fatal("accepted payload does not re-encode to its bytes")
 		}
 	})
@@ -75,6 +76,24 @@ func FuzzDecodeEvidence(f *testing.F) {
 		}
 		if !bytes.Equal(encodeEvidence(ev), b) {
 			t.Fatal("accepted evidence does not re-encode to its bytes")
+		}
+	})
+}
+
+// The epoch record is read back from disk, where it may be damaged.
+func FuzzDecodeEpoch(f *testing.F) {
+	f.Add(encodeEpoch(EpochInfo{Epoch: 2, Height: 9, Validators: ValidatorSet{{ID: "v1", PubKey: []byte{1, 2}}}, Members: []byte("m")}))
+	f.Add([]byte{epochVersion, 0, 0, 1, 1, 'a', 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeEpoch(b)
+		if err != nil {
+			if !errors.Is(err, ErrBadPayload) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(encodeEpoch(e), b) {
+			t.Fatal("accepted epoch record does not re-encode to its bytes")
 		}
 	})
 }

@@ -3,6 +3,8 @@ package bft
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -18,23 +20,103 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// memApp is a consensus.Applier that records what it is given.
+// memApp is an Applier that records what it is given. A block's result
+// is a digest of its parent's result and its inputs (plus salt, to make a
+// validator whose execution differs), so that results are real: the same
+// inputs on the same parent give the same result.
 type memApp struct {
-	mu     sync.Mutex
-	blocks []*consensus.Proposal
+	mu      sync.Mutex
+	blocks  []*consensus.Proposal
+	results [][]byte // results[h] of block h; results[0] is the genesis hash
+	tip     string   // id of the last applied block
+	spec    map[string]memSpec
+	salt    byte
+	reused  int
 }
 
-func (a *memApp) Apply(_ context.Context, p *consensus.Proposal) error {
+type memSpec struct {
+	parent string
+	result []byte
+	p      *consensus.Proposal
+}
+
+func (a *memApp) exec(parentResult []byte, p *consensus.Proposal) []byte {
+	h := sha256.New()
+	h.Write(parentResult)
+	fmt.Fprintf(h, "%d/%d/%x/%d", p.Height, p.Time, p.Proposer, a.salt)
+	for _, tx := range p.Txs {
+		h.Write(tx.ID[:])
+	}
+	return h.Sum(nil)
+}
+
+func (a *memApp) Speculate(id, parent []byte, p *consensus.Proposal) (types.Hash, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.spec[string(id)]; ok {
+		return types.Hash(s.result), nil
+	}
+	var pr []byte
+	if s, ok := a.spec[string(parent)]; ok {
+		pr = s.result
+	} else if string(parent) == a.tip && a.tip != "" {
+		pr = a.results[len(a.results)-1]
+	} else {
+		return types.Hash{}, fmt.Errorf("unknown parent %x", parent)
+	}
+	if a.spec == nil {
+		a.spec = map[string]memSpec{}
+	}
+	r := a.exec(pr, p)
+	a.spec[string(id)] = memSpec{parent: string(parent), result: r, p: p}
+	return types.Hash(r), nil
+}
+
+func (a *memApp) ApplyBlock(_ context.Context, id []byte, p *consensus.Proposal) (types.Hash, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if want := uint64(len(a.blocks)) + 1; p.Height != want {
-		return fmt.Errorf("height %d, want %d", p.Height, want)
+		return types.Hash{}, fmt.Errorf("height %d, want %d", p.Height, want)
 	}
 	if n := len(a.blocks); n > 0 && p.Time <= a.blocks[n-1].Time {
-		return fmt.Errorf("time %d not after %d", p.Time, a.blocks[n-1].Time)
+		return types.Hash{}, fmt.Errorf("time %d not after %d", p.Time, a.blocks[n-1].Time)
+	}
+	base := a.resultsOrGenesis()[:len(a.blocks)+1]
+	r := a.exec(base[len(base)-1], p)
+	if s, ok := a.spec[string(id)]; ok && s.parent == a.tip {
+		if !bytes.Equal(s.result, r) {
+			return types.Hash{}, fmt.Errorf("block %d: speculation gave another result than execution", p.Height)
+		}
+		a.reused++
 	}
 	a.blocks = append(a.blocks, p)
-	return nil
+	a.results = append(base, r)
+	a.tip = string(id)
+	for k, s := range a.spec {
+		if s.p.Height <= p.Height {
+			delete(a.spec, k)
+		}
+	}
+	return types.Hash(r), nil
+}
+
+func (a *memApp) Apply(context.Context, *consensus.Proposal) error {
+	return errors.New("the driver applies with ApplyBlock")
+}
+
+func (a *memApp) resultsOrGenesis() [][]byte {
+	if len(a.results) == 0 {
+		return [][]byte{make([]byte, HashSize)} // the test's genesis hash
+	}
+	return a.results
+}
+
+func (a *memApp) Anchor(id []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tip = string(id)
+	a.results = a.resultsOrGenesis()[:len(a.blocks)+1]
+	a.spec = nil
 }
 
 func (a *memApp) Last() (uint64, uint64) {
@@ -162,9 +244,20 @@ type testCluster struct {
 	dones   []chan error
 	// tr, if set, makes node i's transport from the plain one.
 	tr func(i int, base memTransport) Transport
+	// chains, if set, are the nodes' Appliers instead of apps, on a
+	// chain whose block 0 has hash genesis.
+	chains  []Applier
+	genesis []byte
+	// genesisN, if set, is how many of the nodes (the first) are the
+	// genesis validators; next is DriverConfig.NextEpoch.
+	genesisN int
+	next     func(EpochChange) (EpochInfo, error)
 }
 
-func newTestCluster(t *testing.T, n int) *testCluster {
+func newTestCluster(t *testing.T, n int) *testCluster { return newTestClusterWith(t, n, nil) }
+
+// newTestClusterWith lets setup adjust the cluster before any node starts.
+func newTestClusterWith(t *testing.T, n int, setup func(*testCluster)) *testCluster {
 	c := &testCluster{t: t, net: &memNet{drivers: map[string]*Driver{}, down: map[string]bool{}}}
 	rng := rand.NewChaCha8([32]byte{7})
 	for i := range n {
@@ -181,6 +274,9 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 	c.drivers = make([]*Driver, n)
 	c.cancels = make([]context.CancelFunc, n)
 	c.dones = make([]chan error, n)
+	if setup != nil {
+		setup(c)
+	}
 	for i := range n {
 		c.start(i)
 	}
@@ -199,11 +295,24 @@ func (c *testCluster) start(i int) {
 	if c.tr != nil {
 		tr = c.tr(i, memTransport{net: c.net, self: id})
 	}
+	var app Applier = c.apps[i]
+	if c.chains != nil {
+		app = c.chains[i]
+	}
+	genesis := c.genesis
+	if genesis == nil {
+		genesis = make([]byte, HashSize)
+	}
+	vs := c.set
+	if c.genesisN > 0 {
+		vs = c.set[:c.genesisN]
+	}
 	d, err := NewDriver(DriverConfig{
 		Core: Config{ID: id, ChainID: "test", Signer: c.keys[i], Verifier: CryptoVerifier{Scheme: crypto.Ed25519},
-			Validators: c.set, RoundTicks: 10},
-		Dir: c.dirs[i], GenesisHash: make([]byte, HashSize), TickInterval: 20 * time.Millisecond,
-	}, c.pools[i], c.apps[i], tr, clock.Real)
+			Validators: vs, RoundTicks: 10},
+		Dir: c.dirs[i], GenesisHash: genesis, TickInterval: 20 * time.Millisecond,
+		NextEpoch: c.next,
+	}, c.pools[i], app, tr, clock.Real)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -221,7 +330,7 @@ func (c *testCluster) stop(i int) {
 		return
 	}
 	c.cancels[i]()
-	if err := <-c.dones[i]; err != nil {
+	if err := <-c.dones[i]; err != nil && !errors.Is(err, ErrRemoved) {
 		c.t.Errorf("driver %d: %v", i, err)
 	}
 	c.cancels[i] = nil
@@ -471,5 +580,75 @@ func TestDriverKeepsEvidenceOfEquivocation(t *testing.T) {
 	c.start(0)
 	if len(c.drivers[0].Evidence()) == 0 {
 		t.Fatal("node 0 lost its evidence in a restart")
+	}
+}
+
+// TestDriverValidatorWithOtherResultsCannotCertify: a validator whose
+// execution gives other results votes for another state: its votes join
+// no QC, the three others commit without it, and it stops with
+// ErrDiverged at the first commit, before any block reaches its chain.
+// Two of four with the same wrong results cannot certify their state
+// either, and nor can the two honest ones: nothing commits.
+func TestDriverValidatorWithOtherResultsCannotCertify(t *testing.T) {
+	c := newTestClusterWith(t, 4, func(c *testCluster) { c.apps[3].salt = 1 })
+	txs := []*types.Tx{testTx(t, 1), testTx(t, 2)}
+	c.pools[0].add(txs[0])
+	c.pools[1].add(txs[1])
+	for i := range 3 {
+		waitFor(t, fmt.Sprintf("honest node %d to commit", i), func() bool { return hasAll(c.apps[i].txIDs(), txs) })
+	}
+	c.checkSame(0, 1, 2)
+	select {
+	case err := <-c.dones[3]:
+		if !errors.Is(err, ErrDiverged) {
+			t.Fatalf("the diverging node stopped with %v, want ErrDiverged", err)
+		}
+		c.cancels[3]()
+		c.cancels[3] = nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("the diverging node kept running")
+	}
+	if h := c.apps[3].height(); h != 0 {
+		t.Fatalf("the diverging node applied %d blocks", h)
+	}
+
+	c2 := newTestClusterWith(t, 4, func(c *testCluster) { c.apps[2].salt, c.apps[3].salt = 1, 1 })
+	c2.pools[0].add(testTx(t, 1))
+	// Rounds go by on timeouts: block 1 may be certified (its votes
+	// carry the genesis result, the same for all), but no child of it,
+	// so no block can commit.
+	waitFor(t, "rounds to pass", func() bool {
+		for _, d := range c2.drivers {
+			if d.Status().Round < 7 {
+				return false
+			}
+		}
+		return true
+	})
+	for i, d := range c2.drivers {
+		if s := d.Status(); s.CommittedHeight != 0 || c2.apps[i].height() != 0 {
+			t.Fatalf("node %d committed height %d with only half the validators agreeing on results", i, s.CommittedHeight)
+		}
+	}
+}
+
+// TestDriverReusesSpeculation: committed blocks are applied from the
+// execution that their certification needed, not executed again.
+func TestDriverReusesSpeculation(t *testing.T) {
+	c := newTestCluster(t, 4)
+	txs := []*types.Tx{testTx(t, 1), testTx(t, 2), testTx(t, 3)}
+	for i, tx := range txs {
+		c.pools[i].add(tx)
+	}
+	for i := range 4 {
+		waitFor(t, "commit", func() bool { return hasAll(c.apps[i].txIDs(), txs) })
+	}
+	for i, a := range c.apps {
+		a.mu.Lock()
+		n, reused := len(a.blocks), a.reused
+		a.mu.Unlock()
+		if reused != n {
+			t.Errorf("node %d applied %d blocks, %d from their speculation", i, n, reused)
+		}
 	}
 }

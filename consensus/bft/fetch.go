@@ -32,7 +32,14 @@ func (c *Core) onFetchRequest(from string, r *pb.FetchRequest) {
 		return nil
 	}
 	resp := &pb.FetchResponse{}
-	for h := r.Hash; len(resp.Blocks) < int(min(r.Count, maxFetch)); {
+	h := r.Hash
+	if r.EpochEnd {
+		if !c.ended || c.endProof == nil {
+			return
+		}
+		h, resp.Qc = c.endProof.hash, c.endProof.qc
+	}
+	for len(resp.Blocks) < int(min(r.Count, maxFetch)) {
 		b := lookup(h)
 		if b == nil || b.Height == 0 {
 			break
@@ -50,6 +57,13 @@ func (c *Core) onFetchResponse(from string, r *pb.FetchResponse) error {
 		return nil
 	}
 	first := c.blockHash(r.Blocks[0])
+	if r.Qc != nil && !c.ended && bytes.Equal(r.Qc.Data.Block, first) {
+		// The end of this epoch, as a peer that finished it proved it
+		// (see Driver): the QC, once verified, makes its blocks wanted.
+		if err := c.processQC(from, r.Qc); err != nil {
+			return err
+		}
+	}
 	if !c.fetching[string(first)] {
 		return nil // not asked for
 	}

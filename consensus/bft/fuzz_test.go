@@ -14,7 +14,7 @@ import (
 // refuses, it refuses with ErrBadMessage.
 
 func FuzzDecodeMessage(f *testing.F) {
-	for _, raw := range sampleMessages(f) {
+	for _, raw := range append(sampleMessages(f), sampleSyncMessages(f)...) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

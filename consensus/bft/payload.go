@@ -15,6 +15,9 @@ var ErrBadPayload = errors.New("bft: bad payload")
 
 const (
 	payloadVersion = 1
+	// payloadV2 adds membership changes after the transactions; a payload
+	// without changes is written as version 1.
+	payloadV2 = 2
 	// maxPayloadBytes bounds a payload's transactions.
 	maxPayloadBytes = 64 << 20
 )
@@ -22,8 +25,9 @@ const (
 // payload is what the driver puts into a block: the proposer's clock and
 // the transactions, both opaque to the core.
 type payload struct {
-	Time uint64 // unix ms as proposed; Apply gets max(Time, previous + 1)
-	Txs  [][]byte
+	Time    uint64 // unix ms as proposed; Apply gets max(Time, previous + 1)
+	Txs     [][]byte
+	Changes [][]byte // membership changes (version 2): the block ends the epoch
 }
 
 // A payload is:
@@ -33,20 +37,40 @@ type payload struct {
 //	count    uvarint
 //	count ×  uvarint length (1 .. types.MaxSize), raw transaction bytes
 //
+// Version 2 adds, after the transactions:
+//
+//	changes  uvarint (1 .. maxChanges)
+//	changes × uvarint length (1 .. maxChangeBytes), an opaque membership change
+//
 // Varints are minimal and nothing may follow the last transaction, so each
 // payload has exactly one encoding.
 func encodePayload(t uint64, txs []*types.Tx) []byte {
-	n := 1 + 2*binary.MaxVarintLen64
+	return encodePayloadChanges(t, txs, nil)
+}
+
+func encodePayloadChanges(t uint64, txs []*types.Tx, changes [][]byte) []byte {
+	n := 1 + 3*binary.MaxVarintLen64
 	for _, tx := range txs {
 		n += binary.MaxVarintLen64 + len(tx.Raw)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, payloadVersion)
+	if len(changes) > 0 {
+		b = append(b, payloadV2)
+	} else {
+		b = append(b, payloadVersion)
+	}
 	b = binary.AppendUvarint(b, t)
 	b = binary.AppendUvarint(b, uint64(len(txs)))
 	for _, tx := range txs {
 		b = binary.AppendUvarint(b, uint64(len(tx.Raw)))
 		b = append(b, tx.Raw...)
+	}
+	if len(changes) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(changes)))
+		for _, c := range changes {
+			b = binary.AppendUvarint(b, uint64(len(c)))
+			b = append(b, c...)
+		}
 	}
 	return b
 }
@@ -56,8 +80,8 @@ func decodePayload(data []byte) (payload, error) {
 	if len(data) == 0 {
 		return p, fmt.Errorf("%w: empty payload", ErrBadPayload)
 	}
-	if data[0] != payloadVersion {
-		return p, fmt.Errorf("%w: payload version %d (this node knows %d): upgrade the node", ErrBadPayload, data[0], payloadVersion)
+	if data[0] != payloadVersion && data[0] != payloadV2 {
+		return p, fmt.Errorf("%w: payload version %d (this node knows %d and %d): upgrade the node", ErrBadPayload, data[0], payloadVersion, payloadV2)
 	}
 	if len(data) > maxPayloadBytes {
 		return p, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrBadPayload, len(data), maxPayloadBytes)
@@ -75,11 +99,24 @@ func decodePayload(data []byte) (payload, error) {
 		}
 		p.Txs = append(p.Txs, tx)
 	}
+	if data[0] == payloadV2 {
+		n := r.uvarint()
+		if r.err == nil && (n == 0 || n > maxChanges) {
+			r.fail("%d membership changes (1 to %d)", n, maxChanges)
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			c := r.bytes(maxChangeBytes)
+			if r.err == nil && len(c) == 0 {
+				r.fail("membership change %d is empty", i)
+			}
+			p.Changes = append(p.Changes, c)
+		}
+	}
 	switch {
 	case r.err != nil:
 		return payload{}, r.err
 	case len(r.b) != 0:
-		return payload{}, fmt.Errorf("%w: %d bytes after the last transaction", ErrBadPayload, len(r.b))
+		return payload{}, fmt.Errorf("%w: %d bytes after the payload's end", ErrBadPayload, len(r.b))
 	}
 	return p, nil
 }

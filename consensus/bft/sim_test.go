@@ -96,6 +96,7 @@ type simOpts struct {
 	roundTick int
 	scheme    crypto.Scheme // if set, sign with real keys of this scheme, not the fake
 	changeAt  uint64        // if not 0: the block at this height changes the set (the last validator leaves, a new one joins)
+	askEnd    bool          // a node that hears a later epoch asks the sender for its epoch's end, as the driver does
 
 	manualPropose bool // the script proposes (datadriven)
 	// Twins: a fixed leader schedule and a delivery filter.
@@ -110,6 +111,7 @@ type simNode struct {
 	core       *Core
 	prev       *Core  // the last epoch's, serving fetches
 	mayPropose uint64 // the round it was asked to propose in (manual proposing)
+	asked      bool   // asked for its epoch's end this tick
 	up         bool
 	downTil    int
 	cfg        Config
@@ -592,6 +594,7 @@ func (s *sim) step(faults bool) {
 		}
 	}
 	for _, sn := range s.nodes {
+		sn.asked = false
 		if !sn.up {
 			continue
 		}
@@ -630,6 +633,12 @@ func (s *sim) step(faults bool) {
 			}
 			to.prev.Advance()
 			continue
+		}
+		if s.opts.askEnd && m.Epoch > to.epoch && !to.asked {
+			to.asked = true
+			s.logf("%d(%s) asks %d for the end of epoch %d", to.inst, to.id, f.from, to.epoch)
+			s.sendMsg(to, Envelope{To: s.nodes[f.from].id, Msg: &pb.Message{Version: WireVersion, Epoch: to.epoch,
+				Body: &pb.Message_FetchRequest{FetchRequest: &pb.FetchRequest{EpochEnd: true, Count: 32}}}})
 		}
 		if k := msgType(m); k == "fetch" || k == "blocks" {
 			s.logf("%d(%s) gets %s from %d", to.inst, to.id, describe(m), f.from)
@@ -790,6 +799,51 @@ func TestSimulatorEpochChange(t *testing.T) {
 		h := s.committedAt[6]
 		if h == "" {
 			t.Fatalf("seed %d: nothing committed above the change", seed)
+		}
+	}
+}
+
+// TestSimulatorEpochChangeUnderFaults changes the set as above on a
+// network that drops, duplicates and partitions: a node cut off while the
+// others switch is left in the old epoch, hears the new one, asks for the
+// old epoch's end (served by the others' ended cores) and follows. Every
+// honest node switches at the same block, nothing forks across the
+// switch (the checker's agreement and prefix rules span both epochs), and
+// no node votes in an epoch it is not a validator of.
+func TestSimulatorEpochChangeUnderFaults(t *testing.T) {
+	for _, seed := range seedsToRun(30) {
+		o := defaultSimOpts(seed)
+		o.n, o.changeAt, o.askEnd = 4, 5+seed%7, true
+		o.crashP = 0 // a restarted node loses the ended core that serves the old epoch's end
+		o.partP = 0.03
+		s := newSim(t, seed, o, nil)
+		if *flagSeed >= 0 {
+			s.log = &strings.Builder{}
+		}
+		s.run()
+		if s.log != nil {
+			t.Log("\n" + s.log.String())
+		}
+		if len(s.violations) > 0 {
+			t.Fatalf("seed %d: %s", seed, s.violations[0].msg)
+		}
+		for _, sn := range s.nodes {
+			if sn.epoch != 1 {
+				t.Fatalf("seed %d: %s is in epoch %d", seed, sn.id, sn.epoch)
+			}
+			if len(sn.chain) < int(o.changeAt) || string(sn.chain[o.changeAt-1]) != s.committedAt[o.changeAt] {
+				t.Fatalf("seed %d: %s did not switch at the changing block", seed, sn.id)
+			}
+		}
+		for k := range s.votesBy["n5"] {
+			if k[0] == 0 {
+				t.Fatalf("seed %d: n5 voted in epoch 0", seed)
+			}
+		}
+		for k := range s.votesBy["n4"] {
+			if k[0] == 1 {
+				t.Fatalf("seed %d: n4 voted in epoch 1", seed)
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 //	state           the safety state (pb.SafetyState)
 //	root            the last committed block with its QC, result and reputation
 //	blocks/HASH     every block the core handed out in Ready.Blocks
+//	sync            the target of a block sync under way (sync.go)
 //
 // Each file is written whole to a temporary name, fsynced and renamed, and
 // the folder is fsynced, so a crash leaves either the old or the new file.

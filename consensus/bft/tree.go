@@ -155,6 +155,11 @@ func (c *Core) flushCommits() {
 		if x.ends {
 			c.ended = true
 			c.rd.EpochEnded = true
+			// The target's certified child proves the target, and so
+			// this block, committed: a node that lags the epoch gets it.
+			if t := c.targetChild; t != nil && t.qc != nil {
+				c.endProof = t
+			}
 			break
 		}
 	}

@@ -257,7 +257,8 @@ type Evidence struct {
 //  2. send Messages;
 //  3. execute the blocks in Execute (each after its parent; the parent of
 //     the first is the root or was executed before) and report each
-//     result with Executed after Advance;
+//     result with Executed after Advance, at once or later (the core holds
+//     back the votes and commits that need it);
 //  4. apply the blocks in Committed in order and drop stored blocks up
 //     to the last of them;
 //  5. keep Evidence.

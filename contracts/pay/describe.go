@@ -44,7 +44,8 @@ func DescribeArgs(method string, args []byte) (map[string]string, error) {
 		if err := decode(args, &a); err != nil {
 			return nil, err
 		}
-		return map[string]string{"payment": hex.EncodeToString(a.Payment), "amount": u(a.Amount)}, nil
+		return map[string]string{"payment": hex.EncodeToString(a.Payment), "amount": u(a.Amount), "merchant": a.Merchant,
+			"day": paycall.FormatDay(a.Day), "height": u(a.Height), "index": u(uint64(a.Index))}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownMethod, method)
 }

@@ -10,7 +10,6 @@
 //
 //	"m/" + merchant id                       Merchant (never changes)
 //	"r/" + request id (32)                   Request
-//	"p/" + payment id (32)                   Payment
 //	"e/" + merchant + "/" + day(4) + height(8) + index(4)
 //	                                         Entry: the day's payments and
 //	                                         refunds in block order
@@ -18,21 +17,24 @@
 // Request, payment and refund ids are their transactions' ids; days are
 // UTC days of the block time (paycall.Day), big-endian. A day's totals
 // are summed from its entries when a statement is read (DayTotals): day
-// counters in state would cost every payment two more writes.
+// counters in state would cost every payment two more writes. A payment's
+// entry is its only record (payer, request, amount refunded): a second
+// record keyed by its id would cost every payment one more write, so a
+// refund names the entry's key, the payment's place (paycall.Place),
+// which clients read from the payment's transaction.
 //
 // Parallel execution. Pay is an execution.Predictor. A payment reads the
 // merchant (declared read: nobody writes it after registration, so
 // payments to one merchant do not order each other), debits the payer's
 // balance, credits the owner's balance (a credit, which commutes), and
-// writes its own payment record and statement entry (keys no other
-// transaction touches). A merchant paid by most of a block therefore does
-// not serialise it. The day's statement is its entries, which are in state
-// in block order: their totals (DayTotals) and the Merkle root over their
-// ids (Root). A payment
-// must name the owner (PayArgs.to) to be predicted; a refund, whose payer
-// only the payment record knows, and a cancel, whose merchant only the
-// request knows, cannot be: each makes its block run in order, with the
-// same result.
+// writes its own statement entry (a key no other transaction touches). A
+// merchant paid by most of a block therefore does not serialise it. The
+// day's statement is its entries, which are in state in block order:
+// their totals (DayTotals) and the Merkle root over their ids (Root). A
+// payment must name the owner (PayArgs.to) to be predicted; a refund,
+// whose payer only the payment's entry knows, and a cancel, whose
+// merchant only the request knows, cannot be: each makes its block run in
+// order, with the same result.
 //
 // The package reads and writes state only through an execution.Context (or,
 // for queries, an execution.StateReader). It must stay deterministic.
@@ -169,8 +171,6 @@ func (p *Pay) Predict(acc *execution.AccessList, sender types.Address, method st
 			acc.Exclusive(requestKey(a.Request))
 		}
 		token.DeclareMove(acc, sender, types.Address(a.To))
-		id := acc.TxID()
-		acc.Exclusive(paymentKey(id[:]))
 		acc.Exclusive(entryKey(a.Merchant, paycall.Day(acc.Time()), acc.Height(), uint32(acc.TxIndex())))
 	case paycall.MethodRefund:
 		return false
@@ -317,8 +317,9 @@ func pay(ctx *execution.Context, args []byte) error {
 		return fmt.Errorf("%w: merchant %q is paid to %s, not %x", ErrWrongMerchant, m.Id, owner, a.To)
 	}
 	payer := ctx.Sender()
-	// The pay event below names the payer, the owner and the amount, so
-	// the token's transfer event would only repeat it.
+	// The pay event below names the owner and the amount, and the payer
+	// is the transaction's sender, so the token's transfer event would
+	// only repeat them.
 	if err := token.MoveQuiet(ctx, payer, owner, amount); err != nil {
 		return err
 	}
@@ -330,20 +331,19 @@ func pay(ctx *execution.Context, args []byte) error {
 		r.Status, r.Payment = statusPaid, id[:]
 		ctx.Set(requestKey(a.Request), marshal(r))
 	}
-	pv, ev := encodeRecords(&pb.Payment{Version: paycall.Version, Merchant: m.Id, Payer: payer[:], Amount: amount,
-		Request: a.Request, Height: ctx.Height(), Time: ctx.Time()},
-		&pb.Entry{Version: paycall.Version, Kind: KindPayment, Id: id[:], Amount: amount})
-	ctx.Set(paymentKey(id[:]), pv)
-	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), ev)
-	// One string holds the hex of the ids and addresses, sliced per attribute.
-	var raw [2*len(types.Hash{}) + 2*len(types.Address{})]byte
-	n := copy(raw[:], id[:])
-	n += copy(raw[n:], payer[:])
-	n += copy(raw[n:], owner[:])
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), encodeEntry(&pb.Entry{
+		Version: paycall.Version, Kind: KindPayment, Id: id[:], Amount: amount, Payer: payer[:], Request: a.Request}))
+	// The event names only what its receipt and transaction do not: the
+	// payment's id is its transaction's id and the payer its sender
+	// (the account history and watch --account index the sender), so a
+	// smaller receipt is hashed, stored and streamed. One string holds the
+	// hex of the owner and the request, sliced per attribute.
+	var raw [len(types.Address{}) + len(types.Hash{})]byte
+	n := copy(raw[:], owner[:])
 	n += copy(raw[n:], a.Request)
 	h := hex.EncodeToString(raw[:n])
-	ctx.Emit(paycall.MethodPay, attrs("payment", h[:64], "merchant", m.Id, "payer", h[64:104],
-		"to", h[104:144], "amount", strconv.FormatUint(amount, 10), "request", h[144:])...)
+	ctx.Emit(paycall.MethodPay, attrs("merchant", m.Id, "to", h[:40],
+		"amount", strconv.FormatUint(amount, 10), "request", h[40:])...)
 	return nil
 }
 
@@ -358,19 +358,24 @@ func refund(ctx *execution.Context, args []byte) error {
 	if len(a.Payment) != len(types.Hash{}) {
 		return fmt.Errorf("%w: payment id is %d bytes, want 32", ErrBadArgs, len(a.Payment))
 	}
-	pk := paymentKey(a.Payment)
+	if err := paycall.CheckID(a.Merchant); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadArgs, err)
+	}
+	at := paycall.Place{Merchant: a.Merchant, Day: a.Day, Height: a.Height, Index: a.Index}
+	pk := entryKey(at.Merchant, at.Day, at.Height, at.Index)
 	v, err := ctx.Get(pk)
 	if err != nil {
 		return err
 	}
-	if v == nil {
-		return fmt.Errorf("%w: no payment %x", ErrUnknownPayment, a.Payment)
-	}
-	var p pb.Payment
-	if err := decodeState(v, &p); err != nil {
+	p, err := paymentEntry(v, types.Hash(a.Payment))
+	if err != nil {
 		return err
 	}
-	m, err := merchant(ctx, p.Merchant)
+	if p == nil {
+		return fmt.Errorf("%w: no payment %x at merchant %q, day %s, height %d, index %d",
+			ErrUnknownPayment, a.Payment, at.Merchant, paycall.FormatDay(at.Day), at.Height, at.Index)
+	}
+	m, err := merchant(ctx, at.Merchant)
 	if err != nil {
 		return err
 	}
@@ -390,10 +395,10 @@ func refund(ctx *execution.Context, args []byte) error {
 		return err
 	}
 	p.Refunded = total
-	ctx.Set(pk, appendPayment(make([]byte, 0, paymentSize(&p)), &p))
+	ctx.Set(pk, encodeEntry(p))
 	id := ctx.TxID()
-	e := &pb.Entry{Version: paycall.Version, Kind: KindRefund, Id: id[:], Amount: a.Amount, Payment: a.Payment}
-	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())), appendEntry(make([]byte, 0, entrySize(e)), e))
+	ctx.Set(entryKey(m.Id, paycall.Day(ctx.Time()), ctx.Height(), uint32(ctx.TxIndex())),
+		encodeEntry(&pb.Entry{Version: paycall.Version, Kind: KindRefund, Id: id[:], Amount: a.Amount, Payment: a.Payment}))
 	ctx.Emit(paycall.MethodRefund, attrs("refund", hexOf(id[:]), "payment", hexOf(a.Payment), "merchant", m.Id,
 		"payer", hexOf(payer[:]), "amount", strconv.FormatUint(a.Amount, 10))...)
 	return nil
@@ -502,8 +507,6 @@ func getRequest(ctx *execution.Context, id []byte) (*pb.Request, error) {
 func merchantKey(id string) []byte { return append([]byte("m/"), id...) }
 
 func requestKey(id []byte) []byte { return append([]byte("r/"), id...) }
-
-func paymentKey(id []byte) []byte { return append([]byte("p/"), id...) }
 
 func dayPrefix(pfx, merchant string, day uint32) []byte {
 	k := make([]byte, 0, len(pfx)+len(merchant)+1+4+16)

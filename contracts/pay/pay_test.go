@@ -34,6 +34,9 @@ type harness struct {
 	height uint64
 	time   uint64
 	prev   types.Hash
+	// places holds where each payment sent is recorded, as a client
+	// reads it from the payment's transaction (pay.PaymentPlace).
+	places map[types.Hash]paycall.Place
 }
 
 func newHarness(t testing.TB, n int) *harness {
@@ -41,7 +44,7 @@ func newHarness(t testing.TB, n int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{ex: ex, time: day0 + 1000}
+	h := &harness{ex: ex, time: day0 + 1000, places: map[types.Hash]paycall.Place{}}
 	if tt, ok := t.(*testing.T); ok {
 		h.t = tt
 	}
@@ -61,6 +64,22 @@ func newHarness(t testing.TB, n int) *harness {
 
 func (h *harness) addr(i int) types.Address { return h.accts[i].Address }
 
+// refund is the arguments of a refund of amount of payment, at the
+// payment's place.
+func (h *harness) refund(payment types.Hash, amount uint64) []byte {
+	return paycall.Refund(payment, h.places[payment], amount)
+}
+
+// payment reads a payment at its place.
+func (h *harness) payment(id types.Hash) *pb.Payment {
+	h.t.Helper()
+	p, err := pay.GetPayment(h.state, id, h.places[id])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
 // block executes txs as the next block, at the harness's time, and
 // commits it.
 func (h *harness) block(txs ...*types.Tx) []*typespb.Receipt {
@@ -70,6 +89,11 @@ func (h *harness) block(txs ...*types.Tx) []*typespb.Receipt {
 		h.t.Fatalf("block %d: %v", h.height, err)
 	}
 	h.state.Apply(res.Writes)
+	for i, tx := range txs {
+		if at, ok := pay.PaymentPlace(tx.Body.Contract, tx.Body.Method, tx.Body.Args, h.height, h.time, uint32(i)); ok {
+			h.places[tx.ID] = at
+		}
+	}
 	h.prev = res.Hash
 	h.time += 1000
 	return res.Receipts
@@ -163,7 +187,7 @@ func TestRequestIsPaidOnce(t *testing.T) {
 	if b3 := h.balance(3); b3 != 1_000_000 {
 		t.Fatalf("a second payment moved money: payer balance %d", b3)
 	}
-	p, _ := pay.GetPayment(h.state, payTx.ID)
+	p := h.payment(payTx.ID)
 	if p == nil || p.Amount != 500 || types.Address(p.Payer) != h.addr(2) || types.Hash(p.Request) != req.ID {
 		t.Fatalf("payment = %v", p)
 	}
@@ -201,20 +225,35 @@ func TestPayWithoutRequest(t *testing.T) {
 }
 
 func TestRefundsNeverExceedThePayment(t *testing.T) {
-	h := newHarness(t, 3)
+	h := newHarness(t, 4)
 	h.addMerchant("shop", 1)
 	p := h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 100, h.addr(1)))
-	h.fails(2, paycall.MethodRefund, paycall.Refund(p.ID, 10), "not_owner")
-	h.ok(1, paycall.MethodRefund, paycall.Refund(p.ID, 60))
-	h.ok(1, paycall.MethodRefund, paycall.Refund(p.ID, 40))
-	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, 1), "refund_exceeds_payment")
-	h.fails(1, paycall.MethodRefund, paycall.Refund(types.Hash{1}, 1), "unknown_payment")
-	if b1, b2 := h.balance(1), h.balance(2); b1 != 1_000_000 || b2 != 1_000_000 {
+	other := h.ok(3, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 5, h.addr(1)))
+	h.fails(2, paycall.MethodRefund, h.refund(p.ID, 10), "not_owner")
+	r := h.ok(1, paycall.MethodRefund, h.refund(p.ID, 60))
+	// A refund must name the payment's place: another payment's, a
+	// refund's, a wrong day's or an empty place is no payment.
+	at := h.places[p.ID]
+	refundAt := paycall.Place{Merchant: "shop", Day: at.Day, Height: h.height}
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, h.places[other.ID], 1), "unknown_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, refundAt, 1), "unknown_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(r.ID, refundAt, 1), "unknown_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, paycall.Place{Merchant: "shop", Day: at.Day, Height: at.Height, Index: 1}, 1), "unknown_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, paycall.Place{Merchant: "shop", Day: at.Day + 1, Height: at.Height}, 1), "unknown_payment")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(p.ID, paycall.Place{}, 1), "malformed arguments")
+	h.ok(1, paycall.MethodRefund, h.refund(p.ID, 40))
+	h.fails(1, paycall.MethodRefund, h.refund(p.ID, 1), "refund_exceeds_payment")
+	h.fails(1, paycall.MethodRefund, h.refund(types.Hash{1}, 1), "malformed arguments")
+	h.fails(1, paycall.MethodRefund, paycall.Refund(types.Hash{1}, at, 1), "unknown_payment")
+	if b1, b2 := h.balance(1), h.balance(2); b1 != 1_000_005 || b2 != 1_000_000 {
 		t.Fatalf("after a full refund: owner %d, payer %d; want both 1000000", b1, b2)
 	}
-	got, _ := pay.GetPayment(h.state, p.ID)
-	if got.Refunded != 100 {
-		t.Fatalf("refunded %d, want 100", got.Refunded)
+	got := h.payment(p.ID)
+	if got.Refunded != 100 || got.Amount != 100 || got.Merchant != "shop" || types.Address(got.Payer) != h.addr(2) || got.Height != at.Height {
+		t.Fatalf("payment after refunds: %v, want 100 of 100 refunded, paid by account 2 to shop at height %d", got, at.Height)
+	}
+	if o := h.payment(other.ID); o == nil || o.Refunded != 0 || o.Amount != 5 {
+		t.Fatalf("the other payment: %v, want 5 with nothing refunded", o)
 	}
 }
 
@@ -242,7 +281,7 @@ func TestStatement(t *testing.T) {
 	p1 := h.accts[2].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 100, h.addr(1)))
 	p2 := h.accts[3].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 50, h.addr(1)))
 	h.block(p1, p2)
-	r1 := h.ok(1, paycall.MethodRefund, paycall.Refund(p1.ID, 30))
+	r1 := h.ok(1, paycall.MethodRefund, h.refund(p1.ID, 30))
 	h.time += dayMs // the next day
 	p3 := h.ok(2, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 7, h.addr(1)))
 
@@ -335,7 +374,13 @@ func FuzzCall(f *testing.F) {
 	h.state.Apply([]execution.Write{w})
 	f.Add(uint8(3), paycall.Pay(types.Hash{}, "shop", 5, h.addr(1)))
 	f.Add(uint8(1), paycall.Request("shop", 5, 0, "memo"))
-	f.Add(uint8(4), paycall.Refund(types.Hash{1}, 5))
+	// One payment, so that refunds can find one.
+	paid := h.accts[2].Tx(paycall.Name, paycall.MethodPay, paycall.Pay(types.Hash{}, "shop", 50, h.addr(1)))
+	if rc := h.block(paid); rc[0].Status != typespb.TxStatus_TX_STATUS_OK {
+		f.Fatalf("payment: %s", rc[0].Message)
+	}
+	f.Add(uint8(4), h.refund(paid.ID, 5))
+	f.Add(uint8(4), h.refund(types.Hash{1}, 5))
 	f.Add(uint8(0), paycall.AddMerchant("m", "n", h.addr(2)))
 	methods := []string{paycall.MethodAddMerchant, paycall.MethodRequest, paycall.MethodCancel, paycall.MethodPay, paycall.MethodRefund}
 	f.Fuzz(func(t *testing.T, m uint8, args []byte) {
@@ -422,8 +467,9 @@ func TestDayTotalsRejectsBadEntries(t *testing.T) {
 }
 
 // TestPaymentEmitsOneEvent: a payment's receipt carries only pay.pay,
-// which names both accounts and the amount (the token's transfer event
-// would repeat it); a refund keeps the token's event beside its own.
+// which names the merchant, its owner and the amount, not what the
+// transaction carries (its id, the payer as sender), and the request only
+// when there is one; a refund keeps the token's event beside its own.
 func TestPaymentEmitsOneEvent(t *testing.T) {
 	h := newHarness(t, 3)
 	h.addMerchant("shop", 1)
@@ -432,11 +478,16 @@ func TestPaymentEmitsOneEvent(t *testing.T) {
 		t.Fatalf("payment events %v, want pay.pay alone", rc.Events)
 	}
 	a := attrMap(rc.Events[0].Attributes)
-	if a["payment"] != tx.ID.String() || a["payer"] != h.addr(2).String() ||
-		a["to"] != h.addr(1).String() || a["amount"] != "70" || a["merchant"] != "shop" {
-		t.Fatalf("pay event attributes %v", a)
+	// The payment's id and payer are its transaction's id and sender.
+	if len(a) != 3 || a["to"] != h.addr(1).String() || a["amount"] != "70" || a["merchant"] != "shop" {
+		t.Fatalf("pay event attributes %v, want merchant, to and amount alone", a)
 	}
-	_, rc = h.call(1, paycall.MethodRefund, paycall.Refund(tx.ID, 5))
+	req := h.ok(1, paycall.MethodRequest, paycall.Request("shop", 40, 0, ""))
+	_, rc = h.call(2, paycall.MethodPay, paycall.Pay(req.ID, "shop", 0, h.addr(1)))
+	if a := attrMap(rc.Events[0].Attributes); len(a) != 4 || a["request"] != req.ID.String() || a["amount"] != "40" || a["to"] != h.addr(1).String() {
+		t.Fatalf("paying a request: event attributes %v, want merchant, to, amount and the request", a)
+	}
+	_, rc = h.call(1, paycall.MethodRefund, h.refund(tx.ID, 5))
 	if len(rc.Events) != 2 || rc.Events[0].Name != token.MethodTransfer || rc.Events[1].Name != paycall.MethodRefund {
 		t.Fatalf("refund events %v, want token.transfer and pay.refund", rc.Events)
 	}

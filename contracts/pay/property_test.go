@@ -23,7 +23,8 @@ type dayKey struct {
 // TestPaymentsKeepInvariants runs random blocks of requests, payments
 // (with and without a request, some with a stale owner hint), cancels and
 // refunds, over days, and checks after every block: the balances sum to
-// the supply; no payment has more refunded than paid; no request is paid
+// the supply; no payment has more refunded than paid, and each has what
+// its refund events add up to; no request is paid
 // twice; and each merchant's day totals and entries equal what the
 // day's pay and refund events add up to, in block order.
 func TestPaymentsKeepInvariants(t *testing.T) {
@@ -34,6 +35,7 @@ func TestPaymentsKeepInvariants(t *testing.T) {
 		h.addMerchant("b", 2)
 		var requests, payments []types.Hash
 		paidBy := map[types.Hash]int{}
+		refunded := map[types.Hash]uint64{}
 		events := map[dayKey][2]pay.Totals{}
 		ids := map[dayKey][]types.Hash{}
 		touched := map[dayKey]bool{}
@@ -73,7 +75,7 @@ func TestPaymentsKeepInvariants(t *testing.T) {
 					if len(payments) == 0 {
 						continue
 					}
-					args = paycall.Refund(rapid.SampledFrom(payments).Draw(rt, "payment"), amount/4)
+					args = h.refund(rapid.SampledFrom(payments).Draw(rt, "payment"), amount/4)
 				}
 				if method == "payreq" {
 					method = "pay"
@@ -109,6 +111,8 @@ func TestPaymentsKeepInvariants(t *testing.T) {
 					j := 0
 					if ev.Name == paycall.MethodRefund {
 						j = 1
+						pid, _ := types.ParseHash(a["payment"])
+						refunded[pid] += n
 					}
 					tot[j].Count++
 					tot[j].Sum += n
@@ -125,9 +129,9 @@ func TestPaymentsKeepInvariants(t *testing.T) {
 			}
 			checkSupply(rt, h)
 			for _, p := range payments {
-				rec, err := pay.GetPayment(h.state, p)
-				if err != nil || rec == nil || rec.Refunded > rec.Amount {
-					rt.Fatalf("payment %s: %v, %v: refunded more than paid", p, rec, err)
+				rec, err := pay.GetPayment(h.state, p, h.places[p])
+				if err != nil || rec == nil || rec.Refunded > rec.Amount || rec.Refunded != refunded[p] {
+					rt.Fatalf("payment %s: %v, %v: refunded more than paid, or not the %d its refund events add up to", p, rec, err, refunded[p])
 				}
 			}
 			for k := range touched {

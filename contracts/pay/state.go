@@ -46,14 +46,54 @@ func RequestStatus(r *pb.Request, now uint64) string {
 	return "open"
 }
 
-// GetPayment reads a payment; nil when there is none.
-func GetPayment(state execution.StateReader, id types.Hash) (*pb.Payment, error) {
-	p := new(pb.Payment)
-	ok, err := read(state, paymentKey(id[:]), p)
-	if !ok {
+// GetPayment reads payment id, recorded at at (PaymentPlace); nil when
+// there is no such payment there. The result's Time is left 0: the
+// caller knows the block's time.
+func GetPayment(state execution.StateReader, id types.Hash, at paycall.Place) (*pb.Payment, error) {
+	if paycall.CheckID(at.Merchant) != nil {
+		return nil, nil
+	}
+	v, err := state.Get(execution.ContractKey(Name, entryKey(at.Merchant, at.Day, at.Height, at.Index)))
+	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	e, err := paymentEntry(v, id)
+	if e == nil {
+		return nil, err
+	}
+	return &pb.Payment{Version: e.Version, Merchant: at.Merchant, Payer: e.Payer, Amount: e.Amount,
+		Refunded: e.Refunded, Request: e.Request, Height: at.Height}, nil
+}
+
+// PaymentPlace is where a transaction's payment is recorded, given the
+// transaction's call (contract, method, args), its block's height and
+// time, and its index in the block; false when the call is not a
+// payment. Whether the payment succeeded, GetPayment tells.
+func PaymentPlace(contract, method string, args []byte, height, time uint64, index uint32) (paycall.Place, bool) {
+	if contract != Name || method != paycall.MethodPay {
+		return paycall.Place{}, false
+	}
+	var a pb.PayArgs
+	if decode(args, &a) != nil {
+		return paycall.Place{}, false
+	}
+	return paycall.Place{Merchant: a.Merchant, Day: paycall.Day(time), Height: height, Index: index}, true
+}
+
+// paymentEntry decodes v, the value at a payment's place, if it is the
+// entry of payment id; nil when v is nil or another entry.
+func paymentEntry(v []byte, id types.Hash) (*pb.Entry, error) {
+	if v == nil {
+		return nil, nil
+	}
+	e := new(pb.Entry)
+	if err := decodeState(v, e); err != nil {
+		return nil, err
+	}
+	if e.Kind != KindPayment || string(e.Id) != string(id[:]) {
+		return nil, nil
+	}
+	return e, nil
 }
 
 // Totals are a day's count and sum of one kind of entry.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/accord-chain/accord/config"
+	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
 	"github.com/accord-chain/accord/internal/provision"
@@ -173,7 +174,7 @@ func runNode(ctx context.Context, e *env, home string, workers int, api string, 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	runErr := n.Run(ctx, ready)
-	if errors.Is(runErr, raft.ErrRemoved) {
+	if errors.Is(runErr, raft.ErrRemoved) || errors.Is(runErr, bft.ErrRemoved) {
 		// Never again under this id: accord start and accord testnet
 		// refuse the home from now on.
 		if err := node.MarkRemoved(home, runErr); err != nil {

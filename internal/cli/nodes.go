@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,7 @@ const membershipTimeout = 30 * time.Second
 func nodeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Add nodes to a running Raft network or remove them (signed by the admin key)",
+		Short: "Add nodes to a running Raft or BFT network or remove them (signed by the admin key)",
 	}
 	cmd.AddCommand(nodeAddCmd(e), nodeRemoveCmd(e))
 	return cmd
@@ -88,8 +89,12 @@ have an add_node change approved (accord gov propose), then admit the prepared h
 						v.NodeID, v.ID, v.Home, o.Network, v.Home)
 				})
 			}
+			pub, err := hex.DecodeString(self.PubKey) // a bft validator's consensus key; none on raft
+			if err != nil {
+				return fmt.Errorf("the new node's pub_key: %w", err)
+			}
 			members, err := c.ChangeNodes(ctx, admin, &apipb.NodeChange{
-				Op: "add", Id: self.ID, NodeId: self.NodeID, P2PAddress: self.P2P, ApiAddress: self.API,
+				Op: "add", Id: self.ID, NodeId: self.NodeID, P2PAddress: self.P2P, ApiAddress: self.API, PubKey: pub,
 			})
 			if err == nil {
 				err = checkAdmitted(ctx, c, self, members)
@@ -130,8 +135,8 @@ func nextMember(ctx context.Context, c *sdk.Client, id uint64) ([]config.Peer, u
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading the member list: %w", err)
 	}
-	if st.Consensus != "raft" || len(st.Members) == 0 {
-		return nil, 0, fmt.Errorf("the node runs %s consensus without a member list: nodes can join a raft network only", st.Consensus)
+	if st.Consensus != "raft" && st.Consensus != "bft" || len(st.Members) == 0 {
+		return nil, 0, fmt.Errorf("the node runs %s consensus without a member list: nodes can join a raft or bft network only", st.Consensus)
 	}
 	if id == 0 {
 		id = st.MaxRaftId + 1

@@ -438,7 +438,13 @@ func payRefundCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id, s, err := p.send(ctx, e, c, paycall.MethodRefund, paycall.Refund(pid, n))
+			// The refund names where the payment is recorded, read
+			// from the chain.
+			at, err := c.PaymentPlace(ctx, pid)
+			if err != nil {
+				return err
+			}
+			id, s, err := p.send(ctx, e, c, paycall.MethodRefund, paycall.Refund(pid, at, n))
 			if err != nil {
 				return err
 			}

@@ -330,8 +330,8 @@ func NewJoiningHome(o JoinOptions) (*Node, config.Peer, error) {
 	if err != nil {
 		return nil, self, fmt.Errorf("provision: reading the network's node0: %w", err)
 	}
-	if first.Consensus != "raft" {
-		return nil, self, fmt.Errorf("provision: %s is a single-node chain: nodes can join a raft network only", o.Network)
+	if first.Consensus != "raft" && first.Consensus != "bft" {
+		return nil, self, fmt.Errorf("provision: %s is a single-node chain: nodes can join a raft or bft network only", o.Network)
 	}
 	if o.ID == 0 {
 		return nil, self, &FieldError{Field: "JoinOptions.ID", Msg: "is required: one above the network's max_raft_id, from a running node"}
@@ -381,7 +381,11 @@ func NewJoiningHome(o JoinOptions) (*Node, config.Peer, error) {
 	if err != nil {
 		return nil, self, err
 	}
-	if _, err := nks.New(config.NodeKeyFile, crypto.Ed25519); err != nil && !errors.Is(err, keystore.ErrExists) {
+	nk, err := nks.New(config.NodeKeyFile, crypto.Ed25519)
+	if errors.Is(err, keystore.ErrExists) {
+		nk, err = nks.Get(config.NodeKeyFile)
+	}
+	if err != nil {
 		return nil, self, fmt.Errorf("provision: node key: %w", err)
 	}
 	if err := IssueNodeTLS(o.Network, home, self.NodeID, o.Now); err != nil {
@@ -390,8 +394,15 @@ func NewJoiningHome(o JoinOptions) (*Node, config.Peer, error) {
 	cfg := config.Default()
 	cfg.API = o.API
 	cfg.NodeID = self.NodeID
-	cfg.Consensus = "raft"
+	cfg.Consensus = first.Consensus
 	cfg.Raft = &config.Raft{ID: o.ID, Join: true, Peers: append(peers, self)}
+	if first.Consensus == "bft" {
+		// A new validator starts from genesis: it lists the genesis
+		// validators, and its node key is its consensus key.
+		self.PubKey = hex.EncodeToString(nk.Private.Public().Bytes())
+		cfg.Raft.Peers = slices.Clone(first.Raft.Peers)
+		cfg.BFT = first.BFT
+	}
 	cfg.P2P = &config.P2P{Listen: o.P2P}
 	if err := writeJSON(filepath.Join(home, config.File), cfg, 0o600); err != nil {
 		return nil, self, fmt.Errorf("provision: %w", err)
@@ -417,8 +428,21 @@ func JoiningHome(home string) (*Node, config.Peer, error) {
 	if err != nil {
 		return nil, config.Peer{}, err
 	}
-	if cfg.Consensus != "raft" || !cfg.Raft.Join {
+	if cfg.Consensus != "raft" && cfg.Consensus != "bft" || cfg.Raft == nil || !cfg.Raft.Join {
 		return nil, config.Peer{}, fmt.Errorf("provision: %s: %w", home, ErrNotJoiningHome)
+	}
+	if cfg.Consensus == "bft" {
+		// Its raft.peers are the genesis validators, without it.
+		ks, err := keystore.Open(home)
+		if err != nil {
+			return nil, config.Peer{}, err
+		}
+		nk, err := ks.Get(config.NodeKeyFile)
+		if err != nil {
+			return nil, config.Peer{}, fmt.Errorf("provision: %s: node key: %w", home, err)
+		}
+		return &Node{Home: home, API: "http://" + cfg.API}, config.Peer{ID: cfg.Raft.ID, NodeID: cfg.NodeID, P2P: cfg.P2P.Listen,
+			API: cfg.API, PubKey: hex.EncodeToString(nk.Private.Public().Bytes())}, nil
 	}
 	for _, p := range cfg.Raft.Peers {
 		if p.ID == cfg.Raft.ID {

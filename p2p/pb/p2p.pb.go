@@ -647,6 +647,7 @@ type Member struct {
 	NodeId        string                 `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"` // the node's name on the network
 	P2P           string                 `protobuf:"bytes,4,opt,name=p2p,proto3" json:"p2p,omitempty"`                     // node-to-node address
 	Api           string                 `protobuf:"bytes,5,opt,name=api,proto3" json:"api,omitempty"`                     // API address
+	PubKey        []byte                 `protobuf:"bytes,6,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"` // its consensus public key (bft validators only)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -716,11 +717,19 @@ func (x *Member) GetApi() string {
 	return ""
 }
 
+func (x *Member) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
 // Members is the stored member list, ordered by Raft id.
 type Members struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	Members       []*Member              `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
+	MaxId         uint64                 `protobuf:"varint,3,opt,name=max_id,json=maxId,proto3" json:"max_id,omitempty"` // the highest Raft id the network ever used (bft epoch records)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -767,6 +776,13 @@ func (x *Members) GetMembers() []*Member {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *Members) GetMaxId() uint64 {
+	if x != nil {
+		return x.MaxId
+	}
+	return 0
 }
 
 // NodeChange is a signed membership change (the API's ChangeNodesRequest)
@@ -1093,16 +1109,18 @@ const file_accord_p2p_v1_p2p_proto_rawDesc = "" +
 	"fromHeight\"=\n" +
 	"\tSyncReply\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x16\n" +
-	"\x06blocks\x18\x02 \x03(\fR\x06blocks\"o\n" +
+	"\x06blocks\x18\x02 \x03(\fR\x06blocks\"\x88\x01\n" +
 	"\x06Member\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x17\n" +
 	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x10\n" +
 	"\x03p2p\x18\x04 \x01(\tR\x03p2p\x12\x10\n" +
-	"\x03api\x18\x05 \x01(\tR\x03api\"T\n" +
+	"\x03api\x18\x05 \x01(\tR\x03api\x12\x17\n" +
+	"\apub_key\x18\x06 \x01(\fR\x06pubKey\"k\n" +
 	"\aMembers\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12/\n" +
-	"\amembers\x18\x02 \x03(\v2\x15.accord.p2p.v1.MemberR\amembers\"\x8d\x01\n" +
+	"\amembers\x18\x02 \x03(\v2\x15.accord.p2p.v1.MemberR\amembers\x12\x15\n" +
+	"\x06max_id\x18\x03 \x01(\x04R\x05maxId\"\x8d\x01\n" +
 	"\n" +
 	"NodeChange\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x16\n" +

@@ -536,11 +536,14 @@ func (x *Timeout) GetSig() []byte {
 }
 
 // FetchRequest asks for the block with hash and up to count of its
-// ancestors.
+// ancestors. With epoch_end and no hash it asks a node whose core for the
+// message's epoch has ended for the certified block that proves the
+// epoch's last block committed (a node that lags a whole epoch asks it).
 type FetchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Hash          []byte                 `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
 	Count         uint32                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	EpochEnd      bool                   `protobuf:"varint,3,opt,name=epoch_end,json=epochEnd,proto3" json:"epoch_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -589,9 +592,17 @@ func (x *FetchRequest) GetCount() uint32 {
 	return 0
 }
 
+func (x *FetchRequest) GetEpochEnd() bool {
+	if x != nil {
+		return x.EpochEnd
+	}
+	return false
+}
+
 type FetchResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Blocks        []*Block               `protobuf:"bytes,1,rep,name=blocks,proto3" json:"blocks,omitempty"` // child first, each the parent of the one before
+	Qc            *QC                    `protobuf:"bytes,2,opt,name=qc,proto3" json:"qc,omitempty"`         // certifies blocks[0]; set in answer to an epoch_end request
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -633,6 +644,234 @@ func (x *FetchResponse) GetBlocks() []*Block {
 	return nil
 }
 
+func (x *FetchResponse) GetQc() *QC {
+	if x != nil {
+		return x.Qc
+	}
+	return nil
+}
+
+// SyncRequest asks a validator for its checkpoints (block sync): a node
+// too far behind to fetch blocks by hash restarts its core on one.
+type SyncRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncRequest) Reset() {
+	*x = SyncRequest{}
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncRequest) ProtoMessage() {}
+
+func (x *SyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
+func (*SyncRequest) Descriptor() ([]byte, []int) {
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{9}
+}
+
+// Failure is a round whose leader produced no block on the chain.
+type Failure struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Round         uint64                 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
+	Id            []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Failure) Reset() {
+	*x = Failure{}
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Failure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Failure) ProtoMessage() {}
+
+func (x *Failure) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Failure.ProtoReflect.Descriptor instead.
+func (*Failure) Descriptor() ([]byte, []int) {
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Failure) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
+func (x *Failure) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+// Checkpoint is a committed block with what a core restarts from on it,
+// and the chain's hash of the block at its height.
+type Checkpoint struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Block         *Block                 `protobuf:"bytes,1,opt,name=block,proto3" json:"block,omitempty"`
+	Qc            *QC                    `protobuf:"bytes,2,opt,name=qc,proto3" json:"qc,omitempty"`                                // certifies block
+	Result        []byte                 `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`                        // block's execution result
+	Failed        []*Failure             `protobuf:"bytes,4,rep,name=failed,proto3" json:"failed,omitempty"`                        // the reputation window as of block
+	Anchor        [][]byte               `protobuf:"bytes,5,rep,name=anchor,proto3" json:"anchor,omitempty"`                        // validators skipped by a proposal extending block
+	ChainHash     []byte                 `protobuf:"bytes,6,opt,name=chain_hash,json=chainHash,proto3" json:"chain_hash,omitempty"` // the chain's hash of its block at block.height
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Checkpoint) Reset() {
+	*x = Checkpoint{}
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Checkpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Checkpoint) ProtoMessage() {}
+
+func (x *Checkpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Checkpoint.ProtoReflect.Descriptor instead.
+func (*Checkpoint) Descriptor() ([]byte, []int) {
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Checkpoint) GetBlock() *Block {
+	if x != nil {
+		return x.Block
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetQc() *QC {
+	if x != nil {
+		return x.Qc
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetFailed() []*Failure {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetAnchor() [][]byte {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *Checkpoint) GetChainHash() []byte {
+	if x != nil {
+		return x.ChainHash
+	}
+	return nil
+}
+
+type SyncResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Checkpoints   []*Checkpoint          `protobuf:"bytes,1,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"` // lowest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncResponse) Reset() {
+	*x = SyncResponse{}
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncResponse) ProtoMessage() {}
+
+func (x *SyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
+func (*SyncResponse) Descriptor() ([]byte, []int) {
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SyncResponse) GetCheckpoints() []*Checkpoint {
+	if x != nil {
+		return x.Checkpoints
+	}
+	return nil
+}
+
 // Message is what one validator sends another within an epoch (the span
 // of one validator set, see docs/consensus.md).
 type Message struct {
@@ -645,6 +884,8 @@ type Message struct {
 	//	*Message_Timeout
 	//	*Message_FetchRequest
 	//	*Message_FetchResponse
+	//	*Message_SyncRequest
+	//	*Message_SyncResponse
 	Body isMessage_Body `protobuf_oneof:"body"`
 	// The validator set's epoch; every signature covers it, and a node
 	// ignores messages of other epochs.
@@ -655,7 +896,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_accord_bft_v1_bft_proto_msgTypes[9]
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +908,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_bft_v1_bft_proto_msgTypes[9]
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +921,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{9}
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Message) GetVersion() uint32 {
@@ -742,6 +983,24 @@ func (x *Message) GetFetchResponse() *FetchResponse {
 	return nil
 }
 
+func (x *Message) GetSyncRequest() *SyncRequest {
+	if x != nil {
+		if x, ok := x.Body.(*Message_SyncRequest); ok {
+			return x.SyncRequest
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetSyncResponse() *SyncResponse {
+	if x != nil {
+		if x, ok := x.Body.(*Message_SyncResponse); ok {
+			return x.SyncResponse
+		}
+	}
+	return nil
+}
+
 func (x *Message) GetEpoch() uint64 {
 	if x != nil {
 		return x.Epoch
@@ -773,6 +1032,14 @@ type Message_FetchResponse struct {
 	FetchResponse *FetchResponse `protobuf:"bytes,6,opt,name=fetch_response,json=fetchResponse,proto3,oneof"`
 }
 
+type Message_SyncRequest struct {
+	SyncRequest *SyncRequest `protobuf:"bytes,8,opt,name=sync_request,json=syncRequest,proto3,oneof"`
+}
+
+type Message_SyncResponse struct {
+	SyncResponse *SyncResponse `protobuf:"bytes,9,opt,name=sync_response,json=syncResponse,proto3,oneof"`
+}
+
 func (*Message_Proposal) isMessage_Body() {}
 
 func (*Message_Vote) isMessage_Body() {}
@@ -782,6 +1049,10 @@ func (*Message_Timeout) isMessage_Body() {}
 func (*Message_FetchRequest) isMessage_Body() {}
 
 func (*Message_FetchResponse) isMessage_Body() {}
+
+func (*Message_SyncRequest) isMessage_Body() {}
+
+func (*Message_SyncResponse) isMessage_Body() {}
 
 // SafetyState is what a validator must persist before any vote or timeout
 // that depends on it leaves the node.
@@ -799,7 +1070,7 @@ type SafetyState struct {
 
 func (x *SafetyState) Reset() {
 	*x = SafetyState{}
-	mi := &file_accord_bft_v1_bft_proto_msgTypes[10]
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +1082,7 @@ func (x *SafetyState) String() string {
 func (*SafetyState) ProtoMessage() {}
 
 func (x *SafetyState) ProtoReflect() protoreflect.Message {
-	mi := &file_accord_bft_v1_bft_proto_msgTypes[10]
+	mi := &file_accord_bft_v1_bft_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +1095,7 @@ func (x *SafetyState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SafetyState.ProtoReflect.Descriptor instead.
 func (*SafetyState) Descriptor() ([]byte, []int) {
-	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{10}
+	return file_accord_bft_v1_bft_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SafetyState) GetVersion() uint32 {
@@ -911,19 +1182,38 @@ const file_accord_bft_v1_bft_proto_rawDesc = "" +
 	"\ahigh_qc\x18\x02 \x01(\v2\x11.accord.bft.v1.QCR\x06highQc\x12*\n" +
 	"\ahigh_tc\x18\x03 \x01(\v2\x11.accord.bft.v1.TCR\x06highTc\x12\x14\n" +
 	"\x05voter\x18\x04 \x01(\fR\x05voter\x12\x10\n" +
-	"\x03sig\x18\x05 \x01(\fR\x03sig\"8\n" +
+	"\x03sig\x18\x05 \x01(\fR\x03sig\"U\n" +
 	"\fFetchRequest\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\fR\x04hash\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\rR\x05count\"=\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\x12\x1b\n" +
+	"\tepoch_end\x18\x03 \x01(\bR\bepochEnd\"`\n" +
 	"\rFetchResponse\x12,\n" +
-	"\x06blocks\x18\x01 \x03(\v2\x14.accord.bft.v1.BlockR\x06blocks\"\xe2\x02\n" +
+	"\x06blocks\x18\x01 \x03(\v2\x14.accord.bft.v1.BlockR\x06blocks\x12!\n" +
+	"\x02qc\x18\x02 \x01(\v2\x11.accord.bft.v1.QCR\x02qc\"\r\n" +
+	"\vSyncRequest\"/\n" +
+	"\aFailure\x12\x14\n" +
+	"\x05round\x18\x01 \x01(\x04R\x05round\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\fR\x02id\"\xda\x01\n" +
+	"\n" +
+	"Checkpoint\x12*\n" +
+	"\x05block\x18\x01 \x01(\v2\x14.accord.bft.v1.BlockR\x05block\x12!\n" +
+	"\x02qc\x18\x02 \x01(\v2\x11.accord.bft.v1.QCR\x02qc\x12\x16\n" +
+	"\x06result\x18\x03 \x01(\fR\x06result\x12.\n" +
+	"\x06failed\x18\x04 \x03(\v2\x16.accord.bft.v1.FailureR\x06failed\x12\x16\n" +
+	"\x06anchor\x18\x05 \x03(\fR\x06anchor\x12\x1d\n" +
+	"\n" +
+	"chain_hash\x18\x06 \x01(\fR\tchainHash\"K\n" +
+	"\fSyncResponse\x12;\n" +
+	"\vcheckpoints\x18\x01 \x03(\v2\x19.accord.bft.v1.CheckpointR\vcheckpoints\"\xe7\x03\n" +
 	"\aMessage\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x125\n" +
 	"\bproposal\x18\x02 \x01(\v2\x17.accord.bft.v1.ProposalH\x00R\bproposal\x12)\n" +
 	"\x04vote\x18\x03 \x01(\v2\x13.accord.bft.v1.VoteH\x00R\x04vote\x122\n" +
 	"\atimeout\x18\x04 \x01(\v2\x16.accord.bft.v1.TimeoutH\x00R\atimeout\x12B\n" +
 	"\rfetch_request\x18\x05 \x01(\v2\x1b.accord.bft.v1.FetchRequestH\x00R\ffetchRequest\x12E\n" +
-	"\x0efetch_response\x18\x06 \x01(\v2\x1c.accord.bft.v1.FetchResponseH\x00R\rfetchResponse\x12\x14\n" +
+	"\x0efetch_response\x18\x06 \x01(\v2\x1c.accord.bft.v1.FetchResponseH\x00R\rfetchResponse\x12?\n" +
+	"\fsync_request\x18\b \x01(\v2\x1a.accord.bft.v1.SyncRequestH\x00R\vsyncRequest\x12B\n" +
+	"\rsync_response\x18\t \x01(\v2\x1b.accord.bft.v1.SyncResponseH\x00R\fsyncResponse\x12\x14\n" +
 	"\x05epoch\x18\a \x01(\x04R\x05epochB\x06\n" +
 	"\x04body\"\xed\x01\n" +
 	"\vSafetyState\x12\x18\n" +
@@ -946,7 +1236,7 @@ func file_accord_bft_v1_bft_proto_rawDescGZIP() []byte {
 	return file_accord_bft_v1_bft_proto_rawDescData
 }
 
-var file_accord_bft_v1_bft_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_accord_bft_v1_bft_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_accord_bft_v1_bft_proto_goTypes = []any{
 	(*VoteData)(nil),      // 0: accord.bft.v1.VoteData
 	(*QC)(nil),            // 1: accord.bft.v1.QC
@@ -957,8 +1247,12 @@ var file_accord_bft_v1_bft_proto_goTypes = []any{
 	(*Timeout)(nil),       // 6: accord.bft.v1.Timeout
 	(*FetchRequest)(nil),  // 7: accord.bft.v1.FetchRequest
 	(*FetchResponse)(nil), // 8: accord.bft.v1.FetchResponse
-	(*Message)(nil),       // 9: accord.bft.v1.Message
-	(*SafetyState)(nil),   // 10: accord.bft.v1.SafetyState
+	(*SyncRequest)(nil),   // 9: accord.bft.v1.SyncRequest
+	(*Failure)(nil),       // 10: accord.bft.v1.Failure
+	(*Checkpoint)(nil),    // 11: accord.bft.v1.Checkpoint
+	(*SyncResponse)(nil),  // 12: accord.bft.v1.SyncResponse
+	(*Message)(nil),       // 13: accord.bft.v1.Message
+	(*SafetyState)(nil),   // 14: accord.bft.v1.SafetyState
 }
 var file_accord_bft_v1_bft_proto_depIdxs = []int32{
 	0,  // 0: accord.bft.v1.QC.data:type_name -> accord.bft.v1.VoteData
@@ -970,18 +1264,25 @@ var file_accord_bft_v1_bft_proto_depIdxs = []int32{
 	1,  // 6: accord.bft.v1.Timeout.high_qc:type_name -> accord.bft.v1.QC
 	2,  // 7: accord.bft.v1.Timeout.high_tc:type_name -> accord.bft.v1.TC
 	3,  // 8: accord.bft.v1.FetchResponse.blocks:type_name -> accord.bft.v1.Block
-	4,  // 9: accord.bft.v1.Message.proposal:type_name -> accord.bft.v1.Proposal
-	5,  // 10: accord.bft.v1.Message.vote:type_name -> accord.bft.v1.Vote
-	6,  // 11: accord.bft.v1.Message.timeout:type_name -> accord.bft.v1.Timeout
-	7,  // 12: accord.bft.v1.Message.fetch_request:type_name -> accord.bft.v1.FetchRequest
-	8,  // 13: accord.bft.v1.Message.fetch_response:type_name -> accord.bft.v1.FetchResponse
-	1,  // 14: accord.bft.v1.SafetyState.high_qc:type_name -> accord.bft.v1.QC
-	2,  // 15: accord.bft.v1.SafetyState.high_tc:type_name -> accord.bft.v1.TC
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	1,  // 9: accord.bft.v1.FetchResponse.qc:type_name -> accord.bft.v1.QC
+	3,  // 10: accord.bft.v1.Checkpoint.block:type_name -> accord.bft.v1.Block
+	1,  // 11: accord.bft.v1.Checkpoint.qc:type_name -> accord.bft.v1.QC
+	10, // 12: accord.bft.v1.Checkpoint.failed:type_name -> accord.bft.v1.Failure
+	11, // 13: accord.bft.v1.SyncResponse.checkpoints:type_name -> accord.bft.v1.Checkpoint
+	4,  // 14: accord.bft.v1.Message.proposal:type_name -> accord.bft.v1.Proposal
+	5,  // 15: accord.bft.v1.Message.vote:type_name -> accord.bft.v1.Vote
+	6,  // 16: accord.bft.v1.Message.timeout:type_name -> accord.bft.v1.Timeout
+	7,  // 17: accord.bft.v1.Message.fetch_request:type_name -> accord.bft.v1.FetchRequest
+	8,  // 18: accord.bft.v1.Message.fetch_response:type_name -> accord.bft.v1.FetchResponse
+	9,  // 19: accord.bft.v1.Message.sync_request:type_name -> accord.bft.v1.SyncRequest
+	12, // 20: accord.bft.v1.Message.sync_response:type_name -> accord.bft.v1.SyncResponse
+	1,  // 21: accord.bft.v1.SafetyState.high_qc:type_name -> accord.bft.v1.QC
+	2,  // 22: accord.bft.v1.SafetyState.high_tc:type_name -> accord.bft.v1.TC
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_accord_bft_v1_bft_proto_init() }
@@ -989,12 +1290,14 @@ func file_accord_bft_v1_bft_proto_init() {
 	if File_accord_bft_v1_bft_proto != nil {
 		return
 	}
-	file_accord_bft_v1_bft_proto_msgTypes[9].OneofWrappers = []any{
+	file_accord_bft_v1_bft_proto_msgTypes[13].OneofWrappers = []any{
 		(*Message_Proposal)(nil),
 		(*Message_Vote)(nil),
 		(*Message_Timeout)(nil),
 		(*Message_FetchRequest)(nil),
 		(*Message_FetchResponse)(nil),
+		(*Message_SyncRequest)(nil),
+		(*Message_SyncResponse)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1002,7 +1305,7 @@ func file_accord_bft_v1_bft_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_accord_bft_v1_bft_proto_rawDesc), len(file_accord_bft_v1_bft_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

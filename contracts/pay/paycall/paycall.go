@@ -89,9 +89,22 @@ func Pay(request types.Hash, merchant string, amount uint64, owner types.Address
 	return marshal(a)
 }
 
-// Refund encodes the arguments of "refund".
-func Refund(payment types.Hash, amount uint64) []byte {
-	return marshal(&pb.RefundArgs{Version: Version, Payment: payment[:], Amount: amount})
+// Place is where a payment is recorded: the key of its statement entry,
+// which is its only record. A refund names it; GetPayment returns what a
+// client needs to fill it in (the merchant, the block's time and height)
+// and GetTx the index.
+type Place struct {
+	Merchant string
+	Day      uint32 // the UTC day of the payment's block (Day)
+	Height   uint64 // the payment's block
+	Index    uint32 // the payment's index in its block
+}
+
+// Refund encodes the arguments of "refund" of amount of payment, which is
+// recorded at at.
+func Refund(payment types.Hash, at Place, amount uint64) []byte {
+	return marshal(&pb.RefundArgs{Version: Version, Payment: payment[:], Amount: amount,
+		Merchant: at.Merchant, Day: at.Day, Height: at.Height, Index: at.Index})
 }
 
 // dayMillis is one day in unix milliseconds.

@@ -489,12 +489,19 @@ func (x *PayArgs) GetTo() []byte {
 }
 
 // RefundArgs refunds part or all of a payment (method refund); only the
-// merchant's owner may send it.
+// merchant's owner may send it. merchant, day, height and index are the
+// payment's place, the key of its Entry (paycall.Place: its merchant, the
+// UTC day and height of its block, its index in the block): a payment is
+// stored only as its entry, so a refund names where it is.
 type RefundArgs struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // 1
 	Payment       []byte                 `protobuf:"bytes,2,opt,name=payment,proto3" json:"payment,omitempty"`  // 32-byte id
 	Amount        uint64                 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`   // > 0
+	Merchant      string                 `protobuf:"bytes,4,opt,name=merchant,proto3" json:"merchant,omitempty"`
+	Day           uint32                 `protobuf:"varint,5,opt,name=day,proto3" json:"day,omitempty"`
+	Height        uint64                 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+	Index         uint32                 `protobuf:"varint,7,opt,name=index,proto3" json:"index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -550,8 +557,36 @@ func (x *RefundArgs) GetAmount() uint64 {
 	return 0
 }
 
-// Payment is a payment, stored under "p/" + 32-byte id (its transaction's
-// id).
+func (x *RefundArgs) GetMerchant() string {
+	if x != nil {
+		return x.Merchant
+	}
+	return ""
+}
+
+func (x *RefundArgs) GetDay() uint32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *RefundArgs) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *RefundArgs) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+// Payment is a payment as GetPayment returns it, read from its Entry and
+// its place; it is not stored.
 type Payment struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // 1
@@ -654,14 +689,18 @@ func (x *Payment) GetTime() uint64 {
 
 // Entry is one payment or refund in a merchant's day, stored under
 // "e/" + merchant + "/" + day(4) + height(8) + index(4), so a day's entries
-// are in block order.
+// are in block order. A payment's entry is also its only record: it keeps
+// the payer, the request and the amount refunded so far.
 type Entry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // 1
 	Kind          uint32                 `protobuf:"varint,2,opt,name=kind,proto3" json:"kind,omitempty"`       // 1 payment, 2 refund
 	Id            []byte                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`            // the transaction's id
 	Amount        uint64                 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
-	Payment       []byte                 `protobuf:"bytes,5,opt,name=payment,proto3" json:"payment,omitempty"` // a refund's payment
+	Payment       []byte                 `protobuf:"bytes,5,opt,name=payment,proto3" json:"payment,omitempty"`    // a refund's payment
+	Payer         []byte                 `protobuf:"bytes,6,opt,name=payer,proto3" json:"payer,omitempty"`        // a payment's payer
+	Request       []byte                 `protobuf:"bytes,7,opt,name=request,proto3" json:"request,omitempty"`    // a payment's request, if it paid one
+	Refunded      uint64                 `protobuf:"varint,8,opt,name=refunded,proto3" json:"refunded,omitempty"` // a payment's refunds so far
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -731,6 +770,27 @@ func (x *Entry) GetPayment() []byte {
 	return nil
 }
 
+func (x *Entry) GetPayer() []byte {
+	if x != nil {
+		return x.Payer
+	}
+	return nil
+}
+
+func (x *Entry) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *Entry) GetRefunded() uint64 {
+	if x != nil {
+		return x.Refunded
+	}
+	return 0
+}
+
 var File_accord_pay_v1_pay_proto protoreflect.FileDescriptor
 
 const file_accord_pay_v1_pay_proto_rawDesc = "" +
@@ -773,12 +833,16 @@ const file_accord_pay_v1_pay_proto_rawDesc = "" +
 	"\arequest\x18\x02 \x01(\fR\arequest\x12\x1a\n" +
 	"\bmerchant\x18\x03 \x01(\tR\bmerchant\x12\x16\n" +
 	"\x06amount\x18\x04 \x01(\x04R\x06amount\x12\x0e\n" +
-	"\x02to\x18\x05 \x01(\fR\x02to\"X\n" +
+	"\x02to\x18\x05 \x01(\fR\x02to\"\xb4\x01\n" +
 	"\n" +
 	"RefundArgs\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\apayment\x18\x02 \x01(\fR\apayment\x12\x16\n" +
-	"\x06amount\x18\x03 \x01(\x04R\x06amount\"\xcf\x01\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x1a\n" +
+	"\bmerchant\x18\x04 \x01(\tR\bmerchant\x12\x10\n" +
+	"\x03day\x18\x05 \x01(\rR\x03day\x12\x16\n" +
+	"\x06height\x18\x06 \x01(\x04R\x06height\x12\x14\n" +
+	"\x05index\x18\a \x01(\rR\x05index\"\xcf\x01\n" +
 	"\aPayment\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x1a\n" +
 	"\bmerchant\x18\x02 \x01(\tR\bmerchant\x12\x14\n" +
@@ -787,13 +851,16 @@ const file_accord_pay_v1_pay_proto_rawDesc = "" +
 	"\brefunded\x18\x05 \x01(\x04R\brefunded\x12\x18\n" +
 	"\arequest\x18\x06 \x01(\fR\arequest\x12\x16\n" +
 	"\x06height\x18\a \x01(\x04R\x06height\x12\x12\n" +
-	"\x04time\x18\b \x01(\x04R\x04time\"w\n" +
+	"\x04time\x18\b \x01(\x04R\x04time\"\xc3\x01\n" +
 	"\x05Entry\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\rR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\fR\x02id\x12\x16\n" +
 	"\x06amount\x18\x04 \x01(\x04R\x06amount\x12\x18\n" +
-	"\apayment\x18\x05 \x01(\fR\apaymentB1Z/github.com/accord-chain/accord/contracts/pay/pbb\x06proto3"
+	"\apayment\x18\x05 \x01(\fR\apayment\x12\x14\n" +
+	"\x05payer\x18\x06 \x01(\fR\x05payer\x12\x18\n" +
+	"\arequest\x18\a \x01(\fR\arequest\x12\x1a\n" +
+	"\brefunded\x18\b \x01(\x04R\brefundedB1Z/github.com/accord-chain/accord/contracts/pay/pbb\x06proto3"
 
 var (
 	file_accord_pay_v1_pay_proto_rawDescOnce sync.Once
