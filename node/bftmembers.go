@@ -1,10 +1,7 @@
 package node
 
 import (
-	"cmp"
 	"context"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,7 +11,7 @@ import (
 	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/crypto"
-	p2ppb "github.com/accord-chain/accord/p2p/pb"
+	"github.com/accord-chain/accord/internal/members"
 )
 
 // Membership of a BFT network. `accord node add/remove` asks any node,
@@ -23,110 +20,23 @@ import (
 // epoch.go), and every node then derives the next validator set alike
 // from the last epoch's member list, the block's changes and, on a
 // permissioned chain, the node list governance committed. The driver
-// records the set with the member list (a p2p.v1.Members with the highest
-// Raft id used) in its epoch record, the source of the set at each start.
-
-// bftMemberList is one epoch's members, ordered by Raft id, and the
-// highest Raft id the network ever used.
-type bftMemberList struct {
-	peers []config.Peer
-	maxID uint64
-}
-
-func encodeBFTMembers(l bftMemberList) []byte {
-	m := &p2ppb.Members{Version: p2ppb.Version, MaxId: l.maxID}
-	for _, p := range l.peers {
-		m.Members = append(m.Members, memberMsg(p))
-	}
-	return p2ppb.Marshal(m)
-}
-
-func decodeBFTMembers(b []byte) (bftMemberList, error) {
-	var m p2ppb.Members
-	if err := p2ppb.Decode(b, &m); err != nil {
-		return bftMemberList{}, err
-	}
-	l := bftMemberList{maxID: m.MaxId}
-	for _, x := range m.Members {
-		p, err := peerOf(x)
-		if err != nil {
-			return bftMemberList{}, err
-		}
-		l.peers = append(l.peers, p)
-	}
-	return l, nil
-}
-
-// validators is the list's validator set, by Raft id.
-func (l bftMemberList) validators(scheme crypto.Scheme) (bft.ValidatorSet, error) {
-	peers := slices.Clone(l.peers)
-	slices.SortFunc(peers, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
-	var vs bft.ValidatorSet
-	for _, p := range peers {
-		pub, err := hex.DecodeString(p.PubKey)
-		if err == nil {
-			_, err = crypto.PublicKeyFromBytes(scheme, pub)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("node %s: pub_key is not a %s key: %w", p.NodeID, scheme, err)
-		}
-		vs = append(vs, bft.Validator{ID: p.NodeID, PubKey: pub})
-	}
-	return vs, nil
-}
-
-// apply applies one verified change; it says why not when it cannot.
-func (l *bftMemberList) apply(c *pb.NodeChange, scheme crypto.Scheme) error {
-	i := slices.IndexFunc(l.peers, func(p config.Peer) bool { return p.ID == c.Id })
-	switch c.Op {
-	case "add":
-		if c.Id <= l.maxID {
-			return fmt.Errorf("raft id %d was used before (ids up to %d); ids are never reused", c.Id, l.maxID)
-		}
-		if slices.ContainsFunc(l.peers, func(p config.Peer) bool { return p.NodeID == c.NodeId }) {
-			return fmt.Errorf("node %s is already a member", c.NodeId)
-		}
-		if _, err := crypto.PublicKeyFromBytes(scheme, c.PubKey); err != nil {
-			return fmt.Errorf("pub_key is not a %s key (a bft validator needs its node key's): %w", scheme, err)
-		}
-		l.peers = append(l.peers, config.Peer{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress, PubKey: hex.EncodeToString(c.PubKey)})
-		l.maxID = c.Id
-	case "remove":
-		if i < 0 {
-			return fmt.Errorf("node %d is not a member", c.Id)
-		}
-		if len(l.peers) == 1 {
-			return errors.New("the last validator cannot be removed")
-		}
-		l.peers = slices.Delete(l.peers, i, i+1)
-	}
-	return nil
-}
-
-// nodeID maps Raft ids to node ids in l, for the governance check.
-func (l bftMemberList) nodeID(id uint64) (string, bool) {
-	for _, p := range l.peers {
-		if p.ID == id {
-			return p.NodeID, true
-		}
-	}
-	return "", false
-}
+// records the set with the member list (members.List) in its epoch
+// record, the source of the set at each start.
 
 // bftNextEpoch is the driver's NextEpoch: the chain has applied the
 // block that carries the changes, and nothing after it, so every node
 // checks each change against the same committed state. A change that
 // does not verify is skipped (the same on every node).
-func (w *network) bftNextEpoch(genesis bftMemberList, scheme crypto.Scheme) func(bft.EpochChange) (bft.EpochInfo, error) {
+func (w *network) bftNextEpoch(genesis members.List, scheme crypto.Scheme) func(bft.EpochChange) (bft.EpochInfo, error) {
 	return func(e bft.EpochChange) (bft.EpochInfo, error) {
 		l := genesis
 		if len(e.Prev.Members) > 0 {
 			var err error
-			if l, err = decodeBFTMembers(e.Prev.Members); err != nil {
+			if l, err = members.DecodeList(e.Prev.Members); err != nil {
 				return bft.EpochInfo{}, fmt.Errorf("the epoch record's members: %w", err)
 			}
 		}
-		l.peers = slices.Clone(l.peers)
+		l.Peers = slices.Clone(l.Peers)
 		for i, raw := range e.Changes {
 			req, err := decodeNodeChange(raw)
 			var c *pb.NodeChange
@@ -134,36 +44,36 @@ func (w *network) bftNextEpoch(genesis bftMemberList, scheme crypto.Scheme) func
 				c, err = api.VerifyNodeChange(req, w.chainID, w.issuer, time.UnixMilli(int64(e.Time)))
 			}
 			if err == nil {
-				err = w.govern(c, l.nodeID)
+				err = w.govern(c, l.NodeID)
 			}
 			if err == nil {
-				err = l.apply(c, scheme)
+				err = l.Apply(c, scheme)
 			}
 			if err != nil {
 				w.log.Warn("membership change in a committed block not applied", "height", e.Height, "change", i, "err", err)
 			}
 		}
-		vs, err := l.validators(scheme)
+		vs, err := l.Validators(scheme)
 		if err != nil {
 			return bft.EpochInfo{}, err
 		}
 		w.setBFTMembers(l)
-		return bft.EpochInfo{Validators: vs, Members: encodeBFTMembers(l)}, nil
+		return bft.EpochInfo{Validators: vs, Members: l.Encode()}, nil
 	}
 }
 
 // setBFTMembers makes l the member list: the transport dials new members
 // and drops removed ones, and the stored list follows.
-func (w *network) setBFTMembers(l bftMemberList) {
+func (w *network) setBFTMembers(l members.List) {
 	w.mu.Lock()
 	old := w.members
-	w.bftMaxID = l.maxID
+	w.bftMaxID = l.MaxID
 	w.members = map[uint64]config.Peer{}
-	for _, p := range l.peers {
+	for _, p := range l.Peers {
 		w.members[p.ID] = p
 	}
 	w.mu.Unlock()
-	for _, p := range l.peers {
+	for _, p := range l.Peers {
 		if _, ok := old[p.ID]; !ok && p.NodeID != w.selfName {
 			if err := w.tr.AddPeer(p.NodeID, p.P2P); err != nil {
 				w.log.Warn("adding peer", "node", p.NodeID, "err", err)
@@ -176,7 +86,7 @@ func (w *network) setBFTMembers(l bftMemberList) {
 			w.chain.Forget(p.NodeID)
 		}
 	}
-	if err := w.store.PutMeta(peersMeta, encodeMembers(l.peers)); err != nil {
+	if err := w.store.PutMeta(peersMeta, members.EncodePeers(l.Peers)); err != nil {
 		w.log.Error("storing the member list", "err", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/accord-chain/accord/api"
 	"github.com/accord-chain/accord/api/pb"
 	"github.com/accord-chain/accord/consensus/bft"
+	"github.com/accord-chain/accord/internal/members"
 	"github.com/accord-chain/accord/p2p"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
@@ -55,14 +56,14 @@ const (
 func (n *Node) openBFT(w *network) error {
 	bc := *n.cfg.BFT
 	scheme := n.nodeKey.Scheme()
-	genesis := bftMemberList{peers: slices.Clone(n.cfg.Raft.Peers)}
-	for _, p := range genesis.peers {
-		genesis.maxID = max(genesis.maxID, p.ID)
+	genesis := members.List{Peers: slices.Clone(n.cfg.Raft.Peers)}
+	for _, p := range genesis.Peers {
+		genesis.MaxID = max(genesis.MaxID, p.ID)
 		if p.NodeID == w.selfName && hex.EncodeToString(n.nodeKey.Public().Bytes()) != p.PubKey {
 			return fmt.Errorf("config: raft.peers lists another pub_key for this node (%s) than its node key's; fix the list", p.NodeID)
 		}
 	}
-	vs, err := genesis.validators(scheme)
+	vs, err := genesis.Validators(scheme)
 	if err != nil {
 		return fmt.Errorf("config: raft.peers: %w", err)
 	}
@@ -72,7 +73,7 @@ func (n *Node) openBFT(w *network) error {
 		return err
 	}
 	if changed {
-		l, err := decodeBFTMembers(e.Members)
+		l, err := members.DecodeList(e.Members)
 		if err != nil {
 			return fmt.Errorf("bft: the epoch record's members: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/accord-chain/accord/clock"
 	"github.com/accord-chain/accord/config"
 	"github.com/accord-chain/accord/consensus/raft"
+	"github.com/accord-chain/accord/internal/members"
 	"github.com/accord-chain/accord/p2p"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 )
@@ -37,7 +38,7 @@ func (w *network) confChanged(cc raft.ConfChange) {
 			w.mu.Unlock()
 			return
 		}
-		p, err := decodeMember(cc.Context)
+		p, err := members.DecodePeer(cc.Context)
 		if err == nil && p.ID != cc.ID {
 			err = fmt.Errorf("the change adds node %d but its address names node %d", cc.ID, p.ID)
 		}
@@ -66,7 +67,7 @@ func (w *network) confChanged(cc raft.ConfChange) {
 	}
 	w.mu.Unlock()
 	slices.SortFunc(list, func(a, b config.Peer) int { return cmp.Compare(a.ID, b.ID) })
-	if err := w.store.PutMeta(peersMeta, encodeMembers(list)); err != nil {
+	if err := w.store.PutMeta(peersMeta, members.EncodePeers(list)); err != nil {
 		w.log.Error("storing the member list", "err", err)
 	}
 	w.log.Info("membership changed", "type", cc.Type, "id", cc.ID, "members", len(list))
@@ -112,7 +113,7 @@ func (w *network) ChangeNodes(ctx context.Context, req *pb.ChangeNodesRequest, c
 			return nil, fmt.Errorf("node %d is already a member", c.Id)
 		}
 		p := config.Peer{ID: c.Id, NodeID: c.NodeId, P2P: c.P2PAddress, API: c.ApiAddress}
-		b := encodeMember(p)
+		b := members.EncodePeer(p)
 		if err := w.eng.AddNode(ctx, c.Id, b); err != nil {
 			return nil, err
 		}

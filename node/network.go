@@ -20,6 +20,7 @@ import (
 	"github.com/accord-chain/accord/consensus/bft"
 	"github.com/accord-chain/accord/consensus/raft"
 	"github.com/accord-chain/accord/crypto"
+	"github.com/accord-chain/accord/internal/members"
 	"github.com/accord-chain/accord/p2p"
 	p2ppb "github.com/accord-chain/accord/p2p/pb"
 	"github.com/accord-chain/accord/store"
@@ -98,7 +99,7 @@ func (n *Node) openNetwork(w *network) error {
 		members: map[uint64]config.Peer{}}
 	peers := rc.Peers
 	if b, err := n.store.Meta(peersMeta); err == nil {
-		if peers, err = decodeMembers(b); err != nil {
+		if peers, err = members.DecodePeers(b); err != nil {
 			return fmt.Errorf("stored member list: %w", err)
 		}
 	}
