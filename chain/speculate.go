@@ -202,6 +202,9 @@ func (c *Chain) ApplyBlock(ctx context.Context, id []byte, p *consensus.Proposal
 
 // sameInputs reports whether two proposals execute alike.
 func sameInputs(a, b *consensus.Proposal) bool {
+	if a == b {
+		return true // the engine decided the very proposal it speculated
+	}
 	if a.Height != b.Height || a.Time != b.Time || !bytes.Equal(a.Proposer, b.Proposer) || len(a.Txs) != len(b.Txs) {
 		return false
 	}

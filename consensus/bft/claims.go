@@ -41,10 +41,18 @@ type claims struct {
 	count map[types.Hash]int32 // how many held blocks carry each id
 }
 
-// blockTxIDs returns the ids of a block's transactions; none when its
-// payload or one of its transactions does not decode (it then commits
-// empty, see apply).
-func (d *Driver) blockTxIDs(b *pb.Block) []types.Hash {
+// blockTxIDs returns the ids of the transactions of b, whose hash is
+// hash; none when its payload or one of its transactions does not decode
+// (it then commits empty, see apply). A block executed already has them
+// decoded.
+func (d *Driver) blockTxIDs(hash []byte, b *pb.Block) []types.Hash {
+	if x := d.execs[string(hash)]; x != nil && x.p != nil {
+		ids := make([]types.Hash, len(x.p.Txs))
+		for i, tx := range x.p.Txs {
+			ids[i] = tx.ID
+		}
+		return ids
+	}
 	p, err := decodePayload(b.Payload)
 	if err != nil || len(p.Txs) == 0 {
 		return nil
@@ -116,7 +124,7 @@ func (d *Driver) syncClaims() uint64 {
 		k := string(n.hash)
 		on[k] = true
 		if _, ok := d.claims.held[k]; !ok {
-			if ids := d.blockTxIDs(n.b); len(ids) > 0 {
+			if ids := d.blockTxIDs(n.hash, n.b); len(ids) > 0 {
 				fresh = d.hold(k, n.b.Height, ids, fresh)
 			}
 		}
@@ -172,7 +180,7 @@ func (d *Driver) settleClaims(cs []Commit, height uint64) {
 		k := string(c.Hash)
 		ids := d.claims.held[k].ids
 		if _, ok := d.claims.held[k]; !ok {
-			ids = d.blockTxIDs(c.Block)
+			ids = d.blockTxIDs(c.Hash, c.Block)
 		}
 		for _, id := range ids {
 			if _, ok := d.claims.count[id]; ok {

@@ -659,7 +659,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 	d.noteCheckpoints(cs)
 	for _, c := range cs {
 		select {
-		case d.applyCh <- applyJob{block: c.Block, hash: c.Hash, result: c.Result}:
+		case d.applyCh <- applyJob{block: c.Block, hash: c.Hash, result: c.Result, p: d.executedAs(c.Hash)}:
 		case err := <-d.applyErr:
 			return err
 		case <-ctx.Done():
@@ -690,6 +690,7 @@ func (d *Driver) commit(ctx context.Context, cs []Commit) error {
 type applyJob struct {
 	block        *pb.Block
 	hash, result []byte
+	p            *consensus.Proposal // as speculated, if it was; see apply
 }
 
 // apply hands a committed block to the chain, which commits its
@@ -701,7 +702,12 @@ func (d *Driver) apply(ctx context.Context, j applyJob) error {
 		h = blockHashOf(d.cfg.Core.Hash, b)
 	}
 	_, lastTime := d.app.Last()
-	r, err := d.app.ApplyBlock(ctx, h, d.proposalOf(b, max(decodeTime(b.Payload), lastTime+1)))
+	t := max(decodeTime(b.Payload), lastTime+1)
+	p := j.p
+	if p == nil || p.Time != t {
+		p = d.proposalOf(b, t)
+	}
+	r, err := d.app.ApplyBlock(ctx, h, p)
 	if err != nil {
 		return fmt.Errorf("bft: apply block %d: %w", b.Height, err)
 	}

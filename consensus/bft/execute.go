@@ -45,6 +45,9 @@ type execInfo struct {
 	time   uint64 // the time the block executes at: max(proposed, parent's + 1)
 	asked  bool   // the core handed it out in Ready.Execute
 	ends   bool   // it ends its epoch (endsEpoch)
+	// p is the block as executed, its transactions decoded once: the
+	// chain commits it from its speculation, and claims read its ids.
+	p *consensus.Proposal
 }
 
 type execJob struct {
@@ -133,8 +136,9 @@ func (d *Driver) submit(b *pb.Block, asked bool) (hash []byte, known bool) {
 		return h, false // its parent was pruned (the block cannot commit) or is not executed
 	}
 	t := max(decodeTime(b.Payload), par.time+1)
-	d.execs[string(h)] = &execInfo{height: b.Height, time: t, asked: asked, ends: endsEpoch(b)}
-	d.xq.push(execJob{hash: h, parent: slices.Clone(b.Parent), p: d.proposalOf(b, t)})
+	p := d.proposalOf(b, t)
+	d.execs[string(h)] = &execInfo{height: b.Height, time: t, asked: asked, ends: endsEpoch(b), p: p}
+	d.xq.push(execJob{hash: h, parent: slices.Clone(b.Parent), p: p})
 	return h, false
 }
 
@@ -218,4 +222,12 @@ func (d *Driver) forgetExecs(height uint64, keep string) {
 			delete(d.results, k)
 		}
 	}
+}
+
+// executedAs is the block hash's proposal as executed, nil if unknown.
+func (d *Driver) executedAs(hash []byte) *consensus.Proposal {
+	if x := d.execs[string(hash)]; x != nil {
+		return x.p
+	}
+	return nil
 }
